@@ -1,0 +1,173 @@
+//! `/control/…`: fault injection and the session log, for tests and the demo.
+//!
+//! Every endpoint answers JSON. Durations are query parameters in milliseconds,
+//! so a browser can call them with a plain `fetch(url, { method: "POST" })`.
+
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::faults::ConnectionCommand;
+use crate::session_log::SessionLog;
+use crate::state::SharedState;
+
+/// `?ms=N`
+#[derive(Debug, Deserialize)]
+pub struct Millis {
+    ms: u64,
+}
+
+/// `?code=N&reason=…` (defaults: 4000, "closed by server")
+#[derive(Debug, Deserialize)]
+pub struct CloseQuery {
+    code: Option<u16>,
+    reason: Option<String>,
+}
+
+/// `?enabled=true|false` (default true)
+#[derive(Debug, Deserialize)]
+pub struct Toggle {
+    enabled: Option<bool>,
+}
+
+/// `POST /control/{session_id}/drop`: drop every live connection of the session
+/// abruptly (TCP close, no close frame).
+pub async fn drop_connections(
+    State(state): State<SharedState>,
+    Path(session_id): Path<String>,
+) -> Response {
+    let affected = state
+        .sessions
+        .with(&session_id, |s| s.command_live(&ConnectionCommand::Drop));
+    Json(json!({ "affected": affected })).into_response()
+}
+
+/// `POST /control/{session_id}/close?code=&reason=`: close with a close frame.
+pub async fn close_connections(
+    State(state): State<SharedState>,
+    Path(session_id): Path<String>,
+    Query(query): Query<CloseQuery>,
+) -> Response {
+    let code = query.code.unwrap_or(4000);
+    let reason = query
+        .reason
+        .unwrap_or_else(|| "closed by server".to_owned());
+    if !(code == 1000 || (3000..=4999).contains(&code)) {
+        return bad_request(format!("code must be 1000 or 3000..=4999, got {code}"));
+    }
+    if reason.len() > 123 {
+        return bad_request("reason must be at most 123 bytes".to_owned());
+    }
+    let affected = state.sessions.with(&session_id, |s| {
+        s.command_live(&ConnectionCommand::Close { code, reason })
+    });
+    Json(json!({ "affected": affected })).into_response()
+}
+
+/// `POST /control/{session_id}/refuse?ms=N`: answer this session's upgrades with 503 for N ms.
+pub async fn refuse_upgrades(
+    State(state): State<SharedState>,
+    Path(session_id): Path<String>,
+    Query(Millis { ms }): Query<Millis>,
+) -> Response {
+    state.sessions.with(&session_id, |s| {
+        s.faults
+            .refuse_for(Duration::from_millis(ms), Instant::now())
+    });
+    Json(json!({ "refusingForMs": ms })).into_response()
+}
+
+/// `POST /control/{session_id}/delay-pongs?ms=N`: delay every pong by N ms (0 = off).
+pub async fn delay_pongs(
+    State(state): State<SharedState>,
+    Path(session_id): Path<String>,
+    Query(Millis { ms }): Query<Millis>,
+) -> Response {
+    state.sessions.with(&session_id, |s| {
+        s.faults.set_pong_delay(Duration::from_millis(ms))
+    });
+    Json(json!({ "pongDelayMs": ms })).into_response()
+}
+
+/// `POST /control/{session_id}/mute-pings?enabled=true|false`: stop answering pings
+/// while keeping the socket open (a half-open link).
+pub async fn mute_pings(
+    State(state): State<SharedState>,
+    Path(session_id): Path<String>,
+    Query(Toggle { enabled }): Query<Toggle>,
+) -> Response {
+    let muted = enabled.unwrap_or(true);
+    state
+        .sessions
+        .with(&session_id, |s| s.faults.set_mute_pings(muted));
+    Json(json!({ "mutePings": muted })).into_response()
+}
+
+/// `POST /control/{session_id}/reset`: clear every fault of the session.
+pub async fn reset_faults(
+    State(state): State<SharedState>,
+    Path(session_id): Path<String>,
+) -> Response {
+    state
+        .sessions
+        .with(&session_id, |s| s.faults = Default::default());
+    Json(json!({ "reset": true })).into_response()
+}
+
+/// `GET /control/{session_id}/log`: what the server saw from the session.
+pub async fn session_log(
+    State(state): State<SharedState>,
+    Path(session_id): Path<String>,
+) -> Response {
+    let body = state.sessions.get(&session_id, |session| {
+        serde_json::to_value(LogResponse {
+            session_id: &session_id,
+            connection_count: session.log.accepted_connections(),
+            open_connections: session.log.open_connections(),
+            log: &session.log,
+        })
+    });
+    match body {
+        Some(Ok(body)) => Json(body).into_response(),
+        Some(Err(error)) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "error": format!("no session {session_id:?} has been seen") })),
+        )
+            .into_response(),
+    }
+}
+
+/// The body of `GET /control/{session_id}/log`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LogResponse<'a> {
+    session_id: &'a str,
+    /// Accepted connections (refused attempts are in `connections` too).
+    connection_count: usize,
+    open_connections: usize,
+    #[serde(flatten)]
+    log: &'a SessionLog,
+}
+
+/// `POST /control/down?ms=N`: the whole server goes down for N ms: every live
+/// connection is dropped and every upgrade refused with 503 until then.
+pub async fn server_down(
+    State(state): State<SharedState>,
+    Query(Millis { ms }): Query<Millis>,
+) -> Response {
+    state
+        .down
+        .down_for(Duration::from_millis(ms), Instant::now());
+    let dropped = state.sessions.command_everyone(&ConnectionCommand::Drop);
+    Json(json!({ "downForMs": ms, "dropped": dropped })).into_response()
+}
+
+fn bad_request(message: String) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
+}

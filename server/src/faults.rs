@@ -1,0 +1,139 @@
+//! Fault injection: the per-session and server-wide misbehaviour tests ask for.
+//!
+//! Everything is keyed by session id so concurrent tests cannot disturb each
+//! other, except [`ServerDown`], which exists to simulate a restart.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// An order for one live connection, sent through its command channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectionCommand {
+    /// Drop the TCP connection without a close frame (the client sees 1006).
+    Drop,
+    /// Send a close frame with this code and reason, then finish the handshake.
+    Close {
+        /// The close code to send.
+        code: u16,
+        /// The close reason to send.
+        reason: String,
+    },
+}
+
+/// How the server answers pings for a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PongPolicy {
+    /// Answer at once.
+    Immediate,
+    /// Answer after this long.
+    Delay(Duration),
+    /// Never answer while the socket stays open: a half-open link.
+    Mute,
+}
+
+/// Faults configured for one session.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SessionFaults {
+    refuse_until: Option<Instant>,
+    pong_delay: Duration,
+    mute_pings: bool,
+}
+
+impl SessionFaults {
+    /// Refuse this session's upgrades with HTTP 503 for `duration` from `now`.
+    pub fn refuse_for(&mut self, duration: Duration, now: Instant) {
+        self.refuse_until = Some(now + duration);
+    }
+
+    /// Whether an upgrade arriving at `now` is refused.
+    pub fn refusing(&self, now: Instant) -> bool {
+        self.refuse_until.is_some_and(|until| now < until)
+    }
+
+    /// Delay every pong by `delay` (zero turns it off).
+    pub fn set_pong_delay(&mut self, delay: Duration) {
+        self.pong_delay = delay;
+    }
+
+    /// Stop (or resume) answering pings.
+    pub fn set_mute_pings(&mut self, mute: bool) {
+        self.mute_pings = mute;
+    }
+
+    /// How to answer the next ping.
+    pub fn pong_policy(&self) -> PongPolicy {
+        if self.mute_pings {
+            PongPolicy::Mute
+        } else if self.pong_delay.is_zero() {
+            PongPolicy::Immediate
+        } else {
+            PongPolicy::Delay(self.pong_delay)
+        }
+    }
+}
+
+/// The server-wide "down for N ms" switch: every upgrade is refused until then.
+#[derive(Debug, Default)]
+pub struct ServerDown {
+    until: Mutex<Option<Instant>>,
+}
+
+impl ServerDown {
+    /// Go down for `duration` from `now`.
+    pub fn down_for(&self, duration: Duration, now: Instant) {
+        *lock(&self.until) = Some(now + duration);
+    }
+
+    /// Whether the server counts as down at `now`.
+    pub fn is_down(&self, now: Instant) -> bool {
+        lock(&self.until).is_some_and(|until| now < until)
+    }
+}
+
+/// Locks a mutex, recovering the data if a panicking thread poisoned it: every
+/// critical section here leaves the data consistent, so poison carries no meaning.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusal_lasts_exactly_the_requested_time() {
+        let start = Instant::now();
+        let mut faults = SessionFaults::default();
+        assert!(!faults.refusing(start));
+        faults.refuse_for(Duration::from_millis(100), start);
+        assert!(faults.refusing(start + Duration::from_millis(99)));
+        assert!(!faults.refusing(start + Duration::from_millis(100)));
+    }
+
+    #[test]
+    fn mute_wins_over_delay() {
+        let mut faults = SessionFaults::default();
+        assert_eq!(faults.pong_policy(), PongPolicy::Immediate);
+        faults.set_pong_delay(Duration::from_millis(300));
+        assert_eq!(
+            faults.pong_policy(),
+            PongPolicy::Delay(Duration::from_millis(300))
+        );
+        faults.set_mute_pings(true);
+        assert_eq!(faults.pong_policy(), PongPolicy::Mute);
+        faults.set_mute_pings(false);
+        faults.set_pong_delay(Duration::ZERO);
+        assert_eq!(faults.pong_policy(), PongPolicy::Immediate);
+    }
+
+    #[test]
+    fn server_down_expires() {
+        let start = Instant::now();
+        let down = ServerDown::default();
+        down.down_for(Duration::from_millis(50), start);
+        assert!(down.is_down(start));
+        assert!(!down.is_down(start + Duration::from_millis(50)));
+    }
+}

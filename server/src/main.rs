@@ -1,0 +1,83 @@
+//! `resocket-server [--host ADDR] [--port PORT] [--static-dir [MOUNT=]DIR]...`
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use resocket_server::cli::{Args, ArgsError, USAGE};
+use tokio::net::TcpListener;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = match Args::parse(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(ArgsError::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(ArgsError::Invalid(message)) => {
+            eprintln!("resocket-server: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    for mount in &args.static_mounts {
+        if !mount.dir.is_dir() {
+            eprintln!(
+                "resocket-server: warning: {} is not a directory (yet)",
+                mount.dir.display()
+            );
+        }
+    }
+    let listener = match TcpListener::bind(SocketAddr::new(args.host, args.port)).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!(
+                "resocket-server: cannot bind {}:{}: {error}",
+                args.host, args.port
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let address = match listener.local_addr() {
+        Ok(address) => address,
+        Err(error) => {
+            eprintln!("resocket-server: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // The one machine-readable line scripts wait for.
+    println!("listening on http://{address}");
+    let _ = std::io::stdout().flush();
+    match resocket_server::serve(listener, &args.static_mounts, shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("resocket-server: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+    eprintln!("resocket-server: shutting down");
+}

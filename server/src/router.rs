@@ -1,0 +1,42 @@
+//! The URL map.
+
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::cors::CorsLayer;
+
+use crate::state::SharedState;
+use crate::static_files::{mount, StaticMount};
+use crate::{control, health, ws};
+
+/// Every route, with CORS open to any origin (the browser tests' page is served
+/// from another port than the server).
+pub fn router(state: SharedState, static_mounts: &[StaticMount]) -> Router {
+    let routes = Router::new()
+        .route("/health", get(health::health))
+        .route("/ws", get(ws::upgrade))
+        .route("/control/down", post(control::server_down))
+        .route(
+            "/control/{session_id}/drop",
+            post(control::drop_connections),
+        )
+        .route(
+            "/control/{session_id}/close",
+            post(control::close_connections),
+        )
+        .route(
+            "/control/{session_id}/refuse",
+            post(control::refuse_upgrades),
+        )
+        .route(
+            "/control/{session_id}/delay-pongs",
+            post(control::delay_pongs),
+        )
+        .route(
+            "/control/{session_id}/mute-pings",
+            post(control::mute_pings),
+        )
+        .route("/control/{session_id}/reset", post(control::reset_faults))
+        .route("/control/{session_id}/log", get(control::session_log))
+        .layer(CorsLayer::permissive());
+    mount(routes, static_mounts).with_state(state)
+}

@@ -1,0 +1,140 @@
+//! The registry of sessions: each one's log, faults and live connections.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::faults::{lock, ConnectionCommand, SessionFaults};
+use crate::session_log::SessionLog;
+
+/// Idle sessions kept before the least recently used are forgotten.
+const MAX_IDLE_SESSIONS: usize = 512;
+
+/// Everything the server keeps about one session id.
+#[derive(Debug, Default)]
+pub struct Session {
+    /// What the session sent and when it connected.
+    pub log: SessionLog,
+    /// The faults configured for it.
+    pub faults: SessionFaults,
+    live: HashMap<u64, UnboundedSender<ConnectionCommand>>,
+    last_used: u64,
+}
+
+impl Session {
+    /// Sends `command` to every live connection; returns how many received it.
+    pub fn command_live(&self, command: &ConnectionCommand) -> usize {
+        self.live
+            .values()
+            .filter(|sender| sender.send(command.clone()).is_ok())
+            .count()
+    }
+}
+
+/// All sessions, behind one mutex (critical sections are short and never await).
+#[derive(Debug, Default)]
+pub struct Sessions {
+    by_id: Mutex<HashMap<String, Session>>,
+    clock: AtomicU64,
+    next_connection: AtomicU64,
+}
+
+impl Sessions {
+    /// Runs `f` on the session, creating it if needed.
+    pub fn with<R>(&self, session_id: &str, f: impl FnOnce(&mut Session) -> R) -> R {
+        let tick = self.clock.fetch_add(1, Ordering::Relaxed);
+        let mut sessions = lock(&self.by_id);
+        if !sessions.contains_key(session_id) {
+            evict_idle(&mut sessions);
+        }
+        let session = sessions.entry(session_id.to_owned()).or_default();
+        session.last_used = tick;
+        f(session)
+    }
+
+    /// Runs `f` on the session if it exists.
+    pub fn get<R>(&self, session_id: &str, f: impl FnOnce(&Session) -> R) -> Option<R> {
+        lock(&self.by_id).get(session_id).map(f)
+    }
+
+    /// A fresh, server-wide connection number.
+    pub fn next_connection_id(&self) -> u64 {
+        self.next_connection.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Registers a live connection's command channel.
+    pub fn attach(
+        &self,
+        session_id: &str,
+        connection: u64,
+        commands: UnboundedSender<ConnectionCommand>,
+    ) {
+        self.with(session_id, |session| {
+            session.live.insert(connection, commands)
+        });
+    }
+
+    /// Removes a live connection's command channel.
+    pub fn detach(&self, session_id: &str, connection: u64) {
+        if let Some(session) = lock(&self.by_id).get_mut(session_id) {
+            session.live.remove(&connection);
+        }
+    }
+
+    /// Sends `command` to every live connection of every session.
+    pub fn command_everyone(&self, command: &ConnectionCommand) -> usize {
+        lock(&self.by_id)
+            .values()
+            .map(|s| s.command_live(command))
+            .sum()
+    }
+}
+
+fn evict_idle(sessions: &mut HashMap<String, Session>) {
+    let idle = sessions.values().filter(|s| s.live.is_empty()).count();
+    if idle < MAX_IDLE_SESSIONS {
+        return;
+    }
+    let oldest = sessions
+        .iter()
+        .filter(|(_, s)| s.live.is_empty())
+        .min_by_key(|(_, s)| s.last_used)
+        .map(|(id, _)| id.clone());
+    if let Some(id) = oldest {
+        sessions.remove(&id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idle_sessions_are_bounded_and_live_ones_kept() {
+        let sessions = Sessions::default();
+        let (sender, _receiver) = tokio::sync::mpsc::unbounded_channel();
+        sessions.attach("live", 1, sender);
+        for n in 0..(MAX_IDLE_SESSIONS + 10) {
+            sessions.with(&format!("idle-{n}"), |_| ());
+        }
+        assert!(sessions.get("live", |_| ()).is_some());
+        assert!(sessions.get("idle-0", |_| ()).is_none());
+        assert_eq!(lock(&sessions.by_id).len(), MAX_IDLE_SESSIONS + 1);
+    }
+
+    #[test]
+    fn commands_reach_live_connections_only() {
+        let sessions = Sessions::default();
+        let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+        sessions.attach("s", 7, sender);
+        assert_eq!(
+            sessions.with("s", |s| s.command_live(&ConnectionCommand::Drop)),
+            1
+        );
+        assert_eq!(receiver.try_recv().ok(), Some(ConnectionCommand::Drop));
+        sessions.detach("s", 7);
+        assert_eq!(sessions.command_everyone(&ConnectionCommand::Drop), 0);
+    }
+}

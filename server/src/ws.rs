@@ -1,0 +1,227 @@
+//! `GET /ws`: the WebSocket endpoint, one task per connection.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use crate::faults::{ConnectionCommand, PongPolicy};
+use crate::protocol::{reply_to, FrameKind, Inbound};
+use crate::session_log::{ConnectionRecord, FrameRecord};
+use crate::state::{iso_now, SharedState};
+
+/// How long the server waits for the peer's half of a closing handshake.
+const CLOSE_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Query parameters of `/ws`. The fault parameters apply to the whole session
+/// from this connection on, like the matching control endpoints.
+#[derive(Debug, Deserialize)]
+pub struct WsQuery {
+    session_id: Option<String>,
+    /// Delay every pong by this many milliseconds.
+    delay_pongs: Option<u64>,
+    /// `true`/`1`: never answer pings (a half-open link).
+    mute_pings: Option<String>,
+}
+
+/// Upgrades to a WebSocket unless a fault says to refuse with 503.
+pub async fn upgrade(
+    State(state): State<SharedState>,
+    Query(query): Query<WsQuery>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let connection = state.sessions.next_connection_id();
+    let session_id = query
+        .session_id
+        .filter(|id| !id.is_empty())
+        .unwrap_or_else(|| format!("anonymous-{connection}"));
+    let now = Instant::now();
+    let refused = state.shutdown.is_cancelled()
+        || state.down.is_down(now)
+        || state.sessions.with(&session_id, |session| {
+            if let Some(ms) = query.delay_pongs {
+                session.faults.set_pong_delay(Duration::from_millis(ms));
+            }
+            if let Some(flag) = &query.mute_pings {
+                session
+                    .faults
+                    .set_mute_pings(matches!(flag.as_str(), "" | "1" | "true"));
+            }
+            session.faults.refusing(now)
+        });
+    let record = ConnectionRecord {
+        connection,
+        attempted_at: iso_now(),
+        attempted_at_ms: state.elapsed_ms(),
+        outcome: if refused { "refused" } else { "accepted" },
+        closed_at_ms: None,
+        closed_by: None,
+        close_code: None,
+        close_reason: None,
+    };
+    state
+        .sessions
+        .with(&session_id, |session| session.log.record_attempt(record));
+    if refused {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "refusing connections (fault injection)",
+        )
+            .into_response();
+    }
+    let failed_state = state.clone();
+    let failed_session = session_id.clone();
+    let tracker = state.connections.clone();
+    upgrade
+        .on_failed_upgrade(move |_| {
+            let at = failed_state.elapsed_ms();
+            failed_state.sessions.with(&failed_session, |session| {
+                session
+                    .log
+                    .record_close(connection, at, "upgrade-failed", None)
+            });
+        })
+        .on_upgrade(move |socket| {
+            tracker.track_future(serve_connection(socket, state, session_id, connection))
+        })
+}
+
+/// How a connection ended.
+enum Ending {
+    ClientClose(Option<(u16, String)>),
+    ClientGone,
+    ServerDrop,
+    ServerClose(u16, String),
+    Shutdown,
+}
+
+async fn serve_connection(
+    socket: WebSocket,
+    state: SharedState,
+    session_id: String,
+    connection: u64,
+) {
+    let (commands_tx, mut commands) = mpsc::unbounded_channel();
+    state.sessions.attach(&session_id, connection, commands_tx);
+    state.live_connections.fetch_add(1, Ordering::Relaxed);
+    eprintln!("ws: session {session_id} connection {connection} opened");
+
+    let (mut sink, mut stream) = socket.split();
+    // Pongs that a fault delays come back through this channel.
+    let (delayed_tx, mut delayed) = mpsc::unbounded_channel::<Message>();
+    let ending = loop {
+        tokio::select! {
+            incoming = stream.next() => {
+                let reply = match incoming {
+                    Some(Ok(Message::Text(text))) => {
+                        match answer_text(&state, &session_id, connection, text.as_str()) {
+                            (PongPolicy::Immediate, reply) => Some(reply),
+                            (PongPolicy::Delay(delay), reply) => {
+                                let delayed_tx = delayed_tx.clone();
+                                tokio::spawn(async move {
+                                    tokio::time::sleep(delay).await;
+                                    let _ = delayed_tx.send(reply);
+                                });
+                                None
+                            }
+                            (PongPolicy::Mute, _) => None,
+                        }
+                    }
+                    Some(Ok(Message::Binary(bytes))) => {
+                        let record = FrameRecord::binary(connection, state.elapsed_ms(), bytes.len());
+                        state.sessions.with(&session_id, |s| s.log.record_frame(record));
+                        Some(Message::Binary(bytes))
+                    }
+                    Some(Ok(Message::Close(frame))) => {
+                        break Ending::ClientClose(frame.map(|f| (f.code, f.reason.to_string())));
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
+                    Some(Err(_)) | None => break Ending::ClientGone,
+                };
+                if let Some(reply) = reply {
+                    if sink.send(reply).await.is_err() {
+                        break Ending::ClientGone;
+                    }
+                }
+            }
+            Some(reply) = delayed.recv() => {
+                if sink.send(reply).await.is_err() {
+                    break Ending::ClientGone;
+                }
+            }
+            Some(command) = commands.recv() => match command {
+                ConnectionCommand::Drop => break Ending::ServerDrop,
+                ConnectionCommand::Close { code, reason } => {
+                    let _ = sink.send(close_message(code, &reason)).await;
+                    break Ending::ServerClose(code, reason);
+                }
+            },
+            () = state.shutdown.cancelled() => {
+                let _ = sink.send(close_message(1001, "server shutting down")).await;
+                break Ending::Shutdown;
+            }
+        }
+    };
+
+    if !matches!(ending, Ending::ServerDrop | Ending::ClientGone) {
+        // Let the closing handshake complete (flushes our reply to the client's
+        // close, or reads the client's reply to ours), but not forever.
+        let _ = tokio::time::timeout(CLOSE_HANDSHAKE_TIMEOUT, async {
+            let _ = sink.flush().await;
+            while let Some(Ok(_)) = stream.next().await {}
+        })
+        .await;
+    }
+    // Dropping both halves closes the TCP connection; for `ServerDrop` that
+    // happens without any close frame, which the client sees as code 1006.
+    drop((sink, stream));
+
+    let (closed_by, close) = match ending {
+        Ending::ClientClose(close) => ("client-close", close),
+        Ending::ClientGone => ("client-gone", None),
+        Ending::ServerDrop => ("server-drop", None),
+        Ending::ServerClose(code, reason) => ("server-close", Some((code, reason))),
+        Ending::Shutdown => ("shutdown", Some((1001, "server shutting down".to_owned()))),
+    };
+    let at = state.elapsed_ms();
+    state.sessions.detach(&session_id, connection);
+    state.sessions.with(&session_id, |s| {
+        s.log.record_close(connection, at, closed_by, close)
+    });
+    state.live_connections.fetch_sub(1, Ordering::Relaxed);
+    eprintln!("ws: session {session_id} connection {connection} ended ({closed_by})");
+}
+
+/// Logs a text frame and works out the reply and how to send it.
+fn answer_text(
+    state: &SharedState,
+    session_id: &str,
+    connection: u64,
+    text: &str,
+) -> (PongPolicy, Message) {
+    let inbound = Inbound::parse(text);
+    let record = FrameRecord::text(connection, state.elapsed_ms(), text, &inbound);
+    let policy = state.sessions.with(session_id, |session| {
+        session.log.record_frame(record);
+        session.faults.pong_policy()
+    });
+    let (kind, reply) = reply_to(&inbound, &iso_now());
+    let policy = match kind {
+        FrameKind::Ping => policy,
+        FrameKind::Other => PongPolicy::Immediate,
+    };
+    (policy, Message::Text(reply.to_string().into()))
+}
+
+fn close_message(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
+}

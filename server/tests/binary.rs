@@ -1,0 +1,90 @@
+//! The `resocket-server` binary itself: flags, the address line, signals.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use futures_util::StreamExt;
+use tokio_tungstenite::connect_async;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Starts the binary on a free port and returns it with its printed address.
+fn spawn_server() -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_resocket-server"))
+        .args(["--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("reads the first line");
+    let address = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .to_owned();
+    (child, address)
+}
+
+fn send_signal(child: &Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn prints_its_address_and_exits_0_on_sigterm_closing_sockets_with_1001() {
+    let (mut child, address) = spawn_server();
+    assert!(address.starts_with("http://127.0.0.1:"), "{address}");
+    let health: serde_json::Value = reqwest::get(format!("{address}/health"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+
+    let ws_url = format!("{}/ws?session_id=bin", address.replacen("http", "ws", 1));
+    let (mut client, _) = connect_async(ws_url).await.unwrap();
+    send_signal(&child, "-TERM");
+    let close = tokio::time::timeout(common::PROMPTLY, client.next())
+        .await
+        .unwrap();
+    match close {
+        Some(Ok(Message::Close(Some(frame)))) => assert_eq!(u16::from(frame.code), 1001),
+        other => panic!("expected a 1001 close frame, got {other:?}"),
+    }
+    drop(client);
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "exit status {status:?}");
+}
+
+#[tokio::test]
+async fn exits_0_on_sigint() {
+    let (mut child, _) = spawn_server();
+    send_signal(&child, "-INT");
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "exit status {status:?}");
+}
+
+#[test]
+fn rejects_unknown_flags_with_usage_and_status_2() {
+    let output = Command::new(env!("CARGO_BIN_EXE_resocket-server"))
+        .arg("--bogus")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("usage: resocket-server"));
+}

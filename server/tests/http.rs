@@ -1,0 +1,126 @@
+//! Plain HTTP endpoints: health, CORS, static files, shutdown.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{wait_for_end, TestServer};
+use resocket_server::static_files::StaticMount;
+
+#[tokio::test]
+async fn health_reports_status_connections_uptime_and_time() {
+    let server = TestServer::start().await;
+    let health = server.get_json("/health").await;
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["websocket"]["connections"], 0);
+    assert!(health["uptimeSeconds"].is_u64());
+    assert!(health["timestamp"].as_str().unwrap().ends_with('Z'));
+    let _client = server.connect("health").await;
+    common::eventually("the connection is counted", || async {
+        server.get_json("/health").await["websocket"]["connections"] == 1
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn cors_allows_any_origin_on_health_and_control() {
+    let server = TestServer::start().await;
+    for (method, path) in [
+        (reqwest::Method::GET, "/health"),
+        (reqwest::Method::POST, "/control/cors/delay-pongs?ms=0"),
+    ] {
+        let response = server
+            .http
+            .request(method, server.url(path))
+            .header("Origin", "http://127.0.0.1:9")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.headers()["access-control-allow-origin"],
+            "*",
+            "{path}"
+        );
+    }
+    // A preflight for a POST with a JSON body is allowed too.
+    let preflight = server
+        .http
+        .request(reqwest::Method::OPTIONS, server.url("/control/cors/drop"))
+        .header("Origin", "http://127.0.0.1:9")
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success());
+}
+
+#[tokio::test]
+async fn unknown_session_log_is_404() {
+    let server = TestServer::start().await;
+    let response = server
+        .http
+        .get(server.url("/control/nobody/log"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+}
+
+#[tokio::test]
+async fn static_directories_are_served_under_their_prefixes() {
+    let root = std::env::temp_dir().join(format!("resocket-static-{}", std::process::id()));
+    let www = root.join("www");
+    let pkg = root.join("pkg");
+    std::fs::create_dir_all(&www).unwrap();
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(www.join("index.html"), "<h1>demo</h1>").unwrap();
+    std::fs::write(pkg.join("resocket_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    let server = TestServer::start_with(&[
+        StaticMount {
+            prefix: "/".into(),
+            dir: www.clone(),
+        },
+        StaticMount {
+            prefix: "/pkg".into(),
+            dir: PathBuf::from(&pkg),
+        },
+    ])
+    .await;
+
+    let index = server.http.get(server.url("/")).send().await.unwrap();
+    assert_eq!(index.status(), 200);
+    assert_eq!(index.headers()["cache-control"], "no-cache");
+    assert_eq!(index.text().await.unwrap(), "<h1>demo</h1>");
+    let wasm = server
+        .http
+        .get(server.url("/pkg/resocket_bg.wasm"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wasm.status(), 200);
+    // WebAssembly.instantiateStreaming requires this exact type.
+    assert_eq!(wasm.headers()["content-type"], "application/wasm");
+    assert_eq!(
+        server
+            .http
+            .get(server.url("/missing"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    // API routes still win over the static fallback.
+    assert_eq!(server.get_json("/health").await["status"], "ok");
+    std::fs::remove_dir_all(root).unwrap();
+}
+
+#[tokio::test]
+async fn shutdown_closes_open_sockets_with_1001() {
+    let server = TestServer::start().await;
+    let mut client = server.connect("shutdown").await;
+    let (stopped, end) = tokio::join!(server.stop(), wait_for_end(&mut client));
+    stopped.unwrap();
+    assert_eq!(end.map(|(code, _)| code), Some(1001));
+}

@@ -1,0 +1,123 @@
+//! URL rules: which URLs a socket may be opened to, and how the session id rides along.
+//!
+//! This is deliberately not a general URL parser: the browser's `WebSocket`
+//! constructor does the full parse. Here we only need the scheme check (so a bad
+//! option fails at construction with a message naming the field) and a query
+//! parameter that is replaced, not duplicated, on every attempt.
+
+/// Checks that `url` is an absolute `ws://` or `wss://` URL with a host.
+pub fn validate_socket_url(url: &str) -> Result<(), String> {
+    let lower = url.get(..6).unwrap_or(url).to_ascii_lowercase();
+    let rest = if lower.starts_with("ws://") {
+        &url[5..]
+    } else if lower.starts_with("wss://") {
+        &url[6..]
+    } else {
+        return Err(format!("must be a ws:// or wss:// URL, got {url:?}"));
+    };
+    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    if rest[..host_end].is_empty() {
+        return Err(format!("has no host: {url:?}"));
+    }
+    if url.chars().any(char::is_whitespace) {
+        return Err(format!("contains whitespace: {url:?}"));
+    }
+    Ok(())
+}
+
+/// Returns `url` with the query parameter `key` set to `value` (percent-encoded).
+/// Any existing occurrence of `key` is removed first and a `#fragment` stays last.
+pub fn set_query_param(url: &str, key: &str, value: &str) -> String {
+    let (before_fragment, fragment) = match url.find('#') {
+        Some(at) => url.split_at(at),
+        None => (url, ""),
+    };
+    let (path, query) = match before_fragment.find('?') {
+        Some(at) => (&before_fragment[..at], &before_fragment[at + 1..]),
+        None => (before_fragment, ""),
+    };
+    let mut out = String::with_capacity(url.len() + key.len() + value.len() + 2);
+    out.push_str(path);
+    let mut separator = '?';
+    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+        let name = pair.split('=').next().unwrap_or(pair);
+        if name == key {
+            continue;
+        }
+        out.push(separator);
+        out.push_str(pair);
+        separator = '&';
+    }
+    out.push(separator);
+    percent_encode_into(key, &mut out);
+    out.push('=');
+    percent_encode_into(value, &mut out);
+    out.push_str(fragment);
+    out
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+fn percent_encode_into(text: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push('%');
+            out.push(HEX[usize::from(byte >> 4)] as char);
+            out.push(HEX[usize::from(byte & 0x0f)] as char);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{set_query_param, validate_socket_url};
+
+    #[test]
+    fn accepts_ws_and_wss() {
+        assert!(validate_socket_url("ws://127.0.0.1:8080/ws").is_ok());
+        assert!(validate_socket_url("WSS://example.com").is_ok());
+        assert!(validate_socket_url("ws://h?x=1").is_ok());
+    }
+
+    #[test]
+    fn rejects_other_schemes_missing_hosts_and_whitespace() {
+        assert!(validate_socket_url("http://example.com/ws").is_err());
+        assert!(validate_socket_url("/ws").is_err());
+        assert!(validate_socket_url("").is_err());
+        assert!(validate_socket_url("ws://").is_err());
+        assert!(validate_socket_url("ws:///path").is_err());
+        assert!(validate_socket_url("ws://a b/").is_err());
+        // Multi-byte text where the scheme would be must not panic on a char boundary.
+        assert!(validate_socket_url("wé://x").is_err());
+    }
+
+    #[test]
+    fn appends_with_the_right_separator() {
+        assert_eq!(
+            set_query_param("ws://h/ws", "session_id", "a"),
+            "ws://h/ws?session_id=a"
+        );
+        assert_eq!(
+            set_query_param("ws://h/ws?token=t", "session_id", "a"),
+            "ws://h/ws?token=t&session_id=a"
+        );
+    }
+
+    #[test]
+    fn replaces_an_existing_value_and_keeps_the_fragment_last() {
+        assert_eq!(
+            set_query_param("ws://h/ws?session_id=old&x=1#frag", "session_id", "new"),
+            "ws://h/ws?x=1&session_id=new#frag"
+        );
+    }
+
+    #[test]
+    fn percent_encodes_the_value() {
+        assert_eq!(
+            set_query_param("ws://h/", "session_id", "a b&c=é"),
+            "ws://h/?session_id=a%20b%26c%3D%C3%A9"
+        );
+    }
+}
