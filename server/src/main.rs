@@ -45,10 +45,17 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let shutdown = match shutdown_signal() {
+        Ok(shutdown) => shutdown,
+        Err(error) => {
+            eprintln!("resocket-server: cannot install signal handlers: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     // The one machine-readable line scripts wait for.
     println!("listening on http://{address}");
     let _ = std::io::stdout().flush();
-    match resocket_server::serve(listener, &args.static_mounts, shutdown_signal()).await {
+    match resocket_server::serve(listener, &args.static_mounts, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("resocket-server: {error}");
@@ -57,27 +64,27 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = interrupt => {}
-                    _ = terminate.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = interrupt.await;
-            }
+/// Registers the SIGINT and SIGTERM handlers now (so a signal arriving right
+/// after the address line is printed is not fatal) and returns a future that
+/// resolves when either arrives.
+#[cfg(unix)]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
-    }
-    eprintln!("resocket-server: shutting down");
+        eprintln!("resocket-server: shutting down");
+    })
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("resocket-server: shutting down");
+    })
 }
