@@ -1,0 +1,247 @@
+//! Browser tests: the transport in real Firefox and Chromium against the
+//! resocket-server started by `scripts/test` (its address is compiled in from
+//! `RESOCKET_TEST_SERVER`).
+#![cfg(target_arch = "wasm32")]
+
+mod support;
+
+use js_sys::{Object, Reflect};
+use resocket::WebSocketTransport;
+use support::{
+    field, get_json, options, post, server_url, unique_session, wait_until, EventRecorder,
+};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+async fn connected_transport(session: &str) -> (WebSocketTransport, EventRecorder) {
+    let transport = WebSocketTransport::new(options(session, true)).expect("valid options");
+    let states = EventRecorder::new(&transport, "state");
+    states
+        .wait_for("state connected", |s| s == "connected")
+        .await;
+    (transport, states)
+}
+
+async fn session_log(session: &str) -> JsValue {
+    get_json(&format!("/control/{session}/log")).await
+}
+
+#[wasm_bindgen_test]
+async fn connect_moves_through_connecting_to_connected() {
+    let session = unique_session("connect");
+    let transport = WebSocketTransport::new(options(&session, false)).unwrap();
+    assert_eq!(transport.state(), "disconnected");
+    let states = EventRecorder::new(&transport, "state");
+    let opens = EventRecorder::new(&transport, "open");
+    transport.connect();
+    assert_eq!(transport.state(), "connecting");
+    states
+        .wait_for("state connected", |s| s == "connected")
+        .await;
+    assert_eq!(states.strings(), vec!["connecting", "connected"]);
+    assert_eq!(opens.len(), 1);
+    assert_eq!(transport.session_id(), session);
+    // The server saw exactly one connection, for this session.
+    let log = session_log(&session).await;
+    assert_eq!(field(&log, "connectionCount").as_f64(), Some(1.0));
+}
+
+#[wasm_bindgen_test]
+async fn send_gets_the_echo_and_the_server_logs_it_under_the_session() {
+    let session = unique_session("echo");
+    let (transport, _states) = connected_transport(&session).await;
+    let messages = EventRecorder::new(&transport, "message");
+    let data = js_sys::JSON::parse(r#"{"text":"hello from the browser","n":42}"#).unwrap();
+    let outcome = transport.send("message".into(), data).unwrap();
+    assert_eq!(outcome.as_string().as_deref(), Some("sent"));
+
+    let echo = messages
+        .wait_for_value("the echo", |m| {
+            field(m, "type").as_string().as_deref() == Some("message")
+        })
+        .await;
+    let echoed_data = field(&echo, "data");
+    assert_eq!(
+        field(&echoed_data, "text").as_string().as_deref(),
+        Some("hello from the browser")
+    );
+    assert_eq!(field(&echoed_data, "n").as_f64(), Some(42.0));
+    let reply_to = field(&echo, "replyTo")
+        .as_string()
+        .expect("replyTo is the envelope id");
+
+    let log = session_log(&session).await;
+    assert_eq!(field(&log, "sessionId").as_string(), Some(session.clone()));
+    let frames: js_sys::Array = field(&log, "frames").unchecked_into();
+    assert_eq!(frames.length(), 1);
+    let frame = frames.get(0);
+    assert_eq!(
+        field(&frame, "type").as_string().as_deref(),
+        Some("message")
+    );
+    assert_eq!(field(&frame, "id").as_string(), Some(reply_to));
+    assert_eq!(
+        field(&field(&frame, "data"), "text").as_string().as_deref(),
+        Some("hello from the browser")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn an_abrupt_server_drop_is_reported_as_disconnected_with_1006() {
+    let session = unique_session("drop");
+    let (transport, states) = connected_transport(&session).await;
+    let closes = EventRecorder::new(&transport, "close");
+    post(&format!("/control/{session}/drop")).await;
+    states
+        .wait_for("state disconnected", |s| s == "disconnected")
+        .await;
+    assert_eq!(transport.state(), "disconnected");
+    let close = closes.wait_for_value("a close event", |_| true).await;
+    assert_eq!(field(&close, "code").as_f64(), Some(1006.0));
+    assert_eq!(field(&close, "wasClean").as_bool(), Some(false));
+}
+
+#[wasm_bindgen_test]
+async fn a_server_close_code_and_reason_reach_the_close_event() {
+    let session = unique_session("close");
+    let (transport, states) = connected_transport(&session).await;
+    let closes = EventRecorder::new(&transport, "close");
+    post(&format!(
+        "/control/{session}/close?code=4001&reason=maintenance"
+    ))
+    .await;
+    states
+        .wait_for("state disconnected", |s| s == "disconnected")
+        .await;
+    let close = closes.wait_for_value("a close event", |_| true).await;
+    assert_eq!(field(&close, "code").as_f64(), Some(4001.0));
+    assert_eq!(
+        field(&close, "reason").as_string().as_deref(),
+        Some("maintenance")
+    );
+    assert_eq!(field(&close, "wasClean").as_bool(), Some(true));
+}
+
+#[wasm_bindgen_test]
+async fn free_closes_the_socket_and_the_server_sees_it() {
+    let session = unique_session("free");
+    let (transport, states) = connected_transport(&session).await;
+    let unsubscribe_after_free = transport
+        .on("message", js_sys::Function::new_no_args("").into())
+        .unwrap();
+    let states_before_free = states.strings();
+    drop(transport); // what `free()` does from JavaScript
+    wait_until("the server logs the close", || async {
+        let log = session_log(&session).await;
+        field(&log, "openConnections").as_f64() == Some(0.0)
+    })
+    .await;
+    let log = session_log(&session).await;
+    let connection = js_sys::Array::from(&field(&log, "connections")).get(0);
+    assert_eq!(
+        field(&connection, "closedBy").as_string().as_deref(),
+        Some("client-close")
+    );
+    assert_eq!(field(&connection, "closeCode").as_f64(), Some(1000.0));
+    assert_eq!(
+        field(&connection, "closeReason").as_string().as_deref(),
+        Some("transport freed")
+    );
+    // Handlers were detached: no state change is reported after free().
+    assert_eq!(states.strings(), states_before_free);
+    // Unsubscribing after free() is harmless (React may clean up in either order).
+    unsubscribe_after_free.call0(&JsValue::UNDEFINED).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn disconnect_sends_the_code_and_stays_down() {
+    let session = unique_session("disconnect");
+    let (transport, states) = connected_transport(&session).await;
+    transport.disconnect(4000.into(), "bye".into()).unwrap();
+    assert_eq!(transport.state(), "disconnected");
+    assert_eq!(
+        states.strings().last().map(String::as_str),
+        Some("disconnected")
+    );
+    wait_until("the server logs the close", || async {
+        let log = session_log(&session).await;
+        let connection = js_sys::Array::from(&field(&log, "connections")).get(0);
+        field(&connection, "closeCode").as_f64() == Some(4000.0)
+    })
+    .await;
+    let error = transport.send("message".into(), JsValue::NULL).unwrap_err();
+    assert!(error.is_instance_of::<js_sys::Error>());
+    // Out-of-range arguments are rejected before touching the socket.
+    assert!(transport
+        .disconnect(1001.into(), JsValue::UNDEFINED)
+        .unwrap_err()
+        .is_instance_of::<js_sys::RangeError>());
+}
+
+#[wasm_bindgen_test]
+async fn an_unsubscribed_listener_hears_nothing_more() {
+    let session = unique_session("unsubscribe");
+    let (transport, _states) = connected_transport(&session).await;
+    let kept = EventRecorder::new(&transport, "message");
+    let removed = EventRecorder::new(&transport, "message");
+    removed.unsubscribe();
+    transport.send("message".into(), JsValue::from(1)).unwrap();
+    kept.wait_for_value("the echo", |_| true).await;
+    assert_eq!(removed.len(), 0);
+}
+
+#[wasm_bindgen_test]
+fn bad_options_throw_errors_that_name_the_field() {
+    let cases: [(JsValue, &str, bool); 5] = [
+        (JsValue::UNDEFINED, "options", true),
+        (Object::new().into(), "url", true),
+        (
+            support::object(&[("url", "http://127.0.0.1/ws".into())]),
+            "url",
+            false,
+        ),
+        (
+            support::object(&[("url", "ws://h/".into()), ("sessionId", 5.into())]),
+            "sessionId",
+            true,
+        ),
+        (
+            support::object(&[("url", "ws://h/".into()), ("autoConnect", "yes".into())]),
+            "autoConnect",
+            true,
+        ),
+    ];
+    for (options, field_name, is_type_error) in cases {
+        let error = match WebSocketTransport::new(options) {
+            Ok(_) => panic!("options naming {field_name} should be rejected"),
+            Err(error) => error,
+        };
+        if is_type_error {
+            assert!(
+                error.is_instance_of::<js_sys::TypeError>(),
+                "{field_name}: TypeError expected"
+            );
+        } else {
+            assert!(
+                error.is_instance_of::<js_sys::RangeError>(),
+                "{field_name}: RangeError expected"
+            );
+        }
+        let message = String::from(error.unchecked_ref::<js_sys::Error>().message());
+        assert!(
+            message.contains(field_name),
+            "{message:?} should name {field_name}"
+        );
+    }
+    let transport = WebSocketTransport::new(options("x", false)).unwrap();
+    let error = transport
+        .on("bogus", js_sys::Function::new_no_args("").into())
+        .unwrap_err();
+    assert!(error.is_instance_of::<js_sys::RangeError>());
+    let error = transport.on("message", JsValue::from(3)).unwrap_err();
+    assert!(error.is_instance_of::<js_sys::TypeError>());
+    assert!(Reflect::has(&error, &"message".into()).unwrap());
+    let _ = server_url();
+}
