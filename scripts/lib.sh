@@ -1,0 +1,127 @@
+# Shared by scripts/demo, scripts/test, scripts/build-pkg. Source it; do not run it.
+#
+# Every ensure_* function checks before it installs (versions, not just presence),
+# so a warm machine skips all of them in seconds. Nothing is downloaded from
+# outside the package registries (crates.io, npm, Debian).
+
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
+export PATH="$CARGO_BIN:$PATH"
+
+# Tools built from crates.io, pinned so every machine runs the same ones.
+WASM_PACK_VERSION="0.15.1"
+GECKODRIVER_VERSION="0.37.1"
+# Debian packages: browsers and the driver that matches Debian's Chromium.
+APT_PACKAGES=(firefox-esr chromium chromium-driver)
+
+# wasm-pack must find these instead of downloading its own copies.
+export GECKODRIVER="$CARGO_BIN/geckodriver"
+export CHROMEDRIVER="/usr/bin/chromedriver"
+# Our own output only; wasm-pack's "failed to get wasm-pack version" is harmless.
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+step() { printf '\n==> %s\n' "$*"; }
+note() { printf '    %s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else die "need root (or sudo) to run: $*"
+  fi
+}
+
+# The wasm-bindgen version in Cargo.lock: the CLI must match it exactly.
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$REPO_ROOT/Cargo.lock"
+}
+
+ensure_rust_wasm_target() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    step "rustup target add wasm32-unknown-unknown"
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+# ensure_cargo_tool BINARY CRATE VERSION: `BINARY --version` must print VERSION.
+ensure_cargo_tool() {
+  local binary="$1" crate="$2" version="$3"
+  if [ -x "$CARGO_BIN/$binary" ] && "$CARGO_BIN/$binary" --version 2>/dev/null | grep -qw -- "$version"; then
+    return
+  fi
+  step "cargo install $crate $version (compiles from crates.io; a few minutes)"
+  # No --locked: the local crates index can lag behind the tools' lockfiles.
+  cargo install "$crate" --version "$version" --force
+}
+
+ensure_apt_packages() {
+  local missing=() package
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return
+  step "apt-get install ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+}
+
+# npm packages pinned in package-lock.json (wasm-opt from binaryen).
+ensure_npm_tools() {
+  local stamp="$REPO_ROOT/node_modules/.package-lock.json"
+  if [ -f "$stamp" ] && [ "$stamp" -nt "$REPO_ROOT/package-lock.json" ]; then
+    return
+  fi
+  step "npm ci (build tools pinned in package-lock.json)"
+  (cd "$REPO_ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+}
+
+# Everything the demo needs: Rust for wasm, wasm-pack, wasm-bindgen, wasm-opt.
+ensure_build_tools() {
+  command -v cargo >/dev/null || die "cargo is missing: install Rust with rustup first"
+  command -v npm >/dev/null || die "npm is missing: install Node.js 20+ first"
+  ensure_rust_wasm_target
+  ensure_cargo_tool wasm-pack wasm-pack "$WASM_PACK_VERSION"
+  ensure_cargo_tool wasm-bindgen wasm-bindgen-cli "$(wasm_bindgen_version)"
+  [ -x "$CARGO_BIN/wasm-bindgen-test-runner" ] || ensure_cargo_tool wasm-bindgen-test-runner wasm-bindgen-cli "$(wasm_bindgen_version)"
+  ensure_npm_tools
+}
+
+# Everything the test suite needs on top: browsers and their drivers.
+ensure_test_tools() {
+  ensure_build_tools
+  rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+  rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+  ensure_apt_packages "${APT_PACKAGES[@]}"
+  ensure_cargo_tool geckodriver geckodriver "$GECKODRIVER_VERSION"
+}
+
+# start_server ARGS...: runs the test server on a free loopback port.
+# Sets SERVER_URL and SERVER_PID; stop_server (also run on exit) stops it.
+SERVER_PID=""
+SERVER_LOG=""
+start_server() {
+  local binary="$REPO_ROOT/target/debug/resocket-server"
+  [ -x "$binary" ] || (cd "$REPO_ROOT" && cargo build -q -p resocket-server)
+  SERVER_LOG="$(mktemp -t resocket-server.XXXXXX)"
+  "$binary" --port 0 "$@" >"$SERVER_LOG" 2>"$SERVER_LOG.stderr" &
+  SERVER_PID=$!
+  trap stop_server EXIT
+  local tries
+  for tries in $(seq 1 100); do
+    SERVER_URL="$(sed -n 's/^listening on //p' "$SERVER_LOG" | head -n 1)"
+    [ -n "$SERVER_URL" ] && return
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$SERVER_LOG.stderr" >&2; die "the test server exited"; }
+    sleep 0.1
+  done
+  die "the test server did not print its address within 10 s"
+}
+
+stop_server() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  SERVER_PID=""
+}
