@@ -17,6 +17,16 @@ pub struct CloseInfo {
     pub was_clean: bool,
 }
 
+/// Close codes after which reconnecting would be wrong: 1008 (policy
+/// violation) and the conventional 4401/4403 (unauthorised/forbidden). Retrying
+/// those forever is the classic auth retry storm.
+pub const TERMINAL_CLOSE_CODES: [u16; 3] = [1008, 4401, 4403];
+
+/// The default `shouldReconnect`: every close but the terminal codes.
+pub fn should_reconnect_by_default(code: u16) -> bool {
+    !TERMINAL_CLOSE_CODES.contains(&code)
+}
+
 /// Checks a close request against the rules the browser enforces, so that a bad
 /// `disconnect(code, reason)` fails with a message naming the argument instead of
 /// a `DOMException` from deep inside the driver.
@@ -24,16 +34,13 @@ pub fn validate_close_request(code: u16, reason: &str) -> Result<(), ConfigError
     if code != 1000 && !(3000..=4999).contains(&code) {
         return Err(ConfigError::range(
             "code",
-            format!("must be 1000 or in 3000..=4999, got {code}"),
+            "must be 1000 or from 3000 to 4999",
         ));
     }
     if reason.len() > MAX_REASON_BYTES {
         return Err(ConfigError::range(
             "reason",
-            format!(
-                "must be at most {MAX_REASON_BYTES} UTF-8 bytes, got {}",
-                reason.len()
-            ),
+            "must be at most 123 UTF-8 bytes",
         ));
     }
     Ok(())
@@ -41,7 +48,16 @@ pub fn validate_close_request(code: u16, reason: &str) -> Result<(), ConfigError
 
 #[cfg(test)]
 mod tests {
-    use super::validate_close_request;
+    use super::{should_reconnect_by_default, validate_close_request};
+
+    #[test]
+    fn terminal_codes_are_not_retried_by_default() {
+        assert!(!should_reconnect_by_default(4401));
+        assert!(!should_reconnect_by_default(4403));
+        assert!(!should_reconnect_by_default(1008));
+        assert!(should_reconnect_by_default(1006));
+        assert!(should_reconnect_by_default(1001));
+    }
 
     #[test]
     fn allows_normal_and_application_codes() {

@@ -5,16 +5,40 @@
 //! core answers with [`Action`]s that the browser driver executes. That makes the
 //! whole state machine testable natively, on a simulated clock.
 
+mod backoff;
 mod close;
+mod ids;
+mod latency;
 mod machine;
 mod options;
+mod queue;
+mod rng;
 mod session_id;
+mod snapshot;
 mod state;
+mod timers;
 mod url;
 
-pub use close::{validate_close_request, CloseInfo};
-pub use machine::{Action, Event, SendError, Transport, SESSION_QUERY_PARAM};
-pub use options::{Config, ConfigError, ConfigErrorKind};
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests;
+
+pub use backoff::Backoff;
+pub use close::{
+    should_reconnect_by_default, validate_close_request, CloseInfo, TERMINAL_CLOSE_CODES,
+};
+pub use ids::{push_number, IdGenerator};
+pub use latency::LatencyStats;
+pub use machine::{
+    Action, Event, SendError, SendOutcome, Transport, HEARTBEAT_TIMEOUT_CLOSE, LATE_TIMER_MS,
+    SESSION_QUERY_PARAM,
+};
+pub use options::{
+    Config, ConfigError, ConfigErrorKind, HeartbeatConfig, OptionValues, MAX_TIMER_MS,
+};
+pub use queue::{Enqueued, OfflineQueue, OverflowPolicy};
+pub use rng::Rng;
 pub use session_id::uuid_v4;
+pub use snapshot::{DisconnectReason, Snapshot, Stats};
 pub use state::ConnectionState;
+pub use timers::{TimerKind, TimerTable};
 pub use url::{set_query_param, validate_socket_url};

@@ -1,45 +1,244 @@
-//! Validated transport settings, and the errors that name the offending field.
+//! Transport options: defaults, value rules, and errors that name the field.
 //!
-//! The driver checks JavaScript *types* (is `url` a string?) because only it can
-//! see them; every rule about *values* lives here so it is tested natively.
+//! The driver checks JavaScript *types* (is it a number?) and fills in
+//! [`OptionValues`]; every rule about *values* and every default lives here so
+//! it is tested natively. Error messages carry the rule; the driver appends the
+//! offending value as JavaScript prints it (`…, got -5`).
 
 use core::fmt;
 
+use super::backoff::Backoff;
+use super::queue::OverflowPolicy;
 use super::url::validate_socket_url;
 
 /// The longest session id we accept; it travels in every URL and log line.
 const MAX_SESSION_ID_LEN: usize = 128;
+/// Browsers fire `setTimeout` at once for delays above 2^31 − 1 ms.
+pub const MAX_TIMER_MS: f64 = 2_147_483_647.0;
 
-/// Settings the core needs, already validated.
+/// Option values as read from JavaScript; `None` means "use the default".
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OptionValues {
+    /// The fixed URL, or `None` when a URL function is used (validated per attempt).
+    pub url: Option<String>,
+    /// The session id (the driver generates one when the option is absent).
+    pub session_id: String,
+    /// `reconnectInterval`
+    pub reconnect_interval: Option<f64>,
+    /// `maxReconnectInterval`
+    pub max_reconnect_interval: Option<f64>,
+    /// `reconnectBackoffFactor`
+    pub reconnect_backoff_factor: Option<f64>,
+    /// `reconnectJitter`
+    pub reconnect_jitter: Option<f64>,
+    /// `maxReconnectAttempts` (`Infinity` allowed)
+    pub max_reconnect_attempts: Option<f64>,
+    /// `connectTimeout`
+    pub connect_timeout: Option<f64>,
+    /// `minUptime`
+    pub min_uptime: Option<f64>,
+    /// `heartbeatInterval` (0 disables the heartbeat)
+    pub heartbeat_interval: Option<f64>,
+    /// `heartbeatTimeout`
+    pub heartbeat_timeout: Option<f64>,
+    /// `messageQueueSize`
+    pub message_queue_size: Option<f64>,
+    /// `queueOverflow`
+    pub queue_overflow: Option<String>,
+    /// `pingType`
+    pub ping_type: Option<String>,
+    /// `pongType`
+    pub pong_type: Option<String>,
+}
+
+/// Heartbeat timing; absent when `heartbeatInterval` is 0.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HeartbeatConfig {
+    /// Time between pings, in ms.
+    pub interval_ms: f64,
+    /// A ping unanswered this long means the link is dead, in ms.
+    pub timeout_ms: f64,
+}
+
+/// Validated settings the core runs on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    /// Base WebSocket URL; the session id is added to it on every attempt.
-    pub url: String,
+    /// The fixed base URL, or `None` when the driver resolves one per attempt.
+    pub url: Option<String>,
     /// Identifies this transport to the server across reconnects.
     pub session_id: String,
+    /// The reconnect delay policy.
+    pub backoff: Backoff,
+    /// Reconnect attempts before giving up; `None` for no limit.
+    pub max_reconnect_attempts: Option<u32>,
+    /// An attempt not open after this long is abandoned (0: never), in ms.
+    pub connect_timeout_ms: f64,
+    /// Uptime after which the attempt counter resets, in ms.
+    pub min_uptime_ms: f64,
+    /// Heartbeat timing, if enabled.
+    pub heartbeat: Option<HeartbeatConfig>,
+    /// How many messages the offline queue holds.
+    pub queue_capacity: usize,
+    /// What happens when the queue is full.
+    pub overflow: OverflowPolicy,
+    /// Envelope type of heartbeat pings.
+    pub ping_type: String,
+    /// Envelope type of heartbeat replies.
+    pub pong_type: String,
 }
 
 impl Config {
-    /// Validates the values and builds a config.
-    pub fn new(url: String, session_id: String) -> Result<Self, ConfigError> {
-        validate_socket_url(&url).map_err(|why| ConfigError::range("url", why))?;
-        validate_session_id(&session_id)?;
-        Ok(Self { url, session_id })
+    /// A config with every default and this URL and session id.
+    pub fn with_defaults(url: &str, session_id: &str) -> Result<Self, ConfigError> {
+        OptionValues {
+            url: Some(url.to_owned()),
+            session_id: session_id.to_owned(),
+            ..OptionValues::default()
+        }
+        .validate()
+    }
+}
+
+impl OptionValues {
+    /// Applies defaults and checks every value.
+    pub fn validate(self) -> Result<Config, ConfigError> {
+        if let Some(url) = &self.url {
+            validate_socket_url(url).map_err(|why| ConfigError::range("url", why))?;
+        }
+        validate_session_id(&self.session_id)?;
+        let initial = delay("reconnectInterval", self.reconnect_interval, 1000.0)?;
+        let max = delay(
+            "maxReconnectInterval",
+            self.max_reconnect_interval,
+            30_000.0,
+        )?;
+        if max < initial {
+            return Err(ConfigError::range(
+                "maxReconnectInterval",
+                "must be >= reconnectInterval",
+            ));
+        }
+        let factor = self.reconnect_backoff_factor.unwrap_or(2.0);
+        if !(factor.is_finite() && factor >= 1.0) {
+            return Err(ConfigError::range(
+                "reconnectBackoffFactor",
+                "must be a finite number >= 1",
+            ));
+        }
+        let jitter = self.reconnect_jitter.unwrap_or(0.5);
+        if !(0.0..=1.0).contains(&jitter) {
+            return Err(ConfigError::range(
+                "reconnectJitter",
+                "must be a number from 0 to 1",
+            ));
+        }
+        let max_reconnect_attempts = match self.max_reconnect_attempts.unwrap_or(10.0) {
+            f64::INFINITY => None,
+            attempts => Some(whole_number("maxReconnectAttempts", attempts, true)?),
+        };
+        let heartbeat_interval = delay("heartbeatInterval", self.heartbeat_interval, 30_000.0)?;
+        let heartbeat_timeout = delay("heartbeatTimeout", self.heartbeat_timeout, 10_000.0)?;
+        if heartbeat_timeout == 0.0 {
+            return Err(ConfigError::range("heartbeatTimeout", "must be > 0"));
+        }
+        let queue_capacity = whole_number(
+            "messageQueueSize",
+            self.message_queue_size.unwrap_or(100.0),
+            false,
+        )?;
+        let overflow = match self.queue_overflow.as_deref() {
+            None => OverflowPolicy::DropOldest,
+            Some(name) => OverflowPolicy::parse(name).ok_or_else(|| {
+                ConfigError::range(
+                    "queueOverflow",
+                    "must be \"drop-oldest\", \"drop-newest\" or \"error\"",
+                )
+            })?,
+        };
+        Ok(Config {
+            url: self.url,
+            session_id: self.session_id,
+            backoff: Backoff {
+                initial_ms: initial,
+                max_ms: max,
+                factor,
+                jitter,
+            },
+            max_reconnect_attempts,
+            connect_timeout_ms: delay("connectTimeout", self.connect_timeout, 5000.0)?,
+            min_uptime_ms: delay("minUptime", self.min_uptime, 5000.0)?,
+            heartbeat: (heartbeat_interval > 0.0).then_some(HeartbeatConfig {
+                interval_ms: heartbeat_interval,
+                timeout_ms: heartbeat_timeout,
+            }),
+            queue_capacity: queue_capacity as usize,
+            overflow,
+            ping_type: envelope_type("pingType", self.ping_type, "ping")?,
+            pong_type: envelope_type("pongType", self.pong_type, "pong")?,
+        })
+    }
+}
+
+/// A duration option: finite, ≥ 0 and short enough for `setTimeout`.
+fn delay(field: &'static str, value: Option<f64>, default: f64) -> Result<f64, ConfigError> {
+    let value = value.unwrap_or(default);
+    if (0.0..=MAX_TIMER_MS).contains(&value) {
+        Ok(value)
+    } else {
+        Err(ConfigError::range(
+            field,
+            "must be a finite number of milliseconds from 0 to 2147483647",
+        ))
+    }
+}
+
+fn whole_number(
+    field: &'static str,
+    value: f64,
+    infinity_allowed: bool,
+) -> Result<u32, ConfigError> {
+    if value >= 0.0 && value.fract() == 0.0 && value <= f64::from(u32::MAX) {
+        return Ok(value as u32);
+    }
+    Err(ConfigError::range(
+        field,
+        if infinity_allowed {
+            "must be a whole number >= 0 or Infinity"
+        } else {
+            "must be a whole number >= 0"
+        },
+    ))
+}
+
+fn envelope_type(
+    field: &'static str,
+    value: Option<String>,
+    default: &str,
+) -> Result<String, ConfigError> {
+    match value {
+        None => Ok(default.to_owned()),
+        Some(name) if !name.is_empty() => Ok(name),
+        Some(_) => Err(ConfigError::range(field, "must be a non-empty string")),
     }
 }
 
 fn validate_session_id(session_id: &str) -> Result<(), ConfigError> {
-    let length = session_id.chars().count();
+    // Counting the bytes that start a character: `chars().count()` would link a
+    // vectorised counter several times the size of this loop.
+    let length = session_id
+        .bytes()
+        .filter(|byte| byte & 0xC0 != 0x80)
+        .count();
     if length == 0 || length > MAX_SESSION_ID_LEN {
         return Err(ConfigError::range(
             "sessionId",
-            format!("must be 1 to {MAX_SESSION_ID_LEN} characters long, got {length}"),
+            "must be 1 to 128 characters long",
         ));
     }
     if session_id.chars().any(char::is_control) {
         return Err(ConfigError::range(
             "sessionId",
-            "must not contain control characters".to_owned(),
+            "must not contain control characters",
         ));
     }
     Ok(())
@@ -63,65 +262,249 @@ pub struct ConfigError {
     /// Which JavaScript error class to throw.
     pub kind: ConfigErrorKind,
     /// What is wrong with it, completing the sentence "`field` …".
-    pub reason: String,
+    pub reason: &'static str,
 }
 
 impl ConfigError {
     /// A wrong-type error for `field`.
-    pub fn type_error(field: &'static str, reason: impl Into<String>) -> Self {
+    pub fn type_error(field: &'static str, reason: &'static str) -> Self {
         Self {
             field,
             kind: ConfigErrorKind::Type,
-            reason: reason.into(),
+            reason,
         }
     }
 
     /// A value-not-allowed error for `field`.
-    pub fn range(field: &'static str, reason: impl Into<String>) -> Self {
+    pub fn range(field: &'static str, reason: &'static str) -> Self {
         Self {
             field,
             kind: ConfigErrorKind::Range,
-            reason: reason.into(),
+            reason,
         }
+    }
+
+    /// `"resocket: <field> <reason>"`, built without `core::fmt` (keeps float
+    /// and padding machinery out of the wasm build).
+    pub fn message(&self) -> String {
+        let mut message = String::with_capacity(11 + self.field.len() + self.reason.len());
+        message.push_str("resocket: ");
+        message.push_str(self.field);
+        message.push(' ');
+        message.push_str(self.reason);
+        message
     }
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "resocket: {} {}", self.field, self.reason)
+        f.write_str(&self.message())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{Config, ConfigErrorKind};
+    use super::*;
 
-    #[test]
-    fn accepts_a_plain_config() {
-        let config = Config::new("ws://127.0.0.1:1/ws".into(), "abc".into()).unwrap();
-        assert_eq!(config.session_id, "abc");
+    fn values() -> OptionValues {
+        OptionValues {
+            url: Some("ws://127.0.0.1:1/ws".into()),
+            session_id: "abc".into(),
+            ..OptionValues::default()
+        }
+    }
+
+    fn error(values: OptionValues) -> ConfigError {
+        values.validate().expect_err("should be rejected")
     }
 
     #[test]
-    fn a_bad_url_names_the_field() {
-        let error = Config::new("http://x/".into(), "abc".into()).unwrap_err();
-        assert_eq!(error.field, "url");
-        assert_eq!(error.kind, ConfigErrorKind::Range);
-        assert!(error
-            .to_string()
-            .starts_with("resocket: url must be a ws://"));
-    }
-
-    #[test]
-    fn session_ids_are_bounded_and_printable() {
+    fn defaults_match_the_documented_contract() {
+        let config = values().validate().unwrap();
         assert_eq!(
-            Config::new("ws://h/".into(), String::new())
-                .unwrap_err()
-                .field,
+            config.backoff,
+            Backoff {
+                initial_ms: 1000.0,
+                max_ms: 30_000.0,
+                factor: 2.0,
+                jitter: 0.5
+            }
+        );
+        assert_eq!(config.max_reconnect_attempts, Some(10));
+        assert_eq!(config.connect_timeout_ms, 5000.0);
+        assert_eq!(config.min_uptime_ms, 5000.0);
+        assert_eq!(
+            config.heartbeat,
+            Some(HeartbeatConfig {
+                interval_ms: 30_000.0,
+                timeout_ms: 10_000.0
+            })
+        );
+        assert_eq!(config.queue_capacity, 100);
+        assert_eq!(config.overflow, OverflowPolicy::DropOldest);
+        assert_eq!(
+            (config.ping_type.as_str(), config.pong_type.as_str()),
+            ("ping", "pong")
+        );
+    }
+
+    #[test]
+    fn infinity_attempts_and_zero_heartbeat_are_allowed() {
+        let config = OptionValues {
+            max_reconnect_attempts: Some(f64::INFINITY),
+            heartbeat_interval: Some(0.0),
+            ..values()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(config.max_reconnect_attempts, None);
+        assert_eq!(config.heartbeat, None);
+    }
+
+    #[test]
+    fn every_bad_number_names_its_field() {
+        let cases: [(&str, OptionValues); 11] = [
+            (
+                "reconnectInterval",
+                OptionValues {
+                    reconnect_interval: Some(-5.0),
+                    ..values()
+                },
+            ),
+            (
+                "reconnectInterval",
+                OptionValues {
+                    reconnect_interval: Some(f64::NAN),
+                    ..values()
+                },
+            ),
+            (
+                "maxReconnectInterval",
+                OptionValues {
+                    max_reconnect_interval: Some(10.0),
+                    ..values()
+                },
+            ),
+            (
+                "reconnectBackoffFactor",
+                OptionValues {
+                    reconnect_backoff_factor: Some(0.5),
+                    ..values()
+                },
+            ),
+            (
+                "reconnectJitter",
+                OptionValues {
+                    reconnect_jitter: Some(1.5),
+                    ..values()
+                },
+            ),
+            (
+                "maxReconnectAttempts",
+                OptionValues {
+                    max_reconnect_attempts: Some(2.5),
+                    ..values()
+                },
+            ),
+            (
+                "connectTimeout",
+                OptionValues {
+                    connect_timeout: Some(f64::INFINITY),
+                    ..values()
+                },
+            ),
+            (
+                "minUptime",
+                OptionValues {
+                    min_uptime: Some(3e9),
+                    ..values()
+                },
+            ),
+            (
+                "heartbeatTimeout",
+                OptionValues {
+                    heartbeat_timeout: Some(0.0),
+                    ..values()
+                },
+            ),
+            (
+                "messageQueueSize",
+                OptionValues {
+                    message_queue_size: Some(-1.0),
+                    ..values()
+                },
+            ),
+            (
+                "queueOverflow",
+                OptionValues {
+                    queue_overflow: Some("drop".into()),
+                    ..values()
+                },
+            ),
+        ];
+        for (field, values) in cases {
+            let error = error(values);
+            assert_eq!(error.field, field);
+            assert_eq!(error.kind, ConfigErrorKind::Range);
+            assert!(error
+                .message()
+                .starts_with(&format!("resocket: {field} must")));
+        }
+        assert_eq!(
+            error(OptionValues { reconnect_interval: Some(-5.0), ..values() }).message(),
+            "resocket: reconnectInterval must be a finite number of milliseconds from 0 to 2147483647"
+        );
+    }
+
+    #[test]
+    fn urls_session_ids_and_types_are_checked() {
+        assert_eq!(
+            error(OptionValues {
+                url: Some("http://x/".into()),
+                ..values()
+            })
+            .field,
+            "url"
+        );
+        assert!(OptionValues {
+            url: None,
+            ..values()
+        }
+        .validate()
+        .is_ok());
+        assert_eq!(
+            error(OptionValues {
+                session_id: String::new(),
+                ..values()
+            })
+            .field,
             "sessionId"
         );
-        assert!(Config::new("ws://h/".into(), "x".repeat(129)).is_err());
-        assert!(Config::new("ws://h/".into(), "é".repeat(128)).is_ok());
-        assert!(Config::new("ws://h/".into(), "a\nb".into()).is_err());
+        assert!(OptionValues {
+            session_id: "é".repeat(128),
+            ..values()
+        }
+        .validate()
+        .is_ok());
+        assert!(OptionValues {
+            session_id: "x".repeat(129),
+            ..values()
+        }
+        .validate()
+        .is_err());
+        assert!(OptionValues {
+            session_id: "a\nb".into(),
+            ..values()
+        }
+        .validate()
+        .is_err());
+        assert_eq!(
+            error(OptionValues {
+                ping_type: Some(String::new()),
+                ..values()
+            })
+            .field,
+            "pingType"
+        );
     }
 }

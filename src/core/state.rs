@@ -7,6 +7,9 @@ pub enum ConnectionState {
     Connecting,
     /// A socket is open; messages go straight out.
     Connected,
+    /// The connection was lost (or an attempt failed) and the transport is
+    /// waiting out a backoff or trying again.
+    Reconnecting,
     /// No socket and none being opened.
     Disconnected,
 }
@@ -17,6 +20,7 @@ impl ConnectionState {
         match self {
             Self::Connecting => "connecting",
             Self::Connected => "connected",
+            Self::Reconnecting => "reconnecting",
             Self::Disconnected => "disconnected",
         }
     }
@@ -30,6 +34,7 @@ mod tests {
     fn state_names_match_the_public_contract() {
         assert_eq!(ConnectionState::Connecting.as_str(), "connecting");
         assert_eq!(ConnectionState::Connected.as_str(), "connected");
+        assert_eq!(ConnectionState::Reconnecting.as_str(), "reconnecting");
         assert_eq!(ConnectionState::Disconnected.as_str(), "disconnected");
     }
 }

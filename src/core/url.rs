@@ -6,42 +6,56 @@
 //! parameter that is replaced, not duplicated, on every attempt.
 
 /// Checks that `url` is an absolute `ws://` or `wss://` URL with a host.
-pub fn validate_socket_url(url: &str) -> Result<(), String> {
-    let lower = url.get(..6).unwrap_or(url).to_ascii_lowercase();
-    let rest = if lower.starts_with("ws://") {
-        &url[5..]
-    } else if lower.starts_with("wss://") {
-        &url[6..]
-    } else {
-        return Err(format!("must be a ws:// or wss:// URL, got {url:?}"));
+///
+/// Written with `strip_prefix`/`split` rather than indexing so that no slicing
+/// panic (and the formatting code behind it) is reachable from user input.
+pub fn validate_socket_url(url: &str) -> Result<(), &'static str> {
+    let rest =
+        strip_prefix_ignore_case(url, "ws://").or_else(|| strip_prefix_ignore_case(url, "wss://"));
+    let Some(rest) = rest else {
+        return Err("must be a ws:// or wss:// URL");
     };
-    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    if rest[..host_end].is_empty() {
-        return Err(format!("has no host: {url:?}"));
+    let host_end = rest.bytes().position(|b| matches!(b, b'/' | b'?' | b'#'));
+    let host = host_end.and_then(|end| rest.get(..end)).unwrap_or(rest);
+    if host.is_empty() {
+        return Err("must name a host");
     }
     if url.chars().any(char::is_whitespace) {
-        return Err(format!("contains whitespace: {url:?}"));
+        return Err("must not contain whitespace");
     }
     Ok(())
+}
+
+/// `text.split_once(byte)` for an ASCII byte, without `str` pattern machinery
+/// (whose slicing checks link panic formatting into the wasm build).
+fn split_once_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
+    let at = text.bytes().position(|b| b == byte)?;
+    let (head, tail) = text.split_at_checked(at)?;
+    Some((head, tail.get(1..).unwrap_or("")))
+}
+
+fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let (head, rest) = text.split_at_checked(prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then_some(rest)
 }
 
 /// Returns `url` with the query parameter `key` set to `value` (percent-encoded).
 /// Any existing occurrence of `key` is removed first and a `#fragment` stays last.
 pub fn set_query_param(url: &str, key: &str, value: &str) -> String {
-    let (before_fragment, fragment) = match url.find('#') {
-        Some(at) => url.split_at(at),
+    let (before_fragment, fragment) = match url.bytes().position(|b| b == b'#') {
+        Some(at) => url.split_at_checked(at).unwrap_or((url, "")),
         None => (url, ""),
     };
-    let (path, query) = match before_fragment.find('?') {
-        Some(at) => (&before_fragment[..at], &before_fragment[at + 1..]),
-        None => (before_fragment, ""),
-    };
+    let (path, query) = split_once_byte(before_fragment, b'?').unwrap_or((before_fragment, ""));
     let mut out = String::with_capacity(url.len() + key.len() + value.len() + 2);
     out.push_str(path);
     let mut separator = '?';
-    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
-        let name = pair.split('=').next().unwrap_or(pair);
-        if name == key {
+    let mut rest = query;
+    while !rest.is_empty() {
+        let (pair, after) = split_once_byte(rest, b'&').unwrap_or((rest, ""));
+        rest = after;
+        let name = split_once_byte(pair, b'=').map_or(pair, |(name, _)| name);
+        if pair.is_empty() || name == key {
             continue;
         }
         out.push(separator);

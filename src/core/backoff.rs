@@ -1,0 +1,91 @@
+//! How long to wait before reconnect attempt `n`.
+//!
+//! `ceiling(n) = min(max, initial · factor^(n−1))`, and the delay is drawn per
+//! attempt from `[ceiling · (1 − jitter), ceiling]`: `jitter = 1` is full jitter
+//! (uniform in `[0, ceiling]`), `0.5` is "equal jitter", `0` is none. Drawing per
+//! attempt (not once per page) is what keeps a crowd of clients from retrying in
+//! lockstep after a server restart.
+
+/// The reconnect delay policy.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Backoff {
+    /// Delay ceiling of the first attempt, in ms.
+    pub initial_ms: f64,
+    /// Upper bound of any delay, in ms.
+    pub max_ms: f64,
+    /// Growth per attempt (≥ 1).
+    pub factor: f64,
+    /// Share of the ceiling that is randomised, in `[0, 1]`.
+    pub jitter: f64,
+}
+
+impl Backoff {
+    /// The un-jittered delay for attempt `attempt` (1-based).
+    pub fn ceiling(&self, attempt: u32) -> f64 {
+        if self.initial_ms <= 0.0 {
+            return 0.0;
+        }
+        let exponent = i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX);
+        // powi overflows to +inf for huge exponents; min() brings it back to max.
+        (self.initial_ms * self.factor.powi(exponent)).min(self.max_ms)
+    }
+
+    /// The delay for attempt `attempt` given a uniform draw `unit` in `[0, 1)`.
+    pub fn delay(&self, attempt: u32, unit: f64) -> f64 {
+        let ceiling = self.ceiling(attempt);
+        // max/min rather than clamp: clamp's NaN assertion formats floats, which
+        // would link ~17 KB of float printing into the wasm build.
+        #[allow(clippy::manual_clamp)]
+        (ceiling * (1.0 - self.jitter * unit))
+            .max(0.0)
+            .min(self.max_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Backoff;
+
+    const SEEDS: Backoff = Backoff {
+        initial_ms: 1000.0,
+        max_ms: 30_000.0,
+        factor: 2.0,
+        jitter: 0.0,
+    };
+
+    #[test]
+    fn grows_geometrically_up_to_the_maximum() {
+        let delays: Vec<f64> = (1..=7).map(|n| SEEDS.delay(n, 0.9)).collect();
+        assert_eq!(
+            delays,
+            [1000.0, 2000.0, 4000.0, 8000.0, 16_000.0, 30_000.0, 30_000.0]
+        );
+        assert_eq!(SEEDS.delay(u32::MAX, 0.5), 30_000.0);
+    }
+
+    #[test]
+    fn jitter_draws_below_the_ceiling() {
+        let full = Backoff {
+            jitter: 1.0,
+            ..SEEDS
+        };
+        assert_eq!(full.delay(3, 0.0), 4000.0);
+        assert_eq!(full.delay(3, 0.25), 3000.0);
+        let equal = Backoff {
+            jitter: 0.5,
+            ..SEEDS
+        };
+        assert_eq!(equal.delay(1, 0.75), 625.0);
+        assert_eq!(equal.delay(1, 0.0), 1000.0);
+    }
+
+    #[test]
+    fn zero_initial_delay_means_retry_at_once() {
+        let none = Backoff {
+            initial_ms: 0.0,
+            factor: 1e300,
+            ..SEEDS
+        };
+        assert_eq!(none.delay(1000, 0.5), 0.0);
+    }
+}

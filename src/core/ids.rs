@@ -1,0 +1,93 @@
+//! Identifiers for envelopes and pings, built without `core::fmt` because one
+//! is made per message.
+
+/// Appends `value` in base `radix` (2..=36; others are treated as the nearest) to `out`.
+pub fn push_number(out: &mut String, mut value: u64, radix: u64) {
+    // Bounded here so no division-by-zero panic (and its formatting) is linked.
+    let radix = radix.clamp(2, 36);
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    // Digits come out least significant first; a u64 has at most 64 of them.
+    let mut digits = [0u8; 64];
+    let mut count = 0;
+    for slot in digits.iter_mut() {
+        *slot = DIGITS
+            .get((value % radix) as usize)
+            .copied()
+            .unwrap_or(b'?');
+        count += 1;
+        value /= radix;
+        if value == 0 {
+            break;
+        }
+    }
+    for &digit in digits.iter().take(count).rev() {
+        out.push(char::from(digit));
+    }
+}
+
+/// Makes ids `<prefix>-<n>` (envelopes) and `<prefix>-p<n>` (pings), where the
+/// prefix is random per transport: ids stay unique when two transports share a
+/// session id (a session restored after a reload).
+#[derive(Debug, Clone)]
+pub struct IdGenerator {
+    prefix: String,
+    messages: u64,
+    pings: u64,
+}
+
+impl IdGenerator {
+    /// A generator whose prefix comes from `random` (32 bits are used).
+    pub fn new(random: u64) -> Self {
+        let mut prefix = String::new();
+        push_number(&mut prefix, random & 0xffff_ffff, 36);
+        Self {
+            prefix,
+            messages: 0,
+            pings: 0,
+        }
+    }
+
+    /// The next envelope id.
+    pub fn next_message(&mut self) -> String {
+        self.messages += 1;
+        self.make("-", self.messages)
+    }
+
+    /// The next ping id.
+    pub fn next_ping(&mut self) -> String {
+        self.pings += 1;
+        self.make("-p", self.pings)
+    }
+
+    fn make(&self, separator: &str, number: u64) -> String {
+        let mut id = String::with_capacity(self.prefix.len() + separator.len() + 8);
+        id.push_str(&self.prefix);
+        id.push_str(separator);
+        push_number(&mut id, number, 10);
+        id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_in_any_radix() {
+        let mut out = String::new();
+        push_number(&mut out, 0, 10);
+        out.push(' ');
+        push_number(&mut out, u64::MAX, 10);
+        out.push(' ');
+        push_number(&mut out, 36 * 36, 36);
+        assert_eq!(out, "0 18446744073709551615 100");
+    }
+
+    #[test]
+    fn ids_are_prefixed_sequential_and_distinct_by_kind() {
+        let mut ids = IdGenerator::new(42);
+        assert_eq!(ids.next_message(), "16-1");
+        assert_eq!(ids.next_message(), "16-2");
+        assert_eq!(ids.next_ping(), "16-p1");
+    }
+}

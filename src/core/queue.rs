@@ -1,0 +1,157 @@
+//! The bounded offline queue: what `send()` keeps while there is no socket.
+
+use std::collections::VecDeque;
+
+/// What to do when a message arrives and the queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverflowPolicy {
+    /// Drop the oldest queued message to make room (default).
+    DropOldest,
+    /// Drop the message being sent.
+    DropNewest,
+    /// Refuse the message; `send()` throws.
+    Error,
+}
+
+impl OverflowPolicy {
+    /// Parses the option value (`"drop-oldest"`, `"drop-newest"`, `"error"`).
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "drop-oldest" => Some(Self::DropOldest),
+            "drop-newest" => Some(Self::DropNewest),
+            "error" => Some(Self::Error),
+            _ => None,
+        }
+    }
+}
+
+/// The result of offering a message to a full or non-full queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Enqueued<P> {
+    /// The message is queued; `dropped` is the oldest one it displaced, if any.
+    Queued {
+        /// The message dropped to make room (drop-oldest only).
+        dropped: Option<P>,
+    },
+    /// The queue was full and the policy dropped the new message.
+    DroppedNewest(P),
+    /// The queue was full and the policy refuses new messages.
+    Full(P),
+}
+
+/// A FIFO queue that never holds more than `capacity` messages.
+#[derive(Debug, Clone)]
+pub struct OfflineQueue<P> {
+    items: VecDeque<P>,
+    capacity: usize,
+    policy: OverflowPolicy,
+}
+
+impl<P> OfflineQueue<P> {
+    /// An empty queue.
+    pub fn new(capacity: usize, policy: OverflowPolicy) -> Self {
+        Self {
+            items: VecDeque::new(),
+            capacity,
+            policy,
+        }
+    }
+
+    /// Offers a message, applying the overflow policy when full.
+    pub fn push(&mut self, message: P) -> Enqueued<P> {
+        if self.items.len() < self.capacity {
+            self.items.push_back(message);
+            return Enqueued::Queued { dropped: None };
+        }
+        match self.policy {
+            OverflowPolicy::DropOldest if self.capacity > 0 => {
+                let dropped = self.items.pop_front();
+                self.items.push_back(message);
+                Enqueued::Queued { dropped }
+            }
+            // A zero-capacity queue can only drop what it is given.
+            OverflowPolicy::DropOldest | OverflowPolicy::DropNewest => {
+                Enqueued::DroppedNewest(message)
+            }
+            OverflowPolicy::Error => Enqueued::Full(message),
+        }
+    }
+
+    /// Removes and returns everything, oldest first. (`pop_front` rather than
+    /// `VecDeque::drain`, whose range checks link panic formatting into wasm.)
+    pub fn drain(&mut self) -> impl Iterator<Item = P> + '_ {
+        std::iter::from_fn(|| self.items.pop_front())
+    }
+
+    /// Drops everything queued.
+    pub fn clear(&mut self) {
+        self.items.clear();
+    }
+
+    /// Queued messages, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &P> {
+        self.items.iter()
+    }
+
+    /// How many messages are queued.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The maximum number of messages kept.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn full_queue(policy: OverflowPolicy) -> OfflineQueue<u32> {
+        let mut queue = OfflineQueue::new(3, policy);
+        for n in 1..=3 {
+            assert_eq!(queue.push(n), Enqueued::Queued { dropped: None });
+        }
+        queue
+    }
+
+    #[test]
+    fn drop_oldest_keeps_the_newest_in_order() {
+        let mut queue = full_queue(OverflowPolicy::DropOldest);
+        assert_eq!(queue.push(4), Enqueued::Queued { dropped: Some(1) });
+        assert_eq!(queue.iter().copied().collect::<Vec<_>>(), [2, 3, 4]);
+    }
+
+    #[test]
+    fn drop_newest_keeps_the_oldest() {
+        let mut queue = full_queue(OverflowPolicy::DropNewest);
+        assert_eq!(queue.push(4), Enqueued::DroppedNewest(4));
+        assert_eq!(queue.drain().collect::<Vec<_>>(), [1, 2, 3]);
+        assert!(queue.is_empty());
+    }
+
+    #[test]
+    fn error_refuses_without_changing_the_queue() {
+        let mut queue = full_queue(OverflowPolicy::Error);
+        assert_eq!(queue.push(4), Enqueued::Full(4));
+        assert_eq!(queue.len(), 3);
+    }
+
+    #[test]
+    fn zero_capacity_never_holds_anything() {
+        let mut queue = OfflineQueue::new(0, OverflowPolicy::DropOldest);
+        assert_eq!(queue.push(1), Enqueued::DroppedNewest(1));
+        assert_eq!(queue.len(), 0);
+        assert_eq!(
+            OverflowPolicy::parse("drop-newest"),
+            Some(OverflowPolicy::DropNewest)
+        );
+        assert_eq!(OverflowPolicy::parse("drop"), None);
+    }
+}
