@@ -2,74 +2,42 @@
 //! WebAssembly.
 //!
 //! The crate has two halves:
-//! - [`core`]: the sans-IO state machine. Pure Rust with no browser imports; it
-//!   takes inputs with the current time and returns actions. Tested natively.
-//! - `browser`: the driver that owns the `WebSocket`, its handlers and the
-//!   application's listeners, and executes the core's actions.
+//! - [`core`]: the sans-IO state machine (backoff, offline queue, heartbeat,
+//!   latency, page lifecycle, option rules). Pure Rust with no browser imports;
+//!   it takes inputs with the current time and returns actions. Tested natively
+//!   on a simulated clock.
+//! - `browser`: the driver that owns the `WebSocket`, its handlers, the timers,
+//!   the page listeners and the application's listeners, and executes the
+//!   core's actions.
 //!
 //! This file holds only the JavaScript surface, [`WebSocketTransport`].
 #![deny(missing_docs)]
 
 mod browser;
 pub mod core;
+mod typescript;
 
 use wasm_bindgen::prelude::*;
 
-use crate::browser::Driver;
-use crate::core::ConfigError;
+// SAFETY: wasm32-unknown-unknown without atomics runs on a single thread, which
+// is the condition `AssumeSingleThreaded` requires.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
 
-#[wasm_bindgen(typescript_custom_section)]
-const TYPESCRIPT_TYPES: &str = r#"
-/** Options for `new WebSocketTransport(options)`. */
-export interface TransportOptions {
-  /** The server's WebSocket URL (`ws://` or `wss://`). `?session_id=…` is added to it. */
-  url: string;
-  /** Subprotocols offered to the server. */
-  protocols?: string | string[];
-  /** Identifies this client across reconnects. Default: a random UUID. */
-  sessionId?: string;
-  /** Connect as soon as the transport is created. Default: `true`. */
-  autoConnect?: boolean;
-}
+use crate::browser::{config_error_with_value, Driver};
+use crate::core::{ConfigError, SendOutcome};
 
-/** The transport's connection state. */
-export type ConnectionState = "connecting" | "connected" | "disconnected";
-
-/** How a socket closed. */
-export interface CloseDetails {
-  code: number;
-  reason: string;
-  wasClean: boolean;
-}
-
-/** An envelope as sent and received on the wire. */
-export interface Envelope<T = unknown> {
-  type: string;
-  data: T;
-  id?: string;
-  timestamp?: string;
-  [field: string]: unknown;
-}
-
-/** Each event's handler argument. */
-export interface TransportEvents {
-  state: ConnectionState;
-  open: undefined;
-  close: CloseDetails;
-  /** A parsed envelope, or the raw frame when it is not a JSON envelope. */
-  message: Envelope | string | ArrayBuffer;
-  error: Error;
-}
-"#;
-
-/// A WebSocket connection to a resocket-speaking server.
+/// A WebSocket connection that reconnects, queues while offline, and measures
+/// its own latency.
 ///
 /// ```js
 /// const t = new WebSocketTransport({ url: "ws://127.0.0.1:8080/ws" });
 /// const off = t.on("message", (envelope) => console.log(envelope));
-/// t.send("message", { text: "hi" });
+/// t.send("message", { text: "hi" }); // "sent", or "queued" while offline
 /// off();
-/// t.free(); // closes the socket and detaches every handler
+/// t.free(); // closes the socket, cancels timers, detaches every handler
 /// ```
 #[wasm_bindgen]
 pub struct WebSocketTransport {
@@ -78,8 +46,9 @@ pub struct WebSocketTransport {
 
 #[wasm_bindgen]
 impl WebSocketTransport {
-    /// Creates a transport and, unless `autoConnect` is `false`, starts connecting.
-    /// Throws a `TypeError` or `RangeError` naming the option that is wrong.
+    /// Creates a transport and, unless `autoConnect` is `false`, starts
+    /// connecting. Throws a `TypeError` or `RangeError` naming the option and
+    /// the value that is wrong.
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "TransportOptions")] options: JsValue,
@@ -89,84 +58,166 @@ impl WebSocketTransport {
         })
     }
 
-    /// Opens the connection if it is not open or opening.
+    /// Opens the connection if it is down, or retries at once if waiting out a
+    /// backoff. Does nothing while connecting or connected.
     pub fn connect(&self) {
         self.driver.connect();
     }
 
-    /// Closes the connection with `code` (default 1000) and `reason` (default "")
-    /// and stays disconnected until `connect()`.
+    /// Closes any connection and starts a fresh attempt now, backoff reset.
+    pub fn reconnect(&self) {
+        self.driver.reconnect();
+    }
+
+    /// Closes the connection with `code` (default 1000) and `reason` (default
+    /// "") and stays down until `connect()` or `reconnect()`.
     pub fn disconnect(
         &self,
         #[wasm_bindgen(unchecked_param_type = "number")] code: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] reason: JsValue,
     ) -> Result<(), JsValue> {
-        let code = close_code_argument(&code).map_err(|e| js_error(&e))?;
+        let code = close_code_argument(&code)?;
         let reason = match reason.as_string() {
             Some(reason) => reason,
             None if reason.is_undefined() => String::new(),
             None => {
-                return Err(js_error(&ConfigError::type_error(
-                    "reason",
-                    "must be a string",
-                )))
+                return Err(config_error_with_value(
+                    &ConfigError::type_error("reason", "must be a string"),
+                    &reason,
+                ))
             }
         };
         self.driver.disconnect(code, &reason)
     }
 
-    /// Sends `{type, data, id, timestamp}` as one JSON text frame.
-    /// Returns `"sent"`; throws when not connected or when `data` is not JSON-serialisable.
-    #[wasm_bindgen(unchecked_return_type = "\"sent\"")]
+    /// Sends `{type, data, id, timestamp}` as one JSON text frame if connected,
+    /// otherwise queues it. Returns `"sent"`, `"queued"`, or `"dropped"` (queue
+    /// full under `"drop-newest"`); throws when the queue is full under
+    /// `"error"`, or when `data` is not JSON-serialisable.
+    #[wasm_bindgen(unchecked_return_type = "SendResult")]
     pub fn send(
         &self,
         #[wasm_bindgen(js_name = type, unchecked_param_type = "string")] message_type: JsValue,
         #[wasm_bindgen(unchecked_param_type = "unknown")] data: JsValue,
     ) -> Result<JsValue, JsValue> {
-        self.driver.send(&message_type, &data)?;
-        Ok(JsValue::from_str("sent"))
+        self.driver.send(&message_type, &data).map(send_result)
     }
 
-    /// Calls `handler` on every `event` ("state", "open", "close", "message",
-    /// "error"). Returns a function that unsubscribes it.
-    #[wasm_bindgen(unchecked_return_type = "() => void")]
-    pub fn on(
+    /// Sends a frame as is (a string as text; an `ArrayBuffer` or typed array as
+    /// binary), queued like `send` while not connected.
+    #[wasm_bindgen(js_name = sendRaw, unchecked_return_type = "SendResult")]
+    pub fn send_raw(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "keyof TransportEvents")] event: &str,
-        #[wasm_bindgen(unchecked_param_type = "(argument: any) => void")] handler: JsValue,
-    ) -> Result<js_sys::Function, JsValue> {
-        self.driver.on(event, handler)
+        #[wasm_bindgen(unchecked_param_type = "string | ArrayBuffer | ArrayBufferView")]
+        data: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        self.driver.send_raw(&data).map(send_result)
     }
 
-    /// The connection state: "connecting", "connected" or "disconnected".
+    /// Calls `handler` on every `event`. Returns a function that unsubscribes it
+    /// (safe to call more than once, and after `free()`).
+    #[wasm_bindgen(skip_typescript)]
+    pub fn on(&self, event: &str, handler: JsValue) -> Result<js_sys::Function, JsValue> {
+        self.driver.on(event, &handler)
+    }
+
+    /// Calls `handler` with every envelope whose `type` is `type`. Returns a
+    /// function that unsubscribes it.
+    #[wasm_bindgen(js_name = onMessage, skip_typescript)]
+    pub fn on_message(
+        &self,
+        #[wasm_bindgen(js_name = type)] message_type: JsValue,
+        handler: JsValue,
+    ) -> Result<js_sys::Function, JsValue> {
+        self.driver.on_message(&message_type, &handler)
+    }
+
+    /// A copy of the queued messages (envelopes as objects, raw frames as given),
+    /// oldest first.
+    #[wasm_bindgen(
+        unchecked_return_type = "Array<Envelope | string | ArrayBuffer | ArrayBufferView>"
+    )]
+    pub fn queued(&self) -> js_sys::Array {
+        self.driver.queued()
+    }
+
+    /// Empties the offline queue without sending anything.
+    #[wasm_bindgen(js_name = clearQueue)]
+    pub fn clear_queue(&self) {
+        self.driver.clear_queue();
+    }
+
+    /// The connection state.
     #[wasm_bindgen(getter, unchecked_return_type = "ConnectionState")]
     pub fn state(&self) -> String {
         self.driver.state().to_owned()
     }
 
+    /// The last heartbeat round trip in ms, or `null` before the first.
+    #[wasm_bindgen(getter, js_name = latencyMs)]
+    pub fn latency_ms(&self) -> Option<f64> {
+        self.driver.latency_ms()
+    }
+
+    /// How many messages wait in the offline queue.
+    #[wasm_bindgen(getter, js_name = queueLength)]
+    pub fn queue_length(&self) -> u32 {
+        u32::try_from(self.driver.queue_length()).unwrap_or(u32::MAX)
+    }
+
     /// The session id sent as `?session_id=` on every connection attempt.
-    #[wasm_bindgen(getter, js_name = sessionId)]
-    pub fn session_id(&self) -> String {
+    #[wasm_bindgen(getter, js_name = sessionId, unchecked_return_type = "string")]
+    pub fn session_id(&self) -> JsValue {
         self.driver.session_id()
+    }
+
+    /// `subscribe(listener)` for React's `useSyncExternalStore`: calls `listener`
+    /// whenever the snapshot changes and returns the unsubscribe function. Works
+    /// unbound (`t.subscribe` can be passed around) and is the same function on
+    /// every access.
+    #[wasm_bindgen(getter, unchecked_return_type = "(listener: () => void) => () => void")]
+    pub fn subscribe(&self) -> js_sys::Function {
+        self.driver.subscribe_function()
+    }
+
+    /// `getSnapshot()` for React's `useSyncExternalStore`: returns a frozen
+    /// [`TransportSnapshot`]-shaped object that keeps its identity until
+    /// something changes. Works unbound and is the same function on every access.
+    #[wasm_bindgen(getter, js_name = getSnapshot, unchecked_return_type = "() => TransportSnapshot")]
+    pub fn get_snapshot(&self) -> js_sys::Function {
+        self.driver.get_snapshot_function()
+    }
+
+    /// The current snapshot (what `getSnapshot()` returns).
+    #[wasm_bindgen(unchecked_return_type = "TransportSnapshot")]
+    pub fn snapshot(&self) -> JsValue {
+        self.driver.snapshot()
     }
 }
 
-fn close_code_argument(code: &JsValue) -> Result<u16, ConfigError> {
+fn send_result(outcome: SendOutcome) -> JsValue {
+    JsValue::from_str(match outcome {
+        SendOutcome::Sent => "sent",
+        SendOutcome::Queued => "queued",
+        SendOutcome::Dropped => "dropped",
+    })
+}
+
+fn close_code_argument(code: &JsValue) -> Result<u16, JsValue> {
     if code.is_undefined() {
         return Ok(1000);
     }
-    let number = code
-        .as_f64()
-        .ok_or_else(|| ConfigError::type_error("code", "must be a number"))?;
-    if number.fract() != 0.0 || !(0.0..=f64::from(u16::MAX)).contains(&number) {
-        return Err(ConfigError::range(
-            "code",
-            format!("must be an integer close code, got {number}"),
-        ));
+    match code.as_f64() {
+        Some(number) if number.fract() == 0.0 && (0.0..=f64::from(u16::MAX)).contains(&number) => {
+            Ok(number as u16)
+        }
+        Some(_) => Err(config_error_with_value(
+            &ConfigError::range("code", "must be 1000 or from 3000 to 4999"),
+            code,
+        )),
+        None => Err(config_error_with_value(
+            &ConfigError::type_error("code", "must be a number"),
+            code,
+        )),
     }
-    Ok(number as u16)
-}
-
-fn js_error(error: &ConfigError) -> JsValue {
-    browser::config_error_to_js(error)
 }

@@ -1,38 +1,77 @@
 //! The loop between the browser and the core.
 //!
-//! Every entry point (a public method, or a socket event) feeds one input to the
-//! core and then executes the actions the core queued, in order. No `RefCell`
-//! borrow is held while application code runs, so listeners may call any method
-//! (including `free()`) from inside a handler.
+//! Every entry point (a public method, or a call from the JavaScript host for a
+//! socket event, timer, page signal or URL answer) feeds one input to the core,
+//! executes the actions the core queued, in order, and tells the host if the
+//! snapshot changed. No `RefCell` borrow is held while application code runs,
+//! so listeners may call any method (including `free()`) from inside a handler.
+//!
+//! Memory: the transport owns exactly one closure, the host's route into Rust.
+//! Sockets, timers, page listeners and URL promises call through the host, and
+//! `free()` releases it, so nothing the browser still holds can reach freed
+//! memory and nothing is left for the garbage collector to reclaim.
 
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use js_sys::{Function, Object, Reflect};
+use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
-use super::envelope;
-use super::errors::{config_error_to_js, describe_js_error, runtime_error};
-use super::listeners::{dispatch, EventName, Listeners};
+use super::bridge::{self, Host};
+use super::envelope::{self, Incoming, OutgoingFrame};
+use super::errors::{
+    config_error_to_js, config_error_with_value, describe_js_error, runtime_error,
+};
+use super::listeners::EventName;
 use super::options::{read_options, TransportOptions};
 use super::platform::{now_ms, random_seed};
-use super::socket::{Socket, SocketEvent};
-use crate::core::{Action, CloseInfo, ConfigError, Event, SendError, Transport};
+use super::snapshot::{close_to_js, latency_to_js, snapshot_to_js};
+use super::socket::Socket;
+use super::timers::TimerSlots;
+use crate::core::{
+    push_number, Action, CloseInfo, ConfigError, Event, SendError, SendOutcome, TimerKind,
+    Transport,
+};
+
+/// The host's route into Rust: `(kind, data, number, flag) -> value`. `Fn`, not
+/// `FnMut`, because `getSnapshot()` may be called from inside a listener that a
+/// host call is running.
+type HostCall = Closure<dyn Fn(u8, JsValue, f64, bool) -> JsValue>;
+
+/// What a host call is about (the numbering of `bridge.js`).
+mod call {
+    pub(super) const OPEN: u8 = 0;
+    pub(super) const MESSAGE: u8 = 1;
+    pub(super) const SOCKET_ERROR: u8 = 2;
+    pub(super) const CLOSE: u8 = 3;
+    pub(super) const TIMER: u8 = 4;
+    pub(super) const PAGE: u8 = 5;
+    pub(super) const URL_ANSWER: u8 = 6;
+    pub(super) const SNAPSHOT: u8 = 7;
+}
 
 /// Owns the shared state; dropping it (the JS object's `free()`) closes the
-/// socket and silences every callback.
+/// socket, cancels the timers, releases the host and silences callbacks.
 pub(crate) struct Driver {
     shared: Rc<Shared>,
 }
 
 struct Shared {
-    core: RefCell<Transport<JsValue>>,
+    core: RefCell<Transport<OutgoingFrame>>,
+    host: Host,
+    /// The closure behind `host`; dropped with the transport.
+    _host_call: HostCall,
     socket: RefCell<Option<Socket>>,
-    listeners: RefCell<Listeners>,
-    protocols: Vec<String>,
+    timers: RefCell<TimerSlots>,
+    url_provider: Option<Function>,
+    should_reconnect: Option<Function>,
+    /// The subprotocols, as the JS array `readOptions` produced.
+    protocols: JsValue,
+    ping_type: JsValue,
+    pong_type: JsValue,
+    session_id: JsValue,
     /// Set by `free()`: no socket may be opened and no action run after it.
     released: Cell<bool>,
-    this: Weak<Shared>,
 }
 
 impl Driver {
@@ -41,18 +80,41 @@ impl Driver {
     pub(crate) fn new(options: &JsValue) -> Result<Self, JsValue> {
         let TransportOptions {
             config,
+            url_provider,
             protocols,
             auto_connect,
-        } = read_options(options).map_err(|error| config_error_to_js(&error))?;
-        let core = Transport::new(config, random_seed(), now_ms());
-        let shared = Rc::new_cyclic(|this| Shared {
-            core: RefCell::new(core),
-            socket: RefCell::new(None),
-            listeners: RefCell::new(Listeners::default()),
-            protocols,
-            released: Cell::new(false),
-            this: this.clone(),
+            should_reconnect,
+        } = read_options(options)?;
+        let ping_type = JsValue::from_str(&config.ping_type);
+        let pong_type = JsValue::from_str(&config.pong_type);
+        let session_id = JsValue::from_str(&config.session_id);
+        let shared = Rc::new_cyclic(|this: &Weak<Shared>| {
+            let this = this.clone();
+            let host_call: HostCall =
+                Closure::new(move |kind: u8, data: JsValue, number: f64, flag: bool| {
+                    match this.upgrade() {
+                        Some(shared) if !shared.released.get() => {
+                            shared.on_host_call(kind, data, number, flag)
+                        }
+                        _ => JsValue::UNDEFINED,
+                    }
+                });
+            Shared {
+                core: RefCell::new(Transport::new(config, random_seed())),
+                host: bridge::create_host(host_call.as_ref()),
+                _host_call: host_call,
+                socket: RefCell::new(None),
+                timers: RefCell::new(TimerSlots::default()),
+                url_provider,
+                should_reconnect,
+                protocols,
+                ping_type,
+                pong_type,
+                session_id,
+                released: Cell::new(false),
+            }
         });
+        bridge::watch_page(&shared.host);
         if auto_connect {
             shared.feed(|core, now| core.connect(now));
         }
@@ -63,76 +125,143 @@ impl Driver {
         self.shared.feed(|core, now| core.connect(now));
     }
 
+    pub(crate) fn reconnect(&self) {
+        self.shared.feed(|core, now| core.reconnect(now));
+    }
+
     pub(crate) fn disconnect(&self, code: u16, reason: &str) -> Result<(), JsValue> {
         self.shared
             .feed(|core, now| core.disconnect(now, code, reason))
             .map_err(|error| config_error_to_js(&error))
     }
 
-    /// Wraps `data` in an envelope of type `message_type` and sends it.
-    pub(crate) fn send(&self, message_type: &JsValue, data: &JsValue) -> Result<(), JsValue> {
+    /// Wraps `data` in an envelope of type `message_type` and sends or queues it.
+    pub(crate) fn send(
+        &self,
+        message_type: &JsValue,
+        data: &JsValue,
+    ) -> Result<SendOutcome, JsValue> {
         if !message_type.is_string() {
-            return Err(config_error_to_js(&ConfigError::type_error(
-                "type",
-                "must be a string",
-            )));
+            return Err(config_error_with_value(
+                &ConfigError::type_error("type", "must be a string"),
+                message_type,
+            ));
         }
         let id = self.shared.core.borrow_mut().next_message_id();
-        let frame = envelope::encode(message_type, data, &id).map_err(|thrown| {
-            config_error_to_js(&ConfigError::type_error(
-                "data",
-                format!(
-                    "cannot be serialised as JSON: {}",
-                    describe_js_error(&thrown)
-                ),
-            ))
+        let value = bridge::encode_envelope(message_type, data, &id).map_err(|thrown| {
+            // ", got TypeError: cyclic object value" says why JSON.stringify refused.
+            config_error_with_value(
+                &ConfigError::type_error("data", "must be serialisable as JSON"),
+                &thrown,
+            )
         })?;
-        self.shared.feed(|core, now| core.send(now, frame)).map_err(
-            |SendError::NotConnected(state)| {
-                runtime_error(&format!("cannot send while {}", state.as_str()))
-            },
-        )
+        self.shared.send_frame(OutgoingFrame {
+            value,
+            is_envelope: true,
+        })
+    }
+
+    /// Sends a frame as is: a string as text, an `ArrayBuffer` or view as binary.
+    pub(crate) fn send_raw(&self, data: &JsValue) -> Result<SendOutcome, JsValue> {
+        if !bridge::is_sendable(data) {
+            return Err(config_error_with_value(
+                &ConfigError::type_error(
+                    "data",
+                    "must be a string, an ArrayBuffer or a typed array",
+                ),
+                data,
+            ));
+        }
+        self.shared.send_frame(OutgoingFrame {
+            value: data.clone(),
+            is_envelope: false,
+        })
     }
 
     /// Registers `handler` for `event`; returns the function that removes it.
-    /// The returned function holds only a weak reference, so calling it after
-    /// `free()` (React may run cleanups in either order) does nothing.
-    pub(crate) fn on(&self, event: &str, handler: JsValue) -> Result<Function, JsValue> {
+    pub(crate) fn on(&self, event: &str, handler: &JsValue) -> Result<Function, JsValue> {
         let name = EventName::parse(event).ok_or_else(|| {
-            config_error_to_js(&ConfigError::range(
-                "event",
-                format!("must be one of {}, got {event:?}", EventName::ALL),
-            ))
+            config_error_with_value(
+                &ConfigError::range("event", EventName::ALL),
+                &JsValue::from_str(event),
+            )
         })?;
-        let handler: Function = handler.dyn_into().map_err(|_| {
-            config_error_to_js(&ConfigError::type_error("handler", "must be a function"))
-        })?;
-        let id = self.shared.listeners.borrow_mut().add(name, handler);
-        let shared = self.shared.this.clone();
-        let unsubscribe = Closure::<dyn FnMut()>::new(move || {
-            if let Some(shared) = shared.upgrade() {
-                shared.listeners.borrow_mut().remove(id);
-            }
-        });
-        // Ownership passes to the JS garbage collector (wasm-bindgen registers the
-        // closure with a FinalizationRegistry), so it is freed with the function.
-        Ok(unsubscribe.into_js_value().unchecked_into())
+        self.shared.host.on(name.as_str(), handler)
+    }
+
+    /// Registers `handler` for envelopes of type `message_type`.
+    pub(crate) fn on_message(
+        &self,
+        message_type: &JsValue,
+        handler: &JsValue,
+    ) -> Result<Function, JsValue> {
+        if !message_type.is_string() {
+            return Err(config_error_with_value(
+                &ConfigError::type_error("type", "must be a string"),
+                message_type,
+            ));
+        }
+        self.shared.host.on_type(message_type, handler)
+    }
+
+    /// A copy of the queued messages, oldest first.
+    pub(crate) fn queued(&self) -> Array {
+        self.shared
+            .core
+            .borrow()
+            .queued()
+            .map(OutgoingFrame::for_app)
+            .collect()
+    }
+
+    pub(crate) fn clear_queue(&self) {
+        self.shared.feed(|core, _| core.clear_queue());
     }
 
     pub(crate) fn state(&self) -> &'static str {
         self.shared.core.borrow().state().as_str()
     }
 
-    pub(crate) fn session_id(&self) -> String {
-        self.shared.core.borrow().session_id().to_owned()
+    pub(crate) fn latency_ms(&self) -> Option<f64> {
+        self.shared.core.borrow().latency_ms()
+    }
+
+    pub(crate) fn queue_length(&self) -> usize {
+        self.shared.core.borrow().queue_length()
+    }
+
+    pub(crate) fn session_id(&self) -> JsValue {
+        self.shared.session_id.clone()
+    }
+
+    /// `subscribe(listener)` as a standalone function (the same one every time).
+    pub(crate) fn subscribe_function(&self) -> Function {
+        self.shared.host.subscribe()
+    }
+
+    /// `getSnapshot()` as a standalone function (the same one every time).
+    pub(crate) fn get_snapshot_function(&self) -> Function {
+        self.shared.host.get_snapshot()
+    }
+
+    /// The current snapshot object (same object until something changes).
+    pub(crate) fn snapshot(&self) -> JsValue {
+        self.get_snapshot_function()
+            .call0(&JsValue::UNDEFINED)
+            .unwrap_or(JsValue::NULL)
     }
 }
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        self.shared.released.set(true);
-        self.shared.listeners.borrow_mut().clear();
-        let socket = self.shared.socket.borrow_mut().take();
+        // Build the final snapshot while the route into Rust is open: the
+        // standalone getSnapshot keeps answering with it after free().
+        let _ = self.snapshot();
+        let shared = &self.shared;
+        shared.released.set(true);
+        shared.host.release();
+        shared.timers.borrow_mut().cancel_all();
+        let socket = shared.socket.borrow_mut().take();
         if let Some(socket) = socket {
             socket.close(1000, "transport freed");
         }
@@ -140,10 +269,12 @@ impl Drop for Driver {
 }
 
 impl Shared {
-    /// Gives the core one input, then executes everything it decided.
-    fn feed<R>(&self, input: impl FnOnce(&mut Transport<JsValue>, f64) -> R) -> R {
+    /// Gives the core one input, executes everything it decided, and tells the
+    /// host if the snapshot changed.
+    fn feed<R>(&self, input: impl FnOnce(&mut Transport<OutgoingFrame>, f64) -> R) -> R {
         let result = input(&mut self.core.borrow_mut(), now_ms());
         self.run_actions();
+        self.publish_snapshot();
         result
     }
 
@@ -157,8 +288,13 @@ impl Shared {
         }
     }
 
-    fn execute(&self, action: Action<JsValue>) {
+    fn execute(&self, action: Action<OutgoingFrame>) {
         match action {
+            Action::ResolveUrl { attempt } => {
+                if let Some(provider) = &self.url_provider {
+                    bridge::resolve_url(&self.host, provider, attempt as f64);
+                }
+            }
             Action::OpenSocket { url } => self.open_socket(&url),
             Action::CloseSocket { code, reason } => {
                 let socket = self.socket.borrow_mut().take();
@@ -166,27 +302,80 @@ impl Shared {
                     socket.close(code, &reason);
                 }
             }
-            Action::Transmit(frame) => {
-                let sent = match self.socket.borrow().as_ref() {
-                    Some(socket) => socket.send(&frame),
-                    None => Ok(()),
-                };
-                if sent.is_err() {
-                    self.core.borrow_mut().on_error(now_ms());
-                }
+            Action::Transmit(frame) => self.transmit(&frame.value),
+            Action::SendPing { id } => self.transmit(&bridge::encode_ping(&self.ping_type, &id)),
+            Action::SetTimer { kind, at_ms } => {
+                self.timers
+                    .borrow_mut()
+                    .set(&self.host, kind, at_ms - now_ms())
             }
+            Action::CancelTimer { kind } => self.timers.borrow_mut().cancel(kind),
             Action::Emit(event) => self.emit(event),
         }
     }
 
-    fn open_socket(&self, url: &str) {
-        let this = self.this.clone();
-        let opened = Socket::open(url, &self.protocols, move |event| {
-            if let Some(shared) = this.upgrade() {
-                shared.on_socket_event(event);
+    /// A call from the JavaScript host (see `bridge.js` for the numbering).
+    fn on_host_call(&self, kind: u8, data: JsValue, number: f64, flag: bool) -> JsValue {
+        match kind {
+            call::OPEN => self.feed(|core, now| core.on_open(now)),
+            call::MESSAGE => self.on_frame(data),
+            call::SOCKET_ERROR => self.feed(|core, now| core.on_error(now)),
+            call::CLOSE => self.on_socket_closed(CloseInfo {
+                code: number as u16,
+                reason: data.as_string().unwrap_or_default(),
+                was_clean: flag,
+            }),
+            call::TIMER => {
+                if let Some(&timer) = TimerKind::ALL.get(number as usize) {
+                    self.feed(|core, now| core.on_timer(now, timer));
+                }
             }
-        });
-        match opened {
+            call::PAGE => self.feed(|core, now| match number as u8 {
+                0 => core.network_online(now),
+                1 => core.network_offline(now),
+                2 => core.page_visible(now),
+                3 => core.page_frozen(now),
+                _ => core.page_restored(now),
+            }),
+            call::URL_ANSWER => {
+                let answer = match data.as_string() {
+                    Some(url) if flag => Ok(url),
+                    _ => Err(describe_js_error(&data)),
+                };
+                self.feed(|core, now| core.on_url_resolved(now, number as u64, answer));
+            }
+            call::SNAPSHOT => {
+                let snapshot = self.core.borrow().snapshot();
+                return snapshot_to_js(&snapshot, &self.session_id);
+            }
+            _ => {}
+        }
+        JsValue::UNDEFINED
+    }
+
+    fn transmit(&self, frame: &JsValue) {
+        let sent = self
+            .socket
+            .borrow()
+            .as_ref()
+            .is_none_or(|socket| socket.send(frame));
+        if !sent {
+            self.core.borrow_mut().on_error(now_ms());
+        }
+    }
+
+    fn send_frame(&self, frame: OutgoingFrame) -> Result<SendOutcome, JsValue> {
+        self.feed(|core, now| core.send(now, frame))
+            .map_err(|SendError::QueueFull(capacity)| {
+                let mut message = "the offline queue is full (".to_owned();
+                push_number(&mut message, capacity as u64, 10);
+                message.push_str(" messages) and queueOverflow is \"error\"");
+                runtime_error(&message)
+            })
+    }
+
+    fn open_socket(&self, url: &str) {
+        match Socket::open(&self.host, url, &self.protocols) {
             Ok(socket) => {
                 let previous = self.socket.borrow_mut().replace(socket);
                 drop(previous);
@@ -198,44 +387,74 @@ impl Shared {
         }
     }
 
-    fn on_socket_event(&self, event: SocketEvent) {
+    fn on_socket_closed(&self, info: CloseInfo) {
+        let closed = self.socket.borrow_mut().take();
+        drop(closed);
+        let verdict = self
+            .should_reconnect
+            .as_ref()
+            .and_then(|decide| self.host.decide(decide, &close_to_js(&info)).as_bool());
+        self.feed(|core, now| core.on_close(now, info, verdict));
+    }
+
+    fn on_frame(&self, frame: JsValue) {
+        match envelope::decode(frame) {
+            Incoming::Envelope {
+                value,
+                message_type,
+            } => {
+                if message_type == self.pong_type {
+                    let id = bridge::envelope_id(&value);
+                    self.feed(|core, now| core.on_pong(now, &id));
+                    return;
+                }
+                self.core.borrow_mut().on_message();
+                self.host.emit_envelope(&message_type, &value);
+            }
+            Incoming::Raw(frame) => {
+                self.core.borrow_mut().on_message();
+                self.host.emit(EventName::Message.as_str(), &frame);
+            }
+        }
+        self.publish_snapshot();
+    }
+
+    fn emit(&self, event: Event<OutgoingFrame>) {
+        let name = match &event {
+            Event::StateChanged(_) => EventName::State,
+            Event::Opened => EventName::Open,
+            Event::Closed(_) => EventName::Close,
+            Event::Error(_) => EventName::Error,
+            Event::Latency(_) => EventName::Latency,
+            Event::Reconnecting { .. } => EventName::Reconnecting,
+            Event::Queue { .. } => EventName::Queue,
+        };
+        if !self.host.listening(name.as_str()) {
+            return; // nobody listens: build no payload
+        }
+        let argument = match event {
+            Event::StateChanged(state) => JsValue::from_str(state.as_str()),
+            Event::Opened => JsValue::UNDEFINED,
+            Event::Closed(info) => close_to_js(&info),
+            Event::Error(message) => runtime_error(&message),
+            Event::Latency(stats) => latency_to_js(&stats),
+            Event::Reconnecting { attempt, delay_ms } => bridge::reconnecting(attempt, delay_ms),
+            Event::Queue { length, dropped } => {
+                let dropped: Array = dropped.iter().map(OutgoingFrame::for_app).collect();
+                bridge::queue_change(u32::try_from(length).unwrap_or(u32::MAX), dropped)
+            }
+        };
+        self.host.emit(name.as_str(), &argument);
+    }
+
+    /// Tells the host (and so `subscribe` listeners) when the snapshot changed.
+    fn publish_snapshot(&self) {
         if self.released.get() {
             return;
         }
-        match event {
-            SocketEvent::Open => self.feed(|core, now| core.on_open(now)),
-            SocketEvent::Message(frame) => {
-                let handlers = self.listeners.borrow().for_event(EventName::Message);
-                if !handlers.is_empty() {
-                    dispatch(&handlers, &envelope::decode(frame));
-                }
-            }
-            SocketEvent::Error => self.feed(|core, now| core.on_error(now)),
-            SocketEvent::Close(info) => {
-                let closed = self.socket.borrow_mut().take();
-                drop(closed);
-                self.feed(|core, now| core.on_close(now, info));
-            }
+        let changed = self.core.borrow_mut().take_changed_snapshot().is_some();
+        if changed {
+            self.host.changed();
         }
     }
-
-    fn emit(&self, event: Event) {
-        let (name, argument) = match event {
-            Event::StateChanged(state) => (EventName::State, JsValue::from_str(state.as_str())),
-            Event::Opened => (EventName::Open, JsValue::UNDEFINED),
-            Event::Closed(info) => (EventName::Close, close_info_to_js(&info)),
-            Event::Error(message) => (EventName::Error, runtime_error(&message)),
-        };
-        let handlers = self.listeners.borrow().for_event(name);
-        dispatch(&handlers, &argument);
-    }
-}
-
-fn close_info_to_js(info: &CloseInfo) -> JsValue {
-    let object = Object::new();
-    // Reflect.set on a fresh plain object cannot fail.
-    let _ = Reflect::set(&object, &"code".into(), &info.code.into());
-    let _ = Reflect::set(&object, &"reason".into(), &JsValue::from_str(&info.reason));
-    let _ = Reflect::set(&object, &"wasClean".into(), &info.was_clean.into());
-    object.into()
 }

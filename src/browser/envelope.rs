@@ -1,60 +1,48 @@
-//! The envelope on the wire: `{"type", "data", "id", "timestamp"}` as JSON text.
-//!
-//! Built and parsed with the browser's own `JSON`, so message payloads stay
-//! JavaScript values and never pass through Rust strings (no transcoding, no serde
-//! on the per-message path).
+//! Frames on the wire: the envelope `{"type", "data", "id", "timestamp"}` as
+//! JSON text, built and parsed by the browser's own `JSON` (in `bridge.js`), so
+//! payloads stay JavaScript values and never pass through Rust strings.
 
-use js_sys::{Date, Object, Reflect, JSON};
-use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsValue;
 
-#[wasm_bindgen]
-extern "C" {
-    /// `JSON.parse` on a JS string value: `js_sys::JSON::parse` takes `&str`, which
-    /// would copy every incoming frame into wasm memory and back.
-    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
-    fn parse_json(text: &JsValue) -> Result<JsValue, JsValue>;
+use super::bridge;
+
+/// A frame the application sent, as the queue keeps it.
+#[derive(Clone)]
+pub(crate) struct OutgoingFrame {
+    /// The JSON text of an envelope, or the raw value given to `sendRaw`.
+    pub(crate) value: JsValue,
+    pub(crate) is_envelope: bool,
 }
 
-/// Serialises an envelope to a JS string. Fails (with the `TypeError` that
-/// `JSON.stringify` threw) when `data` cannot be represented in JSON.
-pub(crate) fn encode(message_type: &JsValue, data: &JsValue, id: &str) -> Result<JsValue, JsValue> {
-    let envelope = Object::new();
-    let data = if data.is_undefined() {
-        &JsValue::NULL
-    } else {
-        data
-    };
-    // Reflect.set on a fresh plain object cannot fail.
-    let _ = Reflect::set(&envelope, &"type".into(), message_type);
-    let _ = Reflect::set(&envelope, &"data".into(), data);
-    let _ = Reflect::set(&envelope, &"id".into(), &JsValue::from_str(id));
-    let _ = Reflect::set(
-        &envelope,
-        &"timestamp".into(),
-        &Date::new_0().to_iso_string(),
-    );
-    JSON::stringify(&envelope).map(JsValue::from)
-}
-
-/// Turns an incoming frame into what `"message"` listeners receive: the parsed
-/// object for a JSON envelope (an object with a string `type`), otherwise the raw
-/// frame (a string that is not an envelope, or an `ArrayBuffer`).
-pub(crate) fn decode(frame: JsValue) -> JsValue {
-    if !frame.is_string() {
-        return frame;
-    }
-    let Ok(parsed) = parse_json(&frame) else {
-        return frame;
-    };
-    if is_envelope(&parsed) {
-        parsed
-    } else {
-        frame
+impl OutgoingFrame {
+    /// What the application sees of it in `queued()` and `"queue"` events: the
+    /// envelope object (parsed back) or the raw value.
+    pub(crate) fn for_app(&self) -> JsValue {
+        bridge::queued_frame(&self.value, self.is_envelope)
     }
 }
 
-fn is_envelope(value: &JsValue) -> bool {
-    value.is_object()
-        && !js_sys::Array::is_array(value)
-        && Reflect::get(value, &"type".into()).is_ok_and(|t| t.is_string())
+/// An incoming frame, classified.
+pub(crate) enum Incoming {
+    /// A JSON object with a string `type`: the parsed object and its type.
+    Envelope {
+        value: JsValue,
+        message_type: JsValue,
+    },
+    /// Anything else: the raw string or `ArrayBuffer`.
+    Raw(JsValue),
+}
+
+/// Classifies an incoming frame; text that is not a JSON envelope stays raw.
+pub(crate) fn decode(frame: JsValue) -> Incoming {
+    let parsed = bridge::parse_envelope(&frame);
+    if parsed.is_undefined() {
+        Incoming::Raw(frame)
+    } else {
+        let message_type = bridge::envelope_type(&parsed);
+        Incoming::Envelope {
+            value: parsed,
+            message_type,
+        }
+    }
 }

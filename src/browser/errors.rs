@@ -1,30 +1,34 @@
 //! Conversions from core errors to the JavaScript error classes callers expect.
 
-use js_sys::{Error, RangeError, TypeError};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
+use super::bridge;
 use crate::core::{ConfigError, ConfigErrorKind};
 
-/// A `TypeError` or `RangeError` whose message names the offending field.
+/// A `TypeError` or `RangeError` naming the field, ending with `, got <value>`
+/// as JavaScript prints it (e.g. `reconnectInterval must be …, got -5`).
+pub(crate) fn config_error_with_value(error: &ConfigError, value: &JsValue) -> JsValue {
+    bridge::option_error(error.kind == ConfigErrorKind::Type, &error.message(), value)
+}
+
+/// A `TypeError` or `RangeError` naming the field (for arguments with no value to show).
 pub(crate) fn config_error_to_js(error: &ConfigError) -> JsValue {
-    let message = error.to_string();
-    match error.kind {
-        ConfigErrorKind::Type => TypeError::new(&message).into(),
-        ConfigErrorKind::Range => RangeError::new(&message).into(),
-    }
+    let kind = match error.kind {
+        ConfigErrorKind::Type => 1,
+        ConfigErrorKind::Range => 2,
+    };
+    bridge::make_error(kind, &error.message())
 }
 
 /// A plain `Error` with a `resocket:` prefix, for runtime failures.
 pub(crate) fn runtime_error(message: &str) -> JsValue {
-    Error::new(&format!("resocket: {message}")).into()
+    let mut text = String::with_capacity(10 + message.len());
+    text.push_str("resocket: ");
+    text.push_str(message);
+    bridge::make_error(0, &text)
 }
 
 /// A short description of a thrown JavaScript value, for error events.
 pub(crate) fn describe_js_error(value: &JsValue) -> String {
-    match value.dyn_ref::<Error>() {
-        Some(error) => String::from(error.to_string()),
-        None => value
-            .as_string()
-            .unwrap_or_else(|| "unknown error".to_owned()),
-    }
+    bridge::describe(value)
 }

@@ -1,13 +1,17 @@
-//! The browser driver: turns WebSocket events into core inputs and executes the
-//! core's actions. It decides nothing of its own beyond JavaScript type checks.
+//! The browser driver: turns WebSocket, timer and page events into core inputs
+//! and executes the core's actions. It decides nothing of its own beyond
+//! JavaScript type checks.
 
+mod bridge;
 mod driver;
 mod envelope;
 mod errors;
 mod listeners;
 mod options;
 mod platform;
+mod snapshot;
 mod socket;
+mod timers;
 
 pub(crate) use driver::Driver;
-pub(crate) use errors::config_error_to_js;
+pub(crate) use errors::config_error_with_value;

@@ -1,76 +1,70 @@
-//! Reading the constructor's options object: JavaScript type checks here, value
-//! rules in `core::Config`.
+//! Reading the constructor's options: `bridge.readOptions` checks JavaScript
+//! types; value rules and defaults are `core::OptionValues`.
 
-use js_sys::{Array, Reflect};
+use js_sys::Function;
 use wasm_bindgen::JsValue;
 
+use super::bridge;
+use super::errors::config_error_with_value;
 use super::platform::fill_random;
-use crate::core::{uuid_v4, Config, ConfigError};
+use crate::core::{uuid_v4, Config, OptionValues};
 
 /// Everything the constructor takes, validated.
 pub(crate) struct TransportOptions {
     pub(crate) config: Config,
-    pub(crate) protocols: Vec<String>,
+    pub(crate) url_provider: Option<Function>,
+    /// An array of strings (checked by `bridge.readOptions`).
+    pub(crate) protocols: JsValue,
     pub(crate) auto_connect: bool,
+    pub(crate) should_reconnect: Option<Function>,
 }
 
-/// Validates `options` (a plain object) into [`TransportOptions`].
-pub(crate) fn read_options(options: &JsValue) -> Result<TransportOptions, ConfigError> {
-    if !options.is_object() {
-        return Err(ConfigError::type_error(
-            "options",
-            "must be an object such as { url: \"ws://…\" }",
-        ));
-    }
-    let url = field(options, "url")
-        .as_string()
-        .ok_or_else(|| ConfigError::type_error("url", "is required and must be a string"))?;
-    let session_id = match optional_field(options, "sessionId") {
-        None => generated_session_id(),
-        Some(value) => value
-            .as_string()
-            .ok_or_else(|| ConfigError::type_error("sessionId", "must be a string"))?,
+/// Validates `options`; the error is the `TypeError`/`RangeError` to throw.
+pub(crate) fn read_options(options: &JsValue) -> Result<TransportOptions, JsValue> {
+    let fields = bridge::read_options(options)?;
+    let mut next = fields.iter();
+    let mut take = || next.next().unwrap_or(JsValue::UNDEFINED);
+    let url = take().as_string();
+    let url_provider = bridge::as_function(take());
+    let protocols = take();
+    let auto_connect = take().as_bool().unwrap_or(true);
+    let should_reconnect = bridge::as_function(take());
+    let mut number = || take().as_f64();
+    let (reconnect_interval, max_reconnect_interval, reconnect_backoff_factor, reconnect_jitter) =
+        (number(), number(), number(), number());
+    let (max_reconnect_attempts, connect_timeout, min_uptime) = (number(), number(), number());
+    let (heartbeat_interval, heartbeat_timeout, message_queue_size) =
+        (number(), number(), number());
+    let mut string = || take().as_string();
+    let (session_id, queue_overflow, ping_type, pong_type) =
+        (string(), string(), string(), string());
+    let values = OptionValues {
+        url,
+        session_id: session_id.unwrap_or_else(generated_session_id),
+        reconnect_interval,
+        max_reconnect_interval,
+        reconnect_backoff_factor,
+        reconnect_jitter,
+        max_reconnect_attempts,
+        connect_timeout,
+        min_uptime,
+        heartbeat_interval,
+        heartbeat_timeout,
+        message_queue_size,
+        queue_overflow,
+        ping_type,
+        pong_type,
     };
-    let protocols = match optional_field(options, "protocols") {
-        None => Vec::new(),
-        Some(value) => read_protocols(&value)?,
-    };
-    let auto_connect = match optional_field(options, "autoConnect") {
-        None => true,
-        Some(value) => value
-            .as_bool()
-            .ok_or_else(|| ConfigError::type_error("autoConnect", "must be a boolean"))?,
-    };
+    let config = values.validate().map_err(|error| {
+        config_error_with_value(&error, &bridge::option_value(options, error.field))
+    })?;
     Ok(TransportOptions {
-        config: Config::new(url, session_id)?,
+        config,
+        url_provider,
         protocols,
         auto_connect,
+        should_reconnect,
     })
-}
-
-fn read_protocols(value: &JsValue) -> Result<Vec<String>, ConfigError> {
-    if let Some(single) = value.as_string() {
-        return Ok(vec![single]);
-    }
-    let not_strings =
-        || ConfigError::type_error("protocols", "must be a string or an array of strings");
-    if !Array::is_array(value) {
-        return Err(not_strings());
-    }
-    Array::from(value)
-        .iter()
-        .map(|item| item.as_string().ok_or_else(not_strings))
-        .collect()
-}
-
-fn field(object: &JsValue, name: &str) -> JsValue {
-    // Reflect.get only fails on non-objects, which `read_options` ruled out.
-    Reflect::get(object, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
-}
-
-/// `None` for a missing or `undefined` field, so `{ sessionId: undefined }` means default.
-fn optional_field(object: &JsValue, name: &str) -> Option<JsValue> {
-    Some(field(object, name)).filter(|value| !value.is_undefined())
 }
 
 fn generated_session_id() -> String {

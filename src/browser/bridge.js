@@ -1,0 +1,388 @@
+// The JavaScript half of the browser driver. Each function does one job in a
+// single call across the JS↔wasm boundary: building or reading JS objects here
+// is smaller and faster than doing it key by key from Rust. Nothing here decides
+// anything; the Rust core does.
+
+const NUMBER_OPTIONS = [
+  "reconnectInterval",
+  "maxReconnectInterval",
+  "reconnectBackoffFactor",
+  "reconnectJitter",
+  "maxReconnectAttempts",
+  "connectTimeout",
+  "minUptime",
+  "heartbeatInterval",
+  "heartbeatTimeout",
+  "messageQueueSize",
+];
+const STRING_OPTIONS = ["sessionId", "queueOverflow", "pingType", "pongType"];
+
+// How JavaScript itself would print a value, strings quoted.
+export function describe(value) {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "function") return "a function";
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+// `TypeError`/`RangeError` with "resocket: <field> <rule>, got <value>".
+export function optionError(isTypeError, message, value) {
+  const text = `${message}, got ${describe(value)}`;
+  return isTypeError ? new TypeError(text) : new RangeError(text);
+}
+
+function typeError(field, rule, value) {
+  return optionError(true, `resocket: ${field} ${rule}`, value);
+}
+
+function optional(options, name, type) {
+  const value = options[name];
+  if (value !== undefined && typeof value !== type) throw typeError(name, `must be a ${type}`, value);
+  return value;
+}
+
+// Type-checks the constructor's options. Returns, in this order: the URL string
+// (or undefined), the URL function (or undefined), the protocol list, autoConnect,
+// shouldReconnect, the ten numeric options, then sessionId, queueOverflow,
+// pingType and pongType (undefined where absent). Value rules are the core's.
+export function readOptions(options) {
+  if (options === null || typeof options !== "object") {
+    throw typeError("options", 'must be an object such as { url: "ws://…" }', options);
+  }
+  const url = options.url;
+  if (typeof url !== "string" && typeof url !== "function") {
+    throw typeError("url", "is required: a string, or a function returning a string or a Promise of one", url);
+  }
+  let protocols = options.protocols ?? [];
+  if (typeof protocols === "string") protocols = [protocols];
+  if (!Array.isArray(protocols) || protocols.some((p) => typeof p !== "string")) {
+    throw typeError("protocols", "must be a string or an array of strings", options.protocols);
+  }
+  return [
+    typeof url === "string" ? url : undefined,
+    typeof url === "function" ? url : undefined,
+    protocols,
+    optional(options, "autoConnect", "boolean") ?? true,
+    optional(options, "shouldReconnect", "function"),
+    ...NUMBER_OPTIONS.map((name) => optional(options, name, "number")),
+    ...STRING_OPTIONS.map((name) => optional(options, name, "string")),
+  ];
+}
+
+// The option value a core error is about, for its message.
+export function optionValue(options, name) {
+  return options !== null && typeof options === "object" ? options[name] : options;
+}
+
+export function randomFill(bytes) {
+  if (globalThis.crypto?.getRandomValues) {
+    globalThis.crypto.getRandomValues(bytes);
+  } else {
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (Math.random() * 256) | 0;
+  }
+}
+
+export function now() {
+  return globalThis.performance ? performance.now() : Date.now();
+}
+
+export function isSendable(data) {
+  return typeof data === "string" || data instanceof ArrayBuffer || ArrayBuffer.isView(data);
+}
+
+// --- envelopes ---
+
+// `{"type","data","id","timestamp"}` as JSON text; throws when data is not JSON.
+export function encodeEnvelope(type, data, id) {
+  return JSON.stringify({ type, data: data === undefined ? null : data, id, timestamp: new Date().toISOString() });
+}
+
+export function encodePing(type, id) {
+  return JSON.stringify({ type, id, timestamp: new Date().toISOString() });
+}
+
+// The parsed envelope (a JSON object with a string `type`), or undefined for
+// any other frame, which is then delivered raw.
+export function parseEnvelope(frame) {
+  if (typeof frame !== "string") return undefined;
+  let value;
+  try {
+    value = JSON.parse(frame);
+  } catch {
+    return undefined;
+  }
+  return value !== null && typeof value === "object" && !Array.isArray(value) && typeof value.type === "string"
+    ? value
+    : undefined;
+}
+
+export function envelopeType(envelope) {
+  return envelope.type;
+}
+
+export function envelopeId(envelope) {
+  return typeof envelope.id === "string" ? envelope.id : "";
+}
+
+// What the application sees of a queued frame: envelopes parsed back.
+export function queuedFrame(value, isEnvelope) {
+  return isEnvelope ? JSON.parse(value) : value;
+}
+
+// --- event payloads and the snapshot (all frozen) ---
+
+export function closeDetails(code, reason, wasClean) {
+  return Object.freeze({ code, reason, wasClean });
+}
+
+export function latencyStats(last, avg, min, max, jitter, samples) {
+  return Object.freeze({ last: last ?? null, avg: avg ?? null, min: min ?? null, max: max ?? null, jitter: jitter ?? null, samples });
+}
+
+export function reconnecting(attempt, delayMs) {
+  return Object.freeze({ attempt, delayMs });
+}
+
+export function queueChange(length, dropped) {
+  return Object.freeze({ length, dropped: Object.freeze(dropped) });
+}
+
+export function snapshot(state, attempt, nextRetryInMs, latency, queued, sessionId, disconnectReason, closeCode, closeReason, stats) {
+  return Object.freeze({
+    state,
+    attempt,
+    nextRetryInMs: nextRetryInMs ?? null,
+    latencyMs: latency.last,
+    latency,
+    queued,
+    sessionId,
+    disconnectReason: disconnectReason ?? null,
+    lastClose: closeCode === undefined ? null : Object.freeze({ code: closeCode, reason: closeReason }),
+    stats: Object.freeze({ sent: stats[0], received: stats[1], reconnects: stats[2], dropped: stats[3], errors: stats[4] }),
+  });
+}
+
+// --- errors ---
+
+const ERROR_CLASSES = [Error, TypeError, RangeError];
+
+// `new Error(message)` (kind 0), `TypeError` (1) or `RangeError` (2).
+export function makeError(kind, message) {
+  return new ERROR_CLASSES[kind](message);
+}
+
+// --- the host: one per transport ---
+
+// What the host passes to the transport's single Rust callback
+// `call(kind, data, number, flag)`.
+const OPEN = 0; // a socket opened
+const MESSAGE = 1; // data: the frame
+const SOCKET_ERROR = 2;
+const CLOSE = 3; // data: reason, number: code, flag: wasClean
+const TIMER = 4; // number: timer slot
+const PAGE = 5; // number: 0 online, 1 offline, 2 visible, 3 frozen (bfcache), 4 restored
+const URL_ANSWER = 6; // data: URL or error, number: attempt, flag: fulfilled
+const SNAPSHOT = 7; // returns the current snapshot object
+
+function report(context, error) {
+  console.error(`resocket: ${context}`, error);
+}
+
+// The JavaScript side of one transport: its listeners (so unsubscribe functions
+// are plain JS, with nothing to free in wasm), the cached snapshot, and the one
+// route back into Rust. `release()` (on free) cuts that route: timers, sockets
+// or promises that fire later find nothing to call.
+class Host {
+  constructor(call) {
+    this.call = call;
+    this.topics = new Map();
+    this.types = new Map();
+    this.snapshotObject = null;
+    this.stale = true;
+    this.stopWatching = null;
+    // Standalone functions for useSyncExternalStore (no `this` needed).
+    this.subscribe = (listener) => this.listen(this.topics, "change", listener);
+    this.getSnapshot = () => {
+      if (this.stale && this.call) {
+        this.snapshotObject = this.call(SNAPSHOT, undefined, 0, false);
+        this.stale = false;
+      }
+      return this.snapshotObject;
+    };
+  }
+
+  invoke(kind, data, number, flag) {
+    if (this.call) this.call(kind, data, number, flag);
+  }
+
+  listen(map, key, handler) {
+    if (typeof handler !== "function") throw optionError(true, "resocket: handler must be a function", handler);
+    let list = map.get(key);
+    if (!list) map.set(key, (list = []));
+    const entry = { handler };
+    list.push(entry);
+    return () => {
+      const index = list.indexOf(entry);
+      if (index >= 0) list.splice(index, 1);
+    };
+  }
+
+  on(topic, handler) {
+    return this.listen(this.topics, topic, handler);
+  }
+
+  onType(type, handler) {
+    return this.listen(this.types, type, handler);
+  }
+
+  listening(topic) {
+    return (this.topics.get(topic)?.length ?? 0) > 0;
+  }
+
+  // Calls each handler (a snapshot of the list, so handlers may (un)subscribe);
+  // one that throws is reported and does not stop the others.
+  dispatch(list, argument) {
+    if (!list || list.length === 0) return;
+    for (const { handler } of list.slice()) {
+      try {
+        handler(argument);
+      } catch (error) {
+        report("an event listener threw", error);
+      }
+    }
+  }
+
+  emit(topic, argument) {
+    this.dispatch(this.topics.get(topic), argument);
+  }
+
+  // An envelope: "message" listeners, then onMessage(type) listeners.
+  emitEnvelope(type, envelope) {
+    this.dispatch(this.topics.get("message"), envelope);
+    this.dispatch(this.types.get(type), envelope);
+  }
+
+  // The snapshot changed: rebuild it on the next getSnapshot(), tell subscribers.
+  changed() {
+    this.stale = true;
+    this.dispatch(this.topics.get("change"), undefined);
+  }
+
+  // shouldReconnect(close) → true/false, or undefined (default policy) if it threw.
+  decide(shouldReconnect, close) {
+    try {
+      return Boolean(shouldReconnect(close));
+    } catch (error) {
+      report("shouldReconnect threw; using the default policy", error);
+      return undefined;
+    }
+  }
+
+  release() {
+    this.call = null;
+    this.stopWatching?.();
+    this.topics.clear();
+    this.types.clear();
+  }
+}
+
+export function createHost(call) {
+  return new Host(call);
+}
+
+// --- sockets ---
+
+// Opens a WebSocket (binaryType "arraybuffer") reporting to the host. Throws
+// what the constructor throws (bad URL, blocked port, CSP).
+export function openSocket(host, url, protocols) {
+  const socket = protocols.length ? new WebSocket(url, protocols) : new WebSocket(url);
+  socket.binaryType = "arraybuffer";
+  socket.onopen = () => host.invoke(OPEN, undefined, 0, false);
+  socket.onmessage = (event) => host.invoke(MESSAGE, event.data, 0, false);
+  socket.onerror = () => host.invoke(SOCKET_ERROR, undefined, 0, false);
+  socket.onclose = (event) => host.invoke(CLOSE, event.reason, event.code, event.wasClean);
+  return socket;
+}
+
+// Sends a string as text or an ArrayBuffer/view as binary; false if it threw.
+export function sendFrame(socket, data) {
+  try {
+    socket.send(data);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Detaches the handlers (nothing more is reported) and closes if still open.
+export function closeSocket(socket, code, reason) {
+  socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null;
+  if (socket.readyState === WebSocket.CONNECTING || socket.readyState === WebSocket.OPEN) {
+    try {
+      socket.close(code, reason);
+    } catch {
+      socket.close();
+    }
+  }
+}
+
+// --- timers ---
+
+export function startTimer(host, slot, delayMs) {
+  return setTimeout(() => host.invoke(TIMER, undefined, slot, false), delayMs);
+}
+
+export function cancelTimer(id) {
+  clearTimeout(id);
+}
+
+// --- the URL function ---
+
+// Calls `provider` and reports the URL (or the error) for `attempt` once,
+// whether it returns a string, a promise, or throws.
+export function resolveUrl(host, provider, attempt) {
+  let settled;
+  try {
+    settled = Promise.resolve(provider());
+  } catch (error) {
+    settled = Promise.reject(error);
+  }
+  settled.then(
+    (url) =>
+      typeof url === "string"
+        ? host.invoke(URL_ANSWER, url, attempt, true)
+        : host.invoke(
+            URL_ANSWER,
+            new TypeError(`the url function must return a string or a Promise of one, got ${describe(url)}`),
+            attempt,
+            false,
+          ),
+    (error) => host.invoke(URL_ANSWER, error, attempt, false),
+  );
+}
+
+// --- page lifecycle ---
+
+// Listens to online/offline (windows and workers) and, in a page, to
+// visibilitychange, pagehide and pageshow; `host.release()` removes them.
+export function watchPage(host) {
+  const removers = [];
+  const listen = (target, event, handler) => {
+    if (!target?.addEventListener) return;
+    target.addEventListener(event, handler);
+    removers.push(() => target.removeEventListener(event, handler));
+  };
+  const signal = (code) => host.invoke(PAGE, undefined, code, false);
+  listen(globalThis, "online", () => signal(0));
+  listen(globalThis, "offline", () => signal(1));
+  const document = globalThis.document;
+  if (document) {
+    listen(document, "visibilitychange", () => document.visibilityState === "visible" && signal(2));
+    listen(globalThis, "pagehide", (event) => event.persisted && signal(3));
+    listen(globalThis, "pageshow", (event) => event.persisted && signal(4));
+  }
+  host.stopWatching = () => removers.forEach((remove) => remove());
+}

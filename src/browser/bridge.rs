@@ -1,0 +1,192 @@
+//! Declarations of `bridge.js`, the JavaScript half of the driver.
+
+use js_sys::{Array, Function};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(module = "/src/browser/bridge.js")]
+extern "C" {
+    /// How JavaScript would print `value` (strings quoted).
+    pub(crate) fn describe(value: &JsValue) -> String;
+
+    /// A `TypeError` (or `RangeError`) reading "`message`, got `value`".
+    #[wasm_bindgen(js_name = optionError)]
+    pub(crate) fn option_error(is_type_error: bool, message: &str, value: &JsValue) -> JsValue;
+
+    /// Type-checks the options object; see `bridge.js` for the array's layout.
+    #[wasm_bindgen(js_name = readOptions, catch)]
+    pub(crate) fn read_options(options: &JsValue) -> Result<Array, JsValue>;
+
+    /// `options[name]` (or `options` itself when it is not an object).
+    #[wasm_bindgen(js_name = optionValue)]
+    pub(crate) fn option_value(options: &JsValue, name: &str) -> JsValue;
+
+    /// Fills `bytes` from `crypto.getRandomValues` (or `Math.random`).
+    #[wasm_bindgen(js_name = randomFill)]
+    pub(crate) fn random_fill(bytes: &mut [u8]);
+
+    /// `performance.now()`.
+    pub(crate) fn now() -> f64;
+
+    /// Whether `sendRaw` can send `data` (string, ArrayBuffer or typed array).
+    #[wasm_bindgen(js_name = isSendable)]
+    pub(crate) fn is_sendable(data: &JsValue) -> bool;
+
+    /// An envelope as JSON text; throws when `data` is not JSON-serialisable.
+    #[wasm_bindgen(js_name = encodeEnvelope, catch)]
+    pub(crate) fn encode_envelope(
+        message_type: &JsValue,
+        data: &JsValue,
+        id: &str,
+    ) -> Result<JsValue, JsValue>;
+
+    /// A heartbeat ping as JSON text.
+    #[wasm_bindgen(js_name = encodePing)]
+    pub(crate) fn encode_ping(ping_type: &JsValue, id: &str) -> JsValue;
+
+    /// The parsed envelope, or `undefined` for a frame that is not one.
+    #[wasm_bindgen(js_name = parseEnvelope)]
+    pub(crate) fn parse_envelope(frame: &JsValue) -> JsValue;
+
+    /// `envelope.type` (a string, checked by `parse_envelope`).
+    #[wasm_bindgen(js_name = envelopeType)]
+    pub(crate) fn envelope_type(envelope: &JsValue) -> JsValue;
+
+    /// `envelope.id` if it is a string, else "".
+    #[wasm_bindgen(js_name = envelopeId)]
+    pub(crate) fn envelope_id(envelope: &JsValue) -> String;
+
+    /// A queued frame as the application sees it (envelopes parsed back).
+    #[wasm_bindgen(js_name = queuedFrame)]
+    pub(crate) fn queued_frame(value: &JsValue, is_envelope: bool) -> JsValue;
+
+    /// `{code, reason, wasClean}`, frozen.
+    #[wasm_bindgen(js_name = closeDetails)]
+    pub(crate) fn close_details(code: u16, reason: &str, was_clean: bool) -> JsValue;
+
+    /// `{last, avg, min, max, jitter, samples}`, frozen, `null` for missing values.
+    #[wasm_bindgen(js_name = latencyStats)]
+    pub(crate) fn latency_stats(
+        last: Option<f64>,
+        avg: Option<f64>,
+        min: Option<f64>,
+        max: Option<f64>,
+        jitter: Option<f64>,
+        samples: u32,
+    ) -> JsValue;
+
+    /// `{attempt, delayMs}`, frozen.
+    pub(crate) fn reconnecting(attempt: u32, delay_ms: f64) -> JsValue;
+
+    /// `{length, dropped}`, frozen.
+    #[wasm_bindgen(js_name = queueChange)]
+    pub(crate) fn queue_change(length: u32, dropped: Array) -> JsValue;
+
+    /// The frozen snapshot object; `stats` is `[sent, received, reconnects, dropped, errors]`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn snapshot(
+        state: &str,
+        attempt: u32,
+        next_retry_in_ms: Option<f64>,
+        latency: JsValue,
+        queued: u32,
+        session_id: &JsValue,
+        disconnect_reason: Option<String>,
+        close_code: Option<u16>,
+        close_reason: &str,
+        stats: &[f64],
+    ) -> JsValue;
+
+    /// The JavaScript side of one transport (see `bridge.js`): listeners, the
+    /// cached snapshot, and the route back into Rust.
+    pub(crate) type Host;
+
+    /// A host whose events call `call(kind, data, number, flag)`.
+    #[wasm_bindgen(js_name = createHost)]
+    pub(crate) fn create_host(call: &JsValue) -> Host;
+
+    /// Registers a listener for `topic`; returns its unsubscribe function.
+    #[wasm_bindgen(method, catch)]
+    pub(crate) fn on(this: &Host, topic: &str, handler: &JsValue) -> Result<Function, JsValue>;
+
+    /// Registers a listener for envelopes of `message_type`.
+    #[wasm_bindgen(method, js_name = onType, catch)]
+    pub(crate) fn on_type(
+        this: &Host,
+        message_type: &JsValue,
+        handler: &JsValue,
+    ) -> Result<Function, JsValue>;
+
+    /// Whether anyone listens to `topic` (so unheard payloads are not built).
+    #[wasm_bindgen(method)]
+    pub(crate) fn listening(this: &Host, topic: &str) -> bool;
+
+    /// Calls the `topic` listeners with `argument`.
+    #[wasm_bindgen(method)]
+    pub(crate) fn emit(this: &Host, topic: &str, argument: &JsValue);
+
+    /// Calls the "message" listeners, then the `onMessage(type)` listeners.
+    #[wasm_bindgen(method, js_name = emitEnvelope)]
+    pub(crate) fn emit_envelope(this: &Host, message_type: &JsValue, envelope: &JsValue);
+
+    /// Marks the snapshot stale and calls the `subscribe` listeners.
+    #[wasm_bindgen(method)]
+    pub(crate) fn changed(this: &Host);
+
+    /// `shouldReconnect(close)` as a boolean, or `undefined` if it threw.
+    #[wasm_bindgen(method)]
+    pub(crate) fn decide(this: &Host, should_reconnect: &Function, close: &JsValue) -> JsValue;
+
+    /// Cuts the route into Rust and removes the page listeners (on free).
+    #[wasm_bindgen(method)]
+    pub(crate) fn release(this: &Host);
+
+    /// `subscribe(listener)`, usable unbound.
+    #[wasm_bindgen(method, getter)]
+    pub(crate) fn subscribe(this: &Host) -> Function;
+
+    /// `getSnapshot()`, usable unbound.
+    #[wasm_bindgen(method, getter, js_name = getSnapshot)]
+    pub(crate) fn get_snapshot(this: &Host) -> Function;
+
+    /// Opens a WebSocket reporting to `host`; throws what the constructor throws.
+    #[wasm_bindgen(js_name = openSocket, catch)]
+    pub(crate) fn open_socket(
+        host: &Host,
+        url: &str,
+        protocols: &JsValue,
+    ) -> Result<JsValue, JsValue>;
+
+    /// `socket.send(data)`; false if it threw.
+    #[wasm_bindgen(js_name = sendFrame)]
+    pub(crate) fn send_frame(socket: &JsValue, data: &JsValue) -> bool;
+
+    /// Detaches the socket's handlers and closes it if still open.
+    #[wasm_bindgen(js_name = closeSocket)]
+    pub(crate) fn close_socket(socket: &JsValue, code: u16, reason: &str);
+
+    /// A timeout that reports timer `slot` to `host`; returns its id.
+    #[wasm_bindgen(js_name = startTimer)]
+    pub(crate) fn start_timer(host: &Host, slot: u8, delay_ms: f64) -> JsValue;
+
+    /// `clearTimeout(id)`.
+    #[wasm_bindgen(js_name = cancelTimer)]
+    pub(crate) fn cancel_timer(id: &JsValue);
+
+    /// Calls the URL function and reports its answer for `attempt` to `host`.
+    #[wasm_bindgen(js_name = resolveUrl)]
+    pub(crate) fn resolve_url(host: &Host, provider: &Function, attempt: f64);
+
+    /// Adds the page-lifecycle listeners (removed by `release`).
+    #[wasm_bindgen(js_name = watchPage)]
+    pub(crate) fn watch_page(host: &Host);
+
+    /// `new Error(message)` (0), `TypeError` (1) or `RangeError` (2).
+    #[wasm_bindgen(js_name = makeError)]
+    pub(crate) fn make_error(kind: u8, message: &str) -> JsValue;
+
+}
+
+/// The URL function, when `url` is one.
+pub(crate) fn as_function(value: JsValue) -> Option<Function> {
+    value.dyn_into::<Function>().ok()
+}

@@ -1,0 +1,141 @@
+//! The TypeScript declarations for the package's public types, appended to the
+//! generated `.d.ts`. `on` is declared here too (through interface merging with
+//! the class) because its handler type depends on the event name.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPESCRIPT_TYPES: &str = r#"
+/** The transport's connection state (the seed chat store's four). */
+export type ConnectionState = "connecting" | "connected" | "reconnecting" | "disconnected";
+
+/** Why the transport is down: `disconnect()`, too many failed attempts, or a terminal close. */
+export type DisconnectReason = "client" | "max-attempts" | "terminal-close";
+
+/** What `send`/`sendRaw` did: on the wire, in the offline queue, or dropped (queue full, "drop-newest"). */
+export type SendResult = "sent" | "queued" | "dropped";
+
+/** What happens to a message sent while the offline queue is full. */
+export type QueueOverflow = "drop-oldest" | "drop-newest" | "error";
+
+/** How a socket closed. */
+export interface CloseDetails {
+  code: number;
+  reason: string;
+  wasClean: boolean;
+}
+
+/** Options for `new WebSocketTransport(options)`. Times are in milliseconds. */
+export interface TransportOptions {
+  /**
+   * The server's WebSocket URL (`ws://` or `wss://`), or a function returning one
+   * (or a Promise of one), called before every attempt, e.g. to put a fresh auth
+   * token in it. A rejection counts as a failed attempt. `?session_id=…` is added.
+   */
+  url: string | (() => string | Promise<string>);
+  /** Subprotocols offered to the server. Default: none. */
+  protocols?: string | string[];
+  /** Identifies this client across reconnects. Default: a random UUID. */
+  sessionId?: string;
+  /** Connect as soon as the transport is created. Default: `true`. */
+  autoConnect?: boolean;
+  /** First backoff delay. Default: 1000. */
+  reconnectInterval?: number;
+  /** Largest backoff delay. Default: 30000. */
+  maxReconnectInterval?: number;
+  /** Delay growth per attempt (attempt n waits up to interval · factor^(n−1)). Default: 2. */
+  reconnectBackoffFactor?: number;
+  /** Randomised share of each delay, drawn per attempt: 0 none … 1 full jitter. Default: 0.5. */
+  reconnectJitter?: number;
+  /** Failed attempts in a row before giving up (`Infinity` allowed). Default: 10. */
+  maxReconnectAttempts?: number;
+  /** An attempt not open by then is abandoned and counted as failed (0: no limit). Default: 5000. */
+  connectTimeout?: number;
+  /** The attempt counter resets only after staying connected this long. Default: 5000. */
+  minUptime?: number;
+  /** Time between heartbeat pings; 0 disables the heartbeat. Default: 30000. */
+  heartbeatInterval?: number;
+  /** No pong within this means the link is dead: close (4000) and reconnect. Default: 10000. */
+  heartbeatTimeout?: number;
+  /** Envelope type of heartbeat pings. Default: "ping". */
+  pingType?: string;
+  /** Envelope type of heartbeat replies (these are not delivered as messages). Default: "pong". */
+  pongType?: string;
+  /** Messages kept while not connected. Default: 100. */
+  messageQueueSize?: number;
+  /** What a full queue does with a new message. Default: "drop-oldest". */
+  queueOverflow?: QueueOverflow;
+  /**
+   * Decides after every close whether to reconnect. Default: yes, except after
+   * `disconnect()` and for codes 1008, 4401 and 4403.
+   */
+  shouldReconnect?: (close: CloseDetails) => boolean;
+}
+
+/** An envelope as sent and received on the wire. */
+export interface Envelope<T = unknown> {
+  type: string;
+  data: T;
+  id?: string;
+  timestamp?: string;
+  [field: string]: unknown;
+}
+
+/** Heartbeat round trips measured on the client's clock (ms; null before the first). */
+export interface LatencyStats {
+  readonly last: number | null;
+  readonly avg: number | null;
+  readonly min: number | null;
+  readonly max: number | null;
+  /** Smoothed variation between consecutive samples (RFC 3550). */
+  readonly jitter: number | null;
+  readonly samples: number;
+}
+
+/** A frame the application sent, as the queue shows it. */
+export type QueuedFrame = Envelope | string | ArrayBuffer | ArrayBufferView;
+
+/** Each event's handler argument. */
+export interface TransportEvents {
+  state: ConnectionState;
+  open: undefined;
+  close: CloseDetails;
+  /** A parsed envelope, or the raw frame (string or ArrayBuffer) when it is not one. */
+  message: Envelope | string | ArrayBuffer;
+  latency: LatencyStats;
+  /** Before each backoff wait. */
+  reconnecting: { readonly attempt: number; readonly delayMs: number };
+  /** The offline queue changed; `dropped` lists what an overflow dropped. */
+  queue: { readonly length: number; readonly dropped: readonly QueuedFrame[] };
+  error: Error;
+}
+
+/** What `getSnapshot()` returns: frozen, and the same object until something changes. */
+export interface TransportSnapshot {
+  readonly state: ConnectionState;
+  /** The reconnect attempt in progress or next; 0 when none. */
+  readonly attempt: number;
+  /** The backoff delay chosen for the pending retry, while one is scheduled. */
+  readonly nextRetryInMs: number | null;
+  readonly latencyMs: number | null;
+  readonly latency: LatencyStats;
+  readonly queued: number;
+  readonly sessionId: string;
+  readonly disconnectReason: DisconnectReason | null;
+  readonly lastClose: { readonly code: number; readonly reason: string } | null;
+  readonly stats: {
+    readonly sent: number;
+    readonly received: number;
+    readonly reconnects: number;
+    readonly dropped: number;
+    readonly errors: number;
+  };
+}
+
+export interface WebSocketTransport {
+  /** Calls `handler` on every `event`; returns a function that unsubscribes it. */
+  on<K extends keyof TransportEvents>(event: K, handler: (argument: TransportEvents[K]) => void): () => void;
+  /** Calls `handler` with every envelope of this `type`; returns a function that unsubscribes it. */
+  onMessage<T = unknown>(type: string, handler: (envelope: Envelope<T>) => void): () => void;
+}
+"#;
