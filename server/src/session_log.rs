@@ -30,6 +30,8 @@ pub struct ConnectionRecord {
     pub attempted_at_ms: f64,
     /// `"accepted"`, or `"refused"` when a fault answered 503.
     pub outcome: &'static str,
+    /// The query string of the upgrade request (tokens, session id, fault flags).
+    pub query: String,
     /// When the connection ended (ms since server start); `None` while open.
     pub closed_at_ms: Option<f64>,
     /// Why it ended: `client-close`, `client-gone`, `server-drop`, `server-close`, `shutdown`.
@@ -191,6 +193,7 @@ mod tests {
             attempted_at: String::new(),
             attempted_at_ms: 0.0,
             outcome,
+            query: String::new(),
             closed_at_ms: None,
             closed_by: None,
             close_code: None,

@@ -4,7 +4,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::{Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
@@ -34,6 +34,7 @@ pub struct WsQuery {
 pub async fn upgrade(
     State(state): State<SharedState>,
     Query(query): Query<WsQuery>,
+    RawQuery(raw_query): RawQuery,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let connection = state.sessions.next_connection_id();
@@ -60,6 +61,7 @@ pub async fn upgrade(
         attempted_at: iso_now(),
         attempted_at_ms: state.elapsed_ms(),
         outcome: if refused { "refused" } else { "accepted" },
+        query: raw_query.unwrap_or_default(),
         closed_at_ms: None,
         closed_by: None,
         close_code: None,

@@ -120,6 +120,7 @@ async fn the_session_log_records_frames_in_order_with_connections() {
     assert_eq!(frames[4]["bytes"], 3);
     let connection = &log["connections"][0];
     assert_eq!(connection["outcome"], "accepted");
+    assert_eq!(connection["query"], "session_id=proto-log");
     assert!(connection["attemptedAt"].as_str().unwrap().ends_with('Z'));
     assert!(connection["closedAtMs"].is_null());
 
