@@ -1,15 +1,14 @@
-//! Browser tests: the transport in real Firefox and Chromium against the
-//! resocket-server started by `scripts/test` (its address is compiled in from
-//! `RESOCKET_TEST_SERVER`).
+//! Browser tests of the basic API: the transport in real Firefox and Chromium
+//! against the resocket-server started by `scripts/test` (its address is
+//! compiled in from `RESOCKET_TEST_SERVER`). Reconnection, queueing and the
+//! heartbeat are in `resilience.rs`.
 #![cfg(target_arch = "wasm32")]
 
 mod support;
 
 use js_sys::{Object, Reflect};
 use resocket::WebSocketTransport;
-use support::{
-    field, get_json, options, post, server_url, unique_session, wait_until, EventRecorder,
-};
+use support::{field, options, post, session_log, unique_session, wait_until, EventRecorder};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -22,10 +21,6 @@ async fn connected_transport(session: &str) -> (WebSocketTransport, EventRecorde
         .wait_for("state connected", |s| s == "connected")
         .await;
     (transport, states)
-}
-
-async fn session_log(session: &str) -> JsValue {
-    get_json(&format!("/control/{session}/log")).await
 }
 
 #[wasm_bindgen_test]
@@ -89,18 +84,34 @@ async fn send_gets_the_echo_and_the_server_logs_it_under_the_session() {
 }
 
 #[wasm_bindgen_test]
-async fn an_abrupt_server_drop_is_reported_as_disconnected_with_1006() {
+async fn an_abrupt_server_drop_is_reported_with_1006_and_the_transport_comes_back() {
     let session = unique_session("drop");
-    let (transport, states) = connected_transport(&session).await;
+    let transport = WebSocketTransport::new(support::options_with(
+        &session,
+        &[
+            ("reconnectInterval", 50.into()),
+            ("reconnectJitter", 0.into()),
+        ],
+    ))
+    .unwrap();
+    let states = EventRecorder::new(&transport, "state");
+    states.wait_for("connected", |s| s == "connected").await;
     let closes = EventRecorder::new(&transport, "close");
     post(&format!("/control/{session}/drop")).await;
     states
-        .wait_for("state disconnected", |s| s == "disconnected")
+        .wait_for("reconnecting", |s| s == "reconnecting")
         .await;
-    assert_eq!(transport.state(), "disconnected");
     let close = closes.wait_for_value("a close event", |_| true).await;
     assert_eq!(field(&close, "code").as_f64(), Some(1006.0));
     assert_eq!(field(&close, "wasClean").as_bool(), Some(false));
+    wait_until("connected again", || {
+        std::future::ready(transport.state() == "connected")
+    })
+    .await;
+    assert_eq!(
+        states.strings(),
+        vec!["connected", "reconnecting", "connected"]
+    );
 }
 
 #[wasm_bindgen_test]
@@ -112,9 +123,6 @@ async fn a_server_close_code_and_reason_reach_the_close_event() {
         "/control/{session}/close?code=4001&reason=maintenance"
     ))
     .await;
-    states
-        .wait_for("state disconnected", |s| s == "disconnected")
-        .await;
     let close = closes.wait_for_value("a close event", |_| true).await;
     assert_eq!(field(&close, "code").as_f64(), Some(4001.0));
     assert_eq!(
@@ -122,6 +130,12 @@ async fn a_server_close_code_and_reason_reach_the_close_event() {
         Some("maintenance")
     );
     assert_eq!(field(&close, "wasClean").as_bool(), Some(true));
+    // 4001 is not terminal: the transport goes on trying.
+    states
+        .wait_for("reconnecting", |s| s == "reconnecting")
+        .await;
+    let last_close = field(&transport.snapshot(), "lastClose");
+    assert_eq!(field(&last_close, "code").as_f64(), Some(4001.0));
 }
 
 #[wasm_bindgen_test]
@@ -171,8 +185,16 @@ async fn disconnect_sends_the_code_and_stays_down() {
         field(&connection, "closeCode").as_f64() == Some(4000.0)
     })
     .await;
-    let error = transport.send("message".into(), JsValue::NULL).unwrap_err();
-    assert!(error.is_instance_of::<js_sys::Error>());
+    // Sending while down queues; it does not throw.
+    let outcome = transport.send("message".into(), JsValue::NULL).unwrap();
+    assert_eq!(outcome.as_string().as_deref(), Some("queued"));
+    assert_eq!(transport.queue_length(), 1);
+    assert_eq!(
+        field(&transport.snapshot(), "disconnectReason")
+            .as_string()
+            .as_deref(),
+        Some("client")
+    );
     // Out-of-range arguments are rejected before touching the socket.
     assert!(transport
         .disconnect(1001.into(), JsValue::UNDEFINED)
@@ -193,8 +215,8 @@ async fn an_unsubscribed_listener_hears_nothing_more() {
 }
 
 #[wasm_bindgen_test]
-fn bad_options_throw_errors_that_name_the_field() {
-    let cases: [(JsValue, &str, bool); 5] = [
+fn bad_options_throw_errors_that_name_the_field_and_the_value() {
+    let cases: [(JsValue, &str, bool); 9] = [
         (JsValue::UNDEFINED, "options", true),
         (Object::new().into(), "url", true),
         (
@@ -210,6 +232,32 @@ fn bad_options_throw_errors_that_name_the_field() {
         (
             support::object(&[("url", "ws://h/".into()), ("autoConnect", "yes".into())]),
             "autoConnect",
+            true,
+        ),
+        (
+            support::object(&[
+                ("url", "ws://h/".into()),
+                ("reconnectInterval", (-5).into()),
+            ]),
+            "reconnectInterval",
+            false,
+        ),
+        (
+            support::object(&[
+                ("url", "ws://h/".into()),
+                ("reconnectJitter", "lots".into()),
+            ]),
+            "reconnectJitter",
+            true,
+        ),
+        (
+            support::object(&[("url", "ws://h/".into()), ("queueOverflow", "drop".into())]),
+            "queueOverflow",
+            false,
+        ),
+        (
+            support::object(&[("url", "ws://h/".into()), ("shouldReconnect", true.into())]),
+            "shouldReconnect",
             true,
         ),
     ];
@@ -243,5 +291,4 @@ fn bad_options_throw_errors_that_name_the_field() {
     let error = transport.on("message", JsValue::from(3)).unwrap_err();
     assert!(error.is_instance_of::<js_sys::TypeError>());
     assert!(Reflect::has(&error, &"message".into()).unwrap());
-    let _ = server_url();
 }

@@ -1,6 +1,8 @@
 //! Helpers for the browser tests: options, HTTP calls to the test server, and
 //! recorders that collect a transport's events so tests can wait on them.
 
+#![allow(dead_code)] // shared by several test crates, each using a subset
+
 use std::future::Future;
 
 use gloo_timers::future::TimeoutFuture;
@@ -36,14 +38,37 @@ pub fn object(entries: &[(&str, JsValue)]) -> JsValue {
     object.into()
 }
 
+/// The test server's WebSocket endpoint.
+pub fn ws_url() -> String {
+    format!("{}/ws", server_url().replacen("http", "ws", 1))
+}
+
 /// Transport options pointing at the test server.
 pub fn options(session: &str, auto_connect: bool) -> JsValue {
-    let ws_url = format!("{}/ws", server_url().replacen("http", "ws", 1));
-    object(&[
-        ("url", ws_url.into()),
-        ("sessionId", session.into()),
-        ("autoConnect", auto_connect.into()),
-    ])
+    options_with(session, &[("autoConnect", auto_connect.into())])
+}
+
+/// Options for the test server and `session`, plus `extra` (which may override).
+pub fn options_with(session: &str, extra: &[(&str, JsValue)]) -> JsValue {
+    let mut entries: Vec<(&str, JsValue)> =
+        vec![("url", ws_url().into()), ("sessionId", session.into())];
+    entries.extend(extra.iter().cloned());
+    object(&entries)
+}
+
+/// What the server saw from `session` (`GET /control/{session}/log`).
+pub async fn session_log(session: &str) -> JsValue {
+    get_json(&format!("/control/{session}/log")).await
+}
+
+/// `log.connections` or `log.frames` as a Vec.
+pub fn entries(log: &JsValue, name: &str) -> Vec<JsValue> {
+    js_sys::Array::from(&field(log, name)).iter().collect()
+}
+
+/// Waits `ms` milliseconds.
+pub async fn sleep(ms: u32) {
+    TimeoutFuture::new(ms).await;
 }
 
 /// `object[name]`, or `undefined`.
@@ -75,12 +100,21 @@ pub async fn post(path: &str) -> JsValue {
 }
 
 /// Polls `check` every 20 ms until it holds, failing the test after 5 s.
-pub async fn wait_until<F, Fut>(what: &str, mut check: F)
+pub async fn wait_until<F, Fut>(what: &str, check: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
 {
-    let deadline = js_sys::Date::now() + PROMPTLY_MS;
+    wait_until_within(what, PROMPTLY_MS, check).await;
+}
+
+/// Polls `check` every 20 ms until it holds, failing the test after `limit_ms`.
+pub async fn wait_until_within<F, Fut>(what: &str, limit_ms: f64, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = js_sys::Date::now() + limit_ms;
     while js_sys::Date::now() < deadline {
         if check().await {
             return;
@@ -128,10 +162,25 @@ impl EventRecorder {
         self.events.iter().filter_map(|v| v.as_string()).collect()
     }
 
+    /// Every recorded argument.
+    pub fn values(&self) -> Vec<JsValue> {
+        self.events.iter().collect()
+    }
+
     /// Waits for an event whose argument satisfies `matches` and returns it.
     pub async fn wait_for_value(&self, what: &str, matches: impl Fn(&JsValue) -> bool) -> JsValue {
+        self.wait_for_value_within(what, PROMPTLY_MS, matches).await
+    }
+
+    /// Like `wait_for_value`, with a deadline of `limit_ms`.
+    pub async fn wait_for_value_within(
+        &self,
+        what: &str,
+        limit_ms: f64,
+        matches: impl Fn(&JsValue) -> bool,
+    ) -> JsValue {
         let mut found = None;
-        wait_until(what, || {
+        wait_until_within(what, limit_ms, || {
             found = self.events.iter().find(|value| matches(value));
             std::future::ready(found.is_some())
         })
