@@ -71,11 +71,8 @@ impl WebSocketTransport {
 
     /// Closes the connection with `code` (default 1000) and `reason` (default
     /// "") and stays down until `connect()` or `reconnect()`.
-    pub fn disconnect(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "number")] code: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string")] reason: JsValue,
-    ) -> Result<(), JsValue> {
+    #[wasm_bindgen(skip_typescript)]
+    pub fn disconnect(&self, code: JsValue, reason: JsValue) -> Result<(), JsValue> {
         let code = close_code_argument(&code)?;
         let reason = match reason.as_string() {
             Some(reason) => reason,
@@ -154,9 +151,11 @@ impl WebSocketTransport {
     }
 
     /// The last heartbeat round trip in ms, or `null` before the first.
-    #[wasm_bindgen(getter, js_name = latencyMs)]
-    pub fn latency_ms(&self) -> Option<f64> {
-        self.driver.latency_ms()
+    #[wasm_bindgen(getter, js_name = latencyMs, unchecked_return_type = "number | null")]
+    pub fn latency_ms(&self) -> JsValue {
+        self.driver
+            .latency_ms()
+            .map_or(JsValue::NULL, JsValue::from_f64)
     }
 
     /// How many messages wait in the offline queue.

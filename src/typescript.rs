@@ -133,6 +133,12 @@ export interface TransportSnapshot {
 }
 
 export interface WebSocketTransport {
+  /**
+   * Closes the connection with `code` (default 1000; 1000 or 3000–4999) and
+   * `reason` (default "", at most 123 bytes) and stays down until `connect()`
+   * or `reconnect()`.
+   */
+  disconnect(code?: number, reason?: string): void;
   /** Calls `handler` on every `event`; returns a function that unsubscribes it. */
   on<K extends keyof TransportEvents>(event: K, handler: (argument: TransportEvents[K]) => void): () => void;
   /** Calls `handler` with every envelope of this `type`; returns a function that unsubscribes it. */

@@ -49,6 +49,8 @@ async fn after_a_drop_the_attempts_follow_the_configured_schedule() {
     // Refuse upgrades for 1 s, then drop: attempts at +200 (503), +600 (503), +1400 (accepted).
     post(&format!("/control/{session}/refuse?ms=1000")).await;
     post(&format!("/control/{session}/drop")).await;
+    // The drop reaches the client a moment after the request returns.
+    wait_for_state(&transport, "reconnecting").await;
     wait_until_within("reconnected", 8000.0, || {
         std::future::ready(transport.state() == "connected")
     })
@@ -218,7 +220,10 @@ async fn a_delayed_pong_shows_up_in_the_measured_latency() {
         "rtt {rtt} ms with a 150 ms server delay"
     );
     assert_eq!(number(&first, "samples"), 1.0);
-    let measured = transport.latency_ms().expect("latencyMs after a sample");
+    let measured = transport
+        .latency_ms()
+        .as_f64()
+        .expect("latencyMs after a sample");
     assert!(measured >= 150.0);
     assert_eq!(
         field(&transport.snapshot(), "latencyMs").as_f64(),
@@ -555,4 +560,83 @@ async fn on_message_routes_by_envelope_type_and_raw_frames_still_arrive() {
         transport.send_raw(JsValue::from(5)).is_err(),
         "numbers are not frames"
     );
+}
+
+/// Waits out a drop with a 10 s backoff, then fires `event` on `target`:
+/// the transport must reconnect at once instead of finishing the wait.
+async fn page_event_ends_the_backoff(name: &str, target: &web_sys::EventTarget, event: &str) {
+    let session = unique_session(name);
+    let transport = WebSocketTransport::new(options_with(
+        &session,
+        &[
+            ("reconnectInterval", 10_000.into()),
+            ("reconnectJitter", 0.into()),
+        ],
+    ))
+    .unwrap();
+    wait_for_state(&transport, "connected").await;
+    post(&format!("/control/{session}/drop")).await;
+    wait_for_state(&transport, "reconnecting").await;
+    assert_eq!(
+        field(&transport.snapshot(), "nextRetryInMs").as_f64(),
+        Some(10_000.0)
+    );
+    let started = js_sys::Date::now();
+    target
+        .dispatch_event(&web_sys::Event::new(event).unwrap())
+        .unwrap();
+    wait_for_state(&transport, "connected").await;
+    let took = js_sys::Date::now() - started;
+    assert!(
+        took < 2000.0,
+        "{event} should end the 10 s wait, took {took} ms"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_online_event_retries_at_once() {
+    let window = web_sys::window().unwrap();
+    page_event_ends_the_backoff("online", &window, "online").await;
+}
+
+#[wasm_bindgen_test]
+async fn becoming_visible_retries_at_once() {
+    // Headless pages are visible, so a visibilitychange reads "visible".
+    let document = web_sys::window().unwrap().document().unwrap();
+    page_event_ends_the_backoff("visible", &document, "visibilitychange").await;
+}
+
+#[wasm_bindgen_test]
+async fn the_offline_event_stops_the_retry_timer() {
+    let session = unique_session("offline");
+    let transport = WebSocketTransport::new(options_with(
+        &session,
+        &[
+            ("reconnectInterval", 300.into()),
+            ("reconnectJitter", 0.into()),
+        ],
+    ))
+    .unwrap();
+    wait_for_state(&transport, "connected").await;
+    post(&format!("/control/{session}/drop")).await;
+    wait_for_state(&transport, "reconnecting").await;
+    let window = web_sys::window().unwrap();
+    window
+        .dispatch_event(&web_sys::Event::new("offline").unwrap())
+        .unwrap();
+    assert!(field(&transport.snapshot(), "nextRetryInMs").is_null());
+    sleep(700).await;
+    assert_eq!(
+        transport.state(),
+        "reconnecting",
+        "no attempt while offline"
+    );
+    assert_eq!(
+        entries(&session_log(&session).await, "connections").len(),
+        1
+    );
+    window
+        .dispatch_event(&web_sys::Event::new("online").unwrap())
+        .unwrap();
+    wait_for_state(&transport, "connected").await;
 }
