@@ -22,7 +22,7 @@ use super::envelope::{self, Incoming, OutgoingFrame};
 use super::errors::{
     config_error_to_js, config_error_with_value, describe_js_error, runtime_error,
 };
-use super::listeners::EventName;
+use super::listeners::{is_event_name, EVENT_NAME_RULE};
 use super::options::{read_options, TransportOptions};
 use super::platform::{now_ms, random_seed};
 use super::snapshot::{close_to_js, latency_to_js, snapshot_to_js};
@@ -180,13 +180,13 @@ impl Driver {
 
     /// Registers `handler` for `event`; returns the function that removes it.
     pub(crate) fn on(&self, event: &str, handler: &JsValue) -> Result<Function, JsValue> {
-        let name = EventName::parse(event).ok_or_else(|| {
-            config_error_with_value(
-                &ConfigError::range("event", EventName::ALL),
+        if !is_event_name(event) {
+            return Err(config_error_with_value(
+                &ConfigError::range("event", EVENT_NAME_RULE),
                 &JsValue::from_str(event),
-            )
-        })?;
-        self.shared.host.on(name.as_str(), handler)
+            ));
+        }
+        self.shared.host.on(event, handler)
     }
 
     /// Registers `handler` for envelopes of type `message_type`.
@@ -413,7 +413,7 @@ impl Shared {
             }
             Incoming::Raw(frame) => {
                 self.core.borrow_mut().on_message();
-                self.host.emit(EventName::Message.as_str(), &frame);
+                self.host.emit("message", &frame);
             }
         }
         self.publish_snapshot();
@@ -421,15 +421,15 @@ impl Shared {
 
     fn emit(&self, event: Event<OutgoingFrame>) {
         let name = match &event {
-            Event::StateChanged(_) => EventName::State,
-            Event::Opened => EventName::Open,
-            Event::Closed(_) => EventName::Close,
-            Event::Error(_) => EventName::Error,
-            Event::Latency(_) => EventName::Latency,
-            Event::Reconnecting { .. } => EventName::Reconnecting,
-            Event::Queue { .. } => EventName::Queue,
+            Event::StateChanged(_) => "state",
+            Event::Opened => "open",
+            Event::Closed(_) => "close",
+            Event::Error(_) => "error",
+            Event::Latency(_) => "latency",
+            Event::Reconnecting { .. } => "reconnecting",
+            Event::Queue { .. } => "queue",
         };
-        if !self.host.listening(name.as_str()) {
+        if !self.host.listening(name) {
             return; // nobody listens: build no payload
         }
         let argument = match event {
@@ -444,7 +444,7 @@ impl Shared {
                 bridge::queue_change(u32::try_from(length).unwrap_or(u32::MAX), dropped)
             }
         };
-        self.host.emit(name.as_str(), &argument);
+        self.host.emit(name, &argument);
     }
 
     /// Tells the host (and so `subscribe` listeners) when the snapshot changed.
