@@ -1,72 +1,193 @@
-// The demo: one transport to the server that served this page, its state, and
-// the round trip of every message the server echoes back.
+// The resocket demo: one transport to the server that served this page. The
+// status card renders from subscribe/getSnapshot; the fault buttons call the
+// server's per-session fault injection (/control/…), so only this tab suffers.
 import init, { WebSocketTransport } from "/pkg/resocket.js";
 
 const $ = (id) => document.getElementById(id);
-const stateBadge = $("state");
-const log = $("log");
+const SPARK_POINTS = 60;
 
-function showState(state) {
-  stateBadge.textContent = state;
-  stateBadge.dataset.state = state;
+function logEvent(kind, detail = "") {
+  const item = document.createElement("li");
+  const time = document.createElement("time");
+  time.textContent = new Date().toLocaleTimeString();
+  const name = document.createElement("span");
+  name.className = "kind";
+  name.textContent = kind;
+  const text = document.createElement("span");
+  text.textContent = detail;
+  item.append(time, name, text);
+  $("events").prepend(item);
+  while ($("events").children.length > 200) $("events").lastElementChild.remove();
 }
 
-function append(text, meta, className) {
+function addBubble(text, className, note) {
+  $("messages").querySelector(".empty")?.remove();
   const item = document.createElement("li");
   if (className) item.className = className;
-  const body = document.createElement("span");
-  body.textContent = text;
-  const side = document.createElement("span");
-  side.className = "meta";
-  side.textContent = meta ?? new Date().toLocaleTimeString();
-  item.append(body, side);
-  log.append(item);
-  while (log.children.length > 200) log.firstElementChild.remove();
+  item.textContent = text;
+  if (note !== undefined) {
+    const small = document.createElement("small");
+    small.textContent = note;
+    item.append(small);
+  }
+  $("messages").append(item);
+  $("messages").scrollTop = $("messages").scrollHeight;
+  return item;
+}
+
+function drawSparkline(samples) {
+  if (samples.length === 0) return;
+  const max = Math.max(...samples, 1) * 1.15;
+  const step = 240 / Math.max(samples.length - 1, 1);
+  $("spark").setAttribute(
+    "points",
+    samples.map((ms, i) => `${(i * step).toFixed(1)},${(56 - (ms / max) * 52 - 2).toFixed(1)}`).join(" "),
+  );
+}
+
+function renderBadge(snapshot, transport) {
+  const badge = $("badge");
+  badge.dataset.state = snapshot.state;
+  badge.replaceChildren();
+  if (snapshot.state === "connected") {
+    badge.append(`Connected (${snapshot.latencyMs === null ? "…" : Math.round(snapshot.latencyMs)}ms)`);
+  } else if (snapshot.state === "connecting") {
+    badge.append("Connecting…");
+  } else if (snapshot.state === "reconnecting") {
+    badge.append(`Reconnecting (attempt ${Math.max(snapshot.attempt, 1)})…`);
+  } else {
+    badge.append("Disconnected");
+    const retry = document.createElement("button");
+    retry.type = "button";
+    retry.textContent = "Retry";
+    retry.onclick = () => transport.connect();
+    badge.append(retry);
+  }
+}
+
+function render(snapshot, transport) {
+  renderBadge(snapshot, transport);
+  $("latency").textContent = snapshot.latencyMs === null ? "–" : `${Math.round(snapshot.latencyMs)} ms`;
+  $("mode").textContent = snapshot.mode === "http" ? "HTTP" : "WebSocket";
+  $("queued").textContent = snapshot.queued;
+  $("attempt").textContent = snapshot.attempt;
+  $("retry").textContent = snapshot.nextRetryInMs === null ? "–" : `${Math.round(snapshot.nextRetryInMs)} ms`;
+  $("sent").textContent = snapshot.stats.sent;
+  $("received").textContent = snapshot.stats.received;
+  $("reconnects").textContent = snapshot.stats.reconnects;
+  $("dropped").textContent = snapshot.stats.dropped;
+}
+
+async function control(path) {
+  const response = await fetch(path, { method: "POST" });
+  if (!response.ok) logEvent("control", `${path} failed: HTTP ${response.status}`);
+}
+
+// A toggle button: `on()` when pressed, `off()` when released.
+function toggle(button, on, off) {
+  button.onclick = async () => {
+    const pressed = button.getAttribute("aria-pressed") !== "true";
+    button.setAttribute("aria-pressed", String(pressed));
+    await (pressed ? on() : off());
+  };
 }
 
 async function main() {
   await init();
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const transport = new WebSocketTransport({ url: `${scheme}://${location.host}/ws` });
+  const transport = new WebSocketTransport({
+    url: `${scheme}://${location.host}/ws`,
+    reconnectInterval: 500,
+    maxReconnectInterval: 4000,
+    maxReconnectAttempts: Infinity,
+    heartbeatInterval: 1500,
+    heartbeatTimeout: 2500,
+    minUptime: 2000,
+  });
+  const session = encodeURIComponent(transport.sessionId);
   $("session").textContent = transport.sessionId;
-  showState(transport.state);
+  addBubble("No messages yet — say hello.", "empty");
 
-  const send = (text) => transport.send("message", { text, sentAt: performance.now() });
+  // The status card follows the snapshot, exactly as a React store would.
+  const paint = () => render(transport.getSnapshot(), transport);
+  transport.subscribe(paint);
+  paint();
 
-  transport.on("state", (state) => {
-    showState(state);
-    append(`state → ${state}`, undefined, "event");
+  const samples = [];
+  transport.on("latency", ({ last }) => {
+    samples.push(last);
+    if (samples.length > SPARK_POINTS) samples.shift();
+    drawSparkline(samples);
   });
-  transport.on("open", () => send("hello from resocket"));
-  transport.on("close", ({ code, reason }) =>
-    append(`closed (${code}${reason ? `: ${reason}` : ""})`, undefined, "event"));
-  transport.on("error", (error) => append(error.message, undefined, "event"));
-  transport.on("message", (message) => {
-    if (message?.type !== "message" || typeof message.data?.sentAt !== "number") return;
-    const rtt = performance.now() - message.data.sentAt;
-    $("rtt").textContent = `${rtt.toFixed(1)} ms`;
-    append(message.data.text, `echo in ${rtt.toFixed(1)} ms`);
-  });
+  transport.on("state", (state) => logEvent("state", state));
+  transport.on("close", ({ code, reason }) => logEvent("close", `${code}${reason ? ` ${reason}` : ""}`));
+  transport.on("reconnecting", ({ attempt, delayMs }) =>
+    logEvent("reconnecting", `attempt ${attempt} in ${Math.round(delayMs)} ms`));
+  transport.on("queue", ({ length, dropped }) =>
+    logEvent("queue", `${length} waiting${dropped.length ? `, ${dropped.length} dropped` : ""}`));
+  transport.on("error", (error) => logEvent("error", error.message));
 
-  $("connect").onclick = () => transport.connect();
-  $("disconnect").onclick = () => transport.disconnect(1000, "user pressed disconnect");
-  $("drop").onclick = () =>
-    fetch(`/control/${encodeURIComponent(transport.sessionId)}/drop`, { method: "POST" });
+  // Outgoing bubbles wait for their echo; a nonce in the data pairs them.
+  const pending = new Map();
+  let nonce = 0;
+  transport.onMessage("message", (envelope) => {
+    const { text, nonce: id, sentAt } = envelope.data ?? {};
+    const bubble = pending.get(id);
+    if (bubble) {
+      bubble.classList.remove("pending");
+      bubble.querySelector("small").textContent = "delivered";
+      pending.delete(id);
+    }
+    const rtt = typeof sentAt === "number" ? ` · ${Math.round(performance.now() - sentAt)} ms` : "";
+    addBubble(text, "echo", `echo${rtt}`);
+  });
   $("composer").onsubmit = (event) => {
     event.preventDefault();
-    const input = $("text");
+    const text = $("text").value.trim();
+    if (!text) return;
+    const id = ++nonce;
     try {
-      send(input.value);
-      input.value = "";
+      const result = transport.send("message", { text, nonce: id, sentAt: performance.now() });
+      pending.set(id, addBubble(text, "pending", result === "sent" ? "sent" : result));
+      $("text").value = "";
     } catch (error) {
-      append(error.message, undefined, "event");
+      logEvent("error", error.message);
     }
   };
-  // Free the socket when the page goes away for good.
+
+  $("drop").onclick = () => control(`/control/${session}/drop`);
+  $("down").onclick = () => control("/control/down?ms=5000");
+  toggle($("slow"), () => control(`/control/${session}/delay-pongs?ms=300`), () => control(`/control/${session}/delay-pongs?ms=0`));
+  toggle(
+    $("block"),
+    async () => {
+      await control(`/control/${session}/refuse?ms=3600000`);
+      await control(`/control/${session}/drop`);
+    },
+    () => control(`/control/${session}/refuse?ms=0`),
+  );
+  // "Offline" in the page: the browser's offline event, and the server cuts and
+  // refuses this session until the page comes back.
+  toggle(
+    $("offline"),
+    async () => {
+      dispatchEvent(new Event("offline"));
+      await control(`/control/${session}/refuse?ms=3600000`);
+      await control(`/control/${session}/drop`);
+    },
+    async () => {
+      await control(`/control/${session}/refuse?ms=0`);
+      dispatchEvent(new Event("online"));
+    },
+  );
+  $("reconnect").onclick = () => transport.reconnect();
+  $("disconnect").onclick = () => transport.disconnect(1000, "user pressed disconnect");
+
+  // Leaving for good: close cleanly (bfcache is handled by the transport).
   addEventListener("pagehide", (event) => { if (!event.persisted) transport.free(); });
 }
 
 main().catch((error) => {
-  showState("error");
-  append(`failed to start: ${error.message}`, undefined, "event");
+  $("badge").dataset.state = "error";
+  $("badge").textContent = `Failed to start: ${error.message}`;
 });

@@ -1,0 +1,66 @@
+// The www/ demo in headless Chromium, served with the release pkg/ by the
+// resocket server, exactly as `scripts/demo` serves it.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { json, launchChromium, screenshot, startServer } from "./support.mjs";
+
+let server;
+let browser;
+let page;
+
+before(async () => {
+  server = await startServer(["--static-dir", "www", "--static-dir", "/pkg=pkg"]);
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  await page.goto(server.url);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const badge = () => page.locator("#badge");
+const sessionId = () => page.locator("#session").textContent();
+
+test("the demo connects and shows a measured latency", async () => {
+  await badge().filter({ hasText: /^Connected \(\d+ms\)$/ }).waitFor({ timeout: 15_000 });
+  await page.locator("#latency").filter({ hasText: /^\d+ ms$/ }).waitFor({ timeout: 10_000 });
+  assert.equal(await badge().getAttribute("data-state"), "connected");
+  assert.match(await sessionId(), /^[0-9a-f-]{36}$/);
+  // The sparkline draws the heartbeat samples.
+  await page.waitForFunction(() => document.getElementById("spark").getAttribute("points").split(" ").length >= 3, null, {
+    timeout: 10_000,
+  });
+});
+
+test("Drop connection shows reconnecting, then connected again", async () => {
+  await page.click("#drop");
+  await badge().filter({ hasText: /^Reconnecting \(attempt \d+\)…$/ }).waitFor({ timeout: 5_000 });
+  await badge().filter({ hasText: /^Connected/ }).waitFor({ timeout: 10_000 });
+  assert.equal(await page.locator("#reconnects").textContent(), "1");
+});
+
+test("a message typed while the server is down arrives once after recovery", async () => {
+  const session = await sessionId();
+  await page.click("#down");
+  await badge().filter({ hasText: /^Reconnecting/ }).waitFor({ timeout: 5_000 });
+  const text = `sent while the server was down ${Date.now()}`;
+  await page.fill("#text", text);
+  await page.click("button[type=submit]");
+  assert.equal(await page.locator("#queued").textContent(), "1");
+  await badge().filter({ hasText: /^Connected/ }).waitFor({ timeout: 15_000 });
+  await page.locator(".messages li.echo", { hasText: text }).waitFor({ timeout: 5_000 });
+  const log = await json(`${server.url}/control/${encodeURIComponent(session)}/log`);
+  const copies = log.frames.filter((frame) => frame.type === "message" && frame.data?.text === text);
+  assert.equal(copies.length, 1, "the server received the message exactly once");
+  await page.locator("#latency").filter({ hasText: /^\d+ ms$/ }).waitFor({ timeout: 5_000 });
+  const bytes = await screenshot(page, "demo");
+  assert.ok(bytes > 10_000, `screenshot is ${bytes} bytes`);
+});
+
+test("Delay pongs 300 ms shows up in the latency", async () => {
+  await page.click("#slow");
+  await page.locator("#latency").filter({ hasText: /^(3\d\d|[4-9]\d\d) ms$/ }).waitFor({ timeout: 10_000 });
+  await page.click("#slow");
+});

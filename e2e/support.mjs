@@ -1,0 +1,62 @@
+// Shared by the end-to-end tests: the resocket server on a free loopback port,
+// and Debian's Chromium driven by playwright-core (its own browser download
+// does not work on these machines).
+import { spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { chromium } from "playwright-core";
+
+export const ROOT = new URL("..", import.meta.url).pathname;
+export const ARTIFACTS = `${ROOT}artifacts`;
+
+// Starts target/debug/resocket-server with `args`; resolves to { url, stop }.
+export function startServer(args) {
+  const child = spawn(`${ROOT}target/debug/resocket-server`, ["--port", "0", ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("the server did not start within 10 s")), 10_000);
+    child.once("exit", (code) => reject(new Error(`the server exited with ${code}`)));
+    createInterface({ input: child.stdout }).once("line", (line) => {
+      clearTimeout(timer);
+      const url = line.replace(/^listening on /, "");
+      const stop = () =>
+        new Promise((done) => {
+          if (child.exitCode !== null) return done();
+          child.once("exit", done);
+          child.kill("SIGTERM");
+        });
+      resolve({ url, stop });
+    });
+  });
+}
+
+export async function launchChromium() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-dev-shm-usage",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-quic",
+      "--no-first-run",
+    ],
+  });
+}
+
+// Saves a screenshot under artifacts/ and returns its size in bytes.
+export async function screenshot(page, name) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const image = await page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
+  return image.length;
+}
+
+export async function json(url, init) {
+  const response = await fetch(url, init);
+  if (!response.ok) throw new Error(`${init?.method ?? "GET"} ${url}: HTTP ${response.status}`);
+  return response.json();
+}
