@@ -67,14 +67,19 @@ ensure_apt_packages() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 }
 
-# npm packages pinned in package-lock.json (wasm-opt from binaryen).
-ensure_npm_tools() {
-  local stamp="$REPO_ROOT/node_modules/.package-lock.json"
-  if [ -f "$stamp" ] && [ "$stamp" -nt "$REPO_ROOT/package-lock.json" ]; then
+# npm ci in DIR unless its node_modules is newer than its package-lock.json.
+npm_ci_if_stale() {
+  local dir="$1" stamp="$1/node_modules/.package-lock.json"
+  if [ -f "$stamp" ] && [ "$stamp" -nt "$dir/package-lock.json" ]; then
     return
   fi
-  step "npm ci (build tools pinned in package-lock.json)"
-  (cd "$REPO_ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+  step "npm ci in ${dir#"$REPO_ROOT"/} (pinned in its package-lock.json)"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+}
+
+# npm packages pinned in package-lock.json (wasm-opt, esbuild, playwright-core).
+ensure_npm_tools() {
+  npm_ci_if_stale "$REPO_ROOT"
 }
 
 # Everything the demo needs: Rust for wasm, wasm-pack, wasm-bindgen, wasm-opt.

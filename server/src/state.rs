@@ -1,6 +1,6 @@
 //! State shared by every handler.
 
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -24,6 +24,9 @@ pub struct AppState {
     pub down: ServerDown,
     /// Open WebSocket connections right now.
     pub live_connections: AtomicUsize,
+    /// WebSocket connections accepted since start (tests check that a page
+    /// never opened a duplicate socket, even briefly).
+    pub accepted_connections: AtomicU64,
     /// Cancelled on SIGINT/SIGTERM: every socket closes with 1001.
     pub shutdown: CancellationToken,
     /// The WebSocket tasks, awaited on shutdown.
@@ -38,6 +41,7 @@ impl AppState {
             sessions: Sessions::default(),
             down: ServerDown::default(),
             live_connections: AtomicUsize::new(0),
+            accepted_connections: AtomicU64::new(0),
             shutdown: CancellationToken::new(),
             connections: TaskTracker::new(),
         })

@@ -112,6 +112,7 @@ async fn serve_connection(
     let (commands_tx, mut commands) = mpsc::unbounded_channel();
     state.sessions.attach(&session_id, connection, commands_tx);
     state.live_connections.fetch_add(1, Ordering::Relaxed);
+    state.accepted_connections.fetch_add(1, Ordering::Relaxed);
     eprintln!("ws: session {session_id} connection {connection} opened");
 
     let (mut sink, mut stream) = socket.split();

@@ -13,6 +13,7 @@ async fn health_reports_status_connections_uptime_and_time() {
     let health = server.get_json("/health").await;
     assert_eq!(health["status"], "ok");
     assert_eq!(health["websocket"]["connections"], 0);
+    assert_eq!(health["websocket"]["accepted"], 0);
     assert!(health["uptimeSeconds"].is_u64());
     assert!(health["timestamp"].as_str().unwrap().ends_with('Z'));
     let _client = server.connect("health").await;
@@ -20,6 +21,7 @@ async fn health_reports_status_connections_uptime_and_time() {
         server.get_json("/health").await["websocket"]["connections"] == 1
     })
     .await;
+    assert_eq!(server.get_json("/health").await["websocket"]["accepted"], 1);
 }
 
 #[tokio::test]
