@@ -19,6 +19,8 @@ APT_PACKAGES=(firefox-esr chromium chromium-driver)
 # wasm-pack must find these instead of downloading its own copies.
 export GECKODRIVER="$CARGO_BIN/geckodriver"
 export CHROMEDRIVER="/usr/bin/chromedriver"
+# Next.js would otherwise try to phone home from the example builds.
+export NEXT_TELEMETRY_DISABLED=1
 # Our own output only; wasm-pack's "failed to get wasm-pack version" is harmless.
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 

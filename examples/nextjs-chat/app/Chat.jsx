@@ -1,0 +1,79 @@
+"use client";
+
+import { useEffect, useState } from "react";
+import { useChatStore } from "./chatStore.js";
+
+// The seed store's status line: green "Connected (45ms)", yellow
+// "Connecting…" / "Reconnecting (attempt 2)…", red "Disconnected" with Retry.
+function ConnectionStatus() {
+  const status = useChatStore((state) => state.connectionStatus);
+  const latency = useChatStore((state) => state.latency);
+  const attempt = useChatStore((state) => state.attempt);
+  const reconnect = useChatStore((state) => state.reconnectWebSocket);
+  if (status === "connected") {
+    return (
+      <p className="status green" role="status">
+        Connected ({latency === null ? "…" : Math.round(latency)}ms)
+      </p>
+    );
+  }
+  if (status === "connecting" || status === "reconnecting") {
+    return (
+      <p className="status yellow" role="status">
+        {status === "connecting" ? "Connecting…" : `Reconnecting (attempt ${Math.max(attempt, 1)})…`}
+      </p>
+    );
+  }
+  return (
+    <p className="status red" role="status">
+      Disconnected <button onClick={reconnect}>Retry</button>
+    </p>
+  );
+}
+
+export function Chat({ socketUrl }) {
+  const initializeWebSocket = useChatStore((state) => state.initializeWebSocket);
+  const sendMessage = useChatStore((state) => state.sendMessage);
+  const messages = useChatStore((state) => state.messages);
+  const [draft, setDraft] = useState("");
+
+  // One transport per mounted chat, created in the browser only.
+  useEffect(() => {
+    const abort = new AbortController();
+    const disposed = initializeWebSocket(socketUrl, abort.signal).catch((error) => {
+      console.error("resocket failed to start", error);
+      return () => {};
+    });
+    return () => {
+      abort.abort();
+      disposed.then((dispose) => dispose());
+    };
+  }, [initializeWebSocket, socketUrl]);
+
+  const submit = (event) => {
+    event.preventDefault();
+    if (draft.trim()) sendMessage(draft.trim());
+    setDraft("");
+  };
+
+  return (
+    <section>
+      <header>
+        <h1>Chat</h1>
+        <ConnectionStatus />
+      </header>
+      <ul className="messages">
+        {messages.map((message) => (
+          <li key={message.id} className={message.from}>
+            {message.text}
+            {message.result === "queued" && <small> (queued)</small>}
+          </li>
+        ))}
+      </ul>
+      <form onSubmit={submit}>
+        <input aria-label="Message" value={draft} onChange={(event) => setDraft(event.target.value)} />
+        <button type="submit">Send</button>
+      </form>
+    </section>
+  );
+}
