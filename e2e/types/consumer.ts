@@ -1,0 +1,56 @@
+// Compiled with `tsc --noEmit --strict` against the built pkg/: what a
+// TypeScript app gets from the package with no extra step. Each line marked
+// with an expect-error directive must fail to type-check, or tsc reports it.
+import init, {
+  WebSocketTransport,
+  type ConnectionState,
+  type Envelope,
+  type TransportOptions,
+  type TransportSnapshot,
+} from "resocket";
+
+export async function typed(): Promise<void> {
+  await init();
+  const options: TransportOptions = {
+    url: () => Promise.resolve("ws://127.0.0.1:8080/ws?token=t"),
+    reconnectJitter: 1,
+    maxReconnectAttempts: Infinity,
+    queueOverflow: "drop-newest",
+    shouldReconnect: (close) => close.code !== 4401,
+  };
+  const transport = new WebSocketTransport(options);
+
+  const offState = transport.on("state", (state) => {
+    const exact: ConnectionState = state;
+    void exact;
+  });
+  transport.on("reconnecting", ({ attempt, delayMs }) => void (attempt + delayMs));
+  transport.on("latency", (latency) => void (latency.last ?? latency.samples));
+  transport.on("queue", ({ length, dropped }) => void (length + dropped.length));
+  transport.onMessage<{ text: string }>("message", (envelope: Envelope<{ text: string }>) => void envelope.data.text);
+  const result: "sent" | "queued" | "dropped" = transport.send("message", { text: "hi" });
+  void result;
+  transport.disconnect();
+  transport.disconnect(4000, "bye");
+
+  const snapshot: TransportSnapshot = transport.getSnapshot();
+  const latency: number | null = snapshot.latencyMs;
+  const reason: "client" | "max-attempts" | "terminal-close" | null = snapshot.disconnectReason;
+  void latency;
+  void reason;
+  const subscribe: (listener: () => void) => () => void = transport.subscribe;
+  void subscribe;
+  offState();
+
+  // @ts-expect-error: not an event
+  transport.on("bogus", () => {});
+  // @ts-expect-error: a state handler gets a string, not a number
+  transport.on("state", (state: number) => state);
+  // @ts-expect-error: not an overflow policy
+  new WebSocketTransport({ url: "ws://h/", queueOverflow: "drop" });
+  // @ts-expect-error: url is required
+  new WebSocketTransport({ reconnectInterval: 10 });
+  // @ts-expect-error: the snapshot is read-only
+  snapshot.state = "connected";
+  transport.free();
+}
