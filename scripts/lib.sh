@@ -70,13 +70,16 @@ ensure_apt_packages() {
 }
 
 # npm ci in DIR unless its node_modules is newer than its package-lock.json.
+# With "install" as second argument, `npm install` instead: it still installs
+# exactly the versions in the lockfile, but tolerates optional packages the
+# registry cannot serve (see the Next.js example).
 npm_ci_if_stale() {
-  local dir="$1" stamp="$1/node_modules/.package-lock.json"
+  local dir="$1" command="${2:-ci}" stamp="$1/node_modules/.package-lock.json"
   if [ -f "$stamp" ] && [ "$stamp" -nt "$dir/package-lock.json" ]; then
     return
   fi
-  step "npm ci in ${dir#"$REPO_ROOT"/} (pinned in its package-lock.json)"
-  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  step "npm $command in ${dir#"$REPO_ROOT"/} (pinned in its package-lock.json)"
+  (cd "$dir" && npm "$command" --no-audit --no-fund --loglevel=error)
 }
 
 # npm packages pinned in package-lock.json (wasm-opt, esbuild, playwright-core).
