@@ -14,6 +14,7 @@ pub mod session_log;
 pub mod sessions;
 pub mod state;
 pub mod static_files;
+pub mod stream;
 pub mod ws;
 
 use std::future::Future;

@@ -35,6 +35,14 @@ impl Inbound {
         }
     }
 
+    /// The envelope's `id`, when it is a string.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            Self::Envelope(object) => object.get("id").and_then(Value::as_str),
+            _ => None,
+        }
+    }
+
     /// The envelope's `type`, if it is one.
     pub fn message_type(&self) -> Option<&str> {
         match self {
@@ -42,6 +50,12 @@ impl Inbound {
             _ => None,
         }
     }
+}
+
+/// `{"type":"ack","id":…}`: the envelope with this id was received (sent to
+/// connections that asked for acknowledgements, for first copies and resends).
+pub fn ack(id: &str) -> Value {
+    json!({ "type": "ack", "id": id })
 }
 
 /// The reply to a text frame. `now` is the server's ISO-8601 wall-clock time.

@@ -63,6 +63,8 @@ pub struct FrameRecord {
     pub text: Option<String>,
     /// Frame size in bytes.
     pub bytes: usize,
+    /// True for a resent envelope whose id the session had already delivered.
+    pub duplicate: bool,
 }
 
 impl FrameRecord {
@@ -98,6 +100,7 @@ impl FrameRecord {
             data,
             text: raw,
             bytes: text.len(),
+            duplicate: false,
         }
     }
 
@@ -112,6 +115,7 @@ impl FrameRecord {
             data: None,
             text: None,
             bytes,
+            duplicate: false,
         }
     }
 }

@@ -8,6 +8,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::faults::{lock, ConnectionCommand, SessionFaults};
 use crate::session_log::SessionLog;
+use crate::stream::{SeenIds, SessionStream};
 
 /// Idle sessions kept before the least recently used are forgotten.
 const MAX_IDLE_SESSIONS: usize = 512;
@@ -19,6 +20,10 @@ pub struct Session {
     pub log: SessionLog,
     /// The faults configured for it.
     pub faults: SessionFaults,
+    /// What the server sent it, numbered, for replay.
+    pub stream: SessionStream,
+    /// Envelope ids it sent, for duplicate suppression.
+    pub seen: SeenIds,
     live: HashMap<u64, UnboundedSender<ConnectionCommand>>,
     last_used: u64,
 }

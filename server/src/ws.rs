@@ -12,7 +12,7 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use crate::faults::{ConnectionCommand, PongPolicy};
-use crate::protocol::{reply_to, FrameKind, Inbound};
+use crate::protocol::{ack, reply_to, FrameKind, Inbound};
 use crate::session_log::{ConnectionRecord, FrameRecord};
 use crate::state::{iso_now, SharedState};
 
@@ -28,6 +28,14 @@ pub struct WsQuery {
     delay_pongs: Option<u64>,
     /// `true`/`1`: never answer pings (a half-open link).
     mute_pings: Option<String>,
+    /// The last `seq` the client delivered: the server first replays what followed.
+    last_seq: Option<u64>,
+    /// `1`: acknowledge every envelope with an `id`, and drop resent duplicates.
+    ack: Option<String>,
+}
+
+fn flag(value: Option<&String>) -> bool {
+    value.is_some_and(|v| matches!(v.as_str(), "" | "1" | "true"))
 }
 
 /// Upgrades to a WebSocket unless a fault says to refuse with 503.
@@ -80,6 +88,10 @@ pub async fn upgrade(
     let failed_state = state.clone();
     let failed_session = session_id.clone();
     let tracker = state.connections.clone();
+    let options = ConnectionOptions {
+        acknowledge: flag(query.ack.as_ref()),
+        last_seq: query.last_seq,
+    };
     upgrade
         .on_failed_upgrade(move |_| {
             let at = failed_state.elapsed_ms();
@@ -90,8 +102,17 @@ pub async fn upgrade(
             });
         })
         .on_upgrade(move |socket| {
-            tracker.track_future(serve_connection(socket, state, session_id, connection))
+            tracker.track_future(serve_connection(
+                socket, state, session_id, connection, options,
+            ))
         })
+}
+
+/// Per-connection protocol options from the query string.
+#[derive(Debug, Clone, Copy)]
+struct ConnectionOptions {
+    acknowledge: bool,
+    last_seq: Option<u64>,
 }
 
 /// How a connection ended.
@@ -108,6 +129,7 @@ async fn serve_connection(
     state: SharedState,
     session_id: String,
     connection: u64,
+    options: ConnectionOptions,
 ) {
     let (commands_tx, mut commands) = mpsc::unbounded_channel();
     state.sessions.attach(&session_id, connection, commands_tx);
@@ -116,6 +138,18 @@ async fn serve_connection(
     eprintln!("ws: session {session_id} connection {connection} opened");
 
     let (mut sink, mut stream) = socket.split();
+    // A resuming client first gets what it missed, in order.
+    if let Some(after) = options.last_seq {
+        let replay = state
+            .sessions
+            .with(&session_id, |s| s.stream.replay_after(after));
+        let gap = replay.gap.map(|gap| gap.to_string());
+        for text in gap.into_iter().chain(replay.frames) {
+            if sink.send(Message::Text(text.into())).await.is_err() {
+                break;
+            }
+        }
+    }
     // Pongs that a fault delays come back through this channel.
     let (delayed_tx, mut delayed) = mpsc::unbounded_channel::<Message>();
     let ending = loop {
@@ -123,9 +157,15 @@ async fn serve_connection(
             incoming = stream.next() => {
                 let reply = match incoming {
                     Some(Ok(Message::Text(text))) => {
-                        match answer_text(&state, &session_id, connection, text.as_str()) {
-                            (PongPolicy::Immediate, reply) => Some(reply),
-                            (PongPolicy::Delay(delay), reply) => {
+                        let answer = answer_text(&state, &session_id, connection, text.as_str(), options.acknowledge);
+                        if let Some(ack) = answer.ack {
+                            if sink.send(ack).await.is_err() {
+                                break Ending::ClientGone;
+                            }
+                        }
+                        match answer.reply {
+                            Some((PongPolicy::Immediate, reply)) => Some(reply),
+                            Some((PongPolicy::Delay(delay), reply)) => {
                                 let delayed_tx = delayed_tx.clone();
                                 tokio::spawn(async move {
                                     tokio::time::sleep(delay).await;
@@ -133,7 +173,7 @@ async fn serve_connection(
                                 });
                                 None
                             }
-                            (PongPolicy::Mute, _) => None,
+                            Some((PongPolicy::Mute, _)) | None => None,
                         }
                     }
                     Some(Ok(Message::Binary(bytes))) => {
@@ -201,25 +241,49 @@ async fn serve_connection(
     eprintln!("ws: session {session_id} connection {connection} ended ({closed_by})");
 }
 
-/// Logs a text frame and works out the reply and how to send it.
+/// What to send back for one text frame.
+struct Answer {
+    /// The acknowledgement, for connections that asked for them.
+    ack: Option<Message>,
+    /// The reply and how to send it; `None` for a suppressed duplicate.
+    reply: Option<(PongPolicy, Message)>,
+}
+
+/// Logs a text frame and works out the acknowledgement and the reply: pongs
+/// go out unnumbered (subject to the session's pong faults), every other reply
+/// is numbered in the session's stream so a reconnecting client can resume.
 fn answer_text(
     state: &SharedState,
     session_id: &str,
     connection: u64,
     text: &str,
-) -> (PongPolicy, Message) {
+    acknowledge: bool,
+) -> Answer {
     let inbound = Inbound::parse(text);
-    let record = FrameRecord::text(connection, state.elapsed_ms(), text, &inbound);
-    let policy = state.sessions.with(session_id, |session| {
+    let mut record = FrameRecord::text(connection, state.elapsed_ms(), text, &inbound);
+    let now = iso_now();
+    let (kind, reply) = reply_to(&inbound, &now);
+    let ack_id = inbound
+        .id()
+        .filter(|_| acknowledge && kind != FrameKind::Ping);
+    state.sessions.with(session_id, |session| {
+        let duplicate = ack_id.is_some_and(|id| !session.seen.first_time(id));
+        record.duplicate = duplicate;
         session.log.record_frame(record);
-        session.faults.pong_policy()
-    });
-    let (kind, reply) = reply_to(&inbound, &iso_now());
-    let policy = match kind {
-        FrameKind::Ping => policy,
-        FrameKind::Other => PongPolicy::Immediate,
-    };
-    (policy, Message::Text(reply.to_string().into()))
+        let ack = ack_id.map(|id| Message::Text(ack(id).to_string().into()));
+        let reply = match kind {
+            _ if duplicate => None,
+            FrameKind::Ping => Some((
+                session.faults.pong_policy(),
+                Message::Text(reply.to_string().into()),
+            )),
+            FrameKind::Other => Some((
+                PongPolicy::Immediate,
+                Message::Text(session.stream.number(reply).into()),
+            )),
+        };
+        Answer { ack, reply }
+    })
 }
 
 fn close_message(code: u16, reason: &str) -> Message {

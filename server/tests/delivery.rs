@@ -1,0 +1,148 @@
+//! Delivery guarantees on the WebSocket: numbered server frames with replay
+//! after a reconnect, and acknowledgements with duplicate suppression.
+
+mod common;
+
+use common::{next_json, send_json, TestServer};
+use futures_util::SinkExt;
+use resocket_server::stream::REPLAY_CAPACITY;
+use serde_json::{json, Value};
+
+async fn echo(client: &mut common::Client, id: &str) -> Value {
+    send_json(client, json!({"type": "message", "data": id, "id": id})).await;
+    next_json(client).await
+}
+
+#[tokio::test]
+async fn every_reply_but_pongs_carries_an_increasing_seq_per_session() {
+    let server = TestServer::start().await;
+    let mut client = server.connect("seq").await;
+    assert_eq!(echo(&mut client, "a").await["seq"], 1);
+    send_json(&mut client, json!({"type": "ping", "id": "p"})).await;
+    let pong = next_json(&mut client).await;
+    assert_eq!(pong["type"], "pong");
+    assert!(
+        pong.get("seq").is_none(),
+        "pongs are not part of the stream"
+    );
+    assert_eq!(echo(&mut client, "b").await["seq"], 2);
+    // The numbering belongs to the session, not the connection.
+    let mut again = server.connect("seq").await;
+    assert_eq!(echo(&mut again, "c").await["seq"], 3);
+    let mut other = server.connect("seq-other").await;
+    assert_eq!(echo(&mut other, "x").await["seq"], 1);
+}
+
+#[tokio::test]
+async fn a_client_resuming_with_last_seq_gets_what_it_missed_in_order() {
+    let server = TestServer::start().await;
+    let mut first = server.connect("resume").await;
+    for id in ["m1", "m2", "m3", "m4"] {
+        echo(&mut first, id).await;
+    }
+    drop(first);
+    // It had delivered up to seq 2; 3 and 4 come first on the new socket.
+    let mut resumed = server.connect_query("session_id=resume&last_seq=2").await;
+    let replayed: Vec<Value> = vec![next_json(&mut resumed).await, next_json(&mut resumed).await];
+    assert_eq!(
+        replayed
+            .iter()
+            .map(|f| f["seq"].clone())
+            .collect::<Vec<_>>(),
+        [json!(3), json!(4)]
+    );
+    assert_eq!(replayed[0]["replyTo"], "m3");
+    // Then the stream goes on.
+    assert_eq!(echo(&mut resumed, "m5").await["seq"], 5);
+    // Fully caught up: nothing is replayed.
+    let mut current = server.connect_query("session_id=resume&last_seq=5").await;
+    assert_eq!(echo(&mut current, "m6").await["seq"], 6);
+}
+
+#[tokio::test]
+async fn a_resume_from_beyond_the_buffer_says_what_was_lost() {
+    let server = TestServer::start().await;
+    let mut client = server.connect("gap").await;
+    let total = REPLAY_CAPACITY + 5;
+    for n in 0..total {
+        client
+            .feed(tokio_tungstenite::tungstenite::Message::Text(
+                json!({"type": "message", "data": n, "id": format!("g{n}")})
+                    .to_string()
+                    .into(),
+            ))
+            .await
+            .unwrap();
+    }
+    client.flush().await.unwrap();
+    for _ in 0..total {
+        next_json(&mut client).await;
+    }
+    let mut resumed = server.connect_query("session_id=gap&last_seq=0").await;
+    let gap = next_json(&mut resumed).await;
+    assert_eq!(
+        gap,
+        json!({"type": "gap", "data": {"after": 0, "firstAvailable": 6}})
+    );
+    assert_eq!(next_json(&mut resumed).await["seq"], 6);
+}
+
+#[tokio::test]
+async fn acknowledged_connections_get_an_ack_per_id_and_duplicates_are_not_processed_twice() {
+    let server = TestServer::start().await;
+    let mut client = server.connect_query("session_id=acks&ack=1").await;
+    send_json(
+        &mut client,
+        json!({"type": "message", "data": "hi", "id": "once"}),
+    )
+    .await;
+    assert_eq!(
+        next_json(&mut client).await,
+        json!({"type": "ack", "id": "once"})
+    );
+    assert_eq!(next_json(&mut client).await["replyTo"], "once");
+    // A resend after a reconnect (the ack was lost): acked again, not echoed again.
+    drop(client);
+    let mut again = server.connect_query("session_id=acks&ack=1").await;
+    send_json(
+        &mut again,
+        json!({"type": "message", "data": "hi", "id": "once"}),
+    )
+    .await;
+    assert_eq!(
+        next_json(&mut again).await,
+        json!({"type": "ack", "id": "once"})
+    );
+    send_json(
+        &mut again,
+        json!({"type": "message", "data": "next", "id": "twice"}),
+    )
+    .await;
+    assert_eq!(
+        next_json(&mut again).await,
+        json!({"type": "ack", "id": "twice"})
+    );
+    let reply = next_json(&mut again).await;
+    assert_eq!(reply["replyTo"], "twice", "the duplicate produced no echo");
+    assert_eq!(reply["seq"], 2);
+    // Pings are control frames: answered, never acked.
+    send_json(&mut again, json!({"type": "ping", "id": "p1"})).await;
+    assert_eq!(next_json(&mut again).await["type"], "pong");
+
+    let log = server.log("acks").await;
+    let duplicates: Vec<bool> = log["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["duplicate"].as_bool().unwrap())
+        .collect();
+    assert_eq!(duplicates, [false, true, false, false]);
+}
+
+#[tokio::test]
+async fn without_ack_1_there_are_no_acks_and_no_suppression() {
+    let server = TestServer::start().await;
+    let mut client = server.connect("no-acks").await;
+    assert_eq!(echo(&mut client, "same").await["replyTo"], "same");
+    assert_eq!(echo(&mut client, "same").await["replyTo"], "same");
+}
