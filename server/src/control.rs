@@ -12,9 +12,9 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::faults::ConnectionCommand;
+use crate::faults::{ConnectionCommand, FaultWindow, SessionFaults};
 use crate::session_log::SessionLog;
-use crate::state::SharedState;
+use crate::state::{iso_now, SharedState};
 
 /// `?ms=N`
 #[derive(Debug, Deserialize)]
@@ -69,15 +69,26 @@ pub async fn close_connections(
     Json(json!({ "affected": affected })).into_response()
 }
 
+/// Opens the session fault `select` picks for `ms` milliseconds.
+fn open_fault_window(
+    state: &SharedState,
+    session_id: &str,
+    ms: u64,
+    select: fn(&mut SessionFaults) -> &mut FaultWindow,
+) {
+    state.sessions.with(session_id, |s| {
+        select(&mut s.faults).open_for(Duration::from_millis(ms), Instant::now())
+    });
+}
+
 /// `POST /control/{session_id}/refuse?ms=N`: answer this session's upgrades with 503 for N ms.
 pub async fn refuse_upgrades(
     State(state): State<SharedState>,
     Path(session_id): Path<String>,
     Query(Millis { ms }): Query<Millis>,
 ) -> Response {
-    state.sessions.with(&session_id, |s| {
-        s.faults
-            .refuse_for(Duration::from_millis(ms), Instant::now())
+    open_fault_window(&state, &session_id, ms, |faults| {
+        &mut faults.refuse_upgrades
     });
     Json(json!({ "refusingForMs": ms })).into_response()
 }
@@ -106,6 +117,57 @@ pub async fn mute_pings(
         .sessions
         .with(&session_id, |s| s.faults.set_mute_pings(muted));
     Json(json!({ "mutePings": muted })).into_response()
+}
+
+/// `POST /control/{session_id}/fail-posts?ms=N`: answer this session's
+/// `POST /messages` with 503 for N ms.
+pub async fn fail_posts(
+    State(state): State<SharedState>,
+    Path(session_id): Path<String>,
+    Query(Millis { ms }): Query<Millis>,
+) -> Response {
+    open_fault_window(&state, &session_id, ms, |faults| &mut faults.fail_posts);
+    Json(json!({ "failingPostsForMs": ms })).into_response()
+}
+
+/// `POST /control/{session_id}/drop-events`: end the session's event streams.
+pub async fn drop_events(
+    State(state): State<SharedState>,
+    Path(session_id): Path<String>,
+) -> Response {
+    let affected = state.sessions.with(&session_id, |s| s.drop_event_streams());
+    Json(json!({ "affected": affected })).into_response()
+}
+
+/// `?count=N&interval_ms=M`
+#[derive(Debug, Deserialize)]
+pub struct PushQuery {
+    count: u32,
+    interval_ms: Option<u64>,
+}
+
+/// `POST /control/{session_id}/push?count=N&interval_ms=M`: the server sends
+/// the session `{"type":"push","data":{"n":1…N}}`, numbered, one every M ms
+/// (default 0), down every live channel; a client that is away gets them by
+/// replay.
+pub async fn push(
+    State(state): State<SharedState>,
+    Path(session_id): Path<String>,
+    Query(PushQuery { count, interval_ms }): Query<PushQuery>,
+) -> Response {
+    let interval = Duration::from_millis(interval_ms.unwrap_or(0));
+    let pusher = state.clone();
+    let target = session_id.clone();
+    tokio::spawn(async move {
+        for n in 1..=count {
+            let envelope = json!({ "type": "push", "data": { "n": n }, "timestamp": iso_now() });
+            pusher.sessions.with(&target, |s| s.push(envelope));
+            if !interval.is_zero() {
+                tokio::time::sleep(interval).await;
+            }
+        }
+    });
+    Json(json!({ "scheduled": count })).into_response()
 }
 
 /// `POST /control/{session_id}/reset`: clear every fault of the session.

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 /// An order for one live connection, sent through its command channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnectionCommand {
+    /// Send this (already numbered) text frame: a server push.
+    Send(String),
     /// Drop the TCP connection without a close frame (the client sees 1006).
     Drop,
     /// Send a close frame with this code and reason, then finish the handshake.
@@ -31,25 +33,36 @@ pub enum PongPolicy {
     Mute,
 }
 
+/// A fault that is active from when it is opened until a deadline.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct FaultWindow {
+    until: Option<Instant>,
+}
+
+impl FaultWindow {
+    /// Active for `duration` from `now` (zero ends it).
+    pub fn open_for(&mut self, duration: Duration, now: Instant) {
+        self.until = Some(now + duration);
+    }
+
+    /// Whether the fault applies at `now`.
+    pub fn is_open(&self, now: Instant) -> bool {
+        self.until.is_some_and(|until| now < until)
+    }
+}
+
 /// Faults configured for one session.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SessionFaults {
-    refuse_until: Option<Instant>,
+    /// Upgrades answered with HTTP 503.
+    pub refuse_upgrades: FaultWindow,
+    /// `POST /messages` answered with HTTP 503.
+    pub fail_posts: FaultWindow,
     pong_delay: Duration,
     mute_pings: bool,
 }
 
 impl SessionFaults {
-    /// Refuse this session's upgrades with HTTP 503 for `duration` from `now`.
-    pub fn refuse_for(&mut self, duration: Duration, now: Instant) {
-        self.refuse_until = Some(now + duration);
-    }
-
-    /// Whether an upgrade arriving at `now` is refused.
-    pub fn refusing(&self, now: Instant) -> bool {
-        self.refuse_until.is_some_and(|until| now < until)
-    }
-
     /// Delay every pong by `delay` (zero turns it off).
     pub fn set_pong_delay(&mut self, delay: Duration) {
         self.pong_delay = delay;
@@ -72,21 +85,22 @@ impl SessionFaults {
     }
 }
 
-/// The server-wide "down for N ms" switch: every upgrade is refused until then.
+/// The server-wide "down for N ms" switch: every upgrade and HTTP request is
+/// refused until then.
 #[derive(Debug, Default)]
 pub struct ServerDown {
-    until: Mutex<Option<Instant>>,
+    window: Mutex<FaultWindow>,
 }
 
 impl ServerDown {
     /// Go down for `duration` from `now`.
     pub fn down_for(&self, duration: Duration, now: Instant) {
-        *lock(&self.until) = Some(now + duration);
+        lock(&self.window).open_for(duration, now);
     }
 
     /// Whether the server counts as down at `now`.
     pub fn is_down(&self, now: Instant) -> bool {
-        lock(&self.until).is_some_and(|until| now < until)
+        lock(&self.window).is_open(now)
     }
 }
 
@@ -103,13 +117,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn refusal_lasts_exactly_the_requested_time() {
+    fn a_fault_window_lasts_exactly_the_requested_time() {
         let start = Instant::now();
-        let mut faults = SessionFaults::default();
-        assert!(!faults.refusing(start));
-        faults.refuse_for(Duration::from_millis(100), start);
-        assert!(faults.refusing(start + Duration::from_millis(99)));
-        assert!(!faults.refusing(start + Duration::from_millis(100)));
+        let mut window = FaultWindow::default();
+        assert!(!window.is_open(start));
+        window.open_for(Duration::from_millis(100), start);
+        assert!(window.is_open(start + Duration::from_millis(99)));
+        assert!(!window.is_open(start + Duration::from_millis(100)));
+        window.open_for(Duration::ZERO, start);
+        assert!(!window.is_open(start));
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod control;
 pub mod faults;
 pub mod health;
+pub mod http_fallback;
 pub mod protocol;
 pub mod router;
 pub mod session_log;

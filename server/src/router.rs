@@ -6,7 +6,7 @@ use tower_http::cors::CorsLayer;
 
 use crate::state::SharedState;
 use crate::static_files::{mount, StaticMount};
-use crate::{control, health, ws};
+use crate::{control, health, http_fallback, ws};
 
 /// Every route, with CORS open to any origin (the browser tests' page is served
 /// from another port than the server).
@@ -14,6 +14,8 @@ pub fn router(state: SharedState, static_mounts: &[StaticMount]) -> Router {
     let routes = Router::new()
         .route("/health", get(health::health))
         .route("/ws", get(ws::upgrade))
+        .route("/messages", post(http_fallback::post_messages))
+        .route("/events", get(http_fallback::events))
         .route("/control/down", post(control::server_down))
         .route(
             "/control/{session_id}/drop",
@@ -36,6 +38,15 @@ pub fn router(state: SharedState, static_mounts: &[StaticMount]) -> Router {
             post(control::mute_pings),
         )
         .route("/control/{session_id}/reset", post(control::reset_faults))
+        .route(
+            "/control/{session_id}/fail-posts",
+            post(control::fail_posts),
+        )
+        .route(
+            "/control/{session_id}/drop-events",
+            post(control::drop_events),
+        )
+        .route("/control/{session_id}/push", post(control::push))
         .route("/control/{session_id}/log", get(control::session_log))
         .layer(CorsLayer::permissive());
     mount(routes, static_mounts).with_state(state)

@@ -65,6 +65,8 @@ pub struct FrameRecord {
     pub bytes: usize,
     /// True for a resent envelope whose id the session had already delivered.
     pub duplicate: bool,
+    /// How it arrived: `"ws"`, or `"http"` for `POST /messages` (connection 0).
+    pub via: &'static str,
 }
 
 impl FrameRecord {
@@ -101,6 +103,7 @@ impl FrameRecord {
             text: raw,
             bytes: text.len(),
             duplicate: false,
+            via: "ws",
         }
     }
 
@@ -116,6 +119,7 @@ impl FrameRecord {
             text: None,
             bytes,
             duplicate: false,
+            via: "ws",
         }
     }
 }

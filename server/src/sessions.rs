@@ -25,10 +25,37 @@ pub struct Session {
     /// Envelope ids it sent, for duplicate suppression.
     pub seen: SeenIds,
     live: HashMap<u64, UnboundedSender<ConnectionCommand>>,
+    /// Open `GET /events` streams: `(seq, text)` frames to send.
+    event_streams: Vec<UnboundedSender<(Option<u64>, String)>>,
     last_used: u64,
 }
 
 impl Session {
+    /// Registers an open event stream.
+    pub fn add_event_stream(&mut self, sender: UnboundedSender<(Option<u64>, String)>) {
+        self.event_streams.push(sender);
+    }
+
+    /// Ends every open event stream (fault injection); returns how many.
+    pub fn drop_event_streams(&mut self) -> usize {
+        std::mem::take(&mut self.event_streams).len()
+    }
+
+    /// Numbers `envelope` in the session's stream and sends it down every live
+    /// channel (sockets and event streams); returns how many got it.
+    pub fn push(&mut self, envelope: serde_json::Value) -> usize {
+        let text = self.stream.number(envelope);
+        let seq = self.stream.last_seq();
+        self.event_streams
+            .retain(|stream| stream.send((Some(seq), text.clone())).is_ok());
+        self.event_streams.len() + self.command_live(&ConnectionCommand::Send(text))
+    }
+
+    /// No socket and no event stream is open.
+    fn is_idle(&self) -> bool {
+        self.live.is_empty() && self.event_streams.iter().all(|stream| stream.is_closed())
+    }
+
     /// Sends `command` to every live connection; returns how many received it.
     pub fn command_live(&self, command: &ConnectionCommand) -> usize {
         self.live
@@ -98,13 +125,13 @@ impl Sessions {
 }
 
 fn evict_idle(sessions: &mut HashMap<String, Session>) {
-    let idle = sessions.values().filter(|s| s.live.is_empty()).count();
+    let idle = sessions.values().filter(|s| s.is_idle()).count();
     if idle < MAX_IDLE_SESSIONS {
         return;
     }
     let oldest = sessions
         .iter()
-        .filter(|(_, s)| s.live.is_empty())
+        .filter(|(_, s)| s.is_idle())
         .min_by_key(|(_, s)| s.last_used)
         .map(|(id, _)| id.clone());
     if let Some(id) = oldest {

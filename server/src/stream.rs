@@ -24,8 +24,8 @@ pub struct SessionStream {
 pub struct Replay {
     /// Set when frames `after + 1 .. first_available` were lost to the bound.
     pub gap: Option<Value>,
-    /// JSON texts in order.
-    pub frames: Vec<String>,
+    /// `(seq, JSON text)` in order.
+    pub frames: Vec<(u64, String)>,
 }
 
 impl SessionStream {
@@ -64,7 +64,7 @@ impl SessionStream {
             .buffer
             .iter()
             .filter(|(seq, _)| *seq > after)
-            .map(|(_, text)| text.clone())
+            .cloned()
             .collect();
         Replay { gap, frames }
     }
@@ -116,7 +116,9 @@ mod tests {
         );
         let replay = stream.replay_after(1);
         assert_eq!(replay.gap, None);
-        assert_eq!(replay.frames, texts[1..]);
+        let replayed: Vec<&String> = replay.frames.iter().map(|(_, text)| text).collect();
+        assert_eq!(replayed, texts[1..].iter().collect::<Vec<_>>());
+        assert_eq!(replay.frames[0].0, 2);
         assert!(stream.replay_after(3).frames.is_empty());
         assert_eq!(stream.last_seq(), 3);
     }
@@ -133,7 +135,7 @@ mod tests {
             Some(json!({"type": "gap", "data": {"after": 5, "firstAvailable": 11}}))
         );
         assert_eq!(replay.frames.len(), REPLAY_CAPACITY);
-        assert_eq!(seq_of(&replay.frames[0]), 11);
+        assert_eq!(seq_of(&replay.frames[0].1), 11);
         // Caught up exactly at the edge: no gap.
         assert_eq!(stream.replay_after(10).gap, None);
     }

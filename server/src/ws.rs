@@ -62,7 +62,7 @@ pub async fn upgrade(
                     .faults
                     .set_mute_pings(matches!(flag.as_str(), "" | "1" | "true"));
             }
-            session.faults.refusing(now)
+            session.faults.refuse_upgrades.is_open(now)
         });
     let record = ConnectionRecord {
         connection,
@@ -144,7 +144,10 @@ async fn serve_connection(
             .sessions
             .with(&session_id, |s| s.stream.replay_after(after));
         let gap = replay.gap.map(|gap| gap.to_string());
-        for text in gap.into_iter().chain(replay.frames) {
+        for text in gap
+            .into_iter()
+            .chain(replay.frames.into_iter().map(|(_, text)| text))
+        {
             if sink.send(Message::Text(text.into())).await.is_err() {
                 break;
             }
@@ -199,6 +202,11 @@ async fn serve_connection(
                 }
             }
             Some(command) = commands.recv() => match command {
+                ConnectionCommand::Send(text) => {
+                    if sink.send(Message::Text(text.into())).await.is_err() {
+                        break Ending::ClientGone;
+                    }
+                }
                 ConnectionCommand::Drop => break Ending::ServerDrop,
                 ConnectionCommand::Close { code, reason } => {
                     let _ = sink.send(close_message(code, &reason)).await;

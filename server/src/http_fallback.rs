@@ -1,0 +1,153 @@
+//! The HTTP fallback (PROTOCOL.md §6): `POST /messages` upstream and
+//! Server-Sent Events downstream at `GET /events`, with the same session
+//! numbering, replay, acknowledgements and duplicate suppression as `/ws`.
+
+use std::convert::Infallible;
+use std::time::Instant;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use futures_util::stream::{self, Stream, StreamExt};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+
+use crate::protocol::{ack, reply_to, FrameKind, Inbound};
+use crate::session_log::FrameRecord;
+use crate::state::{iso_now, SharedState};
+
+/// `?session_id=…&ack=1&last_seq=N`
+#[derive(Debug, Deserialize)]
+pub struct HttpQuery {
+    session_id: String,
+    ack: Option<String>,
+    last_seq: Option<u64>,
+}
+
+fn unavailable(message: &str) -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({ "error": message })),
+    )
+        .into_response()
+}
+
+/// `POST /messages?session_id=…[&ack=1]` with a JSON array of envelopes.
+/// Answers 200 with the acks (when asked for) and the numbered replies, in order.
+pub async fn post_messages(
+    State(state): State<SharedState>,
+    Query(query): Query<HttpQuery>,
+    body: axum::body::Bytes,
+) -> Response {
+    let now = Instant::now();
+    if state.down.is_down(now) {
+        return unavailable("server down (fault injection)");
+    }
+    if state
+        .sessions
+        .with(&query.session_id, |s| s.faults.fail_posts.is_open(now))
+    {
+        return unavailable("failing posts (fault injection)");
+    }
+    let Ok(Value::Array(envelopes)) = serde_json::from_slice::<Value>(&body) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": "the body must be a JSON array of envelopes" })),
+        )
+            .into_response();
+    };
+    let acknowledge = query
+        .ack
+        .as_deref()
+        .is_some_and(|v| matches!(v, "" | "1" | "true"));
+    let timestamp = iso_now();
+    let at_ms = state.elapsed_ms();
+    let answers = state.sessions.with(&query.session_id, |session| {
+        let mut answers = Vec::new();
+        for envelope in envelopes {
+            let text = envelope.to_string();
+            let inbound = match envelope {
+                Value::Object(object) if object.get("type").is_some_and(Value::is_string) => {
+                    Inbound::Envelope(object)
+                }
+                other => Inbound::NotEnvelope(other),
+            };
+            let mut record = FrameRecord::text(0, at_ms, &text, &inbound);
+            record.via = "http";
+            let (kind, reply) = reply_to(&inbound, &timestamp);
+            let ack_id = inbound
+                .id()
+                .filter(|_| acknowledge && kind != FrameKind::Ping);
+            record.duplicate = ack_id.is_some_and(|id| !session.seen.first_time(id));
+            if let Some(id) = ack_id {
+                answers.push(ack(id));
+            }
+            if !record.duplicate {
+                match kind {
+                    FrameKind::Ping => answers.push(reply),
+                    FrameKind::Other => {
+                        let numbered = session.stream.number(reply);
+                        answers.push(serde_json::from_str(&numbered).unwrap_or(Value::Null));
+                    }
+                }
+            }
+            session.log.record_frame(record);
+        }
+        answers
+    });
+    Json(Value::Array(answers)).into_response()
+}
+
+/// `GET /events?session_id=…[&last_seq=N]` (or `Last-Event-ID: N`): the
+/// session's numbered frames as Server-Sent Events, `id:` = `seq`, after a
+/// replay of what followed N.
+pub async fn events(
+    State(state): State<SharedState>,
+    Query(query): Query<HttpQuery>,
+    headers: HeaderMap,
+) -> Response {
+    if state.down.is_down(Instant::now()) {
+        return unavailable("server down (fault injection)");
+    }
+    let last_event_id = headers
+        .get("last-event-id")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    let after = last_event_id.or(query.last_seq);
+    let (sender, receiver) = mpsc::unbounded_channel::<(Option<u64>, String)>();
+    let replay = state.sessions.with(&query.session_id, |session| {
+        session.add_event_stream(sender);
+        after.map(|after| session.stream.replay_after(after))
+    });
+    let mut first: Vec<(Option<u64>, String)> = Vec::new();
+    if let Some(replay) = replay {
+        first.extend(replay.gap.map(|gap| (None, gap.to_string())));
+        first.extend(
+            replay
+                .frames
+                .into_iter()
+                .map(|(seq, text)| (Some(seq), text)),
+        );
+    }
+    let live = stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|frame| (frame, receiver))
+    });
+    Sse::new(to_events(stream::iter(first).chain(live)))
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+fn to_events(
+    frames: impl Stream<Item = (Option<u64>, String)>,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    frames.map(|(seq, text)| {
+        let event = Event::default().data(text);
+        Ok(match seq {
+            Some(seq) => event.id(seq.to_string()),
+            None => event,
+        })
+    })
+}
