@@ -123,6 +123,11 @@ export function envelopeType(envelope) {
   return envelope.type;
 }
 
+// The envelope's server `seq`, or -1 when it has none (not every server numbers).
+export function envelopeSeq(envelope) {
+  return Number.isSafeInteger(envelope.seq) && envelope.seq >= 0 ? envelope.seq : -1;
+}
+
 export function envelopeId(envelope) {
   return typeof envelope.id === "string" ? envelope.id : "";
 }

@@ -51,6 +51,10 @@ extern "C" {
     #[wasm_bindgen(js_name = envelopeType)]
     pub(crate) fn envelope_type(envelope: &JsValue) -> JsValue;
 
+    /// `envelope.seq` if it is a non-negative integer, else -1.
+    #[wasm_bindgen(js_name = envelopeSeq)]
+    pub(crate) fn envelope_seq(envelope: &JsValue) -> f64;
+
     /// `envelope.id` if it is a string, else "".
     #[wasm_bindgen(js_name = envelopeId)]
     pub(crate) fn envelope_id(envelope: &JsValue) -> String;

@@ -408,6 +408,11 @@ impl Shared {
                     self.feed(|core, now| core.on_pong(now, &id));
                     return;
                 }
+                let seq = bridge::envelope_seq(&value);
+                // A replay overlapping what was already delivered: drop it.
+                if seq >= 0.0 && !self.core.borrow_mut().on_numbered_frame(seq as u64) {
+                    return;
+                }
                 self.core.borrow_mut().on_message();
                 self.host.emit_envelope(&message_type, &value);
             }

@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 
 use super::backoff::Backoff;
 use super::close::{should_reconnect_by_default, validate_close_request, CloseInfo};
-use super::ids::IdGenerator;
+use super::ids::{push_number, IdGenerator};
 use super::latency::LatencyStats;
 use super::options::{Config, ConfigError};
 use super::queue::{Enqueued, OfflineQueue};
@@ -21,6 +21,9 @@ use super::url::{set_query_param, validate_socket_url};
 
 /// The query parameter that carries the session id on every socket URL.
 pub const SESSION_QUERY_PARAM: &str = "session_id";
+/// The query parameter that tells the server the last `seq` delivered, so it
+/// replays what followed (PROTOCOL.md §4).
+pub const LAST_SEQ_QUERY_PARAM: &str = "last_seq";
 /// The close code and reason the transport uses when a heartbeat goes unanswered.
 pub const HEARTBEAT_TIMEOUT_CLOSE: (u16, &str) = (4000, "heartbeat timeout");
 /// A timer that fires this much later than it was due ran in a throttled or
@@ -158,6 +161,8 @@ pub struct Transport<P> {
     queue: OfflineQueue<P>,
     /// The unanswered ping: its id and when it was sent.
     pending_ping: Option<(String, f64)>,
+    /// The highest server `seq` delivered to the application.
+    last_seq: Option<u64>,
     latency: LatencyStats,
     last_close: Option<CloseInfo>,
     stats: Stats,
@@ -188,6 +193,7 @@ impl<P: Clone> Transport<P> {
             timers: TimerTable::default(),
             queue,
             pending_ping: None,
+            last_seq: None,
             latency: LatencyStats::default(),
             last_close: None,
             stats: Stats::default(),
@@ -441,6 +447,23 @@ impl<P: Clone> Transport<P> {
         self.stats.received += 1;
     }
 
+    /// A numbered server frame arrived. Returns whether to deliver it: false
+    /// for a `seq` already delivered (a replay overlapping what arrived before
+    /// the connection dropped). Frames arrive in order on one connection, so
+    /// the highest delivered `seq` is all there is to remember.
+    pub fn on_numbered_frame(&mut self, seq: u64) -> bool {
+        if self.last_seq.is_some_and(|last| seq <= last) {
+            return false;
+        }
+        self.last_seq = Some(seq);
+        true
+    }
+
+    /// The highest server `seq` delivered so far.
+    pub fn last_seq(&self) -> Option<u64> {
+        self.last_seq
+    }
+
     /// A pong arrived carrying `id`.
     pub fn on_pong(&mut self, now_ms: f64, id: &str) {
         let Some(heartbeat) = self.config.heartbeat else {
@@ -596,7 +619,12 @@ impl<P: Clone> Transport<P> {
     }
 
     fn open_socket(&mut self, base_url: &str) {
-        let url = set_query_param(base_url, SESSION_QUERY_PARAM, &self.config.session_id);
+        let mut url = set_query_param(base_url, SESSION_QUERY_PARAM, &self.config.session_id);
+        if let Some(last) = self.last_seq {
+            let mut digits = String::new();
+            push_number(&mut digits, last, 10);
+            url = set_query_param(&url, LAST_SEQ_QUERY_PARAM, &digits);
+        }
         self.phase = Phase::Opening;
         self.actions.push_back(Action::OpenSocket { url });
     }

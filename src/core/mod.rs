@@ -29,8 +29,8 @@ pub use close::{
 pub use ids::{push_number, IdGenerator};
 pub use latency::LatencyStats;
 pub use machine::{
-    Action, Event, SendError, SendOutcome, Transport, HEARTBEAT_TIMEOUT_CLOSE, LATE_TIMER_MS,
-    SESSION_QUERY_PARAM,
+    Action, Event, SendError, SendOutcome, Transport, HEARTBEAT_TIMEOUT_CLOSE,
+    LAST_SEQ_QUERY_PARAM, LATE_TIMER_MS, SESSION_QUERY_PARAM,
 };
 pub use options::{
     Config, ConfigError, ConfigErrorKind, HeartbeatConfig, OptionValues, MAX_TIMER_MS,

@@ -8,6 +8,7 @@ mod heartbeat;
 mod lifecycle;
 mod properties;
 mod queue_flush;
+mod resume;
 
 use super::*;
 
