@@ -24,6 +24,19 @@ fn number(value: &JsValue, name: &str) -> f64 {
         .unwrap_or_else(|| panic!("{name} is not a number in {value:?}"))
 }
 
+/// A transport that retries every `interval_ms` without jitter, so tests are
+/// quick and their timing exact.
+fn quick_retry_transport(session: &str, interval_ms: u32) -> WebSocketTransport {
+    WebSocketTransport::new(options_with(
+        session,
+        &[
+            ("reconnectInterval", interval_ms.into()),
+            ("reconnectJitter", 0.into()),
+        ],
+    ))
+    .unwrap()
+}
+
 async fn wait_for_state(transport: &WebSocketTransport, state: &str) {
     wait_until(&format!("state {state}"), || {
         std::future::ready(transport.state() == state)
@@ -275,14 +288,7 @@ async fn a_server_that_stops_answering_pings_is_detected_and_left() {
 #[wasm_bindgen_test]
 async fn a_4401_close_is_terminal() {
     let session = unique_session("terminal");
-    let transport = WebSocketTransport::new(options_with(
-        &session,
-        &[
-            ("reconnectInterval", 20.into()),
-            ("reconnectJitter", 0.into()),
-        ],
-    ))
-    .unwrap();
+    let transport = quick_retry_transport(&session, 20);
     wait_for_state(&transport, "connected").await;
     post(&format!(
         "/control/{session}/close?code=4401&reason=token%20expired"
@@ -566,14 +572,7 @@ async fn on_message_routes_by_envelope_type_and_raw_frames_still_arrive() {
 /// the transport must reconnect at once instead of finishing the wait.
 async fn page_event_ends_the_backoff(name: &str, target: &web_sys::EventTarget, event: &str) {
     let session = unique_session(name);
-    let transport = WebSocketTransport::new(options_with(
-        &session,
-        &[
-            ("reconnectInterval", 10_000.into()),
-            ("reconnectJitter", 0.into()),
-        ],
-    ))
-    .unwrap();
+    let transport = quick_retry_transport(&session, 10_000);
     wait_for_state(&transport, "connected").await;
     post(&format!("/control/{session}/drop")).await;
     wait_for_state(&transport, "reconnecting").await;
@@ -609,14 +608,7 @@ async fn becoming_visible_retries_at_once() {
 #[wasm_bindgen_test]
 async fn the_offline_event_stops_the_retry_timer() {
     let session = unique_session("offline");
-    let transport = WebSocketTransport::new(options_with(
-        &session,
-        &[
-            ("reconnectInterval", 300.into()),
-            ("reconnectJitter", 0.into()),
-        ],
-    ))
-    .unwrap();
+    let transport = quick_retry_transport(&session, 300);
     wait_for_state(&transport, "connected").await;
     post(&format!("/control/{session}/drop")).await;
     wait_for_state(&transport, "reconnecting").await;
@@ -644,14 +636,7 @@ async fn the_offline_event_stops_the_retry_timer() {
 #[wasm_bindgen_test]
 async fn a_stream_interrupted_by_a_drop_resumes_with_nothing_lost_or_doubled() {
     let session = unique_session("resume");
-    let transport = WebSocketTransport::new(options_with(
-        &session,
-        &[
-            ("reconnectInterval", 50.into()),
-            ("reconnectJitter", 0.into()),
-        ],
-    ))
-    .unwrap();
+    let transport = quick_retry_transport(&session, 50);
     let received = Array::new();
     let push: Function = js_sys::Reflect::get(&received, &"push".into())
         .unwrap()

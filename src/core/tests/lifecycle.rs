@@ -125,16 +125,6 @@ fn provider_options() -> OptionValues {
     }
 }
 
-fn resolve_request(actions: &[Action<Payload>]) -> u64 {
-    actions
-        .iter()
-        .find_map(|a| match a {
-            Action::ResolveUrl { attempt } => Some(*attempt),
-            _ => None,
-        })
-        .expect("asks for a URL")
-}
-
 #[test]
 fn the_url_function_is_asked_before_every_attempt() {
     let mut sim = Sim::new(provider_options());

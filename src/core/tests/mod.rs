@@ -157,3 +157,14 @@ pub fn errors(actions: &[Action<Payload>]) -> Vec<String> {
         })
         .collect()
 }
+
+/// The attempt number of the URL request among `actions`.
+pub fn resolve_request(actions: &[Action<Payload>]) -> u64 {
+    actions
+        .iter()
+        .find_map(|a| match a {
+            Action::ResolveUrl { attempt } => Some(*attempt),
+            _ => None,
+        })
+        .expect("asks for a URL")
+}

@@ -60,14 +60,7 @@ fn a_url_function_gets_last_seq_added_like_the_session_id() {
     sim.open();
     sim.transport.on_numbered_frame(4);
     sim.close(1006);
-    let retry = sim.fire(TimerKind::Retry);
-    let attempt = retry
-        .iter()
-        .find_map(|a| match a {
-            Action::ResolveUrl { attempt } => Some(*attempt),
-            _ => None,
-        })
-        .unwrap();
+    let attempt = resolve_request(&sim.fire(TimerKind::Retry));
     sim.transport
         .on_url_resolved(sim.now, attempt, Ok("ws://h/ws?token=b&last_seq=99".into()));
     // Ours replaces whatever the function put there.
