@@ -64,3 +64,23 @@ test("Delay pongs 300 ms shows up in the latency", async () => {
   await page.locator("#latency").filter({ hasText: /^(3\d\d|[4-9]\d\d) ms$/ }).waitFor({ timeout: 10_000 });
   await page.click("#slow");
 });
+
+test("Go offline pauses the retries and a queued message arrives once when back online", async () => {
+  const session = await sessionId();
+  await badge().filter({ hasText: /^Connected/ }).waitFor({ timeout: 10_000 });
+  await page.click("#offline");
+  await badge().filter({ hasText: /^Reconnecting/ }).waitFor({ timeout: 5_000 });
+  // Offline: no retry is scheduled, however long we wait.
+  await page.locator("#retry").filter({ hasText: /^–$/ }).waitFor({ timeout: 5_000 });
+  const text = `sent while offline ${Date.now()}`;
+  await page.fill("#text", text);
+  await page.click("button[type=submit]");
+  await page.waitForTimeout(1500);
+  assert.equal(await page.locator("#retry").textContent(), "–");
+  assert.equal(await page.locator("#queued").textContent(), "1");
+  await page.click("#offline"); // back online: retries at once
+  await badge().filter({ hasText: /^Connected/ }).waitFor({ timeout: 5_000 });
+  await page.locator(".messages li.echo", { hasText: text }).waitFor({ timeout: 5_000 });
+  const log = await json(`${server.url}/control/${encodeURIComponent(session)}/log`);
+  assert.equal(log.frames.filter((frame) => frame.data?.text === text).length, 1);
+});
