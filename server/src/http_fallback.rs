@@ -15,8 +15,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-use crate::protocol::{ack, reply_to, FrameKind, Inbound};
+use crate::protocol::Inbound;
 use crate::session_log::FrameRecord;
+use crate::sessions::Reply;
 use crate::state::{iso_now, SharedState};
 
 /// `?session_id=…&ack=1&last_seq=N`
@@ -65,40 +66,28 @@ pub async fn post_messages(
         .is_some_and(|v| matches!(v, "" | "1" | "true"));
     let timestamp = iso_now();
     let at_ms = state.elapsed_ms();
-    let answers = state.sessions.with(&query.session_id, |session| {
+    // The answers are already JSON texts (numbered replies come out of the
+    // stream serialised), so the body is assembled rather than re-parsed.
+    let answers: Vec<String> = state.sessions.with(&query.session_id, |session| {
         let mut answers = Vec::new();
         for envelope in envelopes {
             let text = envelope.to_string();
-            let inbound = match envelope {
-                Value::Object(object) if object.get("type").is_some_and(Value::is_string) => {
-                    Inbound::Envelope(object)
-                }
-                other => Inbound::NotEnvelope(other),
-            };
+            let inbound = Inbound::from_value(envelope);
             let mut record = FrameRecord::text(0, at_ms, &text, &inbound);
             record.via = "http";
-            let (kind, reply) = reply_to(&inbound, &timestamp);
-            let ack_id = inbound
-                .id()
-                .filter(|_| acknowledge && kind != FrameKind::Ping);
-            record.duplicate = ack_id.is_some_and(|id| !session.seen.first_time(id));
-            if let Some(id) = ack_id {
-                answers.push(ack(id));
-            }
-            if !record.duplicate {
-                match kind {
-                    FrameKind::Ping => answers.push(reply),
-                    FrameKind::Other => {
-                        let numbered = session.stream.number(reply);
-                        answers.push(serde_json::from_str(&numbered).unwrap_or(Value::Null));
-                    }
-                }
-            }
-            session.log.record_frame(record);
+            let accepted = session.accept(&inbound, record, acknowledge, &timestamp);
+            answers.extend(accepted.ack);
+            answers.extend(accepted.reply.map(|reply| match reply {
+                Reply::Pong(text) | Reply::Numbered(text) => text,
+            }));
         }
         answers
     });
-    Json(Value::Array(answers)).into_response()
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        format!("[{}]", answers.join(",")),
+    )
+        .into_response()
 }
 
 /// `GET /events?session_id=…[&last_seq=N]` (or `Last-Event-ID: N`): the

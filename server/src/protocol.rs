@@ -27,11 +27,18 @@ impl Inbound {
     /// Parses a text frame.
     pub fn parse(text: &str) -> Self {
         match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(object)) if object.get("type").is_some_and(Value::is_string) => {
+            Ok(value) => Self::from_value(value),
+            Err(error) => Self::NotJson(error.to_string()),
+        }
+    }
+
+    /// Classifies an already-parsed value (an element of a POSTed array).
+    pub fn from_value(value: Value) -> Self {
+        match value {
+            Value::Object(object) if object.get("type").is_some_and(Value::is_string) => {
                 Self::Envelope(object)
             }
-            Ok(other) => Self::NotEnvelope(other),
-            Err(error) => Self::NotJson(error.to_string()),
+            other => Self::NotEnvelope(other),
         }
     }
 

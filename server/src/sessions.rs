@@ -7,6 +7,8 @@ use std::sync::Mutex;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::faults::{lock, ConnectionCommand, SessionFaults};
+use crate::protocol::{ack, reply_to, FrameKind, Inbound};
+use crate::session_log::FrameRecord;
 use crate::session_log::SessionLog;
 use crate::stream::{SeenIds, SessionStream};
 
@@ -31,6 +33,34 @@ pub struct Session {
 }
 
 impl Session {
+    /// Logs a received frame and works out the answer, the same for every
+    /// transport (PROTOCOL.md §2–§5): an ack when asked for, nothing more for a
+    /// resent duplicate, an unnumbered pong, or a reply numbered in the stream.
+    pub fn accept(
+        &mut self,
+        inbound: &Inbound,
+        mut record: FrameRecord,
+        acknowledge: bool,
+        now: &str,
+    ) -> Accepted {
+        let (kind, reply) = reply_to(inbound, now);
+        let ack_id = inbound
+            .id()
+            .filter(|_| acknowledge && kind != FrameKind::Ping);
+        record.duplicate = ack_id.is_some_and(|id| !self.seen.first_time(id));
+        let duplicate = record.duplicate;
+        self.log.record_frame(record);
+        let reply = match kind {
+            _ if duplicate => None,
+            FrameKind::Ping => Some(Reply::Pong(reply.to_string())),
+            FrameKind::Other => Some(Reply::Numbered(self.stream.number(reply))),
+        };
+        Accepted {
+            ack: ack_id.map(|id| ack(id).to_string()),
+            reply,
+        }
+    }
+
     /// Registers an open event stream.
     pub fn add_event_stream(&mut self, sender: UnboundedSender<(Option<u64>, String)>) {
         self.event_streams.push(sender);
@@ -63,6 +93,24 @@ impl Session {
             .filter(|sender| sender.send(command.clone()).is_ok())
             .count()
     }
+}
+
+/// What the session sends back for one received envelope, as JSON texts.
+#[derive(Debug, PartialEq)]
+pub struct Accepted {
+    /// `{"type":"ack","id":…}`, for connections that asked for acknowledgements.
+    pub ack: Option<String>,
+    /// The answer; `None` for a resent duplicate.
+    pub reply: Option<Reply>,
+}
+
+/// An answer to one envelope.
+#[derive(Debug, PartialEq)]
+pub enum Reply {
+    /// A heartbeat reply: unnumbered, subject to the session's pong faults.
+    Pong(String),
+    /// Any other reply, numbered in the session's stream.
+    Numbered(String),
 }
 
 /// All sessions, behind one mutex (critical sections are short and never await).

@@ -12,8 +12,9 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use crate::faults::{ConnectionCommand, PongPolicy};
-use crate::protocol::{ack, reply_to, FrameKind, Inbound};
+use crate::protocol::Inbound;
 use crate::session_log::{ConnectionRecord, FrameRecord};
+use crate::sessions::Reply;
 use crate::state::{iso_now, SharedState};
 
 /// How long the server waits for the peer's half of a closing handshake.
@@ -257,9 +258,8 @@ struct Answer {
     reply: Option<(PongPolicy, Message)>,
 }
 
-/// Logs a text frame and works out the acknowledgement and the reply: pongs
-/// go out unnumbered (subject to the session's pong faults), every other reply
-/// is numbered in the session's stream so a reconnecting client can resume.
+/// Logs a text frame and works out what to send back (see `Session::accept`);
+/// pongs take the session's pong faults into account.
 fn answer_text(
     state: &SharedState,
     session_id: &str,
@@ -268,29 +268,18 @@ fn answer_text(
     acknowledge: bool,
 ) -> Answer {
     let inbound = Inbound::parse(text);
-    let mut record = FrameRecord::text(connection, state.elapsed_ms(), text, &inbound);
+    let record = FrameRecord::text(connection, state.elapsed_ms(), text, &inbound);
     let now = iso_now();
-    let (kind, reply) = reply_to(&inbound, &now);
-    let ack_id = inbound
-        .id()
-        .filter(|_| acknowledge && kind != FrameKind::Ping);
     state.sessions.with(session_id, |session| {
-        let duplicate = ack_id.is_some_and(|id| !session.seen.first_time(id));
-        record.duplicate = duplicate;
-        session.log.record_frame(record);
-        let ack = ack_id.map(|id| Message::Text(ack(id).to_string().into()));
-        let reply = match kind {
-            _ if duplicate => None,
-            FrameKind::Ping => Some((
-                session.faults.pong_policy(),
-                Message::Text(reply.to_string().into()),
-            )),
-            FrameKind::Other => Some((
-                PongPolicy::Immediate,
-                Message::Text(session.stream.number(reply).into()),
-            )),
-        };
-        Answer { ack, reply }
+        let accepted = session.accept(&inbound, record, acknowledge, &now);
+        let reply = accepted.reply.map(|reply| match reply {
+            Reply::Pong(text) => (session.faults.pong_policy(), Message::Text(text.into())),
+            Reply::Numbered(text) => (PongPolicy::Immediate, Message::Text(text.into())),
+        });
+        Answer {
+            ack: accepted.ack.map(|text| Message::Text(text.into())),
+            reply,
+        }
     })
 }
 
