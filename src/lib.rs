@@ -12,12 +12,29 @@
 //!
 //! This file holds only the JavaScript surface, [`WebSocketTransport`].
 #![deny(missing_docs)]
+// The npm package's build is `no_std` on wasm32 (see `abort-on-panic` in
+// Cargo.toml and `panic` below); everything else links std as usual.
+#![cfg_attr(all(target_arch = "wasm32", feature = "abort-on-panic"), no_std)]
+
+extern crate alloc;
 
 mod browser;
 pub mod core;
+mod prelude;
 mod typescript;
 
+/// A panic aborts the wasm instance without formatting its message: nothing
+/// would print it (the JavaScript side sees "unreachable executed" either way),
+/// and the formatting machinery is ~4 KB of the download.
+#[cfg(all(target_arch = "wasm32", feature = "abort-on-panic"))]
+#[panic_handler]
+fn panic(_: &::core::panic::PanicInfo) -> ! {
+    ::core::arch::wasm32::unreachable()
+}
+
 use wasm_bindgen::prelude::*;
+
+use crate::prelude::*;
 
 // SAFETY: wasm32-unknown-unknown without atomics runs on a single thread, which
 // is the condition `AssumeSingleThreaded` requires.
@@ -88,8 +105,9 @@ impl WebSocketTransport {
     }
 
     /// Sends `{type, data, id, timestamp}` as one JSON text frame if connected,
-    /// otherwise queues it. Returns `"sent"`, `"queued"`, or `"dropped"` (queue
-    /// full under `"drop-newest"`); throws when the queue is full under
+    /// otherwise queues it. Returns `"sent"`, `"http"` (going out over the HTTP
+    /// fallback), `"queued"`, or `"dropped"` (queue full under
+    /// `"drop-newest"`); throws when the queue is full under
     /// `"error"`, or when `data` is not JSON-serialisable.
     #[wasm_bindgen(unchecked_return_type = "SendResult")]
     pub fn send(
@@ -98,6 +116,29 @@ impl WebSocketTransport {
         #[wasm_bindgen(unchecked_param_type = "unknown")] data: JsValue,
     ) -> Result<JsValue, JsValue> {
         self.driver.send(&message_type, &data).map(send_result)
+    }
+
+    /// Sends like `send` and returns a promise that resolves (with the
+    /// envelope's id) when the server has acknowledged the message. It rejects
+    /// with an `Error` saying why when the message cannot be delivered: the
+    /// queue was full (`"error"`, or it was dropped by an overflow), the
+    /// transport was disconnected, freed or gave up, or `clearQueue()` removed
+    /// it. Needs `delivery: "at-least-once"`; throws a `TypeError` for a bad
+    /// `type` or unserialisable `data`.
+    #[wasm_bindgen(js_name = sendWithAck, unchecked_return_type = "Promise<string>")]
+    pub fn send_with_ack(
+        &self,
+        #[wasm_bindgen(js_name = type, unchecked_param_type = "string")] message_type: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "unknown")] data: JsValue,
+    ) -> Result<js_sys::Promise, JsValue> {
+        match self.driver.send_with_ack(&message_type, &data) {
+            Ok(promise) => Ok(promise),
+            // Misuse of the options is an asynchronous failure too: one way to handle it.
+            Err(error) if !error.is_instance_of::<js_sys::TypeError>() => {
+                Ok(js_sys::Promise::reject(&error))
+            }
+            Err(error) => Err(error),
+        }
     }
 
     /// Sends a frame as is (a string as text; an `ArrayBuffer` or typed array as
@@ -199,6 +240,7 @@ fn send_result(outcome: SendOutcome) -> JsValue {
         SendOutcome::Sent => "sent",
         SendOutcome::Queued => "queued",
         SendOutcome::Dropped => "dropped",
+        SendOutcome::Http => "http",
     })
 }
 
@@ -207,7 +249,11 @@ fn close_code_argument(code: &JsValue) -> Result<u16, JsValue> {
         return Ok(1000);
     }
     match code.as_f64() {
-        Some(number) if number.fract() == 0.0 && (0.0..=f64::from(u16::MAX)).contains(&number) => {
+        // In range first, so the cast is exact exactly when the number is whole.
+        Some(number)
+            if (0.0..=f64::from(u16::MAX)).contains(&number)
+                && number == f64::from(number as u16) =>
+        {
             Ok(number as u16)
         }
         Some(_) => Err(config_error_with_value(

@@ -12,8 +12,22 @@ export type ConnectionState = "connecting" | "connected" | "reconnecting" | "dis
 /** Why the transport is down: `disconnect()`, too many failed attempts, or a terminal close. */
 export type DisconnectReason = "client" | "max-attempts" | "terminal-close";
 
-/** What `send`/`sendRaw` did: on the wire, in the offline queue, or dropped (queue full, "drop-newest"). */
-export type SendResult = "sent" | "queued" | "dropped";
+/**
+ * What `send`/`sendRaw` did: on the wire, going out over the HTTP fallback, in
+ * the offline queue, or dropped (queue full, "drop-newest").
+ */
+export type SendResult = "sent" | "http" | "queued" | "dropped";
+
+/** The channel carrying the session: the WebSocket, or the HTTP fallback. */
+export type TransportMode = "websocket" | "http";
+
+/**
+ * "at-most-once": sent once, lost if the connection dies under it (needs nothing
+ * of the server). "at-least-once": kept until the server acknowledges it and
+ * re-sent in order after any reconnect or mode switch; the server drops copies
+ * (PROTOCOL.md §5).
+ */
+export type Delivery = "at-most-once" | "at-least-once";
 
 /** What happens to a message sent while the offline queue is full. */
 export type QueueOverflow = "drop-oldest" | "drop-newest" | "error";
@@ -25,14 +39,26 @@ export interface CloseDetails {
   wasClean: boolean;
 }
 
-/** Options for `new WebSocketTransport(options)`. Times are in milliseconds. */
-export interface TransportOptions {
-  /**
-   * The server's WebSocket URL (`ws://` or `wss://`), or a function returning one
-   * (or a Promise of one), called before every attempt, e.g. to put a fresh auth
-   * token in it. A rejection counts as a failed attempt. `?session_id=…` is added.
-   */
-  url: string | (() => string | Promise<string>);
+/**
+ * Options for `new WebSocketTransport(options)`. Times are in milliseconds.
+ * `url` is required, except for an HTTP-only transport (`enableWebSocket: false`
+ * with `httpFallbackUrl`).
+ */
+export type TransportOptions = CommonTransportOptions &
+  (
+    | {
+        /**
+         * The server's WebSocket URL (`ws://` or `wss://`), or a function returning one
+         * (or a Promise of one), called before every attempt, e.g. to put a fresh auth
+         * token in it. A rejection counts as a failed attempt. `?session_id=…` is added.
+         */
+        url: string | (() => string | Promise<string>);
+      }
+    | { url?: undefined; enableWebSocket: false; httpFallbackUrl: string }
+  );
+
+/** The options every transport takes (see `TransportOptions`). */
+export interface CommonTransportOptions {
   /** Subprotocols offered to the server. Default: none. */
   protocols?: string | string[];
   /** Identifies this client across reconnects. Default: a random UUID. */
@@ -70,6 +96,27 @@ export interface TransportOptions {
    * `disconnect()` and for codes 1008, 4401 and 4403.
    */
   shouldReconnect?: (close: CloseDetails) => boolean;
+  /** Delivery guarantee of `send()` envelopes. Default: "at-most-once". */
+  delivery?: Delivery;
+  /**
+   * At-least-once: with messages awaiting acknowledgement, no ack for this long
+   * means the channel is dead (close 4000, reconnect, re-send); it also bounds
+   * each HTTP fallback POST. 0: no limit. Default: 10000.
+   */
+  ackTimeout?: number;
+  /**
+   * The HTTP fallback's POST endpoint (`http(s)://…` or a path). Envelopes go
+   * there as a JSON array when the WebSocket cannot get through. Default: no fallback.
+   */
+  httpFallbackUrl?: string;
+  /** The fallback's Server-Sent Events endpoint for server pushes. Default: none (replies only). */
+  httpEventsUrl?: string;
+  /** Consecutive WebSocket attempts that never opened before falling back. Default: 3. */
+  fallbackAfterAttempts?: number;
+  /** false: HTTP only, from the start (needs `httpFallbackUrl`). Default: true. */
+  enableWebSocket?: boolean;
+  /** While on HTTP, try the WebSocket again this often and move back when it opens (0: never). Default: 30000. */
+  upgradeProbeInterval?: number;
 }
 
 /** An envelope as sent and received on the wire. */
@@ -98,6 +145,8 @@ export type QueuedFrame = Envelope | string | ArrayBuffer | ArrayBufferView;
 /** Each event's handler argument. */
 export interface TransportEvents {
   state: ConnectionState;
+  /** The session moved between the WebSocket and the HTTP fallback. */
+  mode: TransportMode;
   open: undefined;
   close: CloseDetails;
   /** A parsed envelope, or the raw frame (string or ArrayBuffer) when it is not one. */
@@ -113,6 +162,7 @@ export interface TransportEvents {
 /** What `getSnapshot()` returns: frozen, and the same object until something changes. */
 export interface TransportSnapshot {
   readonly state: ConnectionState;
+  readonly mode: TransportMode;
   /** The reconnect attempt in progress or next; 0 when none. */
   readonly attempt: number;
   /** The backoff delay chosen for the pending retry, while one is scheduled. */

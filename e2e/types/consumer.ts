@@ -28,14 +28,24 @@ export async function typed(): Promise<void> {
   transport.on("latency", (latency) => void (latency.last ?? latency.samples));
   transport.on("queue", ({ length, dropped }) => void (length + dropped.length));
   transport.onMessage<{ text: string }>("message", (envelope: Envelope<{ text: string }>) => void envelope.data.text);
-  const result: "sent" | "queued" | "dropped" = transport.send("message", { text: "hi" });
+  const result: "sent" | "http" | "queued" | "dropped" = transport.send("message", { text: "hi" });
   void result;
+  const acked: Promise<string> = transport.sendWithAck("message", { text: "hi" });
+  void acked;
+  transport.on("mode", (mode) => {
+    const exact: "websocket" | "http" = mode;
+    void exact;
+  });
+  const httpOnly = new WebSocketTransport({ enableWebSocket: false, httpFallbackUrl: "/messages", delivery: "at-least-once" });
+  httpOnly.free();
   transport.disconnect();
   transport.disconnect(4000, "bye");
 
   const snapshot: TransportSnapshot = transport.getSnapshot();
   const latency: number | null = snapshot.latencyMs;
   const reason: "client" | "max-attempts" | "terminal-close" | null = snapshot.disconnectReason;
+  const mode: "websocket" | "http" = snapshot.mode;
+  void mode;
   void latency;
   void reason;
   const subscribe: (listener: () => void) => () => void = transport.subscribe;
@@ -50,6 +60,10 @@ export async function typed(): Promise<void> {
   new WebSocketTransport({ url: "ws://h/", queueOverflow: "drop" });
   // @ts-expect-error: url is required
   new WebSocketTransport({ reconnectInterval: 10 });
+  // @ts-expect-error: HTTP only needs the fallback URL
+  new WebSocketTransport({ enableWebSocket: false });
+  // @ts-expect-error: not a delivery guarantee
+  new WebSocketTransport({ url: "ws://h/", delivery: "exactly-once" });
   // @ts-expect-error: the snapshot is read-only
   snapshot.state = "connected";
   transport.free();

@@ -14,8 +14,19 @@ const NUMBER_OPTIONS = [
   "heartbeatInterval",
   "heartbeatTimeout",
   "messageQueueSize",
+  "fallbackAfterAttempts",
+  "upgradeProbeInterval",
+  "ackTimeout",
 ];
-const STRING_OPTIONS = ["sessionId", "queueOverflow", "pingType", "pongType"];
+const STRING_OPTIONS = [
+  "sessionId",
+  "queueOverflow",
+  "pingType",
+  "pongType",
+  "httpFallbackUrl",
+  "httpEventsUrl",
+  "delivery",
+];
 
 // How JavaScript itself would print a value, strings quoted.
 export function describe(value) {
@@ -46,14 +57,16 @@ function optional(options, name, type) {
 
 // Type-checks the constructor's options. Returns, in this order: the URL string
 // (or undefined), the URL function (or undefined), the protocol list, autoConnect,
-// shouldReconnect, the ten numeric options, then sessionId, queueOverflow,
-// pingType and pongType (undefined where absent). Value rules are the core's.
+// shouldReconnect, enableWebSocket, the NUMBER_OPTIONS, then the
+// STRING_OPTIONS (undefined where absent). Value rules are the core's.
 export function readOptions(options) {
   if (options === null || typeof options !== "object") {
     throw typeError("options", 'must be an object such as { url: "ws://…" }', options);
   }
   const url = options.url;
-  if (typeof url !== "string" && typeof url !== "function") {
+  const enableWebSocket = optional(options, "enableWebSocket", "boolean");
+  // HTTP-only transports (the seed's kill switch) need no WebSocket URL.
+  if (typeof url !== "string" && typeof url !== "function" && !(url === undefined && enableWebSocket === false)) {
     throw typeError("url", "is required: a string, or a function returning a string or a Promise of one", url);
   }
   let protocols = options.protocols ?? [];
@@ -67,6 +80,7 @@ export function readOptions(options) {
     protocols,
     optional(options, "autoConnect", "boolean") ?? true,
     optional(options, "shouldReconnect", "function"),
+    enableWebSocket,
     ...NUMBER_OPTIONS.map((name) => optional(options, name, "number")),
     ...STRING_OPTIONS.map((name) => optional(options, name, "string")),
   ];
@@ -105,14 +119,16 @@ export function encodePing(type, id) {
 }
 
 // The parsed envelope (a JSON object with a string `type`), or undefined for
-// any other frame, which is then delivered raw.
+// any other frame, which is then delivered raw. POST replies arrive parsed;
+// binary frames are ArrayBuffers, which have no `type`.
 export function parseEnvelope(frame) {
-  if (typeof frame !== "string") return undefined;
-  let value;
-  try {
-    value = JSON.parse(frame);
-  } catch {
-    return undefined;
+  let value = frame;
+  if (typeof frame === "string") {
+    try {
+      value = JSON.parse(frame);
+    } catch {
+      return undefined;
+    }
   }
   return value !== null && typeof value === "object" && !Array.isArray(value) && typeof value.type === "string"
     ? value
@@ -130,6 +146,12 @@ export function envelopeSeq(envelope) {
 
 export function envelopeId(envelope) {
   return typeof envelope.id === "string" ? envelope.id : "";
+}
+
+// A `gap` frame's `data.firstAvailable` (PROTOCOL.md §4), or -1.
+export function gapFirstAvailable(envelope) {
+  const first = envelope.data?.firstAvailable;
+  return Number.isSafeInteger(first) && first > 0 ? first : -1;
 }
 
 // What the application sees of a queued frame: envelopes parsed back.
@@ -155,9 +177,10 @@ export function queueChange(length, dropped) {
   return Object.freeze({ length, dropped: Object.freeze(dropped) });
 }
 
-export function snapshot(state, attempt, nextRetryInMs, latency, queued, sessionId, disconnectReason, closeCode, closeReason, stats) {
+export function snapshot(state, mode, attempt, nextRetryInMs, latency, queued, sessionId, disconnectReason, closeCode, closeReason, stats) {
   return Object.freeze({
     state,
+    mode,
     attempt,
     nextRetryInMs: nextRetryInMs ?? null,
     latencyMs: latency.last,
@@ -191,6 +214,9 @@ const TIMER = 4; // number: timer slot
 const PAGE = 5; // number: 0 online, 1 offline, 2 visible, 3 frozen (bfcache), 4 restored
 const URL_ANSWER = 6; // data: URL or error, number: attempt, flag: fulfilled
 const SNAPSHOT = 7; // returns the current snapshot object
+const EVENTS_OPEN = 8; // the fallback's event stream opened
+const EVENTS_ERROR = 9;
+const POST_DONE = 10; // flag: delivered; data: why not
 
 function report(context, error) {
   console.error(`resocket: ${context}`, error);
@@ -208,6 +234,8 @@ class Host {
     this.snapshotObject = null;
     this.stale = true;
     this.stopWatching = null;
+    // sendWithAck promises by envelope id.
+    this.acks = new Map();
     // Standalone functions for useSyncExternalStore (no `this` needed).
     this.subscribe = (listener) => this.listen(this.topics, "change", listener);
     this.getSnapshot = () => {
@@ -286,7 +314,32 @@ class Host {
     }
   }
 
+  // A promise settled when the envelope `id` is acknowledged (or lost).
+  track(id) {
+    return new Promise((resolve, reject) => this.acks.set(id, { resolve, reject }));
+  }
+
+  acked(id) {
+    const pending = this.acks.get(id);
+    if (pending) {
+      this.acks.delete(id);
+      pending.resolve(id);
+    }
+  }
+
+  // Rejects the promise of `id` with `error` (an Error, or its message).
+  lost(id, error) {
+    const pending = this.acks.get(id);
+    if (pending) {
+      this.acks.delete(id);
+      pending.reject(typeof error === "string" ? new Error(error) : error);
+    }
+  }
+
   release() {
+    for (const id of [...this.acks.keys()]) {
+      this.lost(id, "resocket: the transport was freed before the message was acknowledged");
+    }
     this.call = null;
     this.stopWatching?.();
     this.topics.clear();
@@ -334,10 +387,52 @@ export function closeSocket(socket, code, reason) {
   }
 }
 
+// --- the HTTP fallback ---
+
+// An EventSource reporting to the host; its messages take the frame path.
+// Throws what the constructor throws.
+export function openEvents(host, url) {
+  const events = new EventSource(url);
+  events.onopen = () => host.invoke(EVENTS_OPEN, undefined, 0, false);
+  events.onmessage = (event) => host.invoke(MESSAGE, event.data, 0, false);
+  // The browser would reconnect on its own; the core decides instead.
+  events.onerror = () => {
+    closeEvents(events);
+    host.invoke(EVENTS_ERROR, undefined, 0, false);
+  };
+  return events;
+}
+
+export function closeEvents(events) {
+  events.onopen = events.onmessage = events.onerror = null;
+  events.close();
+}
+
+// POSTs the envelopes (JSON texts) as one array; each envelope of a 2xx
+// response takes the frame path (already parsed), then the outcome is reported. `timeoutMs` 0: no timeout.
+export function postFrames(host, url, frames, timeoutMs) {
+  const init = {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: `[${frames.join(",")}]`,
+  };
+  if (timeoutMs > 0 && AbortSignal.timeout) init.signal = AbortSignal.timeout(timeoutMs);
+  fetch(url, init)
+    .then((response) => (response.ok ? response.json() : Promise.reject(new Error(`HTTP ${response.status}`))))
+    .then(
+      (replies) => {
+        if (Array.isArray(replies)) replies.forEach((reply) => host.invoke(MESSAGE, reply, 0, false));
+        host.invoke(POST_DONE, undefined, 0, true);
+      },
+      (error) => host.invoke(POST_DONE, String(error?.message ?? error), 0, false),
+    );
+}
+
 // --- timers ---
 
+// Rounded up so a timer never fires before the core's due time.
 export function startTimer(host, slot, delayMs) {
-  return setTimeout(() => host.invoke(TIMER, undefined, slot, false), delayMs);
+  return setTimeout(() => host.invoke(TIMER, undefined, slot, false), Math.ceil(delayMs));
 }
 
 export function cancelTimer(id) {

@@ -1,5 +1,7 @@
 //! Declarations of `bridge.js`, the JavaScript half of the driver.
 
+use crate::prelude::*;
+
 use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
@@ -59,6 +61,10 @@ extern "C" {
     #[wasm_bindgen(js_name = envelopeId)]
     pub(crate) fn envelope_id(envelope: &JsValue) -> String;
 
+    /// A `gap` frame's `data.firstAvailable`, or -1.
+    #[wasm_bindgen(js_name = gapFirstAvailable)]
+    pub(crate) fn gap_first_available(envelope: &JsValue) -> f64;
+
     /// A queued frame as the application sees it (envelopes parsed back).
     #[wasm_bindgen(js_name = queuedFrame)]
     pub(crate) fn queued_frame(value: &JsValue, is_envelope: bool) -> JsValue;
@@ -89,6 +95,7 @@ extern "C" {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn snapshot(
         state: &str,
+        mode: &str,
         attempt: u32,
         next_retry_in_ms: Option<f64>,
         latency: JsValue,
@@ -140,6 +147,18 @@ extern "C" {
     #[wasm_bindgen(method)]
     pub(crate) fn decide(this: &Host, should_reconnect: &Function, close: &JsValue) -> JsValue;
 
+    /// A promise that resolves when envelope `id` is acknowledged.
+    #[wasm_bindgen(method)]
+    pub(crate) fn track(this: &Host, id: &str) -> js_sys::Promise;
+
+    /// Resolves the promise of `id`, if there is one.
+    #[wasm_bindgen(method)]
+    pub(crate) fn acked(this: &Host, id: &str);
+
+    /// Rejects the promise of `id`, if any, with `error` (an `Error` or a message).
+    #[wasm_bindgen(method)]
+    pub(crate) fn lost(this: &Host, id: &str, error: &JsValue);
+
     /// Cuts the route into Rust and removes the page listeners (on free).
     #[wasm_bindgen(method)]
     pub(crate) fn release(this: &Host);
@@ -167,6 +186,18 @@ extern "C" {
     /// Detaches the socket's handlers and closes it if still open.
     #[wasm_bindgen(js_name = closeSocket)]
     pub(crate) fn close_socket(socket: &JsValue, code: u16, reason: &str);
+
+    /// Opens an `EventSource` reporting to `host`; throws what the constructor throws.
+    #[wasm_bindgen(js_name = openEvents, catch)]
+    pub(crate) fn open_events(host: &Host, url: &str) -> Result<JsValue, JsValue>;
+
+    /// Detaches the event stream's handlers and closes it.
+    #[wasm_bindgen(js_name = closeEvents)]
+    pub(crate) fn close_events(events: &JsValue);
+
+    /// POSTs the envelopes as one JSON array; replies and the outcome go to `host`.
+    #[wasm_bindgen(js_name = postFrames)]
+    pub(crate) fn post_frames(host: &Host, url: &str, frames: Array, timeout_ms: f64);
 
     /// A timeout that reports timer `slot` to `host`; returns its id.
     #[wasm_bindgen(js_name = startTimer)]

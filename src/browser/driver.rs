@@ -11,8 +11,10 @@
 //! `free()` releases it, so nothing the browser still holds can reach freed
 //! memory and nothing is left for the garbage collector to reclaim.
 
-use std::cell::{Cell, RefCell};
-use std::rc::{Rc, Weak};
+use crate::prelude::*;
+
+use ::core::cell::{Cell, RefCell};
+use alloc::rc::{Rc, Weak};
 
 use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
@@ -29,8 +31,8 @@ use super::snapshot::{close_to_js, latency_to_js, snapshot_to_js};
 use super::socket::Socket;
 use super::timers::TimerSlots;
 use crate::core::{
-    push_number, Action, CloseInfo, ConfigError, Event, SendError, SendOutcome, TimerKind,
-    Transport,
+    push_number, Action, CloseInfo, ConfigError, Delivery, Event, SendError, SendOutcome,
+    TimerKind, Transport,
 };
 
 /// The host's route into Rust: `(kind, data, number, flag) -> value`. `Fn`, not
@@ -48,7 +50,14 @@ mod call {
     pub(super) const PAGE: u8 = 5;
     pub(super) const URL_ANSWER: u8 = 6;
     pub(super) const SNAPSHOT: u8 = 7;
+    pub(super) const EVENTS_OPEN: u8 = 8;
+    pub(super) const EVENTS_ERROR: u8 = 9;
+    pub(super) const POST_DONE: u8 = 10;
 }
+
+/// The reserved envelope types the driver handles itself (PROTOCOL.md §4–§5).
+const ACK_TYPE: &str = "ack";
+const GAP_TYPE: &str = "gap";
 
 /// Owns the shared state; dropping it (the JS object's `free()`) closes the
 /// socket, cancels the timers, releases the host and silences callbacks.
@@ -62,6 +71,8 @@ struct Shared {
     /// The closure behind `host`; dropped with the transport.
     _host_call: HostCall,
     socket: RefCell<Option<Socket>>,
+    /// The HTTP fallback's `EventSource`, while one is open.
+    events: RefCell<Option<JsValue>>,
     timers: RefCell<TimerSlots>,
     url_provider: Option<Function>,
     should_reconnect: Option<Function>,
@@ -104,6 +115,7 @@ impl Driver {
                 host: bridge::create_host(host_call.as_ref()),
                 _host_call: host_call,
                 socket: RefCell::new(None),
+                events: RefCell::new(None),
                 timers: RefCell::new(TimerSlots::default()),
                 url_provider,
                 should_reconnect,
@@ -141,6 +153,36 @@ impl Driver {
         message_type: &JsValue,
         data: &JsValue,
     ) -> Result<SendOutcome, JsValue> {
+        let (id, frame) = self.envelope(message_type, data)?;
+        self.shared.send_frame(frame, Some(id))
+    }
+
+    /// Like `send`, but the promise settles with the server's acknowledgement.
+    pub(crate) fn send_with_ack(
+        &self,
+        message_type: &JsValue,
+        data: &JsValue,
+    ) -> Result<js_sys::Promise, JsValue> {
+        if self.shared.core.borrow().config().delivery != Delivery::AtLeastOnce {
+            return Err(runtime_error(
+                "resocket: sendWithAck needs the option delivery: \"at-least-once\" (the server only acknowledges then)",
+            ));
+        }
+        let (id, frame) = self.envelope(message_type, data)?;
+        // Tracked before sending: a drop-newest overflow rejects it at once.
+        let promise = self.shared.host.track(&id);
+        if let Err(error) = self.shared.send_frame(frame, Some(id.clone())) {
+            self.shared.host.lost(&id, &error);
+        }
+        Ok(promise)
+    }
+
+    /// A fresh id and the envelope `{type, data, id, timestamp}` as JSON text.
+    fn envelope(
+        &self,
+        message_type: &JsValue,
+        data: &JsValue,
+    ) -> Result<(String, OutgoingFrame), JsValue> {
         if !message_type.is_string() {
             return Err(config_error_with_value(
                 &ConfigError::type_error("type", "must be a string"),
@@ -155,10 +197,11 @@ impl Driver {
                 &thrown,
             )
         })?;
-        self.shared.send_frame(OutgoingFrame {
+        let frame = OutgoingFrame {
             value,
             is_envelope: true,
-        })
+        };
+        Ok((id, frame))
     }
 
     /// Sends a frame as is: a string as text, an `ArrayBuffer` or view as binary.
@@ -172,10 +215,11 @@ impl Driver {
                 data,
             ));
         }
-        self.shared.send_frame(OutgoingFrame {
+        let frame = OutgoingFrame {
             value: data.clone(),
             is_envelope: false,
-        })
+        };
+        self.shared.send_frame(frame, None)
     }
 
     /// Registers `handler` for `event`; returns the function that removes it.
@@ -265,6 +309,10 @@ impl Drop for Driver {
         if let Some(socket) = socket {
             socket.close(1000, "transport freed");
         }
+        let events = shared.events.borrow_mut().take();
+        if let Some(events) = events {
+            bridge::close_events(&events);
+        }
     }
 }
 
@@ -310,6 +358,26 @@ impl Shared {
                     .set(&self.host, kind, at_ms - now_ms())
             }
             Action::CancelTimer { kind } => self.timers.borrow_mut().cancel(kind),
+            Action::OpenEvents { url } => match bridge::open_events(&self.host, &url) {
+                Ok(events) => {
+                    let previous = self.events.borrow_mut().replace(events);
+                    if let Some(previous) = previous {
+                        bridge::close_events(&previous);
+                    }
+                }
+                Err(_) => self.core.borrow_mut().on_events_error(now_ms()),
+            },
+            Action::CloseEvents => {
+                let events = self.events.borrow_mut().take();
+                if let Some(events) = events {
+                    bridge::close_events(&events);
+                }
+            }
+            Action::Post { url, frames } => {
+                let frames: Array = frames.iter().map(|frame| frame.value.clone()).collect();
+                let timeout = self.core.borrow().config().ack_timeout_ms;
+                bridge::post_frames(&self.host, &url, frames, timeout);
+            }
             Action::Emit(event) => self.emit(event),
         }
     }
@@ -344,6 +412,15 @@ impl Shared {
                 };
                 self.feed(|core, now| core.on_url_resolved(now, number as u64, answer));
             }
+            call::EVENTS_OPEN => self.feed(|core, now| core.on_events_open(now)),
+            call::EVENTS_ERROR => {
+                self.events.borrow_mut().take(); // already closed by bridge.js
+                self.feed(|core, now| core.on_events_error(now));
+            }
+            call::POST_DONE => {
+                let failure = data.as_string().unwrap_or_default();
+                self.feed(|core, now| core.on_post_done(now, flag, &failure));
+            }
             call::SNAPSHOT => {
                 let snapshot = self.core.borrow().snapshot();
                 return snapshot_to_js(&snapshot, &self.session_id);
@@ -364,8 +441,12 @@ impl Shared {
         }
     }
 
-    fn send_frame(&self, frame: OutgoingFrame) -> Result<SendOutcome, JsValue> {
-        self.feed(|core, now| core.send(now, frame))
+    fn send_frame(
+        &self,
+        frame: OutgoingFrame,
+        envelope_id: Option<String>,
+    ) -> Result<SendOutcome, JsValue> {
+        self.feed(|core, now| core.send(now, frame, envelope_id))
             .map_err(|SendError::QueueFull(capacity)| {
                 let mut message = "the offline queue is full (".to_owned();
                 push_number(&mut message, capacity as u64, 10);
@@ -390,9 +471,12 @@ impl Shared {
     fn on_socket_closed(&self, info: CloseInfo) {
         let closed = self.socket.borrow_mut().take();
         drop(closed);
+        // A background probe's close says nothing about the session.
+        let probing = self.core.borrow().is_probing();
         let verdict = self
             .should_reconnect
             .as_ref()
+            .filter(|_| !probing)
             .and_then(|decide| self.host.decide(decide, &close_to_js(&info)).as_bool());
         self.feed(|core, now| core.on_close(now, info, verdict));
     }
@@ -407,6 +491,18 @@ impl Shared {
                     let id = bridge::envelope_id(&value);
                     self.feed(|core, now| core.on_pong(now, &id));
                     return;
+                }
+                if message_type == ACK_TYPE {
+                    let id = bridge::envelope_id(&value);
+                    self.feed(|core, now| core.on_ack(now, &id));
+                    return;
+                }
+                if message_type == GAP_TYPE {
+                    // Still delivered: the application should hear what was lost.
+                    let first = bridge::gap_first_available(&value);
+                    if first > 0.0 {
+                        self.core.borrow_mut().on_gap(first as u64);
+                    }
                 }
                 let seq = bridge::envelope_seq(&value);
                 // A replay overlapping what was already delivered: drop it.
@@ -426,6 +522,15 @@ impl Shared {
 
     fn emit(&self, event: Event<OutgoingFrame>) {
         let name = match &event {
+            // Not listener events: they settle sendWithAck promises.
+            Event::Acked(id) => return self.host.acked(id),
+            Event::AckLost { ids, reason } => {
+                let mut message = "resocket: the message ".to_owned();
+                message.push_str(reason);
+                let message = JsValue::from_str(&message);
+                return ids.iter().for_each(|id| self.host.lost(id, &message));
+            }
+            Event::ModeChanged(_) => "mode",
             Event::StateChanged(_) => "state",
             Event::Opened => "open",
             Event::Closed(_) => "close",
@@ -439,6 +544,8 @@ impl Shared {
         }
         let argument = match event {
             Event::StateChanged(state) => JsValue::from_str(state.as_str()),
+            Event::ModeChanged(mode) => JsValue::from_str(mode.as_str()),
+            Event::Acked(_) | Event::AckLost { .. } => return,
             Event::Opened => JsValue::UNDEFINED,
             Event::Closed(info) => close_to_js(&info),
             Event::Error(message) => runtime_error(&message),

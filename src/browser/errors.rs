@@ -1,5 +1,7 @@
 //! Conversions from core errors to the JavaScript error classes callers expect.
 
+use crate::prelude::*;
+
 use wasm_bindgen::JsValue;
 
 use super::bridge;

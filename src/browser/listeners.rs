@@ -2,8 +2,9 @@
 //! in the JavaScript host (`bridge.js`), so unsubscribe functions are plain JS.
 
 /// Every event the transport emits, as `on()` spells it.
-const EVENT_NAMES: [&str; 8] = [
+const EVENT_NAMES: [&str; 9] = [
     "state",
+    "mode",
     "open",
     "close",
     "message",
@@ -15,7 +16,7 @@ const EVENT_NAMES: [&str; 8] = [
 
 /// The rule an unknown name breaks, for the `RangeError` message.
 pub(crate) const EVENT_NAME_RULE: &str =
-    "must be \"state\", \"open\", \"close\", \"message\", \"latency\", \"reconnecting\", \"queue\" or \"error\"";
+    "must be \"state\", \"mode\", \"open\", \"close\", \"message\", \"latency\", \"reconnecting\", \"queue\" or \"error\"";
 
 /// Whether `on(name, …)` accepts `name`.
 pub(crate) fn is_event_name(name: &str) -> bool {

@@ -1,5 +1,7 @@
 //! Plain data from the core as frozen JavaScript objects (built in `bridge.js`).
 
+use crate::prelude::*;
+
 use wasm_bindgen::JsValue;
 
 use super::bridge;
@@ -28,6 +30,7 @@ pub(crate) fn snapshot_to_js(snapshot: &Snapshot, session_id: &JsValue) -> JsVal
     let close = snapshot.last_close.as_ref();
     bridge::snapshot(
         snapshot.state.as_str(),
+        snapshot.mode.as_str(),
         snapshot.attempt,
         snapshot.next_retry_in_ms,
         latency_to_js(&snapshot.latency),

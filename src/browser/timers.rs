@@ -6,11 +6,11 @@
 use wasm_bindgen::JsValue;
 
 use super::bridge::{self, Host};
-use crate::core::{TimerKind, MAX_TIMER_MS};
+use crate::core::{TimerKind, MAX_TIMER_MS, TIMER_KINDS};
 
 #[derive(Default)]
 pub(crate) struct TimerSlots {
-    pending: [Option<JsValue>; 5],
+    pending: [Option<JsValue>; TIMER_KINDS],
 }
 
 impl TimerSlots {
@@ -21,9 +21,10 @@ impl TimerSlots {
         // max/min rather than clamp: clamp's NaN assertion formats floats, which
         // would link ~17 KB of float printing into the wasm build.
         #[allow(clippy::manual_clamp)]
-        let delay = delay_ms.max(0.0).min(MAX_TIMER_MS).ceil();
+        // (Rounded up in bridge.js: `f64::ceil` needs std.)
+        let delay = delay_ms.max(0.0).min(MAX_TIMER_MS);
         let slot = kind.slot();
-        // `slot` < 5, so the cast is exact.
+        // `slot` < TIMER_KINDS, so the cast is exact.
         self.pending[slot] = Some(bridge::start_timer(host, slot as u8, delay));
     }
 

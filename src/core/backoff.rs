@@ -25,9 +25,16 @@ impl Backoff {
         if self.initial_ms <= 0.0 {
             return 0.0;
         }
-        let exponent = i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX);
-        // powi overflows to +inf for huge exponents; min() brings it back to max.
-        (self.initial_ms * self.factor.powi(exponent)).min(self.max_ms)
+        // Multiplied out rather than `powi` (std-only; the package is no_std).
+        // Stops once past the cap, so a huge attempt number costs nothing.
+        let mut delay = self.initial_ms;
+        for _ in 1..attempt {
+            if delay >= self.max_ms {
+                break;
+            }
+            delay *= self.factor;
+        }
+        delay.min(self.max_ms)
     }
 
     /// The delay for attempt `attempt` given a uniform draw `unit` in `[0, 1)`.

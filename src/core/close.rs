@@ -1,5 +1,7 @@
 //! Close codes and reasons: what we report, and what the application may ask for.
 
+use crate::prelude::*;
+
 use super::options::ConfigError;
 
 /// The longest close reason a browser accepts, in UTF-8 bytes (RFC 6455 §5.5).

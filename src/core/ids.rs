@@ -1,6 +1,8 @@
 //! Identifiers for envelopes and pings, built without `core::fmt` because one
 //! is made per message.
 
+use crate::prelude::*;
+
 /// Appends `value` in base `radix` (2..=36; others are treated as the nearest) to `out`.
 pub fn push_number(out: &mut String, mut value: u64, radix: u64) {
     // Bounded here so no division-by-zero panic (and its formatting) is linked.

@@ -5,9 +5,12 @@
 //! it is tested natively. Error messages carry the rule; the driver appends the
 //! offending value as JavaScript prints it (`…, got -5`).
 
+use crate::prelude::*;
+
 use core::fmt;
 
 use super::backoff::Backoff;
+use super::channel::{is_http_url, Delivery, FallbackConfig};
 use super::queue::OverflowPolicy;
 use super::url::validate_socket_url;
 
@@ -49,6 +52,20 @@ pub struct OptionValues {
     pub ping_type: Option<String>,
     /// `pongType`
     pub pong_type: Option<String>,
+    /// `httpFallbackUrl`
+    pub http_fallback_url: Option<String>,
+    /// `httpEventsUrl`
+    pub http_events_url: Option<String>,
+    /// `fallbackAfterAttempts`
+    pub fallback_after_attempts: Option<f64>,
+    /// `upgradeProbeInterval` (0: stay on HTTP)
+    pub upgrade_probe_interval: Option<f64>,
+    /// `enableWebSocket`
+    pub enable_websocket: Option<bool>,
+    /// `delivery`
+    pub delivery: Option<String>,
+    /// `ackTimeout` (0: no timeout)
+    pub ack_timeout: Option<f64>,
 }
 
 /// Heartbeat timing; absent when `heartbeatInterval` is 0.
@@ -85,6 +102,15 @@ pub struct Config {
     pub ping_type: String,
     /// Envelope type of heartbeat replies.
     pub pong_type: String,
+    /// The HTTP fallback, if configured.
+    pub fallback: Option<FallbackConfig>,
+    /// Whether the WebSocket is used at all (false: HTTP only).
+    pub websocket_enabled: bool,
+    /// The delivery guarantee.
+    pub delivery: Delivery,
+    /// A tracked message unacknowledged this long means the channel is dead
+    /// (0: wait forever), in ms.
+    pub ack_timeout_ms: f64,
 }
 
 impl Config {
@@ -155,7 +181,45 @@ impl OptionValues {
                 )
             })?,
         };
+        let fallback = match self.http_fallback_url {
+            None => None,
+            Some(post_url) => Some(FallbackConfig {
+                post_url: http_url("httpFallbackUrl", Some(post_url))?.unwrap_or_default(),
+                events_url: http_url("httpEventsUrl", self.http_events_url)?,
+                after_attempts: match self.fallback_after_attempts.unwrap_or(3.0) {
+                    n if n >= 1.0 => whole_number("fallbackAfterAttempts", n, false)?,
+                    _ => {
+                        return Err(ConfigError::range(
+                            "fallbackAfterAttempts",
+                            "must be a whole number >= 1",
+                        ))
+                    }
+                },
+                probe_interval_ms: delay(
+                    "upgradeProbeInterval",
+                    self.upgrade_probe_interval,
+                    30_000.0,
+                )?,
+            }),
+        };
+        let websocket_enabled = self.enable_websocket.unwrap_or(true);
+        if !websocket_enabled && fallback.is_none() {
+            return Err(ConfigError::type_error(
+                "httpFallbackUrl",
+                "is required when enableWebSocket is false",
+            ));
+        }
+        let delivery = match self.delivery.as_deref() {
+            None => Delivery::AtMostOnce,
+            Some(name) => Delivery::parse(name).ok_or_else(|| {
+                ConfigError::range("delivery", "must be \"at-most-once\" or \"at-least-once\"")
+            })?,
+        };
         Ok(Config {
+            fallback,
+            websocket_enabled,
+            delivery,
+            ack_timeout_ms: delay("ackTimeout", self.ack_timeout, 10_000.0)?,
             url: self.url,
             session_id: self.session_id,
             backoff: Backoff {
@@ -179,6 +243,17 @@ impl OptionValues {
     }
 }
 
+/// An optional fetchable URL option.
+fn http_url(field: &'static str, value: Option<String>) -> Result<Option<String>, ConfigError> {
+    match value {
+        Some(url) if !is_http_url(&url) => Err(ConfigError::range(
+            field,
+            "must be an http(s) URL or a path starting with /",
+        )),
+        url => Ok(url),
+    }
+}
+
 /// A duration option: finite, ≥ 0 and short enough for `setTimeout`.
 fn delay(field: &'static str, value: Option<f64>, default: f64) -> Result<f64, ConfigError> {
     let value = value.unwrap_or(default);
@@ -197,7 +272,7 @@ fn whole_number(
     value: f64,
     infinity_allowed: bool,
 ) -> Result<u32, ConfigError> {
-    if value >= 0.0 && value.fract() == 0.0 && value <= f64::from(u32::MAX) {
+    if value >= 0.0 && value <= f64::from(u32::MAX) && value == f64::from(value as u32) {
         return Ok(value as u32);
     }
     Err(ConfigError::range(

@@ -1,6 +1,6 @@
 //! The bounded offline queue: what `send()` keeps while there is no socket.
 
-use std::collections::VecDeque;
+use crate::prelude::*;
 
 /// What to do when a message arrives and the queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,9 +40,12 @@ pub enum Enqueued<P> {
 }
 
 /// A FIFO queue that never holds more than `capacity` messages.
+///
+/// A `Vec`, not a `VecDeque`: the queue is short (100 by default) and drained
+/// whole, and `VecDeque`'s ring-buffer code costs ~2.5 KB of wasm.
 #[derive(Debug, Clone)]
 pub struct OfflineQueue<P> {
-    items: VecDeque<P>,
+    items: Vec<P>,
     capacity: usize,
     policy: OverflowPolicy,
 }
@@ -51,7 +54,7 @@ impl<P> OfflineQueue<P> {
     /// An empty queue.
     pub fn new(capacity: usize, policy: OverflowPolicy) -> Self {
         Self {
-            items: VecDeque::new(),
+            items: Vec::new(),
             capacity,
             policy,
         }
@@ -60,13 +63,17 @@ impl<P> OfflineQueue<P> {
     /// Offers a message, applying the overflow policy when full.
     pub fn push(&mut self, message: P) -> Enqueued<P> {
         if self.items.len() < self.capacity {
-            self.items.push_back(message);
+            self.items.push(message);
             return Enqueued::Queued { dropped: None };
         }
         match self.policy {
             OverflowPolicy::DropOldest if self.capacity > 0 => {
-                let dropped = self.items.pop_front();
-                self.items.push_back(message);
+                // Not `Vec::remove(0)`: its bounds assertion links integer
+                // formatting into wasm. Collecting the rest reuses the buffer.
+                let mut rest = ::core::mem::take(&mut self.items).into_iter();
+                let dropped = rest.next();
+                self.items = rest.collect();
+                self.items.push(message);
                 Enqueued::Queued { dropped }
             }
             // A zero-capacity queue can only drop what it is given.
@@ -77,10 +84,30 @@ impl<P> OfflineQueue<P> {
         }
     }
 
-    /// Removes and returns everything, oldest first. (`pop_front` rather than
-    /// `VecDeque::drain`, whose range checks link panic formatting into wasm.)
-    pub fn drain(&mut self) -> impl Iterator<Item = P> + '_ {
-        std::iter::from_fn(|| self.items.pop_front())
+    /// Removes and returns everything, oldest first.
+    pub fn drain(&mut self) -> impl Iterator<Item = P> {
+        ::core::mem::take(&mut self.items).into_iter()
+    }
+
+    /// Keeps only the messages `keep` approves (it may change them), in order.
+    pub fn retain_mut(&mut self, keep: impl FnMut(&mut P) -> bool) {
+        self.items.retain_mut(keep);
+    }
+
+    /// Removes the first message matching `matches`; returns whether one did.
+    pub fn remove_first(&mut self, matches: impl Fn(&P) -> bool) -> bool {
+        let mut found = false;
+        self.items.retain(|item| {
+            let remove = !found && matches(item);
+            found |= remove;
+            !remove
+        });
+        found
+    }
+
+    /// Queued messages, oldest first, for changing in place.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut P> {
+        self.items.iter_mut()
     }
 
     /// Drops everything queued.

@@ -4,6 +4,8 @@
 //! HTTP from a LAN address would not have it; `crypto.getRandomValues()` exists
 //! everywhere. The driver therefore fetches 16 random bytes and the formatting lives here.
 
+use crate::prelude::*;
+
 /// Formats 16 random bytes as an RFC 9562 version-4 UUID, e.g.
 /// `"1b4e28ba-2fa1-4d2e-883f-0016d3cca427"`.
 pub fn uuid_v4(mut bytes: [u8; 16]) -> String {

@@ -1,5 +1,6 @@
 //! What the application can read at any moment (`getSnapshot()`), as plain data.
 
+use super::channel::Mode;
 use super::close::CloseInfo;
 use super::latency::LatencyStats;
 use super::state::ConnectionState;
@@ -46,6 +47,8 @@ pub struct Stats {
 pub struct Snapshot {
     /// The connection state.
     pub state: ConnectionState,
+    /// The channel in use.
+    pub mode: Mode,
     /// The reconnect attempt in progress or next (0 when none).
     pub attempt: u32,
     /// The backoff delay chosen for the pending retry, while one is scheduled.

@@ -1,5 +1,8 @@
 //! The timers the core asks the driver to run, one slot per kind.
 
+/// How many kinds of timer there are.
+pub const TIMER_KINDS: usize = 7;
+
 /// What a timer is for. Each kind has at most one pending timer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TimerKind {
@@ -13,16 +16,22 @@ pub enum TimerKind {
     PongTimeout,
     /// A connection that stays up this long resets the attempt counter.
     MinUptime,
+    /// A tracked message not acknowledged by then means the channel is dead.
+    AckTimeout,
+    /// Time to try the WebSocket again while on the HTTP fallback.
+    UpgradeProbe,
 }
 
 impl TimerKind {
     /// Every kind, in slot order.
-    pub const ALL: [TimerKind; 5] = [
+    pub const ALL: [TimerKind; TIMER_KINDS] = [
         TimerKind::Retry,
         TimerKind::ConnectTimeout,
         TimerKind::Heartbeat,
         TimerKind::PongTimeout,
         TimerKind::MinUptime,
+        TimerKind::AckTimeout,
+        TimerKind::UpgradeProbe,
     ];
 
     /// This kind's slot number, for drivers that keep timers in an array.
@@ -34,7 +43,7 @@ impl TimerKind {
 /// When each armed timer is due; `None` for a free slot.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TimerTable {
-    due: [Option<f64>; 5],
+    due: [Option<f64>; TIMER_KINDS],
 }
 
 impl TimerTable {
@@ -66,7 +75,7 @@ mod tests {
     #[test]
     fn slots_are_distinct_and_track_due_times() {
         let slots: Vec<usize> = TimerKind::ALL.iter().map(|k| k.slot()).collect();
-        assert_eq!(slots, [0, 1, 2, 3, 4]);
+        assert_eq!(slots, [0, 1, 2, 3, 4, 5, 6]);
         let mut table = TimerTable::default();
         table.arm(TimerKind::Retry, 5.0);
         assert_eq!(table.due(TimerKind::Retry), Some(5.0));

@@ -5,6 +5,8 @@
 //! option fails at construction with a message naming the field) and a query
 //! parameter that is replaced, not duplicated, on every attempt.
 
+use crate::prelude::*;
+
 /// Checks that `url` is an absolute `ws://` or `wss://` URL with a host.
 ///
 /// Written with `strip_prefix`/`split` rather than indexing so that no slicing

@@ -4,6 +4,8 @@
 //! every action so tests can assert on exactly what the core decided.
 
 mod backoff_schedule;
+mod delivery;
+mod fallback;
 mod heartbeat;
 mod lifecycle;
 mod properties;
@@ -156,6 +158,17 @@ pub fn errors(actions: &[Action<Payload>]) -> Vec<String> {
             _ => None,
         })
         .collect()
+}
+
+/// The URL of the socket opened among `actions`.
+pub fn open_url(actions: &[Action<Payload>]) -> String {
+    actions
+        .iter()
+        .find_map(|a| match a {
+            Action::OpenSocket { url } => Some(url.clone()),
+            _ => None,
+        })
+        .expect("a socket is opened")
 }
 
 /// The attempt number of the URL request among `actions`.

@@ -3,8 +3,10 @@
 //! The harness plays a well-behaved browser (socket events only for the socket
 //! it holds, timers only when armed) interleaved with arbitrary application
 //! calls and some plainly stale inputs, and checks after every step:
-//! no panic; the queue within capacity and FIFO; at most one socket; backoff
-//! delays within [0, maxReconnectInterval]; every timer fired or cancelled.
+//! no panic; the queue within capacity and FIFO; at most one socket, one event
+//! stream and one POST; messages first leave in the order they were sent;
+//! backoff delays within [0, maxReconnectInterval]; every timer fired or
+//! cancelled. Options vary over delivery guarantees and the HTTP fallback.
 
 use proptest::prelude::*;
 
@@ -30,6 +32,10 @@ enum Input {
     Visible,
     Frozen,
     Restored,
+    EventsOpen,
+    EventsError,
+    PostDone(bool),
+    AckOldest,
     Wait(u16),
 }
 
@@ -44,8 +50,8 @@ fn input() -> impl Strategy<Value = Input> {
         3 => prop::sample::select(vec![1000u16, 1001, 1006, 1008, 4000, 4401, 4403]).prop_map(Input::SocketCloses),
         1 => Just(Input::SocketErrors),
         1 => Just(Input::OpenFails),
-        4 => (0usize..5).prop_map(Input::FireTimer),
-        1 => (0usize..5).prop_map(Input::StaleTimer),
+        4 => (0usize..TIMER_KINDS).prop_map(Input::FireTimer),
+        1 => (0usize..TIMER_KINDS).prop_map(Input::StaleTimer),
         1 => any::<bool>().prop_map(Input::Pong),
         1 => any::<bool>().prop_map(Input::UrlAnswer),
         1 => Just(Input::Offline),
@@ -53,6 +59,10 @@ fn input() -> impl Strategy<Value = Input> {
         1 => Just(Input::Visible),
         1 => Just(Input::Frozen),
         1 => Just(Input::Restored),
+        2 => Just(Input::EventsOpen),
+        1 => Just(Input::EventsError),
+        2 => any::<bool>().prop_map(Input::PostDone),
+        3 => Just(Input::AckOldest),
         1 => any::<u16>().prop_map(Input::Wait),
     ]
 }
@@ -61,7 +71,11 @@ fn input() -> impl Strategy<Value = Input> {
 #[derive(Default)]
 struct World {
     socket_open: bool,
-    armed: [bool; 5],
+    events_open: bool,
+    post_in_flight: bool,
+    /// Tracked payloads on the wire, oldest first (acked from the front).
+    unacked: Vec<Payload>,
+    armed: [bool; TIMER_KINDS],
     last_ping: Option<String>,
     url_request: Option<u64>,
     next_payload: Payload,
@@ -69,6 +83,18 @@ struct World {
 }
 
 impl World {
+    /// Records a transmission; only first transmissions of envelopes must be in
+    /// order (at-least-once re-sends repeat earlier ones, and raw frames, every
+    /// fifth payload, wait for a WebSocket while envelopes go over HTTP).
+    fn sent(&mut self, payload: Payload) {
+        if payload % 5 != 0 && !self.sent_in_order.contains(&payload) {
+            self.sent_in_order.push(payload);
+        }
+        if !self.unacked.contains(&payload) {
+            self.unacked.push(payload);
+        }
+    }
+
     fn apply(
         &mut self,
         actions: Vec<Action<Payload>>,
@@ -91,7 +117,17 @@ impl World {
                 }
                 Action::SendPing { id } => self.last_ping = Some(id),
                 Action::ResolveUrl { attempt } => self.url_request = Some(attempt),
-                Action::Transmit(payload) => self.sent_in_order.push(payload),
+                Action::Transmit(payload) => self.sent(payload),
+                Action::OpenEvents { .. } => {
+                    prop_assert!(!self.events_open, "a second event stream");
+                    self.events_open = true;
+                }
+                Action::CloseEvents => self.events_open = false,
+                Action::Post { frames, .. } => {
+                    prop_assert!(!self.post_in_flight, "a second POST in flight");
+                    self.post_in_flight = true;
+                    frames.into_iter().for_each(|frame| self.sent(frame));
+                }
                 Action::Emit(Event::Reconnecting { delay_ms, .. }) => {
                     prop_assert!((0.0..=max_delay).contains(&delay_ms), "delay {delay_ms}");
                 }
@@ -113,9 +149,22 @@ fn options_strategy() -> impl Strategy<Value = OptionValues> {
         0u8..3,
         any::<bool>(),
     )
+        .prop_flat_map(|base| (Just(base), 0u8..4, any::<bool>(), 1u8..4))
         .prop_map(
-            |(initial, factor, jitter, attempts, heartbeat, capacity, policy, provider)| {
+            |(
+                (initial, factor, jitter, attempts, heartbeat, capacity, policy, provider),
+                fallback,
+                acks,
+                after,
+            )| {
                 OptionValues {
+                    http_fallback_url: (fallback > 0).then(|| "/messages".to_owned()),
+                    http_events_url: (fallback > 1).then(|| "/events".to_owned()),
+                    enable_websocket: Some(fallback != 3),
+                    fallback_after_attempts: Some(f64::from(after)),
+                    upgrade_probe_interval: Some(1500.0),
+                    delivery: acks.then(|| "at-least-once".to_owned()),
+                    ack_timeout: Some(900.0),
                     url: (!provider).then(|| "ws://h/ws".to_owned()),
                     reconnect_interval: Some(initial),
                     max_reconnect_interval: Some(initial + 3000.0),
@@ -159,7 +208,8 @@ proptest! {
                 Input::Reconnect => t.reconnect(now),
                 Input::Send => {
                     world.next_payload += 1;
-                    let _ = t.send(now, world.next_payload);
+                    let payload = world.next_payload;
+                    let _ = t.send(now, payload, (payload % 5 != 0).then(|| payload.to_string()));
                 }
                 Input::ClearQueue => t.clear_queue(),
                 Input::SocketOpens if world.socket_open => t.on_open(now),
@@ -196,6 +246,19 @@ proptest! {
                 Input::Visible => t.page_visible(now),
                 Input::Frozen => t.page_frozen(now),
                 Input::Restored => t.page_restored(now),
+                Input::EventsOpen if world.events_open => t.on_events_open(now),
+                Input::EventsError if world.events_open => {
+                    world.events_open = false;
+                    t.on_events_error(now);
+                }
+                Input::PostDone(ok) if world.post_in_flight => {
+                    world.post_in_flight = false;
+                    t.on_post_done(now, ok, "503");
+                }
+                Input::AckOldest if !world.unacked.is_empty() => {
+                    let id = world.unacked.remove(0).to_string();
+                    t.on_ack(now, &id);
+                }
                 Input::Wait(ms) => sim.now += f64::from(ms),
                 _ => {}
             }
@@ -216,5 +279,6 @@ proptest! {
         world.apply(actions, max_delay)?;
         prop_assert!(world.armed.iter().all(|armed| !armed), "timers left pending: {:?}", world.armed);
         prop_assert!(!world.socket_open);
+        prop_assert!(!world.events_open);
     }
 }

@@ -13,7 +13,8 @@ fn queue_events(actions: &[Action<Payload>]) -> Vec<(usize, Vec<Payload>)> {
 }
 
 fn send(sim: &mut Sim, payload: Payload) -> Result<SendOutcome, SendError> {
-    sim.transport.send(sim.now, payload)
+    sim.transport
+        .send(sim.now, payload, Some(payload.to_string()))
 }
 
 #[test]

@@ -3,16 +3,6 @@
 
 use super::*;
 
-fn open_url(actions: &[Action<Payload>]) -> String {
-    actions
-        .iter()
-        .find_map(|a| match a {
-            Action::OpenSocket { url } => Some(url.clone()),
-            _ => None,
-        })
-        .expect("a socket is opened")
-}
-
 #[test]
 fn the_first_attempt_reports_nothing_and_later_ones_the_last_delivered_seq() {
     let mut sim = Sim::new(quiet_options());

@@ -1,0 +1,131 @@
+//! What the core tells the driver to do, and what the application hears.
+
+use crate::prelude::*;
+
+use super::channel::Mode;
+use super::close::CloseInfo;
+use super::latency::LatencyStats;
+use super::state::ConnectionState;
+use super::timers::TimerKind;
+
+/// Something the driver must do, in the order the core emitted it.
+///
+/// `P` is the payload type of an outgoing frame: the browser driver uses an
+/// already-serialised JS value, so the core never copies message text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action<P> {
+    /// Call the URL function and report with [`Transport::on_url_resolved`].
+    ResolveUrl {
+        /// Pass this back so a late answer for an abandoned attempt is ignored.
+        attempt: u64,
+    },
+    /// Open a new socket to this URL. There is never another socket open.
+    OpenSocket {
+        /// The full URL for this attempt, session id included.
+        url: String,
+    },
+    /// Close the current socket and stop listening to it.
+    CloseSocket {
+        /// The close code to send.
+        code: u16,
+        /// The close reason to send.
+        reason: String,
+    },
+    /// Send this application frame on the open socket.
+    Transmit(P),
+    /// Send a heartbeat ping envelope with this id.
+    SendPing {
+        /// The ping's id; the pong must carry the same.
+        id: String,
+    },
+    /// Run `on_timer(kind)` at `at_ms` (replacing a pending timer of that kind).
+    SetTimer {
+        /// Which timer.
+        kind: TimerKind,
+        /// When, on the core's clock.
+        at_ms: f64,
+    },
+    /// Drop the pending timer of this kind.
+    CancelTimer {
+        /// Which timer.
+        kind: TimerKind,
+    },
+    /// Open the HTTP fallback's event stream (`EventSource`) at this URL.
+    OpenEvents {
+        /// The events URL with the session id and `last_seq`.
+        url: String,
+    },
+    /// Close the event stream and stop listening to it.
+    CloseEvents,
+    /// POST these envelopes, oldest first, as one JSON array, and report the
+    /// replies and the outcome. There is never another POST in flight.
+    Post {
+        /// The fallback URL with the session id (and `ack=1`).
+        url: String,
+        /// The serialised envelopes.
+        frames: Vec<P>,
+    },
+    /// Tell the application something happened.
+    Emit(Event<P>),
+}
+
+/// Something the application hears about through `on(event, handler)`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event<P> {
+    /// The connection state changed to this value.
+    StateChanged(ConnectionState),
+    /// A socket opened.
+    Opened,
+    /// A socket closed (reported by the browser, or closed by the transport).
+    Closed(CloseInfo),
+    /// Something went wrong that the application should know about.
+    Error(String),
+    /// A heartbeat round trip completed; carries the updated statistics.
+    Latency(LatencyStats),
+    /// A reconnect attempt is scheduled after `delay_ms`.
+    Reconnecting {
+        /// 1 for the first retry after a loss.
+        attempt: u32,
+        /// The backoff wait before it.
+        delay_ms: f64,
+    },
+    /// The channel changed (WebSocket ↔ HTTP fallback).
+    ModeChanged(Mode),
+    /// The server acknowledged the tracked message with this id.
+    Acked(String),
+    /// These tracked messages will not be acknowledged (their `sendWithAck`
+    /// promises reject); the reason completes "the message …".
+    AckLost {
+        /// Their ids.
+        ids: Vec<String>,
+        /// Why, e.g. "was dropped from the full queue".
+        reason: &'static str,
+    },
+    /// The offline queue changed.
+    Queue {
+        /// Messages now queued.
+        length: usize,
+        /// Messages this change dropped (overflow), oldest first.
+        dropped: Vec<P>,
+    },
+}
+
+/// What `send` did with a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// On the wire.
+    Sent,
+    /// In the offline queue, sent on the next open.
+    Queued,
+    /// Dropped by the `drop-newest` policy because the queue was full.
+    Dropped,
+    /// Going out over the HTTP fallback (POSTed now, or in the next batch).
+    Http,
+}
+
+/// Why `send` refused a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendError {
+    /// The queue is full and the policy is `"error"`; carries the capacity.
+    QueueFull(usize),
+}

@@ -1,0 +1,198 @@
+//! At-least-once delivery: the outbox keeps every envelope until its ack,
+//! within the queue's bound, re-sends in order after any loss, and treats a
+//! silent server as a dead channel.
+
+use super::*;
+
+fn at_least_once() -> OptionValues {
+    OptionValues {
+        delivery: Some("at-least-once".into()),
+        ack_timeout: Some(1000.0),
+        message_queue_size: Some(5.0),
+        heartbeat_interval: Some(0.0),
+        ..quiet_options()
+    }
+}
+
+fn send(sim: &mut Sim, payload: Payload) -> Result<SendOutcome, SendError> {
+    sim.transport
+        .send(sim.now, payload, Some(payload.to_string()))
+}
+
+fn lost(actions: &[Action<Payload>]) -> Vec<(Vec<String>, &'static str)> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Emit(Event::AckLost { ids, reason }) => Some((ids.clone(), *reason)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_socket_url_asks_for_acks() {
+    let mut sim = Sim::new(at_least_once());
+    assert_eq!(open_url(&sim.connect()), "ws://h/ws?session_id=s&ack=1");
+}
+
+#[test]
+fn sent_envelopes_stay_held_until_acked_and_raw_frames_do_not() {
+    let mut sim = Sim::connected(at_least_once());
+    sim.take();
+    assert_eq!(send(&mut sim, 1), Ok(SendOutcome::Sent));
+    assert_eq!(sim.transport.send(sim.now, 2, None), Ok(SendOutcome::Sent));
+    assert_eq!(transmitted(&sim.take()), [1, 2]);
+    assert_eq!(sim.transport.queued().copied().collect::<Vec<_>>(), [1]);
+    sim.transport.on_ack(sim.now, "1");
+    let actions = sim.take();
+    assert!(actions.contains(&Action::Emit(Event::Acked("1".into()))));
+    assert_eq!(sim.transport.queue_length(), 0);
+    sim.transport.on_ack(sim.now, "1");
+    assert!(
+        sim.take().is_empty(),
+        "a second ack (for a resent copy) is ignored"
+    );
+}
+
+#[test]
+fn unacked_messages_are_resent_in_order_after_a_reconnect_before_new_ones() {
+    let mut sim = Sim::connected(at_least_once());
+    for n in 1..=3 {
+        send(&mut sim, n).unwrap();
+    }
+    sim.transport.on_ack(sim.now, "1");
+    sim.close(1006);
+    send(&mut sim, 4).unwrap(); // sent while down: queued behind 2 and 3
+    sim.fire(TimerKind::Retry);
+    let actions = sim.open();
+    assert_eq!(transmitted(&actions), [2, 3, 4]);
+    let opened = actions
+        .iter()
+        .position(|a| *a == Action::Emit(Event::Opened))
+        .unwrap();
+    let last_transmit = actions
+        .iter()
+        .rposition(|a| matches!(a, Action::Transmit(_)))
+        .unwrap();
+    assert!(last_transmit < opened, "resent before 'open' listeners run");
+    // And again after another loss, until acked.
+    sim.close(1006);
+    sim.fire(TimerKind::Retry);
+    assert_eq!(transmitted(&sim.open()), [2, 3, 4]);
+}
+
+#[test]
+fn the_outbox_is_bounded_by_the_queue_size_with_the_same_policy() {
+    let mut sim = Sim::connected(at_least_once());
+    for n in 1..=5 {
+        assert_eq!(send(&mut sim, n), Ok(SendOutcome::Sent));
+    }
+    sim.take();
+    // drop-oldest: the oldest unacked message goes, and its promise is told.
+    assert_eq!(send(&mut sim, 6), Ok(SendOutcome::Sent));
+    let actions = sim.take();
+    assert_eq!(
+        lost(&actions),
+        [(vec!["1".to_owned()], "was dropped from the full queue")]
+    );
+    assert_eq!(sim.transport.queue_length(), 5);
+    assert_eq!(sim.transport.snapshot().stats.dropped, 1);
+
+    let mut sim = Sim::connected(OptionValues {
+        queue_overflow: Some("error".into()),
+        ..at_least_once()
+    });
+    for n in 1..=5 {
+        send(&mut sim, n).unwrap();
+    }
+    assert_eq!(send(&mut sim, 6), Err(SendError::QueueFull(5)));
+    sim.transport.on_ack(sim.now, "3");
+    assert_eq!(
+        send(&mut sim, 6),
+        Ok(SendOutcome::Sent),
+        "an ack makes room"
+    );
+}
+
+#[test]
+fn no_ack_within_the_timeout_closes_with_4000_and_resends() {
+    let mut sim = Sim::connected(at_least_once());
+    send(&mut sim, 1).unwrap();
+    assert_eq!(sim.transport.timer_due(TimerKind::AckTimeout), Some(1000.0));
+    // Progress moves the deadline: one timer, not one per message.
+    sim.at(600.0);
+    send(&mut sim, 2).unwrap();
+    sim.transport.on_ack(sim.now, "1");
+    sim.take();
+    let actions = sim.fire(TimerKind::AckTimeout);
+    assert!(errors(&actions).is_empty());
+    assert_eq!(sim.transport.timer_due(TimerKind::AckTimeout), Some(1600.0));
+    let actions = sim.fire(TimerKind::AckTimeout);
+    assert_eq!(
+        actions[0],
+        Action::CloseSocket {
+            code: 4000,
+            reason: "ack timeout".into()
+        }
+    );
+    assert!(reconnecting(&actions).is_some());
+    sim.fire(TimerKind::Retry);
+    assert_eq!(transmitted(&sim.open()), [2]);
+}
+
+#[test]
+fn all_acked_stops_the_clock() {
+    let mut sim = Sim::connected(at_least_once());
+    send(&mut sim, 1).unwrap();
+    sim.transport.on_ack(sim.now, "1");
+    let actions = sim.take();
+    assert!(actions.contains(&Action::CancelTimer {
+        kind: TimerKind::AckTimeout
+    }));
+    assert!(
+        !sim.transport.has_pending_timers()
+            || sim.transport.timer_due(TimerKind::AckTimeout).is_none()
+    );
+}
+
+#[test]
+fn disconnect_and_giving_up_tell_every_pending_ack() {
+    let mut sim = Sim::connected(at_least_once());
+    send(&mut sim, 1).unwrap();
+    sim.take();
+    sim.transport.disconnect(sim.now, 1000, "bye").unwrap();
+    assert_eq!(
+        lost(&sim.take()),
+        [(
+            vec!["1".to_owned()],
+            "was not acknowledged before disconnect()"
+        )]
+    );
+
+    let mut sim = Sim::new(OptionValues {
+        max_reconnect_attempts: Some(0.0),
+        ..at_least_once()
+    });
+    send(&mut sim, 7).unwrap();
+    sim.connect();
+    let actions = sim.close(1006);
+    assert_eq!(
+        lost(&actions),
+        [(
+            vec!["7".to_owned()],
+            "could not be delivered: the transport gave up"
+        )]
+    );
+}
+
+#[test]
+fn at_most_once_forgets_what_it_put_on_the_socket() {
+    let mut sim = Sim::connected(OptionValues {
+        delivery: None,
+        ..at_least_once()
+    });
+    send(&mut sim, 1).unwrap();
+    assert_eq!(sim.transport.queue_length(), 0);
+    assert_eq!(sim.transport.timer_due(TimerKind::AckTimeout), None);
+    assert!(!open_url(&sim.actions).contains("ack="));
+}

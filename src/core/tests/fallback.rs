@@ -1,0 +1,313 @@
+//! The HTTP fallback: when the session switches channel, how it POSTs, and the
+//! probe that moves it back to the WebSocket without losing or doubling anything.
+
+use super::*;
+
+fn fallback_options() -> OptionValues {
+    OptionValues {
+        http_fallback_url: Some("http://h/messages".into()),
+        http_events_url: Some("http://h/events".into()),
+        upgrade_probe_interval: Some(5000.0),
+        max_reconnect_attempts: Some(f64::INFINITY),
+        ..quiet_options()
+    }
+}
+
+pub fn posts(actions: &[Action<Payload>]) -> Vec<(String, Vec<Payload>)> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Post { url, frames } => Some((url.clone(), frames.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn events_opened(actions: &[Action<Payload>]) -> Option<String> {
+    actions.iter().find_map(|a| match a {
+        Action::OpenEvents { url } => Some(url.clone()),
+        _ => None,
+    })
+}
+
+fn mode_changes(actions: &[Action<Payload>]) -> Vec<Mode> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Emit(Event::ModeChanged(mode)) => Some(*mode),
+            _ => None,
+        })
+        .collect()
+}
+
+fn send(sim: &mut Sim, payload: Payload) -> SendOutcome {
+    sim.transport
+        .send(sim.now, payload, Some(payload.to_string()))
+        .expect("accepted")
+}
+
+/// Fails `n` WebSocket attempts (each closes before opening, as a refused
+/// upgrade does) and returns the actions of the last.
+fn refuse_attempts(sim: &mut Sim, n: usize) -> Vec<Action<Payload>> {
+    let mut actions = sim.connect();
+    for attempt in 1..=n {
+        assert_eq!(opens(&actions), 1, "attempt {attempt} opens a socket");
+        actions = sim.close(1006);
+        if attempt < n {
+            actions = sim.fire(TimerKind::Retry);
+        }
+    }
+    actions
+}
+
+#[test]
+fn it_falls_back_after_the_configured_failed_attempts_and_not_before() {
+    let mut sim = Sim::new(OptionValues {
+        fallback_after_attempts: Some(3.0),
+        ..fallback_options()
+    });
+    let mut actions = sim.connect();
+    for _ in 0..2 {
+        actions = sim.close(1006);
+        assert!(mode_changes(&actions).is_empty());
+        assert!(
+            reconnecting(&actions).is_some(),
+            "still retrying the WebSocket"
+        );
+        actions = sim.fire(TimerKind::Retry);
+    }
+    assert_eq!(opens(&actions), 1);
+    let actions = sim.close(1006);
+    assert_eq!(mode_changes(&actions), [Mode::Http]);
+    assert_eq!(
+        events_opened(&actions).as_deref(),
+        Some("http://h/events?session_id=s"),
+        "the event stream opens at once, with the session id"
+    );
+    assert_eq!(sim.transport.mode(), Mode::Http);
+    assert_eq!(sim.transport.snapshot().mode, Mode::Http);
+    assert_eq!(sim.state(), ConnectionState::Reconnecting);
+    sim.transport.on_events_open(sim.now);
+    assert_eq!(sim.state(), ConnectionState::Connected);
+}
+
+#[test]
+fn a_connection_that_opened_and_dropped_does_not_count_toward_the_fallback() {
+    let mut sim = Sim::new(OptionValues {
+        fallback_after_attempts: Some(1.0),
+        ..fallback_options()
+    });
+    sim.connect();
+    sim.open();
+    let actions = sim.close(1006);
+    assert!(
+        mode_changes(&actions).is_empty(),
+        "the WebSocket works here"
+    );
+    sim.fire(TimerKind::Retry);
+    let actions = sim.close(1006);
+    assert_eq!(mode_changes(&actions), [Mode::Http]);
+}
+
+#[test]
+fn an_unusable_websocket_falls_back_at_once() {
+    let mut sim = Sim::new(fallback_options());
+    sim.connect();
+    sim.transport.on_open_failed(sim.now, "SecurityError");
+    let actions = sim.take();
+    assert_eq!(mode_changes(&actions), [Mode::Http]);
+    assert!(events_opened(&actions).is_some());
+}
+
+#[test]
+fn without_a_fallback_url_the_websocket_is_retried_forever() {
+    let mut sim = Sim::new(OptionValues {
+        max_reconnect_attempts: Some(f64::INFINITY),
+        ..quiet_options()
+    });
+    refuse_attempts(&mut sim, 6);
+    assert_eq!(sim.transport.mode(), Mode::WebSocket);
+    assert!(!sim
+        .actions
+        .iter()
+        .any(|a| matches!(a, Action::OpenEvents { .. } | Action::Post { .. })));
+}
+
+#[test]
+fn enable_websocket_false_is_http_from_the_start_and_never_probes() {
+    let mut sim = Sim::new(OptionValues {
+        url: None,
+        enable_websocket: Some(false),
+        ..fallback_options()
+    });
+    assert_eq!(sim.transport.mode(), Mode::Http);
+    let actions = sim.connect();
+    assert_eq!(opens(&actions), 0);
+    assert!(events_opened(&actions).is_some());
+    sim.transport.on_events_open(sim.now);
+    sim.take();
+    assert_eq!(send(&mut sim, 1), SendOutcome::Http);
+    assert_eq!(sim.transport.timer_due(TimerKind::UpgradeProbe), None);
+    let error = OptionValues {
+        enable_websocket: Some(false),
+        ..quiet_options()
+    }
+    .validate()
+    .expect_err("needs a fallback URL");
+    assert_eq!(error.field, "httpFallbackUrl");
+}
+
+#[test]
+fn posts_batch_what_waits_and_one_is_in_flight_at_a_time() {
+    let mut sim = Sim::new(OptionValues {
+        message_queue_size: Some(100.0),
+        ..fallback_options()
+    });
+    refuse_attempts(&mut sim, 3);
+    sim.transport.on_events_open(sim.now);
+    sim.take();
+    assert_eq!(send(&mut sim, 1), SendOutcome::Http);
+    assert_eq!(
+        posts(&sim.take()),
+        [("http://h/messages?session_id=s".into(), vec![1])]
+    );
+    for n in 2..=4 {
+        assert_eq!(send(&mut sim, n), SendOutcome::Http);
+    }
+    assert!(
+        posts(&sim.take()).is_empty(),
+        "one POST in flight at a time"
+    );
+    sim.transport.on_post_done(sim.now, true, "");
+    assert_eq!(
+        posts(&sim.take())[0].1,
+        [2, 3, 4],
+        "the rest in one batch, in order"
+    );
+    // Raw frames (no envelope id) cannot be POSTed: they wait for a WebSocket.
+    assert_eq!(
+        sim.transport.send(sim.now, 5, None),
+        Ok(SendOutcome::Queued)
+    );
+}
+
+#[test]
+fn a_failed_post_is_retried_in_order_after_the_backoff() {
+    let mut sim = Sim::new(OptionValues {
+        message_queue_size: Some(100.0),
+        ..fallback_options()
+    });
+    refuse_attempts(&mut sim, 3);
+    sim.transport.on_events_open(sim.now);
+    send(&mut sim, 1);
+    send(&mut sim, 2);
+    sim.take();
+    sim.transport.on_post_done(sim.now, false, "HTTP 503");
+    let actions = sim.take();
+    assert_eq!(errors(&actions), ["an HTTP fallback POST failed: HTTP 503"]);
+    assert!(actions.contains(&Action::CloseEvents));
+    assert_eq!(sim.state(), ConnectionState::Reconnecting);
+    send(&mut sim, 3);
+    let actions = sim.fire(TimerKind::Retry);
+    assert!(events_opened(&actions).is_some(), "still on HTTP");
+    sim.transport.on_events_open(sim.now);
+    assert_eq!(posts(&sim.take())[0].1, [1, 2, 3]);
+}
+
+#[test]
+fn without_an_events_url_http_is_up_as_soon_as_the_fallback_starts() {
+    let mut sim = Sim::new(OptionValues {
+        http_events_url: None,
+        ..fallback_options()
+    });
+    sim.transport.send(sim.now, 1, Some("1".into())).unwrap();
+    let actions = refuse_attempts(&mut sim, 3);
+    assert_eq!(sim.state(), ConnectionState::Connected);
+    assert_eq!(posts(&actions)[0].1, [1], "held messages go out at once");
+}
+
+#[test]
+fn the_probe_moves_the_session_back_and_resends_unacked_in_order() {
+    let mut sim = Sim::new(OptionValues {
+        delivery: Some("at-least-once".into()),
+        ack_timeout: Some(0.0),
+        message_queue_size: Some(100.0),
+        ..fallback_options()
+    });
+    refuse_attempts(&mut sim, 3);
+    sim.transport.on_events_open(sim.now);
+    for n in 1..=3 {
+        send(&mut sim, n);
+    }
+    sim.transport.on_ack(sim.now, "1");
+    sim.take();
+    // 1 acknowledged; 2 and 3 are in the POST in flight; 4 waits for the next.
+    send(&mut sim, 4);
+    assert!(sim.transport.on_numbered_frame(1));
+    assert!(sim.transport.on_numbered_frame(2));
+    let actions = sim.fire(TimerKind::UpgradeProbe);
+    let probe_url = actions
+        .iter()
+        .find_map(|a| match a {
+            Action::OpenSocket { url } => Some(url.clone()),
+            _ => None,
+        })
+        .expect("the probe opens a socket");
+    assert_eq!(probe_url, "ws://h/ws?session_id=s&last_seq=2&ack=1");
+    assert_eq!(
+        sim.transport.mode(),
+        Mode::Http,
+        "still on HTTP until it opens"
+    );
+    let actions = sim.open();
+    assert_eq!(mode_changes(&actions), [Mode::WebSocket]);
+    assert!(actions.contains(&Action::CloseEvents));
+    assert_eq!(
+        transmitted(&actions),
+        [2, 3, 4],
+        "everything unacked, in order"
+    );
+    assert_eq!(sim.state(), ConnectionState::Connected);
+    // The POST that was in flight finishes later: nothing is sent twice by the client.
+    sim.transport.on_post_done(sim.now, true, "");
+    assert!(transmitted(&sim.take()).is_empty());
+    // A push that reached both channels around the switch is delivered once.
+    assert!(sim.transport.on_numbered_frame(3));
+    assert!(!sim.transport.on_numbered_frame(3));
+}
+
+#[test]
+fn a_failed_probe_changes_nothing_and_the_next_one_is_scheduled() {
+    let mut sim = Sim::new(fallback_options());
+    refuse_attempts(&mut sim, 3);
+    sim.transport.on_events_open(sim.now);
+    let actions = sim.fire(TimerKind::UpgradeProbe);
+    assert_eq!(opens(&actions), 1);
+    let due = sim.transport.timer_due(TimerKind::UpgradeProbe);
+    assert_eq!(due, Some(sim.now + 5000.0));
+    let actions = sim.close(1006);
+    assert!(mode_changes(&actions).is_empty());
+    assert!(
+        reconnecting(&actions).is_none(),
+        "the HTTP session is untouched"
+    );
+    assert_eq!(sim.state(), ConnectionState::Connected);
+    // A probe still hanging when the next is due is abandoned, not doubled.
+    sim.fire(TimerKind::UpgradeProbe);
+    let actions = sim.fire(TimerKind::UpgradeProbe);
+    assert!(matches!(actions[0], Action::CloseSocket { .. }));
+    assert_eq!(opens(&actions), 1);
+}
+
+#[test]
+fn reconnect_and_connect_start_over_on_the_websocket() {
+    let mut sim = Sim::new(fallback_options());
+    refuse_attempts(&mut sim, 3);
+    sim.transport.on_events_open(sim.now);
+    sim.take();
+    sim.transport.reconnect(sim.now);
+    let actions = sim.take();
+    assert_eq!(mode_changes(&actions), [Mode::WebSocket]);
+    assert_eq!(actions[0], Action::CloseEvents);
+    assert_eq!(opens(&actions), 1);
+}
