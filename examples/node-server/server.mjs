@@ -103,6 +103,7 @@ const http = createServer((request, response) => {
   if (url.pathname === "/events" && request.method === "GET" && sessionId) {
     const s = session(sessionId);
     response.writeHead(200, { ...cors, "content-type": "text/event-stream", "cache-control": "no-cache" });
+    response.write(": open\n\n"); // some browsers report the stream open only once bytes arrive
     const after = Number(request.headers["last-event-id"] ?? url.searchParams.get("last_seq") ?? NaN);
     const send = ([seq, text]) => response.write(`${seq === null ? "" : `id: ${seq}\n`}data: ${text}\n\n`);
     if (Number.isInteger(after)) replayAfter(s, after).forEach(send);

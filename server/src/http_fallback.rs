@@ -124,7 +124,11 @@ pub async fn events(
     let live = stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|frame| (frame, receiver))
     });
-    Sse::new(to_events(stream::iter(first).chain(live)))
+    // A comment first: Firefox reports an event stream open only once body
+    // bytes arrive, not on the headers (Chromium does), so an idle stream
+    // would never open there (PROTOCOL.md §6).
+    let opened = stream::once(async { Ok(Event::default().comment("open")) });
+    Sse::new(opened.chain(to_events(stream::iter(first).chain(live))))
         .keep_alive(KeepAlive::default())
         .into_response()
 }
