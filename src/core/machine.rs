@@ -296,11 +296,15 @@ impl<P: Clone> Transport<P> {
             self.transmit(payload);
             return Ok(SendOutcome::Sent);
         }
+        // On an open socket nothing held is unsent (opening flushes it all), so
+        // a tracked message goes straight out, held as sent: no outbox scan
+        // per message. (The clone is only used then; a queued message pays one
+        // clone rather than a branch that costs wasm size.)
         let held = Held {
-            payload,
+            payload: payload.clone(),
             ack_id,
             http,
-            sent: false,
+            sent: on_socket,
         };
         match self.outbox.push(held) {
             Enqueued::Queued { dropped } => self.dropped(dropped.into_iter().collect()),
@@ -311,7 +315,8 @@ impl<P: Clone> Transport<P> {
             Enqueued::Full(_) => return Err(SendError::QueueFull(self.outbox.capacity())),
         }
         let outcome = if on_socket {
-            self.flush_to_socket(now_ms);
+            self.transmit(payload);
+            self.arm_ack_timeout(now_ms);
             SendOutcome::Sent
         } else if self.phase == Phase::Open && http {
             self.post_next();
@@ -346,11 +351,7 @@ impl<P: Clone> Transport<P> {
                 .map_err(|why| format_reason("the url function's result ", why))
         });
         match checked {
-            Ok(url) if for_probe => {
-                self.probe = Probe::Opening;
-                let url = self.socket_url(&url);
-                self.actions.push(Action::OpenSocket { url });
-            }
+            Ok(url) if for_probe => self.open_probe(&url),
             Err(_) if for_probe => self.probe = Probe::Idle,
             Ok(url) => self.open_socket(&url),
             Err(why) => {
@@ -458,7 +459,7 @@ impl<P: Clone> Transport<P> {
             self.report_error(format_reason("an HTTP fallback POST failed: ", failure));
             match self.mode {
                 Mode::Http if self.phase == Phase::Open => {
-                    self.close_channel();
+                    self.actions.push(Action::CloseEvents);
                     self.attempt_failed(now_ms);
                 }
                 // The session moved to the WebSocket meanwhile: send them there.
@@ -548,7 +549,13 @@ impl<P: Clone> Transport<P> {
             TimerKind::ConnectTimeout => {
                 if matches!(self.phase, Phase::Resolving { .. } | Phase::Opening) {
                     if self.phase == Phase::Opening {
-                        self.close_channel();
+                        self.actions.push(match self.mode {
+                            Mode::WebSocket => Action::CloseSocket {
+                                code: 1000,
+                                reason: "connect timeout".to_owned(),
+                            },
+                            Mode::Http => Action::CloseEvents,
+                        });
                     }
                     self.report_error(
                         "connect timeout: the server did not answer in time".to_owned(),
@@ -756,17 +763,6 @@ impl<P: Clone> Transport<P> {
         self.emit(Event::Opened);
     }
 
-    /// Closes whatever the channel in use has open (no events reported).
-    fn close_channel(&mut self) {
-        self.actions.push(match self.mode {
-            Mode::WebSocket => Action::CloseSocket {
-                code: 1000,
-                reason: "connect timeout".to_owned(),
-            },
-            Mode::Http => Action::CloseEvents,
-        });
-    }
-
     /// The open channel is silent (heartbeat or acks): close it and recover.
     fn channel_dead(&mut self, now_ms: f64, (code, reason): (u16, &str)) {
         if self.phase != Phase::Open {
@@ -774,7 +770,7 @@ impl<P: Clone> Transport<P> {
         }
         if self.mode == Mode::Http {
             self.report_error(format_reason("the HTTP fallback failed: ", reason));
-            self.close_channel();
+            self.actions.push(Action::CloseEvents);
         } else {
             self.actions.push(Action::CloseSocket {
                 code,
@@ -857,7 +853,7 @@ impl<P: Clone> Transport<P> {
         self.cancel_timer(TimerKind::UpgradeProbe);
         self.cancel_timer(TimerKind::Retry);
         if matches!(self.phase, Phase::Opening | Phase::Open) {
-            self.close_channel();
+            self.actions.push(Action::CloseEvents); // still on HTTP here
         }
         self.stop_connection_timers();
         self.outbox.resend_unacked();
@@ -901,11 +897,7 @@ impl<P: Clone> Transport<P> {
         }
         self.attempt_serial += 1;
         match self.config.url.clone() {
-            Some(url) => {
-                self.probe = Probe::Opening;
-                let url = self.socket_url(&url);
-                self.actions.push(Action::OpenSocket { url });
-            }
+            Some(url) => self.open_probe(&url),
             None => {
                 self.probe = Probe::Resolving {
                     attempt: self.attempt_serial,
@@ -915,6 +907,12 @@ impl<P: Clone> Transport<P> {
                 });
             }
         }
+    }
+
+    fn open_probe(&mut self, base_url: &str) {
+        self.probe = Probe::Opening;
+        let url = self.socket_url(base_url);
+        self.actions.push(Action::OpenSocket { url });
     }
 
     fn set_mode(&mut self, mode: Mode) {
