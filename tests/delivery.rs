@@ -5,11 +5,11 @@
 
 mod support;
 
-use js_sys::{Array, Function, Promise};
+use js_sys::Promise;
 use resocket::WebSocketTransport;
 use support::{
-    entries, field, object, options_with, post, server_url, session_log, sleep, unique_session,
-    wait_until, wait_until_within, EventRecorder,
+    collect_envelopes, entries, field, object, options_with, post, server_url, session_log, sleep,
+    unique_session, wait_until, wait_until_within, EventRecorder,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -47,18 +47,6 @@ async fn wait_for(transport: &WebSocketTransport, state: &str, mode: &str) {
     }
     let snapshot = js_sys::JSON::stringify(&transport.snapshot()).unwrap();
     panic!("timed out waiting for {state} over {mode}; snapshot: {snapshot}");
-}
-
-/// Collects the envelopes of `message_type` into an array.
-fn collect(transport: &WebSocketTransport, message_type: &str) -> Array {
-    let received = Array::new();
-    let push: Function = js_sys::Reflect::get(&received, &"push".into())
-        .unwrap()
-        .unchecked_into();
-    transport
-        .on_message(message_type.into(), push.bind0(&received).into())
-        .unwrap();
-    received
 }
 
 /// The ids of the frames the server processed (duplicates excluded), in order.
@@ -124,7 +112,7 @@ async fn refused_upgrades_switch_to_http_and_replies_arrive_as_messages() {
     post(&format!("/control/{session}/refuse?ms=60000")).await;
     let transport = WebSocketTransport::new(fallback_options(&session, &[])).unwrap();
     let modes = EventRecorder::new(&transport, "mode");
-    let replies = collect(&transport, "message");
+    let replies = collect_envelopes(&transport, "message");
     transport.connect();
     wait_for(&transport, "connected", "http").await;
     assert_eq!(modes.strings(), ["http"]);
@@ -171,7 +159,7 @@ async fn enable_websocket_false_is_http_only() {
         ("httpEventsUrl", format!("{}/events", server_url()).into()),
     ]))
     .unwrap();
-    let replies = collect(&transport, "message");
+    let replies = collect_envelopes(&transport, "message");
     wait_for(&transport, "connected", "http").await;
     transport
         .send("message".into(), object(&[("text", "over http".into())]))
@@ -250,7 +238,7 @@ async fn the_event_stream_resumes_after_a_drop_with_nothing_lost_or_doubled() {
         ("httpEventsUrl", format!("{}/events", server_url()).into()),
     ]))
     .unwrap();
-    let pushes = collect(&transport, "push");
+    let pushes = collect_envelopes(&transport, "push");
     wait_for(&transport, "connected", "http").await;
     post(&format!("/control/{session}/push?count=30&interval_ms=20")).await;
     sleep(200).await;

@@ -10,8 +10,8 @@ mod support;
 use js_sys::{Array, Function, Object};
 use resocket::WebSocketTransport;
 use support::{
-    entries, field, options_with, post, session_log, sleep, unique_session, wait_until,
-    wait_until_within, ws_url, EventRecorder,
+    collect_envelopes, entries, field, options_with, post, pusher, session_log, sleep,
+    unique_session, wait_until, wait_until_within, ws_url, EventRecorder,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -478,11 +478,8 @@ async fn get_snapshot_keeps_its_identity_until_something_changes_and_works_unbou
     );
 
     let notified = Array::new();
-    let push: Function = js_sys::Reflect::get(&notified, &"push".into())
-        .unwrap()
-        .unchecked_into();
     let unsubscribe: Function = subscribe
-        .call1(&JsValue::UNDEFINED, &push.bind0(&notified))
+        .call1(&JsValue::UNDEFINED, &pusher(&notified))
         .unwrap()
         .unchecked_into();
     transport.send("message".into(), 1.into()).unwrap(); // queue length changes
@@ -518,7 +515,7 @@ async fn get_snapshot_keeps_its_identity_until_something_changes_and_works_unbou
         Some("disconnected")
     );
     let late_unsubscribe: Function = subscribe
-        .call1(&JsValue::UNDEFINED, &push.bind0(&notified))
+        .call1(&JsValue::UNDEFINED, &pusher(&notified))
         .unwrap()
         .unchecked_into();
     late_unsubscribe.call0(&JsValue::UNDEFINED).unwrap();
@@ -528,13 +525,7 @@ async fn get_snapshot_keeps_its_identity_until_something_changes_and_works_unbou
 async fn on_message_routes_by_envelope_type_and_raw_frames_still_arrive() {
     let session = unique_session("routing");
     let transport = WebSocketTransport::new(options_with(&session, &[])).unwrap();
-    let typing = Array::new();
-    let push: Function = js_sys::Reflect::get(&typing, &"push".into())
-        .unwrap()
-        .unchecked_into();
-    let _off = transport
-        .on_message("typing".into(), push.bind0(&typing).into())
-        .unwrap();
+    let typing = collect_envelopes(&transport, "typing");
     let all = EventRecorder::new(&transport, "message");
     wait_for_state(&transport, "connected").await;
     transport.send("typing".into(), "ann".into()).unwrap();
@@ -637,13 +628,7 @@ async fn the_offline_event_stops_the_retry_timer() {
 async fn a_stream_interrupted_by_a_drop_resumes_with_nothing_lost_or_doubled() {
     let session = unique_session("resume");
     let transport = quick_retry_transport(&session, 50);
-    let received = Array::new();
-    let push: Function = js_sys::Reflect::get(&received, &"push".into())
-        .unwrap()
-        .unchecked_into();
-    let _off = transport
-        .on_message("push".into(), push.bind0(&received).into())
-        .unwrap();
+    let received = collect_envelopes(&transport, "push");
     wait_for_state(&transport, "connected").await;
     // 30 numbered pushes over ~600 ms; the socket drops in the middle, and
     // what the server pushes meanwhile comes back by replay after reconnecting.

@@ -124,6 +124,23 @@ where
     panic!("timed out waiting for {what}");
 }
 
+/// `array.push` bound to `array`: a JS function that collects its argument.
+pub fn pusher(array: &Array) -> Function {
+    let push: Function = Reflect::get(array, &"push".into())
+        .unwrap()
+        .unchecked_into();
+    push.bind0(array)
+}
+
+/// Collects every envelope of `message_type` the transport receives.
+pub fn collect_envelopes(transport: &WebSocketTransport, message_type: &str) -> Array {
+    let received = Array::new();
+    transport
+        .on_message(message_type.into(), pusher(&received).into())
+        .expect("a string type");
+    received
+}
+
 /// Collects every argument a transport passes to listeners of one event.
 pub struct EventRecorder {
     events: Array,
@@ -134,12 +151,8 @@ impl EventRecorder {
     /// Starts recording `event` on `transport`.
     pub fn new(transport: &WebSocketTransport, event: &str) -> Self {
         let events = Array::new();
-        let push: Function = Reflect::get(&events, &"push".into())
-            .unwrap()
-            .unchecked_into();
-        let handler = push.bind0(&events);
         let unsubscribe = transport
-            .on(event, handler.into())
+            .on(event, pusher(&events).into())
             .expect("valid event name");
         Self {
             events,
