@@ -3,6 +3,7 @@
 //! Every endpoint answers JSON. Durations are query parameters in milliseconds,
 //! so a browser can call them with a plain `fetch(url, { method: "POST" })`.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use axum::extract::{Path, Query, State};
@@ -13,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::faults::{ConnectionCommand, FaultWindow, SessionFaults};
-use crate::session_log::SessionLog;
+use crate::session_log::{ConnectionRecord, FrameRecord};
 use crate::state::{iso_now, SharedState};
 
 /// `?ms=N`
@@ -181,17 +182,28 @@ pub async fn reset_faults(
     Json(json!({ "reset": true })).into_response()
 }
 
-/// `GET /control/{session_id}/log`: what the server saw from the session.
+/// `?after=N`: only frames numbered above N.
+#[derive(Debug, Deserialize)]
+pub struct LogQuery {
+    after: Option<u64>,
+}
+
+/// `GET /control/{session_id}/log[?after=N]`: what the server saw from the
+/// session; `after` pages through the frames by their `index` (a long run
+/// outgrows the kept window, so a reader polls for what is new).
 pub async fn session_log(
     State(state): State<SharedState>,
     Path(session_id): Path<String>,
+    Query(LogQuery { after }): Query<LogQuery>,
 ) -> Response {
     let body = state.sessions.get(&session_id, |session| {
         serde_json::to_value(LogResponse {
             session_id: &session_id,
             connection_count: session.log.accepted_connections(),
             open_connections: session.log.open_connections(),
-            log: &session.log,
+            connections: session.log.connections(),
+            frames: session.log.frames_after(after.unwrap_or(0)).collect(),
+            forgotten_frames: session.log.forgotten_frames(),
         })
     });
     match body {
@@ -213,12 +225,15 @@ struct LogResponse<'a> {
     /// Accepted connections (refused attempts are in `connections` too).
     connection_count: usize,
     open_connections: usize,
-    #[serde(flatten)]
-    log: &'a SessionLog,
+    connections: &'a VecDeque<ConnectionRecord>,
+    frames: Vec<&'a FrameRecord>,
+    /// Frames no longer kept (the log is bounded).
+    forgotten_frames: u64,
 }
 
 /// `POST /control/down?ms=N`: the whole server goes down for N ms: every live
-/// connection is dropped and every upgrade refused with 503 until then.
+/// connection and event stream is dropped, and every upgrade, POST and event
+/// stream request is answered 503 until then.
 pub async fn server_down(
     State(state): State<SharedState>,
     Query(Millis { ms }): Query<Millis>,
@@ -226,7 +241,8 @@ pub async fn server_down(
     state
         .down
         .down_for(Duration::from_millis(ms), Instant::now());
-    let dropped = state.sessions.command_everyone(&ConnectionCommand::Drop);
+    let dropped = state.sessions.command_everyone(&ConnectionCommand::Drop)
+        + state.sessions.drop_every_event_stream();
     Json(json!({ "downForMs": ms, "dropped": dropped })).into_response()
 }
 

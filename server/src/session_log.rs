@@ -46,6 +46,9 @@ pub struct ConnectionRecord {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FrameRecord {
+    /// The frame's number in the session, from 1, counting forgotten ones, so a
+    /// reader can page through with `?after=`.
+    pub index: u64,
     /// The connection it arrived on.
     pub connection: u64,
     /// Milliseconds since the server started.
@@ -94,6 +97,7 @@ impl FrameRecord {
             ),
         };
         Self {
+            index: 0,
             connection,
             at_ms,
             kind: "text",
@@ -110,6 +114,7 @@ impl FrameRecord {
     /// Records a binary frame (size only).
     pub fn binary(connection: u64, at_ms: f64, bytes: usize) -> Self {
         Self {
+            index: 0,
             connection,
             at_ms,
             kind: "binary",
@@ -125,8 +130,7 @@ impl FrameRecord {
 }
 
 /// The bounded log of one session.
-#[derive(Debug, Default, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Clone)]
 pub struct SessionLog {
     connections: VecDeque<ConnectionRecord>,
     frames: VecDeque<FrameRecord>,
@@ -165,13 +169,33 @@ impl SessionLog {
         }
     }
 
-    /// Adds a received frame.
-    pub fn record_frame(&mut self, frame: FrameRecord) {
+    /// Adds a received frame, numbering it.
+    pub fn record_frame(&mut self, mut frame: FrameRecord) {
         if self.frames.len() == MAX_FRAMES {
             self.frames.pop_front();
             self.forgotten_frames += 1;
         }
+        frame.index = self.forgotten_frames + self.frames.len() as u64 + 1;
         self.frames.push_back(frame);
+    }
+
+    /// Every connection attempt kept, oldest first.
+    pub fn connections(&self) -> &VecDeque<ConnectionRecord> {
+        &self.connections
+    }
+
+    /// The kept frames numbered above `after`, oldest first.
+    pub fn frames_after(&self, after: u64) -> impl Iterator<Item = &FrameRecord> {
+        // Indices are consecutive, so the first wanted one is found by arithmetic.
+        let skip = after.saturating_sub(self.forgotten_frames);
+        self.frames
+            .iter()
+            .skip(usize::try_from(skip).unwrap_or(usize::MAX))
+    }
+
+    /// Frames dropped from the front of the log to keep it bounded.
+    pub fn forgotten_frames(&self) -> u64 {
+        self.forgotten_frames
     }
 
     /// Accepted connections ever recorded (refused attempts excluded).
@@ -229,6 +253,24 @@ mod tests {
         assert_eq!(log.frames.len(), MAX_FRAMES);
         assert_eq!(log.forgotten_frames, 5);
         assert_eq!(log.frames.front().map(|f| f.at_ms), Some(5.0));
+        assert_eq!(log.frames.front().map(|f| f.index), Some(6));
+    }
+
+    #[test]
+    fn frames_after_pages_by_index_across_forgotten_ones() {
+        let mut log = SessionLog::default();
+        for n in 0..(MAX_FRAMES + 5) {
+            log.record_frame(FrameRecord::binary(1, n as f64, 1));
+        }
+        let indices = |after| log.frames_after(after).map(|f| f.index).collect::<Vec<_>>();
+        assert_eq!(indices(1003), vec![1004, 1005]);
+        assert_eq!(
+            indices(0).first(),
+            Some(&6),
+            "forgotten frames cannot come back"
+        );
+        assert_eq!(indices(0).len(), MAX_FRAMES);
+        assert!(indices(5000).is_empty());
     }
 
     #[test]

@@ -163,6 +163,14 @@ impl Sessions {
         }
     }
 
+    /// Ends every open event stream of every session; returns how many.
+    pub fn drop_every_event_stream(&self) -> usize {
+        lock(&self.by_id)
+            .values_mut()
+            .map(Session::drop_event_streams)
+            .sum()
+    }
+
     /// Sends `command` to every live connection of every session.
     pub fn command_everyone(&self, command: &ConnectionCommand) -> usize {
         lock(&self.by_id)

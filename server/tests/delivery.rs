@@ -137,6 +137,17 @@ async fn acknowledged_connections_get_an_ack_per_id_and_duplicates_are_not_proce
         .map(|f| f["duplicate"].as_bool().unwrap())
         .collect();
     assert_eq!(duplicates, [false, true, false, false]);
+    let indices = |log: &Value| -> Vec<u64> {
+        log["frames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["index"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(indices(&log), [1, 2, 3, 4]);
+    let newer = server.get_json("/control/acks/log?after=2").await;
+    assert_eq!(indices(&newer), [3, 4], "?after= pages by index");
 }
 
 #[tokio::test]

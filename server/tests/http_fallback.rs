@@ -182,3 +182,28 @@ async fn drop_events_ends_the_stream_and_pushes_also_reach_sockets() {
     .expect("the stream ends promptly");
     assert!(end.is_ok(), "a clean end of the stream");
 }
+
+#[tokio::test]
+async fn server_down_ends_event_streams_and_answers_503_until_it_is_back() {
+    let server = TestServer::start().await;
+    let mut events = open_events(&server, "session_id=outage", None).await;
+    let answer = server.post("/control/down?ms=300").await;
+    assert_eq!(answer["dropped"], 1, "the event stream counts as dropped");
+    let end = tokio::time::timeout(PROMPTLY, async {
+        while let Ok(Some(_)) = events.chunk().await {}
+    })
+    .await;
+    assert!(end.is_ok(), "the stream ends promptly");
+    let refused = server
+        .http
+        .get(server.url("/events?session_id=outage"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 503);
+    let (status, _) = post(&server, "session_id=outage", json!([])).await;
+    assert_eq!(status, 503);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let (status, _) = post(&server, "session_id=outage", json!([])).await;
+    assert_eq!(status, 200, "back after the outage");
+}
