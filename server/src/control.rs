@@ -94,6 +94,20 @@ pub async fn refuse_upgrades(
     Json(json!({ "refusingForMs": ms })).into_response()
 }
 
+/// `POST /control/{session_id}/blackhole?ms=N`: the session's sockets that are
+/// open, or opened, in the next N ms stay open but lose every frame in either
+/// direction from then on, like a TCP connection over a dead path: nothing is
+/// logged, answered or delivered (pushes stay numbered for replay) until the
+/// client gives up on the socket. Sockets opened after the N ms work.
+pub async fn blackhole(
+    State(state): State<SharedState>,
+    Path(session_id): Path<String>,
+    Query(Millis { ms }): Query<Millis>,
+) -> Response {
+    open_fault_window(&state, &session_id, ms, |faults| &mut faults.blackhole);
+    Json(json!({ "blackholeForMs": ms })).into_response()
+}
+
 /// `POST /control/{session_id}/delay-pongs?ms=N`: delay every pong by N ms (0 = off).
 pub async fn delay_pongs(
     State(state): State<SharedState>,
@@ -201,6 +215,7 @@ pub async fn session_log(
             session_id: &session_id,
             connection_count: session.log.accepted_connections(),
             open_connections: session.log.open_connections(),
+            last_seq: session.stream.last_seq(),
             connections: session.log.connections(),
             frames: session.log.frames_after(after.unwrap_or(0)).collect(),
             forgotten_frames: session.log.forgotten_frames(),
@@ -225,6 +240,8 @@ struct LogResponse<'a> {
     /// Accepted connections (refused attempts are in `connections` too).
     connection_count: usize,
     open_connections: usize,
+    /// The `seq` of the last frame the server numbered for the session.
+    last_seq: u64,
     connections: &'a VecDeque<ConnectionRecord>,
     frames: Vec<&'a FrameRecord>,
     /// Frames no longer kept (the log is bounded).

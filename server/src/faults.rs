@@ -58,6 +58,10 @@ pub struct SessionFaults {
     pub refuse_upgrades: FaultWindow,
     /// `POST /messages` answered with HTTP 503.
     pub fail_posts: FaultWindow,
+    /// Sockets open in this window lose every frame, both ways, for the rest
+    /// of their life, without closing: a dead network path that only a
+    /// heartbeat (or an ack timeout) can notice.
+    pub blackhole: FaultWindow,
     pong_delay: Duration,
     mute_pings: bool,
 }

@@ -46,6 +46,7 @@ pub fn router(state: SharedState, static_mounts: &[StaticMount]) -> Router {
             "/control/{session_id}/drop-events",
             post(control::drop_events),
         )
+        .route("/control/{session_id}/blackhole", post(control::blackhole))
         .route("/control/{session_id}/push", post(control::push))
         .route("/control/{session_id}/log", get(control::session_log))
         .layer(CorsLayer::permissive());

@@ -140,7 +140,10 @@ async fn serve_connection(
 
     let (mut sink, mut stream) = socket.split();
     // A resuming client first gets what it missed, in order.
-    if let Some(after) = options.last_seq {
+    // A connection caught by the blackhole fault stays dead for good, as a TCP
+    // connection over a dead path does: what it lost is never delivered late.
+    let mut dead = blackholed(&state, &session_id);
+    if let Some(after) = options.last_seq.filter(|_| !dead) {
         let replay = state
             .sessions
             .with(&session_id, |s| s.stream.replay_after(after));
@@ -159,6 +162,10 @@ async fn serve_connection(
     let ending = loop {
         tokio::select! {
             incoming = stream.next() => {
+                dead = dead || blackholed(&state, &session_id);
+                if dead && matches!(incoming, Some(Ok(_))) {
+                    continue;
+                }
                 let reply = match incoming {
                     Some(Ok(Message::Text(text))) => {
                         let answer = answer_text(&state, &session_id, connection, text.as_str(), options.acknowledge);
@@ -203,6 +210,9 @@ async fn serve_connection(
                 }
             }
             Some(command) = commands.recv() => match command {
+                ConnectionCommand::Send(_) if dead || blackholed(&state, &session_id) => {
+                    dead = true;
+                }
                 ConnectionCommand::Send(text) => {
                     if sink.send(Message::Text(text.into())).await.is_err() {
                         break Ending::ClientGone;
@@ -248,6 +258,14 @@ async fn serve_connection(
     });
     state.live_connections.fetch_sub(1, Ordering::Relaxed);
     eprintln!("ws: session {session_id} connection {connection} ended ({closed_by})");
+}
+
+/// Whether the session's frames are being lost (the blackhole fault).
+fn blackholed(state: &SharedState, session_id: &str) -> bool {
+    let now = Instant::now();
+    state
+        .sessions
+        .with(session_id, |s| s.faults.blackhole.is_open(now))
 }
 
 /// What to send back for one text frame.

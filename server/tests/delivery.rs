@@ -148,6 +148,7 @@ async fn acknowledged_connections_get_an_ack_per_id_and_duplicates_are_not_proce
     assert_eq!(indices(&log), [1, 2, 3, 4]);
     let newer = server.get_json("/control/acks/log?after=2").await;
     assert_eq!(indices(&newer), [3, 4], "?after= pages by index");
+    assert_eq!(newer["lastSeq"], 2, "two echoes were numbered");
 }
 
 #[tokio::test]

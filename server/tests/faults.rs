@@ -163,3 +163,49 @@ async fn server_down_drops_everyone_and_refuses_until_it_is_back() {
     tokio::time::sleep(Duration::from_millis(350)).await;
     server.connect("down-c").await;
 }
+
+#[tokio::test]
+async fn blackhole_kills_open_sockets_silently_and_spares_later_ones() {
+    let server = TestServer::start().await;
+    let mut client = server.connect("fault-blackhole").await;
+    server
+        .post("/control/fault-blackhole/blackhole?ms=300")
+        .await;
+    send_json(
+        &mut client,
+        json!({"type":"message","data":"lost","id":"a"}),
+    )
+    .await;
+    send_json(&mut client, json!({"type":"ping","id":"p"})).await;
+    server.post("/control/fault-blackhole/push?count=1").await;
+    let nothing = tokio::time::timeout(Duration::from_millis(250), next_json(&mut client)).await;
+    assert!(
+        nothing.is_err(),
+        "no echo, pong or push came back: {nothing:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Past the window the old socket is still open, and still dead.
+    send_json(
+        &mut client,
+        json!({"type":"message","data":"late","id":"b"}),
+    )
+    .await;
+    let nothing = tokio::time::timeout(Duration::from_millis(200), next_json(&mut client)).await;
+    assert!(
+        nothing.is_err(),
+        "a dead socket never comes back: {nothing:?}"
+    );
+    // A new one works, and gets the lost push by replay.
+    let mut fresh = server
+        .connect_query("session_id=fault-blackhole&last_seq=0")
+        .await;
+    assert_eq!(next_json(&mut fresh).await["data"]["n"], 1);
+    send_json(&mut fresh, json!({"type":"message","data":"kept","id":"c"})).await;
+    let echo = next_json(&mut fresh).await;
+    assert_eq!(echo["replyTo"], "c");
+    assert_eq!(echo["seq"], 2);
+    let log = server.log("fault-blackhole").await;
+    let frames = log["frames"].as_array().unwrap();
+    assert_eq!(frames.len(), 1, "the lost frames never reached the session");
+    assert_eq!(frames[0]["data"], "kept");
+}
