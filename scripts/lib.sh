@@ -114,8 +114,18 @@ SERVER_LOG=""
 start_server() {
   local binary="$REPO_ROOT/target/debug/resocket-server"
   [ -x "$binary" ] || (cd "$REPO_ROOT" && cargo build -q -p resocket-server)
+  start_listening_process "$binary" --port 0 "$@"
+}
+
+# start_node_server: the same for examples/node-server (PROTOCOL.md's second server).
+start_node_server() {
+  start_listening_process node "$REPO_ROOT/examples/node-server/server.mjs" --port 0
+}
+
+# Runs COMMAND... in the background and waits for its "listening on URL" line.
+start_listening_process() {
   SERVER_LOG="$(mktemp -t resocket-server.XXXXXX)"
-  "$binary" --port 0 "$@" >"$SERVER_LOG" 2>"$SERVER_LOG.stderr" &
+  "$@" >"$SERVER_LOG" 2>"$SERVER_LOG.stderr" &
   SERVER_PID=$!
   trap stop_server EXIT
   local tries

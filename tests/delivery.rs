@@ -8,31 +8,14 @@ mod support;
 use js_sys::Promise;
 use resocket::WebSocketTransport;
 use support::{
-    collect_envelopes, entries, field, object, options_with, post, server_url, session_log, sleep,
-    unique_session, wait_until, wait_until_within, EventRecorder,
+    collect_envelopes, entries, fallback_options, field, object, options_with, post, server_url,
+    session_log, sleep, unique_session, wait_until, wait_until_within, EventRecorder,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn fallback_options(session: &str, extra: &[(&str, JsValue)]) -> JsValue {
-    let mut all: Vec<(&str, JsValue)> = vec![
-        ("autoConnect", false.into()),
-        ("reconnectInterval", 50.into()),
-        ("reconnectJitter", 0.into()),
-        ("delivery", "at-least-once".into()),
-        (
-            "httpFallbackUrl",
-            format!("{}/messages", server_url()).into(),
-        ),
-        ("httpEventsUrl", format!("{}/events", server_url()).into()),
-        ("fallbackAfterAttempts", 2.into()),
-    ];
-    all.extend(extra.iter().cloned());
-    options_with(session, &all)
-}
 
 async fn wait_for(transport: &WebSocketTransport, state: &str, mode: &str) {
     let deadline = js_sys::Date::now() + 5000.0;

@@ -56,6 +56,25 @@ pub fn options_with(session: &str, extra: &[(&str, JsValue)]) -> JsValue {
     object(&entries)
 }
 
+/// Options for at-least-once delivery with the HTTP fallback on the test
+/// server (not connecting until asked), plus `extra` (which may override).
+pub fn fallback_options(session: &str, extra: &[(&str, JsValue)]) -> JsValue {
+    let mut all: Vec<(&str, JsValue)> = vec![
+        ("autoConnect", false.into()),
+        ("reconnectInterval", 50.into()),
+        ("reconnectJitter", 0.into()),
+        ("delivery", "at-least-once".into()),
+        (
+            "httpFallbackUrl",
+            format!("{}/messages", server_url()).into(),
+        ),
+        ("httpEventsUrl", format!("{}/events", server_url()).into()),
+        ("fallbackAfterAttempts", 2.into()),
+    ];
+    all.extend(extra.iter().cloned());
+    options_with(session, &all)
+}
+
 /// What the server saw from `session` (`GET /control/{session}/log`).
 pub async fn session_log(session: &str) -> JsValue {
     get_json(&format!("/control/{session}/log")).await
