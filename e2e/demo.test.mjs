@@ -65,6 +65,31 @@ test("Delay pongs 300 ms shows up in the latency", async () => {
   await page.click("#slow");
 });
 
+test("Block WebSocket (force HTTP) carries the chat over HTTP, then moves back", async () => {
+  const session = await sessionId();
+  await badge().filter({ hasText: /^Connected \(\d+ms\)$/ }).waitFor({ timeout: 10_000 });
+  await page.click("#block");
+  await page.locator("#mode").filter({ hasText: /^HTTP$/ }).waitFor({ timeout: 10_000 });
+  await badge().filter({ hasText: /^Connected over HTTP$/ }).waitFor({ timeout: 10_000 });
+  const text = `sent over HTTP ${Date.now()}`;
+  await page.fill("#text", text);
+  await page.click("button[type=submit]");
+  await page.locator(".messages li.echo", { hasText: text }).waitFor({ timeout: 5_000 });
+  const log = await json(`${server.url}/control/${encodeURIComponent(session)}/log`);
+  const copies = log.frames.filter((frame) => frame.data?.text === text);
+  assert.deepEqual(
+    copies.map((frame) => [frame.via, frame.duplicate]),
+    [["http", false]],
+    "POSTed once, over the fallback",
+  );
+  const bytes = await screenshot(page, "demo-http");
+  assert.ok(bytes > 10_000, `screenshot is ${bytes} bytes`);
+  await page.click("#block"); // released: the next probe (every 3 s) moves back
+  await page.locator("#mode").filter({ hasText: /^WebSocket$/ }).waitFor({ timeout: 10_000 });
+  await badge().filter({ hasText: /^Connected \(\d+ms\)$/ }).waitFor({ timeout: 10_000 });
+  await page.locator("#events li", { hasText: "back on the WebSocket" }).first().waitFor({ timeout: 1_000 });
+});
+
 test("Go offline pauses the retries and a queued message arrives once when back online", async () => {
   const session = await sessionId();
   await badge().filter({ hasText: /^Connected/ }).waitFor({ timeout: 10_000 });

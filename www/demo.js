@@ -49,7 +49,10 @@ function renderBadge(snapshot, transport) {
   const badge = $("badge");
   badge.dataset.state = snapshot.state;
   badge.replaceChildren();
-  if (snapshot.state === "connected") {
+  if (snapshot.state === "connected" && snapshot.mode === "http") {
+    // No heartbeat runs over HTTP, so there is no live latency to show.
+    badge.append("Connected over HTTP");
+  } else if (snapshot.state === "connected") {
     badge.append(`Connected (${snapshot.latencyMs === null ? "…" : Math.round(snapshot.latencyMs)}ms)`);
   } else if (snapshot.state === "connecting") {
     badge.append("Connecting…");
@@ -67,7 +70,9 @@ function renderBadge(snapshot, transport) {
 
 function render(snapshot, transport) {
   renderBadge(snapshot, transport);
-  $("latency").textContent = snapshot.latencyMs === null ? "–" : `${Math.round(snapshot.latencyMs)} ms`;
+  // Over HTTP no heartbeat runs: an old figure would be a stale claim.
+  const live = snapshot.mode === "websocket" && snapshot.latencyMs !== null;
+  $("latency").textContent = live ? `${Math.round(snapshot.latencyMs)} ms` : "–";
   $("mode").textContent = snapshot.mode === "http" ? "HTTP" : "WebSocket";
   $("queued").textContent = snapshot.queued;
   $("attempt").textContent = snapshot.attempt;
@@ -76,6 +81,11 @@ function render(snapshot, transport) {
   $("received").textContent = snapshot.stats.received;
   $("reconnects").textContent = snapshot.stats.reconnects;
   $("dropped").textContent = snapshot.stats.dropped;
+}
+
+function describeSend(snapshot) {
+  if (snapshot.state !== "connected") return "queued";
+  return snapshot.mode === "http" ? "sent over HTTP" : "sent";
 }
 
 async function control(path) {
@@ -97,6 +107,15 @@ async function main() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const transport = new WebSocketTransport({
     url: `${scheme}://${location.host}/ws`,
+    // Nothing typed here is lost: each message is kept until the server
+    // acknowledges it, and when WebSockets cannot get through (two refused
+    // attempts) the session carries on over POST + Server-Sent Events, trying
+    // the WebSocket again every 3 s.
+    delivery: "at-least-once",
+    httpFallbackUrl: "/messages",
+    httpEventsUrl: "/events",
+    fallbackAfterAttempts: 2,
+    upgradeProbeInterval: 3000,
     reconnectInterval: 500,
     maxReconnectInterval: 4000,
     maxReconnectAttempts: Infinity,
@@ -120,6 +139,7 @@ async function main() {
     drawSparkline(samples);
   });
   transport.on("state", (state) => logEvent("state", state));
+  transport.on("mode", (mode) => logEvent("mode", mode === "http" ? "HTTP fallback (POST + event stream)" : "back on the WebSocket"));
   transport.on("close", ({ code, reason }) => logEvent("close", `${code}${reason ? ` ${reason}` : ""}`));
   transport.on("reconnecting", ({ attempt, delayMs }) =>
     logEvent("reconnecting", `attempt ${attempt} in ${Math.round(delayMs)} ms`));
@@ -146,13 +166,22 @@ async function main() {
     const text = $("text").value.trim();
     if (!text) return;
     const id = ++nonce;
-    try {
-      const result = transport.send("message", { text, nonce: id, sentAt: performance.now() });
-      pending.set(id, addBubble(text, "pending", result === "sent" ? "sent" : result));
-      $("text").value = "";
-    } catch (error) {
-      logEvent("error", error.message);
-    }
+    // Sent over whichever channel is up, or queued; the note turns to
+    // "acknowledged" when the server confirms it has the message.
+    const bubble = addBubble(text, "pending", describeSend(transport.getSnapshot()));
+    pending.set(id, bubble);
+    $("text").value = "";
+    transport.sendWithAck("message", { text, nonce: id, sentAt: performance.now() }).then(
+      () => {
+        bubble.classList.add("acked");
+        const note = bubble.querySelector("small");
+        if (note.textContent !== "delivered") note.textContent = "acknowledged";
+      },
+      (error) => {
+        bubble.classList.add("failed");
+        bubble.querySelector("small").textContent = `not delivered: ${error.message}`;
+      },
+    );
   };
 
   $("drop").onclick = () => control(`/control/${session}/drop`);
