@@ -50,6 +50,24 @@ test("a drop shows the yellow reconnecting line, then connected again", async ()
   await status().filter({ hasText: /^Connected/ }).waitFor({ timeout: 15_000 });
 });
 
+test("with WebSockets blocked, sendMessage goes over the HTTP fallback, once", async () => {
+  await status().filter({ hasText: /^Connected \(\d+ms\)$/ }).waitFor({ timeout: 15_000 });
+  const session = await page.locator("main").getAttribute("data-session-id");
+  const control = (path) => fetch(`${server.url}/control/${encodeURIComponent(session)}/${path}`, { method: "POST" });
+  await control("refuse?ms=60000");
+  await control("drop");
+  await status().filter({ hasText: /^Connected \(HTTP\)$/ }).waitFor({ timeout: 10_000 });
+  const text = `hello over http ${Date.now()}`;
+  await page.getByLabel("Message").fill(text);
+  await page.getByRole("button", { name: "Send" }).click();
+  await page.locator("li.me", { hasText: `${text} (via HTTP)` }).waitFor();
+  await page.locator("li.server", { hasText: text }).waitFor({ timeout: 5_000 });
+  const log = await json(`${server.url}/control/${encodeURIComponent(session)}/log`);
+  const copies = log.frames.filter((frame) => frame.data?.text === text);
+  assert.deepEqual(copies.map((frame) => frame.via), ["http"], "POSTed once");
+  await control("refuse?ms=0");
+});
+
 // React's StrictMode mounts every effect twice in development: run the Vite
 // dev server and check the server never accepted more than one socket.
 test("under StrictMode (vite dev) the chat opens exactly one socket", async () => {

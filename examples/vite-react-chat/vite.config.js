@@ -4,6 +4,8 @@ import { defineConfig, searchForWorkspaceRoot } from "vite";
 // In `npm run dev` the chat talks to a resocket server through this proxy:
 // RESOCKET_SERVER (default 127.0.0.1:8080, what `bash scripts/demo` starts).
 // The built app (`npm run build`) is served by that server itself.
+const server = process.env.RESOCKET_SERVER ?? "127.0.0.1:8080";
+
 export default defineConfig({
   plugins: [react()],
   // The wasm-bindgen glue finds its .wasm with `new URL(…, import.meta.url)`;
@@ -13,6 +15,11 @@ export default defineConfig({
     // This example links the package from ../../pkg (outside its root); an app
     // that installs resocket from npm has it under node_modules and needs no entry.
     fs: { allow: [searchForWorkspaceRoot(process.cwd()), "../../pkg"] },
-    proxy: { "/ws": { target: `ws://${process.env.RESOCKET_SERVER ?? "127.0.0.1:8080"}`, ws: true } },
+    proxy: {
+      "/ws": { target: `ws://${server}`, ws: true },
+      // The HTTP fallback's endpoints, on the same server.
+      "/messages": `http://${server}`,
+      "/events": `http://${server}`,
+    },
   },
 });

@@ -3,17 +3,20 @@
 import { useEffect, useState } from "react";
 import { useChatStore } from "./chatStore.js";
 
-// The seed store's status line: green "Connected (45ms)", yellow
-// "Connecting…" / "Reconnecting (attempt 2)…", red "Disconnected" with Retry.
+// The seed store's status line: green "Connected (45ms)" ("Connected (HTTP)"
+// on the fallback), yellow "Connecting…" / "Reconnecting (attempt 2)…", red
+// "Disconnected" with Retry.
 function ConnectionStatus() {
   const status = useChatStore((state) => state.connectionStatus);
   const latency = useChatStore((state) => state.latency);
+  const useWebSocket = useChatStore((state) => state.useWebSocket);
   const attempt = useChatStore((state) => state.attempt);
   const reconnect = useChatStore((state) => state.reconnectWebSocket);
   if (status === "connected") {
     return (
       <p className="status green" role="status">
-        Connected ({latency === null ? "…" : Math.round(latency)}ms)
+        {/* No heartbeat runs over the HTTP fallback, so no latency either. */}
+        {useWebSocket ? `Connected (${latency === null ? "…" : Math.round(latency)}ms)` : "Connected (HTTP)"}
       </p>
     );
   }
@@ -35,6 +38,9 @@ export function Chat({ socketUrl }) {
   const initializeWebSocket = useChatStore((state) => state.initializeWebSocket);
   const sendMessage = useChatStore((state) => state.sendMessage);
   const messages = useChatStore((state) => state.messages);
+  // Shown as a data attribute: support (and the e2e tests) can find this
+  // chat's entries in the server's log.
+  const sessionId = useChatStore((state) => state.transport?.sessionId);
   const [draft, setDraft] = useState("");
 
   // One transport per mounted chat, created in the browser only.
@@ -57,7 +63,7 @@ export function Chat({ socketUrl }) {
   };
 
   return (
-    <section>
+    <section data-session-id={sessionId}>
       <header>
         <h1>Chat</h1>
         <ConnectionStatus />
@@ -67,6 +73,7 @@ export function Chat({ socketUrl }) {
           <li key={message.id} className={message.from}>
             {message.text}
             {message.result === "queued" && <small> (queued)</small>}
+            {message.result === "http" && <small> (via HTTP)</small>}
           </li>
         ))}
       </ul>

@@ -8,6 +8,9 @@ export function App() {
   const initializeWebSocket = useChatStore((state) => state.initializeWebSocket);
   const sendMessage = useChatStore((state) => state.sendMessage);
   const messages = useChatStore((state) => state.messages);
+  // Shown as a data attribute: support (and the e2e tests) can find this
+  // chat's entries in the server's log.
+  const sessionId = useChatStore((state) => state.transport?.sessionId);
   const [draft, setDraft] = useState("");
 
   // One transport per mounted chat; freed on unmount (and on StrictMode's
@@ -31,7 +34,7 @@ export function App() {
   };
 
   return (
-    <main>
+    <main data-session-id={sessionId}>
       <header>
         <h1>Chat</h1>
         <ConnectionStatus />
@@ -41,6 +44,7 @@ export function App() {
           <li key={message.id} className={message.from}>
             {message.text}
             {message.result === "queued" && <small> (queued)</small>}
+            {message.result === "http" && <small> (via HTTP)</small>}
           </li>
         ))}
       </ul>

@@ -1,17 +1,20 @@
 import { useChatStore } from "./chatStore.js";
 
-// The seed store's status line: green "Connected (45ms)", yellow
-// "Connecting…" / "Reconnecting (attempt 2)…", red "Disconnected" with Retry.
+// The seed store's status line: green "Connected (45ms)" ("Connected (HTTP)"
+// on the fallback), yellow "Connecting…" / "Reconnecting (attempt 2)…", red
+// "Disconnected" with Retry.
 export function ConnectionStatus() {
   const status = useChatStore((state) => state.connectionStatus);
   const latency = useChatStore((state) => state.latency);
+  const useWebSocket = useChatStore((state) => state.useWebSocket);
   const attempt = useChatStore((state) => state.attempt);
   const reconnect = useChatStore((state) => state.reconnectWebSocket);
 
   if (status === "connected") {
     return (
       <p className="status green" role="status">
-        Connected ({latency === null ? "…" : Math.round(latency)}ms)
+        {/* No heartbeat runs over the HTTP fallback, so no latency either. */}
+        {useWebSocket ? `Connected (${latency === null ? "…" : Math.round(latency)}ms)` : "Connected (HTTP)"}
       </p>
     );
   }

@@ -6,9 +6,13 @@ import { create } from "zustand";
 
 let nextId = 0;
 
+// The seed's kill switch: "false" sends everything over HTTP from the start.
+const ENABLE_WEBSOCKET = import.meta.env.VITE_ENABLE_WEBSOCKET !== "false";
+
 export const useChatStore = create((set, get) => ({
   transport: null,
-  useWebSocket: true,
+  // true while the session runs over the WebSocket, false on the HTTP fallback.
+  useWebSocket: ENABLE_WEBSOCKET,
   latency: null,
   connectionStatus: "disconnected",
   attempt: 0,
@@ -20,8 +24,15 @@ export const useChatStore = create((set, get) => ({
   async initializeWebSocket(url, signal) {
     await init();
     if (signal?.aborted) return () => {};
+    // The HTTP fallback lives beside the socket on the same server (PROTOCOL.md §6).
+    const httpBase = url.replace(/^ws/, "http").replace(/\/ws$/, "");
     const transport = new WebSocketTransport({
       url,
+      enableWebSocket: ENABLE_WEBSOCKET,
+      httpFallbackUrl: `${httpBase}/messages`,
+      httpEventsUrl: `${httpBase}/events`,
+      fallbackAfterAttempts: 2,
+      upgradeProbeInterval: 10000,
       reconnectInterval: 500,
       maxReconnectInterval: 5000,
       maxReconnectAttempts: Infinity,
@@ -30,7 +41,12 @@ export const useChatStore = create((set, get) => ({
     });
     const sync = () => {
       const snapshot = transport.getSnapshot();
-      set({ connectionStatus: snapshot.state, latency: snapshot.latencyMs, attempt: snapshot.attempt });
+      set({
+        connectionStatus: snapshot.state,
+        latency: snapshot.latencyMs,
+        attempt: snapshot.attempt,
+        useWebSocket: snapshot.mode === "websocket",
+      });
     };
     const unsubscribe = transport.subscribe(sync);
     const offMessages = transport.onMessage("message", (envelope) => {
@@ -48,8 +64,9 @@ export const useChatStore = create((set, get) => ({
     };
   },
 
-  // WebSocket first: sent at once when connected, otherwise kept in the
-  // transport's offline queue and sent, in order, when it reconnects.
+  // WebSocket first: sent at once when connected ("sent"); POSTed when the
+  // session is on the HTTP fallback ("http"); otherwise kept in the
+  // transport's offline queue and sent, in order, when either comes up ("queued").
   sendMessage(content) {
     const { transport } = get();
     if (!transport) return "unavailable";
