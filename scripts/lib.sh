@@ -24,7 +24,9 @@ export NEXT_TELEMETRY_DISABLED=1
 # Our own output only; wasm-pack's "failed to get wasm-pack version" is harmless.
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step shows the seconds since the script started, so a log tells how
+# long every install and build took.
+step() { printf '\n==> %s  [%d s]\n' "$*" "$SECONDS"; }
 note() { printf '    %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
