@@ -21,6 +21,7 @@ pub mod ws;
 use std::future::Future;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 use crate::state::AppState;
@@ -39,6 +40,11 @@ pub async fn serve(
     let state = AppState::new();
     let app = router::router(state.clone(), static_mounts);
     let stopping = state.shutdown.clone();
+    // No Nagle: a small reply must not wait for the client's delayed ACK of
+    // the previous one (with many frames in flight that stalls ~40 ms at a time).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
