@@ -42,7 +42,8 @@ function startProcess(command, args) {
   });
 }
 
-export async function launchChromium() {
+// `extraArgs`: more Chromium flags (the benchmark exposes gc, for example).
+export async function launchChromium(extraArgs = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     args: [
@@ -54,6 +55,7 @@ export async function launchChromium() {
       "--disable-sync",
       "--disable-quic",
       "--no-first-run",
+      ...extraArgs,
     ],
   });
 }

@@ -1,0 +1,140 @@
+// Turns bench/run.mjs's report into bench/RESULTS.md: one table per browser,
+// every figure with its ratio to the raw WebSocket on the same page.
+
+const CLIENT_ORDER = ["raw", "resocket", "reconnecting-websocket", "partysocket", "socket.io-client"];
+const PAYLOAD_ROWS = [
+  ["text-100B", "echo throughput, 100 B text (msg/s)"],
+  ["text-1KiB", "echo throughput, 1 KiB text (msg/s)"],
+  ["text-16KiB", "echo throughput, 16 KiB text (msg/s)"],
+  ["binary-1KiB", "echo throughput, 1 KiB binary (msg/s)"],
+];
+
+export function median(values) {
+  const sorted = values.filter((v) => v !== null && Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return null;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+export function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+const number = (value, digits = 0) =>
+  value === null || value === undefined ? "n/a" : value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+// "value (ratio×)" with the ratio to raw; `higherIsBetter` only decides nothing
+// here (the ratio is always client / raw), it is stated in the row label.
+function cell(value, raw, digits, extra = "") {
+  if (value === null || value === undefined) return "n/a";
+  const ratio = raw ? ` (${(value / raw).toFixed(2)}×)` : "";
+  return `${number(value, digits)}${extra}${ratio}`;
+}
+
+// Per browser: one object of summary figures per client.
+export function summarise(run) {
+  const summary = {};
+  for (const key of CLIENT_ORDER) {
+    const client = run.clients?.[key];
+    if (!client) continue;
+    const throughput = {};
+    for (const [payload] of PAYLOAD_ROWS) {
+      const values = client.throughput[payload] ?? [];
+      throughput[payload] = { median: median(values), min: Math.min(...values), max: Math.max(...values), rounds: values.length };
+    }
+    summary[key] = {
+      name: client.name,
+      otherServer: client.otherServer,
+      throughput,
+      taskUsPerMessage: median(client.taskUsPerMessage["text-1KiB"] ?? []),
+      rttP50: percentile(client.rtt, 50),
+      rttP99: percentile(client.rtt, 99),
+      rttSamples: client.rtt.length,
+      reconnectMedian: median(client.reconnectMs),
+      reconnectMax: client.reconnectMs.length ? Math.max(...client.reconnectMs) : null,
+      heapGrowth:
+        client.memory?.heapAfterBytes == null || client.memory?.heapBeforeBytes == null
+          ? null
+          : client.memory.heapAfterBytes - client.memory.heapBeforeBytes,
+      wasmAfter: client.memory?.wasmAfterBytes ?? null,
+      wasmBefore: client.memory?.wasmBeforeBytes ?? null,
+      cycles: client.memory?.cycles,
+    };
+  }
+  return summary;
+}
+
+export function renderMarkdown(report) {
+  const lines = [
+    "# Benchmark results",
+    "",
+    `Taken ${report.date.slice(0, 10)} by \`scripts/bench\` (\`bench/run.mjs\`) on ${report.machine.cpus} × ${report.machine.cpuModel}, ${report.machine.memoryGiB} GiB, Node ${report.machine.node}. ` +
+      "Every client talks to the same resocket-server echo endpoint on loopback, except socket.io-client (†), which needs a socket.io server (Node) and so is not a like-for-like row. " +
+      "Clients are interleaved and each throughput figure is the median of the rounds (spread: min–max); ratios are to the raw browser WebSocket on the same page. The machine is shared and noisy: compare ratios, not absolute figures.",
+    "",
+  ];
+  for (const [browser, run] of Object.entries(report.runs)) {
+    lines.push(`## ${browser} (${run.version ?? "unknown version"})`, "");
+    if (run.error) {
+      lines.push(`The run failed: \`${run.error.split("\n")[0]}\``, "");
+      continue;
+    }
+    const summary = summarise(run);
+    const keys = CLIENT_ORDER.filter((key) => summary[key]);
+    const raw = summary.raw;
+    lines.push(`| | ${keys.map((key) => summary[key].name).join(" | ")} |`, `|---|${keys.map(() => "---:").join("|")}|`);
+    for (const [payload, label] of PAYLOAD_ROWS) {
+      lines.push(
+        `| ${label} | ${keys
+          .map((key) => {
+            const t = summary[key].throughput[payload];
+            return `${cell(t.median, raw.throughput[payload].median, 0)}<br>${number(t.min)}–${number(t.max)}`;
+          })
+          .join(" | ")} |`,
+      );
+    }
+    lines.push(`| RTT p50, one in flight (ms) | ${keys.map((key) => cell(summary[key].rttP50, raw.rttP50, 3)).join(" | ")} |`);
+    lines.push(`| RTT p99 (ms) | ${keys.map((key) => cell(summary[key].rttP99, raw.rttP99, 3)).join(" | ")} |`);
+    lines.push(
+      `| main-thread task time per message, 1 KiB echo (µs) | ${keys.map((key) => cell(summary[key].taskUsPerMessage, raw.taskUsPerMessage, 1)).join(" | ")} |`,
+    );
+    lines.push(
+      `| reconnect after a server drop, close → open, first delay 100 ms (ms, median / max) | ${keys
+        .map((key) => `${cell(summary[key].reconnectMedian, raw.reconnectMedian, 0)} / ${number(summary[key].reconnectMax)}`)
+        .join(" | ")} |`,
+    );
+    lines.push(
+      `| JS heap growth after ${number(raw.cycles)} connect/close cycles (KiB, after GC) | ${keys
+        .map((key) => (summary[key].heapGrowth === null ? "n/a" : number(summary[key].heapGrowth / 1024)))
+        .join(" | ")} |`,
+    );
+    lines.push(
+      `| download, min + gzip -9 (bytes) | ${keys.map((key) => (key === "raw" ? "0 (built in)" : number(report.sizes[key]?.gzipBytes))).join(" | ")} |`,
+    );
+    lines.push("");
+    const resocket = summary.resocket;
+    lines.push(
+      `resocket only: wasm memory ${number(resocket.wasmBefore / 1024)} KiB before and ${number(resocket.wasmAfter / 1024)} KiB after the ${number(resocket.cycles)} cycles; ` +
+        `wasm compile ${number(run.startup?.compileMs, 2)} ms (median of 5), first \`init()\` (compile + instantiate + glue) ${number(run.startup?.initMs, 2)} ms. ` +
+        `RTT from ${number(raw.rttSamples)} samples per client.` +
+        (raw.taskUsPerMessage === null ? " Task time: this browser exposes no main-thread task metric to the page." : ""),
+      "",
+    );
+  }
+  const size = report.sizes.resocket;
+  lines.push(
+    "## Download sizes",
+    "",
+    "| client | min bytes | min + gzip -9 bytes |",
+    "|---|---:|---:|",
+    ...["resocket", "reconnecting-websocket", "partysocket", "socket.io-client"].map(
+      (key) => `| ${key}${key === "resocket" ? " (.wasm + glue)" : ""} | ${number(report.sizes[key].minBytes)} | ${number(report.sizes[key].gzipBytes)} |`,
+    ),
+    "",
+    `resocket: .wasm ${number(size.wasmGzipBytes)} B + glue ${number(size.glueGzipBytes)} B gzip. Peers bundled with esbuild --minify from the versions pinned in bench/package-lock.json.`,
+    "",
+  );
+  return lines.join("\n");
+}

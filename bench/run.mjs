@@ -1,0 +1,247 @@
+// scripts/bench: resocket against the raw browser WebSocket and the JS peers,
+// in headless Chromium and headless Firefox ESR, side by side in one run.
+//
+// One resocket-server (release build) is the echo endpoint for every client
+// but socket.io-client, which needs its own server (bench/socketio-server.mjs,
+// reported as a different server). The page (bench/page/) runs itself and
+// POSTs its results here; Chromium is driven by playwright-core only so the
+// page can read DevTools' task-time metric, Firefox is started as a plain
+// process. Writes bench/RESULTS.md and bench/results.json and prints the table.
+//
+// node bench/run.mjs [--rounds N] [--browsers chromium,firefox] [--quick]
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir, cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
+import { launchChromium } from "../e2e/support.mjs";
+import { renderMarkdown } from "./report.mjs";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const BENCH = `${ROOT}bench/`;
+const BUILD = `${BENCH}.build/`;
+const { values: flags } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "5" },
+    browsers: { type: "string", default: "chromium,firefox" },
+    quick: { type: "boolean", default: false },
+  },
+});
+
+const sizes = await measureSizes();
+await bundlePage();
+const echoServer = await startListening(`${ROOT}target/release/resocket-server`, ["--port", "0"]);
+const socketIoServer = await startListening(process.execPath, [`${BENCH}socketio-server.mjs`, "--port", "0"]);
+const page = await servePage();
+const runs = {};
+try {
+  for (const browser of flags.browsers.split(",")) {
+    console.log(`\n==> ${browser}`);
+    runs[browser] = browser === "chromium" ? await runChromium() : await runFirefox();
+  }
+} finally {
+  page.close();
+  await echoServer.stop();
+  await socketIoServer.stop();
+}
+
+const report = {
+  date: new Date().toISOString(),
+  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+  sizes,
+  runs,
+};
+if (!flags.quick) {
+  writeFileSync(`${BENCH}results.json`, `${JSON.stringify(report, null, 1)}\n`);
+  writeFileSync(`${BENCH}RESULTS.md`, renderMarkdown(report));
+}
+console.log(`\n${renderMarkdown(report)}`);
+const failed = Object.entries(runs).filter(([, run]) => run.error);
+for (const [browser, run] of failed) console.error(`bench: ${browser} failed: ${run.error}`);
+process.exit(failed.length ? 1 : 0);
+
+// min+gzip -9 of what a page downloads for each client.
+async function measureSizes() {
+  const gzip = (bytes) => gzipSync(bytes, { level: 9 }).length;
+  const peers = {
+    "reconnecting-websocket": 'export { default } from "reconnecting-websocket";',
+    partysocket: 'export { default } from "partysocket/ws";',
+    "socket.io-client": 'export { io } from "socket.io-client";',
+  };
+  const result = {};
+  for (const [key, contents] of Object.entries(peers)) {
+    const output = await build({
+      stdin: { contents, resolveDir: BENCH, loader: "js" },
+      bundle: true,
+      minify: true,
+      format: "esm",
+      platform: "browser",
+      write: false,
+      define: { "process.env.NODE_ENV": '"production"' },
+      logLevel: "error",
+    });
+    const bytes = output.outputFiles[0].contents;
+    result[key] = { minBytes: bytes.length, gzipBytes: gzip(bytes) };
+  }
+  const wasm = readFileSync(`${ROOT}pkg/resocket_bg.wasm`);
+  const glue = readFileSync(`${ROOT}pkg/resocket.js`);
+  result.resocket = {
+    minBytes: wasm.length + glue.length,
+    gzipBytes: gzip(wasm) + gzip(glue),
+    wasmGzipBytes: gzip(wasm),
+    glueGzipBytes: gzip(glue),
+  };
+  result.raw = { minBytes: 0, gzipBytes: 0 };
+  return result;
+}
+
+async function bundlePage() {
+  mkdirSync(BUILD, { recursive: true });
+  await build({
+    entryPoints: [`${BENCH}page/bench.js`],
+    bundle: true,
+    minify: true,
+    format: "esm",
+    platform: "browser",
+    outfile: `${BUILD}bench.js`,
+    external: ["/pkg/*"],
+    define: { "process.env.NODE_ENV": '"production"' },
+    logLevel: "error",
+  });
+}
+
+// The page, pkg/, and the two endpoints the page reports to.
+function servePage() {
+  const waiting = [];
+  const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
+  const files = {
+    "/": `${BENCH}page/index.html`,
+    "/bench.js": `${BUILD}bench.js`,
+    "/pkg/resocket.js": `${ROOT}pkg/resocket.js`,
+    "/pkg/resocket_bg.wasm": `${ROOT}pkg/resocket_bg.wasm`,
+  };
+  const server = createServer((request, response) => {
+    const path = new URL(request.url, "http://localhost").pathname;
+    if (request.method === "POST") {
+      let body = "";
+      request.on("data", (chunk) => (body += chunk));
+      request.on("end", () => {
+        response.writeHead(204).end();
+        if (path === "/log") console.log(`    ${body}`);
+        if (path === "/results") waiting.shift()?.(JSON.parse(body));
+      });
+      return;
+    }
+    const file = files[path];
+    if (!file) return response.writeHead(404).end();
+    response.writeHead(200, {
+      "content-type": types[file.slice(file.lastIndexOf("."))] ?? "application/octet-stream",
+      "cache-control": "no-store",
+      // Cross-origin isolation: browsers then give performance.now() its fine
+      // resolution (5 µs in Chromium instead of 100 µs), which RTT needs.
+      "cross-origin-opener-policy": "same-origin",
+      "cross-origin-embedder-policy": "require-corp",
+    });
+    response.end(readFileSync(file));
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () =>
+      resolve({
+        url: (browser) => {
+          const query = new URLSearchParams({
+            ws: `${echoServer.url.replace("http", "ws")}/ws`,
+            control: echoServer.url,
+            socketIo: socketIoServer.url,
+            rounds: flags.rounds,
+            browser,
+            ...(flags.quick ? { quick: "1" } : {}),
+          });
+          return `http://127.0.0.1:${server.address().port}/?${query}`;
+        },
+        results: () => new Promise((done) => waiting.push(done)),
+        close: () => server.close(),
+      }),
+    ),
+  );
+}
+
+async function runChromium() {
+  const browser = await launchChromium(["--js-flags=--expose-gc", "--enable-precise-memory-info"]);
+  try {
+    const tab = await browser.newPage();
+    const devtools = await tab.context().newCDPSession(tab);
+    await devtools.send("Performance.enable");
+    // DevTools' TaskDuration: seconds the renderer's main thread spent in tasks.
+    await tab.exposeFunction("benchTaskTimeMs", async () => {
+      const { metrics } = await devtools.send("Performance.getMetrics");
+      return metrics.find((metric) => metric.name === "TaskDuration").value * 1000;
+    });
+    const results = page.results();
+    await tab.goto(page.url("chromium"));
+    const run = await results;
+    return { ...run, version: browser.version() };
+  } finally {
+    await browser.close();
+  }
+}
+
+async function runFirefox() {
+  const profile = mkdtempSync(join(tmpdir(), "resocket-bench-firefox-"));
+  // A quiet profile: no first-run pages, no telemetry, no update checks.
+  writeFileSync(
+    join(profile, "user.js"),
+    [
+      'user_pref("browser.shell.checkDefaultBrowser", false);',
+      'user_pref("browser.startup.homepage_override.mstone", "ignore");',
+      'user_pref("datareporting.policy.dataSubmissionEnabled", false);',
+      'user_pref("toolkit.telemetry.reportingpolicy.firstRun", false);',
+      'user_pref("app.update.enabled", false);',
+      'user_pref("browser.aboutwelcome.enabled", false);',
+      // performance.now() at full resolution (Firefox rounds it to 1 ms
+      // otherwise, which makes a 0.3 ms round trip read as 0 or 1).
+      'user_pref("privacy.reduceTimerPrecision", false);',
+    ].join("\n"),
+  );
+  const version = await new Promise((resolve) => {
+    const child = spawn("firefox-esr", ["--version"]);
+    let text = "";
+    child.stdout.on("data", (chunk) => (text += chunk));
+    child.on("exit", () => resolve(text.trim()));
+  });
+  const results = page.results();
+  const child = spawn("firefox-esr", ["--headless", "--no-remote", "--profile", profile, page.url("firefox")], { stdio: "ignore" });
+  try {
+    const run = await Promise.race([
+      results,
+      new Promise((_, reject) => child.once("exit", (code) => reject(new Error(`firefox exited with ${code}`)))),
+    ]);
+    return { ...run, version };
+  } finally {
+    child.kill("SIGTERM");
+    await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once("exit", resolve)));
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+function startListening(command, args) {
+  const child = spawn(command, args, { cwd: ROOT, stdio: ["ignore", "pipe", "ignore"] });
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`${command} exited with ${code}`)));
+    child.stdout.once("data", (chunk) => {
+      const url = String(chunk).match(/listening on (\S+)/)?.[1];
+      if (!url) return reject(new Error(`${command}: ${chunk}`));
+      resolve({
+        url,
+        stop: () =>
+          new Promise((done) => {
+            if (child.exitCode !== null) return done();
+            child.once("exit", done);
+            child.kill("SIGTERM");
+          }),
+      });
+    });
+  });
+}
