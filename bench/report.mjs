@@ -66,6 +66,39 @@ export function summarise(run) {
   return summary;
 }
 
+// The rows where resocket is below 0.9× raw or behind a peer on the same
+// server, said in words (issue 6 asks for exactly that list).
+function behind(summary) {
+  const resocket = summary.resocket;
+  const raw = summary.raw;
+  const peers = ["reconnecting-websocket", "partysocket"].filter((key) => summary[key]);
+  const notes = [];
+  const check = (label, value, rawValue, peerValue, higherIsBetter) => {
+    if (value === null || rawValue === null) return;
+    const ratio = value / rawValue;
+    // Differences under 2% are within what one run can tell apart.
+    const worse = (a, b) => (higherIsBetter ? a < b * 0.98 : a > b * 1.02);
+    if (higherIsBetter ? ratio < 0.9 : ratio > 1 / 0.9) notes.push(`${label}: ${ratio.toFixed(2)}× raw`);
+    for (const key of peers) {
+      const other = peerValue(summary[key]);
+      if (other !== null && worse(value, other)) notes.push(`${label}: behind ${summary[key].name} (${number(value, value >= 100 ? 0 : 3)} vs ${number(other, other >= 100 ? 0 : 3)})`);
+    }
+  };
+  for (const [payload, label] of PAYLOAD_ROWS) {
+    check(label.replace("echo throughput, ", "throughput "), resocket.throughput[payload].median, raw.throughput[payload].median, (c) => c.throughput[payload].median, true);
+  }
+  check("RTT p50 (ms)", resocket.rttP50, raw.rttP50, (c) => c.rttP50, false);
+  check("RTT p99 (ms)", resocket.rttP99, raw.rttP99, (c) => c.rttP99, false);
+  check("task time per message (µs)", resocket.taskUsPerMessage, raw.taskUsPerMessage, (c) => c.taskUsPerMessage, false);
+  return notes.length
+    ? [
+        "**Where resocket is behind** (below 0.9× raw, or more than 2% behind a peer on the same server; compare with the spreads above):",
+        "",
+        ...notes.map((note) => `- ${note}`),
+      ]
+    : ["resocket is at or above 0.9× raw and ahead of the peers on every row."];
+}
+
 export function renderMarkdown(report) {
   const lines = [
     "# Benchmark results",
@@ -114,6 +147,7 @@ export function renderMarkdown(report) {
       `| download, min + gzip -9 (bytes) | ${keys.map((key) => (key === "raw" ? "0 (built in)" : number(report.sizes[key]?.gzipBytes))).join(" | ")} |`,
     );
     lines.push("");
+    lines.push(...behind(summary), "");
     const resocket = summary.resocket;
     lines.push(
       `resocket only: wasm memory ${number(resocket.wasmBefore / 1024)} KiB before and ${number(resocket.wasmAfter / 1024)} KiB after the ${number(resocket.cycles)} cycles; ` +

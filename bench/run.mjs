@@ -8,7 +8,7 @@
 // page can read DevTools' task-time metric, Firefox is started as a plain
 // process. Writes bench/RESULTS.md and bench/results.json and prints the table.
 //
-// node bench/run.mjs [--rounds N] [--browsers chromium,firefox] [--quick]
+// node bench/run.mjs [--rounds N] [--browsers chromium,firefox] [--quick] [--render-only]
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { createServer } from "node:http";
@@ -28,8 +28,17 @@ const { values: flags } = parseArgs({
     rounds: { type: "string", default: "5" },
     browsers: { type: "string", default: "chromium,firefox" },
     quick: { type: "boolean", default: false },
+    // Re-renders bench/RESULTS.md from bench/results.json (after a change to
+    // report.mjs) without measuring anything.
+    "render-only": { type: "boolean", default: false },
   },
 });
+if (flags["render-only"]) {
+  const saved = JSON.parse(readFileSync(`${BENCH}results.json`, "utf8"));
+  writeFileSync(`${BENCH}RESULTS.md`, renderMarkdown(saved));
+  console.log(renderMarkdown(saved));
+  process.exit(0);
+}
 
 const sizes = await measureSizes();
 await bundlePage();

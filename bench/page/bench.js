@@ -114,18 +114,21 @@ async function reconnects(client) {
 // Memory after MEMORY_CYCLES connect/close cycles: the JS heap (Chromium,
 // after a forced GC) and, for resocket, the wasm memory.
 async function memory(client) {
-  const heap = () => {
+  // performance.memory is refreshed lazily: collect, let it catch up, read.
+  const heap = async () => {
+    if (!performance.memory) return null;
     window.gc?.();
-    return performance.memory ? performance.memory.usedJSHeapSize : null;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    window.gc?.();
+    return performance.memory.usedJSHeapSize;
   };
-  const before = heap();
+  const before = await heap();
   const wasmBefore = await wasmMemoryBytes();
   for (let i = 0; i < MEMORY_CYCLES; i++) {
     const conn = await client.open(target(client));
     await conn.close();
   }
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  const after = heap();
+  const after = await heap();
   return {
     cycles: MEMORY_CYCLES,
     heapBeforeBytes: before,

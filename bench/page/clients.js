@@ -8,8 +8,9 @@
 //   conn.onReopen = () => …;        // after a drop, once reconnected
 //   await conn.close();
 //
-// Every client sends the same JSON envelope and parses the reply with
-// JSON.parse, as an app would; resocket does both inside its own send/receive.
+// Every client sends the same JSON envelope as resocket and parses the reply
+// with JSON.parse, as an app would; resocket does both inside its own
+// send/receive.
 import ReconnectingWebSocket from "reconnecting-websocket";
 import PartySocket from "partysocket/ws";
 import { io } from "socket.io-client";
@@ -20,8 +21,14 @@ import { io } from "socket.io-client";
 // raw loop's do.
 export const MIN_UPTIME_MS = 50;
 
+// The same frame resocket's send() writes: {type, data, id, timestamp} with
+// an id of the same shape (random prefix, counter) and an ISO timestamp, so
+// every client moves the same bytes and does the same encoding work; what
+// differs is the transport's own cost.
+const idPrefix = Math.floor(Math.random() * 2 ** 32).toString(36);
 let nextId = 0;
-const envelope = (payload) => JSON.stringify({ type: "message", id: String(++nextId), data: payload });
+const envelope = (payload) =>
+  JSON.stringify({ type: "message", data: payload, id: `${idPrefix}-${++nextId}`, timestamp: new Date().toISOString() });
 const parse = (data) => (typeof data === "string" ? JSON.parse(data) : data);
 
 // Clients built on the WebSocket API (raw, reconnecting-websocket, partysocket).
