@@ -151,6 +151,10 @@ async function run() {
     sessionId,
     delivery: flags.delivery,
   });
+  // The stream starts once the transport is connected: a first connection
+  // asks for no replay (PROTOCOL.md §4), so a frame numbered before it would
+  // never be the client's to receive.
+  await page.waitForFunction(() => window.chaos.report().state === "connected", null, { timeout: 15_000 });
   await control(`${sessionId}/push?count=${pushes}&interval_ms=${Math.round(1000 / PUSHES_PER_SECOND)}`);
 
   const faults = { drop: 0, down: 0, blackhole: 0, refuse: 0, "fail-posts": 0, "drop-events": 0 };
@@ -243,9 +247,14 @@ async function run() {
 
   const problems = [];
   if (report.sent !== messages) problems.push(`the page sent ${report.sent} of ${messages}`);
-  if (upstream.lost || upstream.duplicated || upstream.reordered) problems.push("client→server lost, duplicated or reordered messages");
+  if (upstream.lost || upstream.duplicated || upstream.reordered) {
+    problems.push(`client→server lost, duplicated or reordered messages (missing ${missing(delivered, messages, 0)})`);
+  }
   if (seqs.lost || seqs.duplicated || pushOrder.lost || pushOrder.duplicated || pushOrder.reordered) {
-    problems.push("server→client lost, duplicated or reordered frames");
+    problems.push(
+      `server→client lost, duplicated or reordered frames (missing seq ${missing(report.seqs, lastSeq, 1)}; ` +
+        `missing pushes ${missing(report.pushes, pushes, 1)})`,
+    );
   }
   if (report.echoes !== messages) problems.push(`${report.echoes} echo replies for ${messages} messages`);
   if (report.rejected.length || report.notSent.length) {
@@ -276,6 +285,14 @@ function compare(arrived, expected, first) {
   let delivered = 0;
   for (let n = first; n < first + expected; n++) if (seen.has(n)) delivered += 1;
   return { delivered, lost: expected - delivered, duplicated, reordered };
+}
+
+// The first few numbers in first..first+expected-1 that never arrived.
+function missing(arrived, expected, first) {
+  const seen = new Set(arrived);
+  const absent = [];
+  for (let n = first; n < first + expected && absent.length < 10; n++) if (!seen.has(n)) absent.push(n);
+  return absent.length ? absent.join(", ") : "none";
 }
 
 function sleep(ms) {
