@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
-import { launchChromium } from "../e2e/support.mjs";
+import { launchChromium, startListening } from "../e2e/support.mjs";
 import { renderMarkdown } from "./report.mjs";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -233,24 +233,4 @@ async function runFirefox() {
     await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once("exit", resolve)));
     rmSync(profile, { recursive: true, force: true });
   }
-}
-
-function startListening(command, args) {
-  const child = spawn(command, args, { cwd: ROOT, stdio: ["ignore", "pipe", "ignore"] });
-  return new Promise((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`${command} exited with ${code}`)));
-    child.stdout.once("data", (chunk) => {
-      const url = String(chunk).match(/listening on (\S+)/)?.[1];
-      if (!url) return reject(new Error(`${command}: ${chunk}`));
-      resolve({
-        url,
-        stop: () =>
-          new Promise((done) => {
-            if (child.exitCode !== null) return done();
-            child.once("exit", done);
-            child.kill("SIGTERM");
-          }),
-      });
-    });
-  });
 }

@@ -11,16 +11,17 @@ export const ARTIFACTS = `${ROOT}artifacts`;
 
 // Starts target/debug/resocket-server with `args`; resolves to { url, stop }.
 export function startServer(args) {
-  return startProcess(`${ROOT}target/debug/resocket-server`, ["--port", "0", ...args]);
+  return startListening(`${ROOT}target/debug/resocket-server`, ["--port", "0", ...args]);
 }
 
 // Starts the Node server of examples/node-server (written from PROTOCOL.md).
 export function startNodeServer() {
-  return startProcess(process.execPath, [`${ROOT}examples/node-server/server.mjs`, "--port", "0"]);
+  return startListening(process.execPath, [`${ROOT}examples/node-server/server.mjs`, "--port", "0"]);
 }
 
-// Runs a server that prints "listening on http://HOST:PORT" first.
-function startProcess(command, args) {
+// Runs a server that prints "listening on http://HOST:PORT" first; resolves
+// to { url, stop } (also used by bench/run.mjs).
+export function startListening(command, args) {
   const child = spawn(command, args, {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "ignore"],

@@ -53,7 +53,7 @@ test("a drop shows the yellow reconnecting line, then connected again", async ()
 test("with WebSockets blocked, sendMessage goes over the HTTP fallback, once", async () => {
   await status().filter({ hasText: /^Connected \(\d+ms\)$/ }).waitFor({ timeout: 15_000 });
   const session = await page.locator("main").getAttribute("data-session-id");
-  const control = (path) => fetch(`${server.url}/control/${encodeURIComponent(session)}/${path}`, { method: "POST" });
+  const control = (path) => json(`${server.url}/control/${encodeURIComponent(session)}/${path}`, { method: "POST" });
   await control("refuse?ms=60000");
   await control("drop");
   await status().filter({ hasText: /^Connected \(HTTP\)$/ }).waitFor({ timeout: 10_000 });

@@ -10,24 +10,13 @@ use js_sys::{Array, Promise};
 use resocket::WebSocketTransport;
 use support::{
     collect_envelopes, fallback_options, field, object, options_with, sleep, unique_session,
-    wait_until, ws_url, EventRecorder,
+    wait_for_state, wait_until, ws_url, EventRecorder,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-async fn wait_for_state(transport: &WebSocketTransport, state: &str, mode: &str) {
-    wait_until(&format!("{state} over {mode}"), || {
-        let snapshot = transport.snapshot();
-        std::future::ready(
-            field(&snapshot, "state").as_string().as_deref() == Some(state)
-                && field(&snapshot, "mode").as_string().as_deref() == Some(mode),
-        )
-    })
-    .await;
-}
 
 fn numbers(envelopes: &Array, name: &str) -> Vec<f64> {
     envelopes

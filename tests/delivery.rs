@@ -9,28 +9,14 @@ use js_sys::Promise;
 use resocket::WebSocketTransport;
 use support::{
     collect_envelopes, entries, fallback_options, field, object, options_with, post, server_url,
-    session_log, sleep, unique_session, wait_until, wait_until_within, EventRecorder,
+    session_log, sleep, unique_session, wait_for_state, wait_until, wait_until_within,
+    EventRecorder,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-async fn wait_for(transport: &WebSocketTransport, state: &str, mode: &str) {
-    let deadline = js_sys::Date::now() + 5000.0;
-    while js_sys::Date::now() < deadline {
-        let snapshot = transport.snapshot();
-        if field(&snapshot, "state").as_string().as_deref() == Some(state)
-            && field(&snapshot, "mode").as_string().as_deref() == Some(mode)
-        {
-            return;
-        }
-        sleep(20).await;
-    }
-    let snapshot = js_sys::JSON::stringify(&transport.snapshot()).unwrap();
-    panic!("timed out waiting for {state} over {mode}; snapshot: {snapshot}");
-}
 
 /// The ids of the frames the server processed (duplicates excluded), in order.
 async fn processed_ids(session: &str) -> Vec<String> {
@@ -97,7 +83,7 @@ async fn refused_upgrades_switch_to_http_and_replies_arrive_as_messages() {
     let modes = EventRecorder::new(&transport, "mode");
     let replies = collect_envelopes(&transport, "message");
     transport.connect();
-    wait_for(&transport, "connected", "http").await;
+    wait_for_state(&transport, "connected", "http").await;
     assert_eq!(modes.strings(), ["http"]);
     let attempts = entries(&session_log(&session).await, "connections");
     assert_eq!(attempts.len(), 2, "fallbackAfterAttempts: 2");
@@ -143,7 +129,7 @@ async fn enable_websocket_false_is_http_only() {
     ]))
     .unwrap();
     let replies = collect_envelopes(&transport, "message");
-    wait_for(&transport, "connected", "http").await;
+    wait_for_state(&transport, "connected", "http").await;
     transport
         .send("message".into(), object(&[("text", "over http".into())]))
         .unwrap();
@@ -171,7 +157,7 @@ async fn the_probe_moves_back_to_the_websocket_with_nothing_lost_or_doubled() {
     .unwrap();
     let modes = EventRecorder::new(&transport, "mode");
     transport.connect();
-    wait_for(&transport, "connected", "http").await;
+    wait_for_state(&transport, "connected", "http").await;
     // A steady stream across the switch back to the WebSocket.
     let mut sent = Vec::new();
     for n in 0..60 {
@@ -191,7 +177,7 @@ async fn the_probe_moves_back_to_the_websocket_with_nothing_lost_or_doubled() {
                 .unwrap(),
         );
     }
-    wait_for(&transport, "connected", "websocket").await;
+    wait_for_state(&transport, "connected", "websocket").await;
     assert_eq!(modes.strings(), ["http", "websocket"]);
     assert_eq!(processed_ids(&session).await, ids, "each once, in order");
     let frames = entries(&session_log(&session).await, "frames");
@@ -222,7 +208,7 @@ async fn the_event_stream_resumes_after_a_drop_with_nothing_lost_or_doubled() {
     ]))
     .unwrap();
     let pushes = collect_envelopes(&transport, "push");
-    wait_for(&transport, "connected", "http").await;
+    wait_for_state(&transport, "connected", "http").await;
     post(&format!("/control/{session}/push?count=30&interval_ms=20")).await;
     sleep(200).await;
     post(&format!("/control/{session}/drop-events")).await;

@@ -2,6 +2,7 @@
 // browser) and POSTs its results back. Clients are interleaved and every
 // measurement is repeated for `rounds` rounds, so a slow moment of a shared
 // machine hits every client alike.
+import { median } from "../report.mjs";
 import { CLIENTS, MIN_UPTIME_MS } from "./clients.js";
 
 const config = Object.fromEntries(new URLSearchParams(location.search));
@@ -158,11 +159,6 @@ async function wasmStartup() {
   wasmExports = await init({ module_or_path: bytes });
   const initMs = performance.now() - started;
   return { compileMs: median(compiles), initMs };
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 async function main() {

@@ -15,7 +15,7 @@
 //
 // node e2e/chaos/run.mjs [--messages N] [--rate PER_SECOND] [--seed S] [--delivery at-most-once]
 import { parseArgs } from "node:util";
-import { launchChromium, startServer } from "../support.mjs";
+import { json, launchChromium, startServer } from "../support.mjs";
 
 const { values: flags } = parseArgs({
   options: {
@@ -106,11 +106,7 @@ process.exit(exitCode);
 
 async function run() {
   const sessionId = `chaos-${process.pid}-${seed}`;
-  const control = (path) =>
-    fetch(`${server.url}/control/${path}`, { method: "POST" }).then((response) => {
-      if (!response.ok) throw new Error(`POST /control/${path}: HTTP ${response.status}`);
-      return response.json();
-    });
+  const control = (path) => json(`${server.url}/control/${path}`, { method: "POST" });
 
   // Everything the server received from the session, read page by page
   // (its log keeps only the last 1,000 frames).

@@ -75,6 +75,23 @@ pub fn fallback_options(session: &str, extra: &[(&str, JsValue)]) -> JsValue {
     options_with(session, &all)
 }
 
+/// Waits up to 5 s for the transport to be in `state` over `mode`
+/// (`"websocket"` or `"http"`); the failure shows the snapshot.
+pub async fn wait_for_state(transport: &WebSocketTransport, state: &str, mode: &str) {
+    let deadline = js_sys::Date::now() + PROMPTLY_MS;
+    while js_sys::Date::now() < deadline {
+        let snapshot = transport.snapshot();
+        if field(&snapshot, "state").as_string().as_deref() == Some(state)
+            && field(&snapshot, "mode").as_string().as_deref() == Some(mode)
+        {
+            return;
+        }
+        sleep(20).await;
+    }
+    let snapshot = js_sys::JSON::stringify(&transport.snapshot()).unwrap();
+    panic!("timed out waiting for {state} over {mode}; snapshot: {snapshot}");
+}
+
 /// What the server saw from `session` (`GET /control/{session}/log`).
 pub async fn session_log(session: &str) -> JsValue {
     get_json(&format!("/control/{session}/log")).await
