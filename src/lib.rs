@@ -21,6 +21,7 @@ extern crate alloc;
 mod browser;
 pub mod core;
 mod prelude;
+mod send_result;
 mod typescript;
 
 /// A panic aborts the wasm instance without formatting its message: nothing
@@ -44,7 +45,9 @@ static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> 
     unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
 
 use crate::browser::{config_error_with_value, Driver};
-use crate::core::{ConfigError, SendOutcome};
+use crate::core::ConfigError;
+use crate::send_result::send_result;
+pub use crate::send_result::SendResult;
 
 /// A WebSocket connection that reconnects, queues while offline, and measures
 /// its own latency.
@@ -114,7 +117,7 @@ impl WebSocketTransport {
         &self,
         #[wasm_bindgen(js_name = type, unchecked_param_type = "string")] message_type: JsValue,
         #[wasm_bindgen(unchecked_param_type = "unknown")] data: JsValue,
-    ) -> Result<JsValue, JsValue> {
+    ) -> Result<SendResult, JsValue> {
         self.driver.send(&message_type, &data).map(send_result)
     }
 
@@ -148,7 +151,7 @@ impl WebSocketTransport {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string | ArrayBuffer | ArrayBufferView")]
         data: JsValue,
-    ) -> Result<JsValue, JsValue> {
+    ) -> Result<SendResult, JsValue> {
         self.driver.send_raw(&data).map(send_result)
     }
 
@@ -233,15 +236,6 @@ impl WebSocketTransport {
     pub fn snapshot(&self) -> JsValue {
         self.driver.snapshot()
     }
-}
-
-fn send_result(outcome: SendOutcome) -> JsValue {
-    JsValue::from_str(match outcome {
-        SendOutcome::Sent => "sent",
-        SendOutcome::Queued => "queued",
-        SendOutcome::Dropped => "dropped",
-        SendOutcome::Http => "http",
-    })
 }
 
 fn close_code_argument(code: &JsValue) -> Result<u16, JsValue> {

@@ -7,7 +7,7 @@
 mod support;
 
 use js_sys::{Array, Promise};
-use resocket::WebSocketTransport;
+use resocket::{SendResult, WebSocketTransport};
 use support::{
     collect_envelopes, fallback_options, field, object, options_with, sleep, unique_session,
     wait_for_state, wait_until, ws_url, EventRecorder,
@@ -38,7 +38,7 @@ async fn connects_and_gets_numbered_echoes_in_order() {
         let result = transport
             .send("message".into(), object(&[("n", n.into())]))
             .unwrap();
-        assert_eq!(result, "sent");
+        assert_eq!(result, SendResult::Sent);
     }
     wait_until("3 echoes", || std::future::ready(replies.length() == 3)).await;
     let echoed: Vec<f64> = replies
@@ -121,7 +121,7 @@ async fn falls_back_to_post_when_the_websocket_cannot_connect() {
     );
     assert_eq!(
         transport.send("message".into(), JsValue::NULL).unwrap(),
-        "http"
+        SendResult::Http
     );
 }
 

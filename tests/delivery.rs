@@ -6,7 +6,7 @@
 mod support;
 
 use js_sys::Promise;
-use resocket::WebSocketTransport;
+use resocket::{SendResult, WebSocketTransport};
 use support::{
     collect_envelopes, entries, fallback_options, field, object, options_with, post, server_url,
     session_log, sleep, unique_session, wait_for_state, wait_until, wait_until_within,
@@ -111,7 +111,7 @@ async fn refused_upgrades_switch_to_http_and_replies_arrive_as_messages() {
         .all(|frame| field(frame, "via").as_string().as_deref() == Some("http")));
     assert_eq!(
         transport.send("message".into(), JsValue::NULL).unwrap(),
-        "http"
+        SendResult::Http
     );
 }
 

@@ -8,7 +8,7 @@
 mod support;
 
 use js_sys::{Array, Function, Object};
-use resocket::WebSocketTransport;
+use resocket::{SendResult, WebSocketTransport};
 use support::{
     collect_envelopes, entries, field, options_with, post, pusher, session_log, sleep,
     unique_session, wait_until, wait_until_within, ws_url, EventRecorder,
@@ -125,12 +125,8 @@ async fn messages_sent_while_down_are_kept_up_to_the_cap_and_delivered_in_order(
     for n in 1..=150 {
         let data = support::object(&[("n", n.into())]);
         assert_eq!(
-            transport
-                .send("message".into(), data)
-                .unwrap()
-                .as_string()
-                .as_deref(),
-            Some("queued")
+            transport.send("message".into(), data).unwrap(),
+            SendResult::Queued
         );
     }
     assert_eq!(transport.queue_length(), 100);
@@ -178,12 +174,8 @@ fn the_error_overflow_policy_throws_and_drop_newest_reports_dropped() {
     .unwrap();
     for _ in 0..2 {
         assert_eq!(
-            strict
-                .send("message".into(), 1.into())
-                .unwrap()
-                .as_string()
-                .as_deref(),
-            Some("queued")
+            strict.send("message".into(), 1.into()).unwrap(),
+            SendResult::Queued
         );
     }
     let error = strict.send("message".into(), 3.into()).unwrap_err();
@@ -202,12 +194,8 @@ fn the_error_overflow_policy_throws_and_drop_newest_reports_dropped() {
     .unwrap();
     lenient.send("message".into(), 1.into()).unwrap();
     assert_eq!(
-        lenient
-            .send("message".into(), 2.into())
-            .unwrap()
-            .as_string()
-            .as_deref(),
-        Some("dropped")
+        lenient.send("message".into(), 2.into()).unwrap(),
+        SendResult::Dropped
     );
     strict.clear_queue();
     assert_eq!(strict.queue_length(), 0);
@@ -519,6 +507,65 @@ async fn get_snapshot_keeps_its_identity_until_something_changes_and_works_unbou
         .unwrap()
         .unchecked_into();
     late_unsubscribe.call0(&JsValue::UNDEFINED).unwrap();
+}
+
+/// Nobody subscribes here, so the driver tells the host about changes only
+/// when its snapshot object would go out of date (it skips the call
+/// otherwise): `getSnapshot()` must still follow every change, keep its
+/// identity while nothing changes, and a listener must see its own frame counted.
+#[wasm_bindgen_test]
+async fn without_subscribers_get_snapshot_still_follows_every_change() {
+    let session = unique_session("snapshot-unwatched");
+    let transport = WebSocketTransport::new(options_with(&session, &[])).unwrap();
+    wait_for_state(&transport, "connected").await;
+    let get_snapshot: Function = transport.get_snapshot();
+    let snapshot = || get_snapshot.call0(&JsValue::UNDEFINED).unwrap();
+    let received = |snapshot: &JsValue| number(&field(snapshot, "stats"), "received");
+    let before = snapshot();
+
+    let counted_in_listener = Array::new();
+    let record = counted_in_listener.clone();
+    let reader = get_snapshot.clone();
+    let listener = Closure::<dyn Fn(JsValue)>::new(move |_: JsValue| {
+        let seen = reader.call0(&JsValue::UNDEFINED).unwrap();
+        record.push(&field(&field(&seen, "stats"), "received"));
+    });
+    let _off = transport.on("message", listener.as_ref().clone()).unwrap();
+    for n in 1..=3 {
+        transport.send("message".into(), n.into()).unwrap();
+    }
+    wait_until("3 echoes", || {
+        std::future::ready(counted_in_listener.length() == 3)
+    })
+    .await;
+    let counted: Vec<f64> = counted_in_listener
+        .iter()
+        .map(|n| n.as_f64().unwrap())
+        .collect();
+    assert_eq!(
+        counted,
+        [
+            received(&before) + 1.0,
+            received(&before) + 2.0,
+            received(&before) + 3.0
+        ],
+        "a listener reading the snapshot sees its own frame counted"
+    );
+
+    let after = snapshot();
+    assert!(!Object::is(&before, &after));
+    assert_eq!(number(&field(&after, "stats"), "sent"), 3.0);
+    assert_eq!(received(&after), received(&before) + 3.0);
+    assert!(
+        Object::is(&after, &snapshot()),
+        "same object while nothing changed"
+    );
+    transport.send("message".into(), 4.into()).unwrap();
+    assert_eq!(
+        number(&field(&snapshot(), "stats"), "sent"),
+        4.0,
+        "a change with no subscriber still reaches getSnapshot()"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -7,7 +7,7 @@
 mod support;
 
 use js_sys::{Object, Reflect};
-use resocket::WebSocketTransport;
+use resocket::{SendResult, WebSocketTransport};
 use support::{field, options, post, session_log, unique_session, wait_until, EventRecorder};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -50,7 +50,7 @@ async fn send_gets_the_echo_and_the_server_logs_it_under_the_session() {
     let messages = EventRecorder::new(&transport, "message");
     let data = js_sys::JSON::parse(r#"{"text":"hello from the browser","n":42}"#).unwrap();
     let outcome = transport.send("message".into(), data).unwrap();
-    assert_eq!(outcome.as_string().as_deref(), Some("sent"));
+    assert_eq!(outcome, SendResult::Sent);
 
     let echo = messages
         .wait_for_value("the echo", |m| {
@@ -187,7 +187,7 @@ async fn disconnect_sends_the_code_and_stays_down() {
     .await;
     // Sending while down queues; it does not throw.
     let outcome = transport.send("message".into(), JsValue::NULL).unwrap();
-    assert_eq!(outcome.as_string().as_deref(), Some("queued"));
+    assert_eq!(outcome, SendResult::Queued);
     assert_eq!(transport.queue_length(), 1);
     assert_eq!(
         field(&transport.snapshot(), "disconnectReason")

@@ -109,49 +109,8 @@ export function isSendable(data) {
 
 // --- envelopes ---
 
-// `{"type","data","id","timestamp"}` as JSON text; throws when data is not JSON.
-export function encodeEnvelope(type, data, id) {
-  return JSON.stringify({ type, data: data === undefined ? null : data, id, timestamp: new Date().toISOString() });
-}
-
 export function encodePing(type, id) {
   return JSON.stringify({ type, id, timestamp: new Date().toISOString() });
-}
-
-// The parsed envelope (a JSON object with a string `type`), or undefined for
-// any other frame, which is then delivered raw. POST replies arrive parsed;
-// binary frames are ArrayBuffers, which have no `type`.
-export function parseEnvelope(frame) {
-  let value = frame;
-  if (typeof frame === "string") {
-    try {
-      value = JSON.parse(frame);
-    } catch {
-      return undefined;
-    }
-  }
-  return value !== null && typeof value === "object" && !Array.isArray(value) && typeof value.type === "string"
-    ? value
-    : undefined;
-}
-
-export function envelopeType(envelope) {
-  return envelope.type;
-}
-
-// The envelope's server `seq`, or -1 when it has none (not every server numbers).
-export function envelopeSeq(envelope) {
-  return Number.isSafeInteger(envelope.seq) && envelope.seq >= 0 ? envelope.seq : -1;
-}
-
-export function envelopeId(envelope) {
-  return typeof envelope.id === "string" ? envelope.id : "";
-}
-
-// A `gap` frame's `data.firstAvailable` (PROTOCOL.md §4), or -1.
-export function gapFirstAvailable(envelope) {
-  const first = envelope.data?.firstAvailable;
-  return Number.isSafeInteger(first) && first > 0 ? first : -1;
 }
 
 // What the application sees of a queued frame: envelopes parsed back.
@@ -205,18 +164,30 @@ export function makeError(kind, message) {
 // --- the host: one per transport ---
 
 // What the host passes to the transport's single Rust callback
-// `call(kind, data, number, flag)`.
+// `call(kind, data, number, flag)`; FRAME answers with VERDICT bits.
 const OPEN = 0; // a socket opened
-const MESSAGE = 1; // data: the frame
+const FRAME = 1; // an application frame; number: its seq or -1; flag: a gap, data: its firstAvailable
 const SOCKET_ERROR = 2;
 const CLOSE = 3; // data: reason, number: code, flag: wasClean
 const TIMER = 4; // number: timer slot
 const PAGE = 5; // number: 0 online, 1 offline, 2 visible, 3 frozen (bfcache), 4 restored
 const URL_ANSWER = 6; // data: URL or error, number: attempt, flag: fulfilled
-const SNAPSHOT = 7; // returns the current snapshot object
+const SNAPSHOT = 7; // Rust answers by calling holdSnapshot()
 const EVENTS_OPEN = 8; // the fallback's event stream opened
 const EVENTS_ERROR = 9;
 const POST_DONE = 10; // flag: delivered; data: why not
+const PONG = 11; // data: the pong's id
+const ACK = 12; // data: the acknowledged envelope's id
+const WATCHERS = 13; // number: how many subscribe() listeners there are
+
+// FRAME's answer: deliver it to the listeners; the snapshot changed.
+const DELIVER = 1;
+const CHANGED = 2;
+
+// The frame types the core consumes itself (PROTOCOL.md §4–§5); a `gap` is
+// also delivered, so the application hears what was lost.
+const ACK_TYPE = "ack";
+const GAP_TYPE = "gap";
 
 function report(context, error) {
   console.error(`resocket: ${context}`, error);
@@ -226,9 +197,17 @@ function report(context, error) {
 // are plain JS, with nothing to free in wasm), the cached snapshot, and the one
 // route back into Rust. `release()` (on free) cuts that route: timers, sockets
 // or promises that fire later find nothing to call.
+//
+// The per-message work is here, so a message crosses into wasm once: `frame()`
+// reads an incoming frame and hands the core only what it decides on (kind,
+// seq); `encode()` writes an outgoing envelope from the core's message number.
 class Host {
-  constructor(call) {
+  constructor(call, pongType, idPrefix) {
     this.call = call;
+    this.pongType = pongType;
+    this.idPrefix = idPrefix;
+    // Listener lists are never changed in place (copy on write), so a dispatch
+    // can walk one while a handler (un)subscribes.
     this.topics = new Map();
     this.types = new Map();
     this.snapshotObject = null;
@@ -237,10 +216,17 @@ class Host {
     // sendWithAck promises by envelope id.
     this.acks = new Map();
     // Standalone functions for useSyncExternalStore (no `this` needed).
-    this.subscribe = (listener) => this.listen(this.topics, "change", listener);
+    this.subscribe = (listener) => {
+      const unsubscribe = this.listen(this.topics, "change", listener);
+      this.countWatchers();
+      return () => {
+        unsubscribe();
+        this.countWatchers();
+      };
+    };
     this.getSnapshot = () => {
       if (this.stale && this.call) {
-        this.snapshotObject = this.call(SNAPSHOT, undefined, 0, false);
+        this.call(SNAPSHOT, undefined, 0, false);
         this.stale = false;
       }
       return this.snapshotObject;
@@ -248,18 +234,26 @@ class Host {
   }
 
   invoke(kind, data, number, flag) {
-    if (this.call) this.call(kind, data, number, flag);
+    return this.call ? this.call(kind, data, number, flag) : 0;
+  }
+
+  // The core only tells the host about a changed snapshot when someone can
+  // notice: a subscriber, or a snapshot object that would go out of date.
+  countWatchers() {
+    this.invoke(WATCHERS, undefined, this.topics.get("change")?.length ?? 0, false);
+  }
+
+  holdSnapshot(snapshot) {
+    this.snapshotObject = snapshot;
   }
 
   listen(map, key, handler) {
     if (typeof handler !== "function") throw optionError(true, "resocket: handler must be a function", handler);
-    let list = map.get(key);
-    if (!list) map.set(key, (list = []));
     const entry = { handler };
-    list.push(entry);
+    map.set(key, [...(map.get(key) ?? []), entry]);
     return () => {
-      const index = list.indexOf(entry);
-      if (index >= 0) list.splice(index, 1);
+      const list = map.get(key);
+      if (list?.includes(entry)) map.set(key, list.filter((other) => other !== entry));
     };
   }
 
@@ -272,16 +266,15 @@ class Host {
   }
 
   listening(topic) {
-    return (this.topics.get(topic)?.length ?? 0) > 0;
+    return this.topics.has(topic) && this.topics.get(topic).length > 0;
   }
 
-  // Calls each handler (a snapshot of the list, so handlers may (un)subscribe);
-  // one that throws is reported and does not stop the others.
+  // Calls each handler; one that throws is reported and does not stop the others.
   dispatch(list, argument) {
-    if (!list || list.length === 0) return;
-    for (const { handler } of list.slice()) {
+    if (!list) return;
+    for (let i = 0; i < list.length; i++) {
       try {
-        handler(argument);
+        list[i].handler(argument);
       } catch (error) {
         report("an event listener threw", error);
       }
@@ -292,16 +285,73 @@ class Host {
     this.dispatch(this.topics.get(topic), argument);
   }
 
-  // An envelope: "message" listeners, then onMessage(type) listeners.
-  emitEnvelope(type, envelope) {
-    this.dispatch(this.topics.get("message"), envelope);
-    this.dispatch(this.types.get(type), envelope);
-  }
-
   // The snapshot changed: rebuild it on the next getSnapshot(), tell subscribers.
   changed() {
     this.stale = true;
     this.dispatch(this.topics.get("change"), undefined);
+  }
+
+  // An incoming frame (a WebSocket message, an event-stream message, or one
+  // envelope of a POST reply, already parsed). A JSON object with a string
+  // `type` is an envelope: "message" listeners get the parsed object, then
+  // onMessage(type) listeners. Anything else (other text, binary) is
+  // delivered raw. Pongs and acks go to the core only.
+  frame(data) {
+    let envelope = data;
+    if (typeof data === "string") {
+      try {
+        envelope = JSON.parse(data);
+      } catch {
+        envelope = undefined;
+      }
+    }
+    const isEnvelope =
+      envelope !== null && typeof envelope === "object" && !Array.isArray(envelope) && typeof envelope.type === "string";
+    let verdict;
+    if (isEnvelope) {
+      const type = envelope.type;
+      if (type === this.pongType || type === ACK_TYPE) {
+        const id = typeof envelope.id === "string" ? envelope.id : "";
+        this.invoke(type === this.pongType ? PONG : ACK, id, 0, false);
+        return;
+      }
+      const seq = Number.isSafeInteger(envelope.seq) && envelope.seq >= 0 ? envelope.seq : -1;
+      const first = type === GAP_TYPE ? envelope.data?.firstAvailable : undefined;
+      const gap = Number.isSafeInteger(first) && first > 0;
+      verdict = this.invoke(FRAME, gap ? first : undefined, seq, gap);
+    } else {
+      verdict = this.invoke(FRAME, undefined, -1, false);
+    }
+    // Marked stale before listeners run (one that reads the snapshot sees
+    // this frame counted); subscribers hear after them.
+    if (verdict & CHANGED) this.stale = true;
+    if (verdict & DELIVER) {
+      if (isEnvelope) {
+        this.dispatch(this.topics.get("message"), envelope);
+        this.dispatch(this.types.get(envelope.type), envelope);
+      } else {
+        this.emit("message", data);
+      }
+    }
+    if (verdict & CHANGED) this.dispatch(this.topics.get("change"), undefined);
+  }
+
+  // The envelope `{type, data, id, timestamp}` of message `number` as JSON
+  // text; the id is spelled as the core's `IdGenerator::message_id` spells it.
+  // Throws a TypeError for a non-string type or data JSON cannot write.
+  encode(type, data, number) {
+    if (typeof type !== "string") throw typeError("type", "must be a string", type);
+    try {
+      return JSON.stringify({
+        type,
+        data: data === undefined ? null : data,
+        id: `${this.idPrefix}-${number}`,
+        timestamp: new Date().toISOString(),
+      });
+    } catch (error) {
+      // ", got TypeError: cyclic object value" says why JSON.stringify refused.
+      throw typeError("data", "must be serialisable as JSON", error);
+    }
   }
 
   // shouldReconnect(close) → true/false, or undefined (default policy) if it threw.
@@ -347,8 +397,8 @@ class Host {
   }
 }
 
-export function createHost(call) {
-  return new Host(call);
+export function createHost(call, pongType, idPrefix) {
+  return new Host(call, pongType, idPrefix);
 }
 
 // --- sockets ---
@@ -359,7 +409,7 @@ export function openSocket(host, url, protocols) {
   const socket = protocols.length ? new WebSocket(url, protocols) : new WebSocket(url);
   socket.binaryType = "arraybuffer";
   socket.onopen = () => host.invoke(OPEN, undefined, 0, false);
-  socket.onmessage = (event) => host.invoke(MESSAGE, event.data, 0, false);
+  socket.onmessage = (event) => host.frame(event.data);
   socket.onerror = () => host.invoke(SOCKET_ERROR, undefined, 0, false);
   socket.onclose = (event) => host.invoke(CLOSE, event.reason, event.code, event.wasClean);
   return socket;
@@ -394,7 +444,7 @@ export function closeSocket(socket, code, reason) {
 export function openEvents(host, url) {
   const events = new EventSource(url);
   events.onopen = () => host.invoke(EVENTS_OPEN, undefined, 0, false);
-  events.onmessage = (event) => host.invoke(MESSAGE, event.data, 0, false);
+  events.onmessage = (event) => host.frame(event.data);
   // The browser would reconnect on its own; the core decides instead.
   events.onerror = () => {
     closeEvents(events);
@@ -421,7 +471,7 @@ export function postFrames(host, url, frames, timeoutMs) {
     .then((response) => (response.ok ? response.json() : Promise.reject(new Error(`HTTP ${response.status}`))))
     .then(
       (replies) => {
-        if (Array.isArray(replies)) replies.forEach((reply) => host.invoke(MESSAGE, reply, 0, false));
+        if (Array.isArray(replies)) replies.forEach((reply) => host.frame(reply));
         host.invoke(POST_DONE, undefined, 0, true);
       },
       (error) => host.invoke(POST_DONE, String(error?.message ?? error), 0, false),

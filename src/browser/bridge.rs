@@ -33,37 +33,9 @@ extern "C" {
     #[wasm_bindgen(js_name = isSendable)]
     pub(crate) fn is_sendable(data: &JsValue) -> bool;
 
-    /// An envelope as JSON text; throws when `data` is not JSON-serialisable.
-    #[wasm_bindgen(js_name = encodeEnvelope, catch)]
-    pub(crate) fn encode_envelope(
-        message_type: &JsValue,
-        data: &JsValue,
-        id: &str,
-    ) -> Result<JsValue, JsValue>;
-
     /// A heartbeat ping as JSON text.
     #[wasm_bindgen(js_name = encodePing)]
     pub(crate) fn encode_ping(ping_type: &JsValue, id: &str) -> JsValue;
-
-    /// The parsed envelope, or `undefined` for a frame that is not one.
-    #[wasm_bindgen(js_name = parseEnvelope)]
-    pub(crate) fn parse_envelope(frame: &JsValue) -> JsValue;
-
-    /// `envelope.type` (a string, checked by `parse_envelope`).
-    #[wasm_bindgen(js_name = envelopeType)]
-    pub(crate) fn envelope_type(envelope: &JsValue) -> JsValue;
-
-    /// `envelope.seq` if it is a non-negative integer, else -1.
-    #[wasm_bindgen(js_name = envelopeSeq)]
-    pub(crate) fn envelope_seq(envelope: &JsValue) -> f64;
-
-    /// `envelope.id` if it is a string, else "".
-    #[wasm_bindgen(js_name = envelopeId)]
-    pub(crate) fn envelope_id(envelope: &JsValue) -> String;
-
-    /// A `gap` frame's `data.firstAvailable`, or -1.
-    #[wasm_bindgen(js_name = gapFirstAvailable)]
-    pub(crate) fn gap_first_available(envelope: &JsValue) -> f64;
 
     /// A queued frame as the application sees it (envelopes parsed back).
     #[wasm_bindgen(js_name = queuedFrame)]
@@ -111,9 +83,25 @@ extern "C" {
     /// cached snapshot, and the route back into Rust.
     pub(crate) type Host;
 
-    /// A host whose events call `call(kind, data, number, flag)`.
+    /// A host whose events call `call(kind, data, number, flag)`; it tells
+    /// pongs by `pong_type` and spells envelope ids with `id_prefix`.
     #[wasm_bindgen(js_name = createHost)]
-    pub(crate) fn create_host(call: &JsValue) -> Host;
+    pub(crate) fn create_host(call: &JsValue, pong_type: &JsValue, id_prefix: &str) -> Host;
+
+    /// The envelope of message `number` as JSON text; throws a `TypeError`
+    /// for a non-string `message_type` or `data` JSON cannot write.
+    #[wasm_bindgen(method, catch)]
+    pub(crate) fn encode(
+        this: &Host,
+        message_type: &JsValue,
+        data: &JsValue,
+        number: f64,
+    ) -> Result<JsValue, JsValue>;
+
+    /// Gives the host the snapshot object `getSnapshot()` returns until the
+    /// next change.
+    #[wasm_bindgen(method, js_name = holdSnapshot)]
+    pub(crate) fn hold_snapshot(this: &Host, snapshot: &JsValue);
 
     /// Registers a listener for `topic`; returns its unsubscribe function.
     #[wasm_bindgen(method, catch)]
@@ -134,10 +122,6 @@ extern "C" {
     /// Calls the `topic` listeners with `argument`.
     #[wasm_bindgen(method)]
     pub(crate) fn emit(this: &Host, topic: &str, argument: &JsValue);
-
-    /// Calls the "message" listeners, then the `onMessage(type)` listeners.
-    #[wasm_bindgen(method, js_name = emitEnvelope)]
-    pub(crate) fn emit_envelope(this: &Host, message_type: &JsValue, envelope: &JsValue);
 
     /// Marks the snapshot stale and calls the `subscribe` listeners.
     #[wasm_bindgen(method)]

@@ -20,7 +20,7 @@ use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
 use super::bridge::{self, Host};
-use super::envelope::{self, Incoming, OutgoingFrame};
+use super::envelope::OutgoingFrame;
 use super::errors::{
     config_error_to_js, config_error_with_value, describe_js_error, runtime_error,
 };
@@ -35,15 +35,15 @@ use crate::core::{
     TimerKind, Transport,
 };
 
-/// The host's route into Rust: `(kind, data, number, flag) -> value`. `Fn`, not
-/// `FnMut`, because `getSnapshot()` may be called from inside a listener that a
-/// host call is running.
-type HostCall = Closure<dyn Fn(u8, JsValue, f64, bool) -> JsValue>;
+/// The host's route into Rust: `(kind, data, number, flag) -> verdict`. `Fn`,
+/// not `FnMut`, because `getSnapshot()` may be called from inside a listener
+/// that a host call is running.
+type HostCall = Closure<dyn Fn(u8, JsValue, f64, bool) -> u32>;
 
 /// What a host call is about (the numbering of `bridge.js`).
 mod call {
     pub(super) const OPEN: u8 = 0;
-    pub(super) const MESSAGE: u8 = 1;
+    pub(super) const FRAME: u8 = 1;
     pub(super) const SOCKET_ERROR: u8 = 2;
     pub(super) const CLOSE: u8 = 3;
     pub(super) const TIMER: u8 = 4;
@@ -53,11 +53,19 @@ mod call {
     pub(super) const EVENTS_OPEN: u8 = 8;
     pub(super) const EVENTS_ERROR: u8 = 9;
     pub(super) const POST_DONE: u8 = 10;
+    pub(super) const PONG: u8 = 11;
+    pub(super) const ACK: u8 = 12;
+    pub(super) const WATCHERS: u8 = 13;
 }
 
-/// The reserved envelope types the driver handles itself (PROTOCOL.md §4–§5).
-const ACK_TYPE: &str = "ack";
-const GAP_TYPE: &str = "gap";
+/// The answer to a `FRAME` call (bits, as `bridge.js` reads them), so the host
+/// delivers the frame and refreshes the snapshot without calling back in.
+mod verdict {
+    /// Deliver the frame to the listeners (not a replay already delivered).
+    pub(super) const DELIVER: u32 = 1;
+    /// The snapshot changed and someone can notice.
+    pub(super) const CHANGED: u32 = 2;
+}
 
 /// Owns the shared state; dropping it (the JS object's `free()`) closes the
 /// socket, cancels the timers, releases the host and silences callbacks.
@@ -79,8 +87,12 @@ struct Shared {
     /// The subprotocols, as the JS array `readOptions` produced.
     protocols: JsValue,
     ping_type: JsValue,
-    pong_type: JsValue,
     session_id: JsValue,
+    /// How many `subscribe()` listeners the host has.
+    watchers: Cell<u32>,
+    /// Whether the host holds an up-to-date snapshot object. While it holds
+    /// none and nobody subscribes, a change needs no call into JavaScript.
+    host_snapshot_current: Cell<bool>,
     /// Set by `free()`: no socket may be opened and no action run after it.
     released: Cell<bool>,
 }
@@ -99,6 +111,7 @@ impl Driver {
         let ping_type = JsValue::from_str(&config.ping_type);
         let pong_type = JsValue::from_str(&config.pong_type);
         let session_id = JsValue::from_str(&config.session_id);
+        let core = Transport::new(config, random_seed());
         let shared = Rc::new_cyclic(|this: &Weak<Shared>| {
             let this = this.clone();
             let host_call: HostCall =
@@ -107,12 +120,14 @@ impl Driver {
                         Some(shared) if !shared.released.get() => {
                             shared.on_host_call(kind, data, number, flag)
                         }
-                        _ => JsValue::UNDEFINED,
+                        _ => 0,
                     }
                 });
+            let host =
+                bridge::create_host(host_call.as_ref(), &pong_type, core.message_id_prefix());
             Shared {
-                core: RefCell::new(Transport::new(config, random_seed())),
-                host: bridge::create_host(host_call.as_ref()),
+                core: RefCell::new(core),
+                host,
                 _host_call: host_call,
                 socket: RefCell::new(None),
                 events: RefCell::new(None),
@@ -121,8 +136,9 @@ impl Driver {
                 should_reconnect,
                 protocols,
                 ping_type,
-                pong_type,
                 session_id,
+                watchers: Cell::new(0),
+                host_snapshot_current: Cell::new(false),
                 released: Cell::new(false),
             }
         });
@@ -153,8 +169,8 @@ impl Driver {
         message_type: &JsValue,
         data: &JsValue,
     ) -> Result<SendOutcome, JsValue> {
-        let (id, frame) = self.envelope(message_type, data)?;
-        self.shared.send_frame(frame, Some(id))
+        let (number, frame) = self.envelope(message_type, data)?;
+        self.shared.send_frame(frame, Some(number))
     }
 
     /// Like `send`, but the promise settles with the server's acknowledgement.
@@ -168,40 +184,30 @@ impl Driver {
                 "resocket: sendWithAck needs the option delivery: \"at-least-once\" (the server only acknowledges then)",
             ));
         }
-        let (id, frame) = self.envelope(message_type, data)?;
+        let (number, frame) = self.envelope(message_type, data)?;
+        let id = self.shared.core.borrow().message_id(number);
         // Tracked before sending: a drop-newest overflow rejects it at once.
         let promise = self.shared.host.track(&id);
-        if let Err(error) = self.shared.send_frame(frame, Some(id.clone())) {
+        if let Err(error) = self.shared.send_frame(frame, Some(number)) {
             self.shared.host.lost(&id, &error);
         }
         Ok(promise)
     }
 
-    /// A fresh id and the envelope `{type, data, id, timestamp}` as JSON text.
+    /// A fresh message number and the envelope `{type, data, id, timestamp}`
+    /// as JSON text (the host checks `type` and `data`: one call per message).
     fn envelope(
         &self,
         message_type: &JsValue,
         data: &JsValue,
-    ) -> Result<(String, OutgoingFrame), JsValue> {
-        if !message_type.is_string() {
-            return Err(config_error_with_value(
-                &ConfigError::type_error("type", "must be a string"),
-                message_type,
-            ));
-        }
-        let id = self.shared.core.borrow_mut().next_message_id();
-        let value = bridge::encode_envelope(message_type, data, &id).map_err(|thrown| {
-            // ", got TypeError: cyclic object value" says why JSON.stringify refused.
-            config_error_with_value(
-                &ConfigError::type_error("data", "must be serialisable as JSON"),
-                &thrown,
-            )
-        })?;
+    ) -> Result<(u64, OutgoingFrame), JsValue> {
+        let number = self.shared.core.borrow_mut().next_message_number();
+        let value = self.shared.host.encode(message_type, data, number as f64)?;
         let frame = OutgoingFrame {
             value,
             is_envelope: true,
         };
-        Ok((id, frame))
+        Ok((number, frame))
     }
 
     /// Sends a frame as is: a string as text, an `ArrayBuffer` or view as binary.
@@ -383,10 +389,18 @@ impl Shared {
     }
 
     /// A call from the JavaScript host (see `bridge.js` for the numbering).
-    fn on_host_call(&self, kind: u8, data: JsValue, number: f64, flag: bool) -> JsValue {
+    fn on_host_call(&self, kind: u8, data: JsValue, number: f64, flag: bool) -> u32 {
         match kind {
             call::OPEN => self.feed(|core, now| core.on_open(now)),
-            call::MESSAGE => self.on_frame(data),
+            call::FRAME => return self.on_frame(number, flag.then(|| data.as_f64()).flatten()),
+            call::PONG => {
+                let id = data.as_string().unwrap_or_default();
+                self.feed(|core, now| core.on_pong(now, &id));
+            }
+            call::ACK => {
+                let id = data.as_string().unwrap_or_default();
+                self.feed(|core, now| core.on_ack(now, &id));
+            }
             call::SOCKET_ERROR => self.feed(|core, now| core.on_error(now)),
             call::CLOSE => self.on_socket_closed(CloseInfo {
                 code: number as u16,
@@ -423,11 +437,14 @@ impl Shared {
             }
             call::SNAPSHOT => {
                 let snapshot = self.core.borrow().snapshot();
-                return snapshot_to_js(&snapshot, &self.session_id);
+                self.host
+                    .hold_snapshot(&snapshot_to_js(&snapshot, &self.session_id));
+                self.host_snapshot_current.set(true);
             }
+            call::WATCHERS => self.watchers.set(number as u32),
             _ => {}
         }
-        JsValue::UNDEFINED
+        0
     }
 
     fn transmit(&self, frame: &JsValue) {
@@ -444,9 +461,9 @@ impl Shared {
     fn send_frame(
         &self,
         frame: OutgoingFrame,
-        envelope_id: Option<String>,
+        envelope: Option<u64>,
     ) -> Result<SendOutcome, JsValue> {
-        self.feed(|core, now| core.send(now, frame, envelope_id))
+        self.feed(|core, now| core.send(now, frame, envelope))
             .map_err(|SendError::QueueFull(capacity)| {
                 let mut message = "the offline queue is full (".to_owned();
                 push_number(&mut message, capacity as u64, 10);
@@ -481,43 +498,22 @@ impl Shared {
         self.feed(|core, now| core.on_close(now, info, verdict));
     }
 
-    fn on_frame(&self, frame: JsValue) {
-        match envelope::decode(frame) {
-            Incoming::Envelope {
-                value,
-                message_type,
-            } => {
-                if message_type == self.pong_type {
-                    let id = bridge::envelope_id(&value);
-                    self.feed(|core, now| core.on_pong(now, &id));
-                    return;
-                }
-                if message_type == ACK_TYPE {
-                    let id = bridge::envelope_id(&value);
-                    self.feed(|core, now| core.on_ack(now, &id));
-                    return;
-                }
-                if message_type == GAP_TYPE {
-                    // Still delivered: the application should hear what was lost.
-                    let first = bridge::gap_first_available(&value);
-                    if first > 0.0 {
-                        self.core.borrow_mut().on_gap(first as u64);
-                    }
-                }
-                let seq = bridge::envelope_seq(&value);
-                // A replay overlapping what was already delivered: drop it.
-                if seq >= 0.0 && !self.core.borrow_mut().on_numbered_frame(seq as u64) {
-                    return;
-                }
-                self.core.borrow_mut().on_message();
-                self.host.emit_envelope(&message_type, &value);
+    /// An application frame the host read (pongs and acks come separately):
+    /// its `seq` (or -1) and, for a `gap` frame, the first `seq` the server
+    /// still has. Answers whether to deliver it and whether the snapshot changed.
+    fn on_frame(&self, seq: f64, gap_first_available: Option<f64>) -> u32 {
+        {
+            let mut core = self.core.borrow_mut();
+            if let Some(first) = gap_first_available {
+                core.on_gap(first as u64);
             }
-            Incoming::Raw(frame) => {
-                self.core.borrow_mut().on_message();
-                self.host.emit("message", &frame);
+            // A replay overlapping what was already delivered: drop it.
+            if seq >= 0.0 && !core.on_numbered_frame(seq as u64) {
+                return 0;
             }
+            core.on_message();
         }
-        self.publish_snapshot();
+        verdict::DELIVER | self.snapshot_news()
     }
 
     fn emit(&self, event: Event<OutgoingFrame>) {
@@ -561,12 +557,24 @@ impl Shared {
 
     /// Tells the host (and so `subscribe` listeners) when the snapshot changed.
     fn publish_snapshot(&self) {
+        if self.snapshot_news() != 0 {
+            self.host.changed();
+        }
+    }
+
+    /// `verdict::CHANGED` if the snapshot changed since it was last published
+    /// and the host has a subscriber or a snapshot object that is now out of
+    /// date (it marks it stale on hearing this); 0 otherwise.
+    fn snapshot_news(&self) -> u32 {
         if self.released.get() {
-            return;
+            return 0;
         }
         let changed = self.core.borrow_mut().take_changed_snapshot().is_some();
-        if changed {
-            self.host.changed();
+        if changed && (self.watchers.get() > 0 || self.host_snapshot_current.get()) {
+            self.host_snapshot_current.set(false);
+            verdict::CHANGED
+        } else {
+            0
         }
     }
 }

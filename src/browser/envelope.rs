@@ -1,6 +1,7 @@
-//! Frames on the wire: the envelope `{"type", "data", "id", "timestamp"}` as
-//! JSON text, built and parsed by the browser's own `JSON` (in `bridge.js`), so
-//! payloads stay JavaScript values and never pass through Rust strings.
+//! Outgoing frames as the core holds them. Envelopes `{"type", "data", "id",
+//! "timestamp"}` are written and read by the browser's own `JSON` in the host
+//! (`bridge.js`), so payloads stay JavaScript values and never pass through
+//! Rust strings.
 
 use wasm_bindgen::JsValue;
 
@@ -19,30 +20,5 @@ impl OutgoingFrame {
     /// envelope object (parsed back) or the raw value.
     pub(crate) fn for_app(&self) -> JsValue {
         bridge::queued_frame(&self.value, self.is_envelope)
-    }
-}
-
-/// An incoming frame, classified.
-pub(crate) enum Incoming {
-    /// A JSON object with a string `type`: the parsed object and its type.
-    Envelope {
-        value: JsValue,
-        message_type: JsValue,
-    },
-    /// Anything else: the raw string or `ArrayBuffer`.
-    Raw(JsValue),
-}
-
-/// Classifies an incoming frame; text that is not a JSON envelope stays raw.
-pub(crate) fn decode(frame: JsValue) -> Incoming {
-    let parsed = bridge::parse_envelope(&frame);
-    if parsed.is_undefined() {
-        Incoming::Raw(frame)
-    } else {
-        let message_type = bridge::envelope_type(&parsed);
-        Incoming::Envelope {
-            value: parsed,
-            message_type,
-        }
     }
 }

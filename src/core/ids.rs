@@ -49,10 +49,23 @@ impl IdGenerator {
         }
     }
 
-    /// The next envelope id.
-    pub fn next_message(&mut self) -> String {
+    /// The next envelope number; `message_id` spells it as an id.
+    pub fn next_message_number(&mut self) -> u64 {
         self.messages += 1;
-        self.make("-", self.messages)
+        self.messages
+    }
+
+    /// The id of envelope `number`: `<prefix>-<number>`. The browser driver
+    /// writes the same spelling in JavaScript (`Host.encode` in `bridge.js`)
+    /// from `prefix()` and the number, so an untracked envelope needs no Rust
+    /// string at all.
+    pub fn message_id(&self, number: u64) -> String {
+        self.make("-", number)
+    }
+
+    /// The random part every id of this generator starts with.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
     }
 
     /// The next ping id.
@@ -88,8 +101,10 @@ mod tests {
     #[test]
     fn ids_are_prefixed_sequential_and_distinct_by_kind() {
         let mut ids = IdGenerator::new(42);
-        assert_eq!(ids.next_message(), "16-1");
-        assert_eq!(ids.next_message(), "16-2");
+        let first = ids.next_message_number();
+        assert_eq!(ids.message_id(first), "16-1");
+        assert_eq!(ids.next_message_number(), 2);
+        assert_eq!(ids.prefix(), "16");
         assert_eq!(ids.next_ping(), "16-p1");
     }
 }

@@ -239,9 +239,20 @@ impl<P: Clone> Transport<P> {
         self.polling.next()
     }
 
-    /// A fresh envelope id, unique for this transport's lifetime.
-    pub fn next_message_id(&mut self) -> String {
-        self.ids.next_message()
+    /// A fresh envelope number, unique for this transport's lifetime; its id
+    /// is `message_id(number)`.
+    pub fn next_message_number(&mut self) -> u64 {
+        self.ids.next_message_number()
+    }
+
+    /// The id envelope `number` carries on the wire (and the server acks).
+    pub fn message_id(&self, number: u64) -> String {
+        self.ids.message_id(number)
+    }
+
+    /// The random prefix of this transport's envelope ids.
+    pub fn message_id_prefix(&self) -> &str {
+        self.ids.prefix()
     }
 
     // ----- application requests -----
@@ -280,18 +291,21 @@ impl<P: Clone> Transport<P> {
     }
 
     /// Sends a serialised frame now if the channel allows, otherwise holds it.
-    /// `envelope_id` is the id of an envelope (raw frames have none): with
-    /// `at-least-once` delivery it is held until the server acknowledges it,
-    /// and only envelopes may travel over the HTTP fallback.
+    /// `envelope` is the number of an envelope (raw frames have none): with
+    /// `at-least-once` delivery it is held until the server acknowledges its
+    /// id (`message_id`), and only envelopes may travel over the HTTP fallback.
     pub fn send(
         &mut self,
         now_ms: f64,
         payload: P,
-        envelope_id: Option<String>,
+        envelope: Option<u64>,
     ) -> Result<SendOutcome, SendError> {
         let on_socket = self.phase == Phase::Open && self.mode == Mode::WebSocket;
-        let http = envelope_id.is_some();
-        let ack_id = envelope_id.filter(|_| self.config.delivery == Delivery::AtLeastOnce);
+        let http = envelope.is_some();
+        // The id string is only made for a message that is tracked.
+        let ack_id = envelope
+            .filter(|_| self.config.delivery == Delivery::AtLeastOnce)
+            .map(|number| self.ids.message_id(number));
         if on_socket && ack_id.is_none() {
             self.transmit(payload);
             return Ok(SendOutcome::Sent);

@@ -15,8 +15,7 @@ fn at_least_once() -> OptionValues {
 }
 
 fn send(sim: &mut Sim, payload: Payload) -> Result<SendOutcome, SendError> {
-    sim.transport
-        .send(sim.now, payload, Some(payload.to_string()))
+    sim.transport.send(sim.now, payload, Some(payload.into()))
 }
 
 fn lost(actions: &[Action<Payload>]) -> Vec<(Vec<String>, &'static str)> {
@@ -43,11 +42,11 @@ fn sent_envelopes_stay_held_until_acked_and_raw_frames_do_not() {
     assert_eq!(sim.transport.send(sim.now, 2, None), Ok(SendOutcome::Sent));
     assert_eq!(transmitted(&sim.take()), [1, 2]);
     assert_eq!(sim.transport.queued().copied().collect::<Vec<_>>(), [1]);
-    sim.transport.on_ack(sim.now, "1");
+    sim.transport.on_ack(sim.now, &sim.transport.message_id(1));
     let actions = sim.take();
-    assert!(actions.contains(&Action::Emit(Event::Acked("1".into()))));
+    assert!(actions.contains(&Action::Emit(Event::Acked(sim.transport.message_id(1)))));
     assert_eq!(sim.transport.queue_length(), 0);
-    sim.transport.on_ack(sim.now, "1");
+    sim.transport.on_ack(sim.now, &sim.transport.message_id(1));
     assert!(
         sim.take().is_empty(),
         "a second ack (for a resent copy) is ignored"
@@ -60,7 +59,7 @@ fn unacked_messages_are_resent_in_order_after_a_reconnect_before_new_ones() {
     for n in 1..=3 {
         send(&mut sim, n).unwrap();
     }
-    sim.transport.on_ack(sim.now, "1");
+    sim.transport.on_ack(sim.now, &sim.transport.message_id(1));
     sim.close(1006);
     send(&mut sim, 4).unwrap(); // sent while down: queued behind 2 and 3
     sim.fire(TimerKind::Retry);
@@ -93,7 +92,10 @@ fn the_outbox_is_bounded_by_the_queue_size_with_the_same_policy() {
     let actions = sim.take();
     assert_eq!(
         lost(&actions),
-        [(vec!["1".to_owned()], "was dropped from the full queue")]
+        [(
+            vec![sim.transport.message_id(1)],
+            "was dropped from the full queue"
+        )]
     );
     assert_eq!(sim.transport.queue_length(), 5);
     assert_eq!(sim.transport.snapshot().stats.dropped, 1);
@@ -106,7 +108,7 @@ fn the_outbox_is_bounded_by_the_queue_size_with_the_same_policy() {
         send(&mut sim, n).unwrap();
     }
     assert_eq!(send(&mut sim, 6), Err(SendError::QueueFull(5)));
-    sim.transport.on_ack(sim.now, "3");
+    sim.transport.on_ack(sim.now, &sim.transport.message_id(3));
     assert_eq!(
         send(&mut sim, 6),
         Ok(SendOutcome::Sent),
@@ -122,7 +124,7 @@ fn no_ack_within_the_timeout_closes_with_4000_and_resends() {
     // Progress moves the deadline: one timer, not one per message.
     sim.at(600.0);
     send(&mut sim, 2).unwrap();
-    sim.transport.on_ack(sim.now, "1");
+    sim.transport.on_ack(sim.now, &sim.transport.message_id(1));
     sim.take();
     let actions = sim.fire(TimerKind::AckTimeout);
     assert!(errors(&actions).is_empty());
@@ -144,7 +146,7 @@ fn no_ack_within_the_timeout_closes_with_4000_and_resends() {
 fn all_acked_stops_the_clock() {
     let mut sim = Sim::connected(at_least_once());
     send(&mut sim, 1).unwrap();
-    sim.transport.on_ack(sim.now, "1");
+    sim.transport.on_ack(sim.now, &sim.transport.message_id(1));
     let actions = sim.take();
     assert!(actions.contains(&Action::CancelTimer {
         kind: TimerKind::AckTimeout
@@ -164,7 +166,7 @@ fn disconnect_and_giving_up_tell_every_pending_ack() {
     assert_eq!(
         lost(&sim.take()),
         [(
-            vec!["1".to_owned()],
+            vec![sim.transport.message_id(1)],
             "was not acknowledged before disconnect()"
         )]
     );
@@ -179,7 +181,7 @@ fn disconnect_and_giving_up_tell_every_pending_ack() {
     assert_eq!(
         lost(&actions),
         [(
-            vec!["7".to_owned()],
+            vec![sim.transport.message_id(7)],
             "could not be delivered: the transport gave up"
         )]
     );

@@ -42,7 +42,7 @@ fn mode_changes(actions: &[Action<Payload>]) -> Vec<Mode> {
 
 fn send(sim: &mut Sim, payload: Payload) -> SendOutcome {
     sim.transport
-        .send(sim.now, payload, Some(payload.to_string()))
+        .send(sim.now, payload, Some(payload.into()))
         .expect("accepted")
 }
 
@@ -220,7 +220,7 @@ fn without_an_events_url_http_is_up_as_soon_as_the_fallback_starts() {
         http_events_url: None,
         ..fallback_options()
     });
-    sim.transport.send(sim.now, 1, Some("1".into())).unwrap();
+    sim.transport.send(sim.now, 1, Some(1)).unwrap();
     let actions = refuse_attempts(&mut sim, 3);
     assert_eq!(sim.state(), ConnectionState::Connected);
     assert_eq!(posts(&actions)[0].1, [1], "held messages go out at once");
@@ -239,7 +239,7 @@ fn the_probe_moves_the_session_back_and_resends_unacked_in_order() {
     for n in 1..=3 {
         send(&mut sim, n);
     }
-    sim.transport.on_ack(sim.now, "1");
+    sim.transport.on_ack(sim.now, &sim.transport.message_id(1));
     sim.take();
     // 1 acknowledged; 2 and 3 are in the POST in flight; 4 waits for the next.
     send(&mut sim, 4);

@@ -209,7 +209,7 @@ proptest! {
                 Input::Send => {
                     world.next_payload += 1;
                     let payload = world.next_payload;
-                    let _ = t.send(now, payload, (payload % 5 != 0).then(|| payload.to_string()));
+                    let _ = t.send(now, payload, (payload % 5 != 0).then_some(payload.into()));
                 }
                 Input::ClearQueue => t.clear_queue(),
                 Input::SocketOpens if world.socket_open => t.on_open(now),
@@ -256,7 +256,7 @@ proptest! {
                     t.on_post_done(now, ok, "503");
                 }
                 Input::AckOldest if !world.unacked.is_empty() => {
-                    let id = world.unacked.remove(0).to_string();
+                    let id = t.message_id(world.unacked.remove(0).into());
                     t.on_ack(now, &id);
                 }
                 Input::Wait(ms) => sim.now += f64::from(ms),

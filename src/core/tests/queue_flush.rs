@@ -13,8 +13,7 @@ fn queue_events(actions: &[Action<Payload>]) -> Vec<(usize, Vec<Payload>)> {
 }
 
 fn send(sim: &mut Sim, payload: Payload) -> Result<SendOutcome, SendError> {
-    sim.transport
-        .send(sim.now, payload, Some(payload.to_string()))
+    sim.transport.send(sim.now, payload, Some(payload.into()))
 }
 
 #[test]
