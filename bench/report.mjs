@@ -58,6 +58,10 @@ export function summarise(run) {
         client.memory?.heapAfterBytes == null || client.memory?.heapBeforeBytes == null
           ? null
           : client.memory.heapAfterBytes - client.memory.heapBeforeBytes,
+      heapGrowthSecond:
+        client.memory?.heapAfterSecondBytes == null || client.memory?.heapAfterBytes == null
+          ? null
+          : client.memory.heapAfterSecondBytes - client.memory.heapAfterBytes,
       wasmAfter: client.memory?.wasmAfterBytes ?? null,
       wasmBefore: client.memory?.wasmBeforeBytes ?? null,
       cycles: client.memory?.cycles,
@@ -138,9 +142,13 @@ export function renderMarkdown(report) {
         .map((key) => `${cell(summary[key].reconnectMedian, raw.reconnectMedian, 0)} / ${number(summary[key].reconnectMax)}`)
         .join(" | ")} |`,
     );
+    const kib = (bytes) => (bytes === null || bytes === undefined ? "n/a" : number(bytes / 1024));
     lines.push(
-      `| JS heap growth after ${number(raw.cycles)} connect/close cycles (KiB, after GC) | ${keys
-        .map((key) => (summary[key].heapGrowth === null ? "n/a" : number(summary[key].heapGrowth / 1024)))
+      `| JS heap growth over the first ${number(raw.cycles)} connect/close cycles (KiB, after GC) | ${keys
+        .map((key) => kib(summary[key].heapGrowth))
+        .join(" | ")} |`,
+      `| JS heap growth over the next ${number(raw.cycles)} cycles: what a leak keeps adding (KiB) | ${keys
+        .map((key) => kib(summary[key].heapGrowthSecond))
         .join(" | ")} |`,
     );
     lines.push(
@@ -150,7 +158,7 @@ export function renderMarkdown(report) {
     lines.push(...behind(summary), "");
     const resocket = summary.resocket;
     lines.push(
-      `resocket only: wasm memory ${number(resocket.wasmBefore / 1024)} KiB before and ${number(resocket.wasmAfter / 1024)} KiB after the ${number(resocket.cycles)} cycles; ` +
+      `resocket only: wasm memory ${number(resocket.wasmBefore / 1024)} KiB before and ${number(resocket.wasmAfter / 1024)} KiB after the 2 × ${number(resocket.cycles)} cycles; ` +
         `wasm compile ${number(run.startup?.compileMs, 2)} ms (median of 5), first \`init()\` (compile + instantiate + glue) ${number(run.startup?.initMs, 2)} ms. ` +
         `RTT from ${number(raw.rttSamples)} samples per client.` +
         (raw.taskUsPerMessage === null ? " Task time: this browser exposes no main-thread task metric to the page." : ""),
