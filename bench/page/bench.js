@@ -147,6 +147,8 @@ async function memory(client) {
   };
 }
 
+let wasmExports = null;
+
 async function wasmMemoryBytes() {
   return wasmExports ? wasmExports.memory.buffer.byteLength : null;
 }
