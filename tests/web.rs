@@ -291,4 +291,30 @@ fn bad_options_throw_errors_that_name_the_field_and_the_value() {
     let error = transport.on("message", JsValue::from(3)).unwrap_err();
     assert!(error.is_instance_of::<js_sys::TypeError>());
     assert!(Reflect::has(&error, &"message".into()).unwrap());
+
+    // Envelope arguments: the type must be a string, the data JSON.
+    let type_error_naming = |error: JsValue, expected: &str| {
+        assert!(error.is_instance_of::<js_sys::TypeError>(), "{expected}");
+        let message = String::from(error.unchecked_ref::<js_sys::Error>().message());
+        assert!(message.starts_with(expected), "{message:?}");
+    };
+    type_error_naming(
+        transport
+            .send(JsValue::from(42), JsValue::NULL)
+            .unwrap_err(),
+        "resocket: type must be a string, got 42",
+    );
+    let cyclic = Object::new();
+    Reflect::set(&cyclic, &"self".into(), &cyclic).unwrap();
+    type_error_naming(
+        transport.send("message".into(), cyclic.into()).unwrap_err(),
+        "resocket: data must be serialisable as JSON, got TypeError",
+    );
+    type_error_naming(
+        transport
+            .on_message(JsValue::from(42), js_sys::Function::new_no_args("").into())
+            .unwrap_err(),
+        "resocket: type must be a string, got 42",
+    );
+    assert_eq!(transport.queue_length(), 0, "nothing was queued");
 }

@@ -262,11 +262,12 @@ class Host {
   }
 
   onType(type, handler) {
+    if (typeof type !== "string") throw typeError("type", "must be a string", type);
     return this.listen(this.types, type, handler);
   }
 
   listening(topic) {
-    return this.topics.has(topic) && this.topics.get(topic).length > 0;
+    return (this.topics.get(topic)?.length ?? 0) > 0;
   }
 
   // Calls each handler; one that throws is reported and does not stop the others.
@@ -326,12 +327,8 @@ class Host {
     // this frame counted); subscribers hear after them.
     if (verdict & CHANGED) this.stale = true;
     if (verdict & DELIVER) {
-      if (isEnvelope) {
-        this.dispatch(this.topics.get("message"), envelope);
-        this.dispatch(this.types.get(envelope.type), envelope);
-      } else {
-        this.emit("message", data);
-      }
+      this.emit("message", isEnvelope ? envelope : data);
+      if (isEnvelope) this.dispatch(this.types.get(envelope.type), envelope);
     }
     if (verdict & CHANGED) this.dispatch(this.topics.get("change"), undefined);
   }

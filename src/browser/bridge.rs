@@ -107,7 +107,8 @@ extern "C" {
     #[wasm_bindgen(method, catch)]
     pub(crate) fn on(this: &Host, topic: &str, handler: &JsValue) -> Result<Function, JsValue>;
 
-    /// Registers a listener for envelopes of `message_type`.
+    /// Registers a listener for envelopes of `message_type`; throws a
+    /// `TypeError` when it is not a string.
     #[wasm_bindgen(method, js_name = onType, catch)]
     pub(crate) fn on_type(
         this: &Host,

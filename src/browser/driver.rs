@@ -245,12 +245,6 @@ impl Driver {
         message_type: &JsValue,
         handler: &JsValue,
     ) -> Result<Function, JsValue> {
-        if !message_type.is_string() {
-            return Err(config_error_with_value(
-                &ConfigError::type_error("type", "must be a string"),
-                message_type,
-            ));
-        }
         self.shared.host.on_type(message_type, handler)
     }
 
