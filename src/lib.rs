@@ -21,7 +21,7 @@ extern crate alloc;
 mod browser;
 pub mod core;
 mod prelude;
-mod send_result;
+mod string_enums;
 mod typescript;
 
 /// A panic aborts the wasm instance without formatting its message: nothing
@@ -46,8 +46,8 @@ static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> 
 
 use crate::browser::{config_error_with_value, Driver};
 use crate::core::ConfigError;
-use crate::send_result::send_result;
-pub use crate::send_result::SendResult;
+use crate::string_enums::{send_result, state_name};
+pub use crate::string_enums::{ModeName, ReasonName, SendResult, StateName};
 
 /// A WebSocket connection that reconnects, queues while offline, and measures
 /// its own latency.
@@ -104,7 +104,7 @@ impl WebSocketTransport {
                 ))
             }
         };
-        self.driver.disconnect(code, &reason)
+        self.driver.disconnect(code, reason)
     }
 
     /// Sends `{type, data, id, timestamp}` as one JSON text frame if connected,
@@ -190,8 +190,8 @@ impl WebSocketTransport {
 
     /// The connection state.
     #[wasm_bindgen(getter, unchecked_return_type = "ConnectionState")]
-    pub fn state(&self) -> String {
-        self.driver.state().to_owned()
+    pub fn state(&self) -> StateName {
+        state_name(self.driver.state())
     }
 
     /// The last heartbeat round trip in ms, or `null` before the first.

@@ -18,11 +18,13 @@ use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// The ids of the frames the server processed (duplicates excluded), in order.
+/// The ids of the messages the server processed (duplicates and heartbeat
+/// pings excluded), in order.
 async fn processed_ids(session: &str) -> Vec<String> {
     entries(&session_log(session).await, "frames")
         .iter()
         .filter(|frame| field(frame, "duplicate").as_bool() == Some(false))
+        .filter(|frame| field(frame, "type").as_string().as_deref() != Some("ping"))
         .filter_map(|frame| field(frame, "id").as_string())
         .collect()
 }

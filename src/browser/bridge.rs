@@ -5,6 +5,8 @@ use crate::prelude::*;
 use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
+use crate::string_enums::{ModeName, ReasonName, StateName};
+
 #[wasm_bindgen(module = "/src/browser/bridge.js")]
 extern "C" {
     /// How JavaScript would print `value` (strings quoted).
@@ -33,10 +35,6 @@ extern "C" {
     #[wasm_bindgen(js_name = isSendable)]
     pub(crate) fn is_sendable(data: &JsValue) -> bool;
 
-    /// A heartbeat ping as JSON text.
-    #[wasm_bindgen(js_name = encodePing)]
-    pub(crate) fn encode_ping(ping_type: &JsValue, id: &str) -> JsValue;
-
     /// A queued frame as the application sees it (envelopes parsed back).
     #[wasm_bindgen(js_name = queuedFrame)]
     pub(crate) fn queued_frame(value: &JsValue, is_envelope: bool) -> JsValue;
@@ -59,34 +57,51 @@ extern "C" {
     /// `{attempt, delayMs}`, frozen.
     pub(crate) fn reconnecting(attempt: u32, delay_ms: f64) -> JsValue;
 
+    /// `{previousSeq, firstSeq}`, frozen: the `"reset"` event.
+    #[wasm_bindgen(js_name = streamReset)]
+    pub(crate) fn stream_reset(previous_seq: f64, first_seq: f64) -> JsValue;
+
     /// `{length, dropped}`, frozen.
     #[wasm_bindgen(js_name = queueChange)]
     pub(crate) fn queue_change(length: u32, dropped: Array) -> JsValue;
 
-    /// The frozen snapshot object; `stats` is `[sent, received, reconnects, dropped, errors]`.
+    /// The frozen snapshot object.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn snapshot(
-        state: &str,
-        mode: &str,
+        state: StateName,
+        mode: ModeName,
         attempt: u32,
         next_retry_in_ms: Option<f64>,
         latency: JsValue,
         queued: u32,
         session_id: &JsValue,
-        disconnect_reason: Option<String>,
+        disconnect_reason: Option<ReasonName>,
         close_code: Option<u16>,
         close_reason: &str,
-        stats: &[f64],
+        last_seq: Option<f64>,
+        sent: f64,
+        received: f64,
+        reconnects: f64,
+        dropped: f64,
+        errors: f64,
+        resets: f64,
     ) -> JsValue;
 
     /// The JavaScript side of one transport (see `bridge.js`): listeners, the
     /// cached snapshot, and the route back into Rust.
     pub(crate) type Host;
 
-    /// A host whose events call `call(kind, data, number, flag)`; it tells
-    /// pongs by `pong_type` and spells envelope ids with `id_prefix`.
+    /// A host whose events call `route(call, data, number, detail)` (see
+    /// `boundary.rs`); it classifies envelopes by the core's frame-type table
+    /// (with these ping and pong types) and writes them with ids that start
+    /// with `id_prefix`.
     #[wasm_bindgen(js_name = createHost)]
-    pub(crate) fn create_host(call: &JsValue, pong_type: &JsValue, id_prefix: &str) -> Host;
+    pub(crate) fn create_host(
+        route: &JsValue,
+        ping_type: &JsValue,
+        pong_type: &JsValue,
+        id_prefix: &str,
+    ) -> Host;
 
     /// The envelope of message `number` as JSON text; throws a `TypeError`
     /// for a non-string `message_type` or `data` JSON cannot write.
@@ -97,6 +112,31 @@ extern "C" {
         data: &JsValue,
         number: f64,
     ) -> Result<JsValue, JsValue>;
+
+    /// Heartbeat ping `number` of `ping_type` as JSON text.
+    #[wasm_bindgen(method, js_name = encodePing)]
+    pub(crate) fn encode_ping(this: &Host, ping_type: &JsValue, number: f64) -> JsValue;
+
+    /// Delivers what the constructor emitted in a microtask, to the
+    /// listeners attached by then.
+    #[wasm_bindgen(method)]
+    pub(crate) fn constructed(this: &Host);
+
+    /// Arms the one browser timer (replacing it): `Timeout` after `delay_ms`.
+    #[wasm_bindgen(method, js_name = setTimer)]
+    pub(crate) fn set_timer(this: &Host, delay_ms: f64);
+
+    /// Cancels the browser timer.
+    #[wasm_bindgen(method, js_name = clearTimer)]
+    pub(crate) fn clear_timer(this: &Host);
+
+    /// POSTs the envelopes as one JSON array; replies and the outcome go to the core.
+    #[wasm_bindgen(method, js_name = postFrames)]
+    pub(crate) fn post_frames(this: &Host, url: &str, frames: Array);
+
+    /// Abandons the POST in flight: nothing more of it is reported.
+    #[wasm_bindgen(method, js_name = abortPost)]
+    pub(crate) fn abort_post(this: &Host);
 
     /// Gives the host the snapshot object `getSnapshot()` returns until the
     /// next change.
@@ -179,18 +219,6 @@ extern "C" {
     /// Detaches the event stream's handlers and closes it.
     #[wasm_bindgen(js_name = closeEvents)]
     pub(crate) fn close_events(events: &JsValue);
-
-    /// POSTs the envelopes as one JSON array; replies and the outcome go to `host`.
-    #[wasm_bindgen(js_name = postFrames)]
-    pub(crate) fn post_frames(host: &Host, url: &str, frames: Array, timeout_ms: f64);
-
-    /// A timeout that reports timer `slot` to `host`; returns its id.
-    #[wasm_bindgen(js_name = startTimer)]
-    pub(crate) fn start_timer(host: &Host, slot: u8, delay_ms: f64) -> JsValue;
-
-    /// `clearTimeout(id)`.
-    #[wasm_bindgen(js_name = cancelTimer)]
-    pub(crate) fn cancel_timer(id: &JsValue);
 
     /// Calls the URL function and reports its answer for `attempt` to `host`.
     #[wasm_bindgen(js_name = resolveUrl)]

@@ -1,14 +1,15 @@
 //! The loop between the browser and the core.
 //!
 //! Every entry point (a public method, or a call from the JavaScript host for a
-//! socket event, timer, page signal or URL answer) feeds one input to the core,
-//! executes the actions the core queued, in order, and tells the host if the
+//! socket event, the timer, a page signal or a URL answer) becomes one core
+//! [`Input`]; the driver then executes the core's outputs, in order, keeps the
+//! one browser timer on the core's deadline, and tells the host if the
 //! snapshot changed. No `RefCell` borrow is held while application code runs,
 //! so listeners may call any method (including `free()`) from inside a handler.
 //!
 //! Memory: the transport owns exactly one closure, the host's route into Rust.
-//! Sockets, timers, page listeners and URL promises call through the host, and
-//! `free()` releases it, so nothing the browser still holds can reach freed
+//! Sockets, the timer, page listeners and URL promises call through the host,
+//! and `free()` releases it, so nothing the browser still holds can reach freed
 //! memory and nothing is left for the garbage collector to reclaim.
 
 use crate::prelude::*;
@@ -19,7 +20,9 @@ use alloc::rc::{Rc, Weak};
 use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
+use super::boundary::{frame_detail, HostCall, PAGE_EVENTS, VERDICT_CHANGED, VERDICT_DELIVER};
 use super::bridge::{self, Host};
+use super::cells::Cells;
 use super::envelope::OutgoingFrame;
 use super::errors::{
     config_error_to_js, config_error_with_value, describe_js_error, runtime_error,
@@ -29,46 +32,18 @@ use super::options::{read_options, TransportOptions};
 use super::platform::{now_ms, random_seed};
 use super::snapshot::{close_to_js, latency_to_js, snapshot_to_js};
 use super::socket::Socket;
-use super::timers::TimerSlots;
 use crate::core::{
-    push_number, Action, CloseInfo, ConfigError, Delivery, Event, SendError, SendOutcome,
-    TimerKind, Transport,
+    push_number, CloseInfo, ConfigError, ConnectionState, Delivery, Event, Handled, InboundFrame,
+    Input, InputError, Instant, Output, SendOutcome, Transport, MAX_TIMER_MS,
 };
 
-/// The host's route into Rust: `(kind, data, number, flag) -> verdict`. `Fn`,
-/// not `FnMut`, because `getSnapshot()` may be called from inside a listener
-/// that a host call is running.
-type HostCall = Closure<dyn Fn(u8, JsValue, f64, bool) -> u32>;
-
-/// What a host call is about (the numbering of `bridge.js`).
-mod call {
-    pub(super) const OPEN: u8 = 0;
-    pub(super) const FRAME: u8 = 1;
-    pub(super) const SOCKET_ERROR: u8 = 2;
-    pub(super) const CLOSE: u8 = 3;
-    pub(super) const TIMER: u8 = 4;
-    pub(super) const PAGE: u8 = 5;
-    pub(super) const URL_ANSWER: u8 = 6;
-    pub(super) const SNAPSHOT: u8 = 7;
-    pub(super) const EVENTS_OPEN: u8 = 8;
-    pub(super) const EVENTS_ERROR: u8 = 9;
-    pub(super) const POST_DONE: u8 = 10;
-    pub(super) const PONG: u8 = 11;
-    pub(super) const ACK: u8 = 12;
-    pub(super) const WATCHERS: u8 = 13;
-}
-
-/// The answer to a `FRAME` call (bits, as `bridge.js` reads them), so the host
-/// delivers the frame and refreshes the snapshot without calling back in.
-mod verdict {
-    /// Deliver the frame to the listeners (not a replay already delivered).
-    pub(super) const DELIVER: u32 = 1;
-    /// The snapshot changed and someone can notice.
-    pub(super) const CHANGED: u32 = 2;
-}
+/// The host's route into Rust: `(call, data, number, detail) -> answer`
+/// (see `boundary.rs`). `Fn`, not `FnMut`, because `getSnapshot()` may be
+/// called from inside a listener that a host call is running.
+type HostRoute = Closure<dyn Fn(u8, JsValue, f64, u32) -> u32>;
 
 /// Owns the shared state; dropping it (the JS object's `free()`) closes the
-/// socket, cancels the timers, releases the host and silences callbacks.
+/// socket, cancels the timer, releases the host and silences callbacks.
 pub(crate) struct Driver {
     shared: Rc<Shared>,
 }
@@ -77,11 +52,12 @@ struct Shared {
     core: RefCell<Transport<OutgoingFrame>>,
     host: Host,
     /// The closure behind `host`; dropped with the transport.
-    _host_call: HostCall,
+    _route: HostRoute,
     socket: RefCell<Option<Socket>>,
     /// The HTTP fallback's `EventSource`, while one is open.
     events: RefCell<Option<JsValue>>,
-    timers: RefCell<TimerSlots>,
+    /// When the browser timer is due, while one is armed.
+    timer_due: Cell<Option<Instant>>,
     url_provider: Option<Function>,
     should_reconnect: Option<Function>,
     /// The subprotocols, as the JS array `readOptions` produced.
@@ -93,13 +69,14 @@ struct Shared {
     /// Whether the host holds an up-to-date snapshot object. While it holds
     /// none and nobody subscribes, a change needs no call into JavaScript.
     host_snapshot_current: Cell<bool>,
-    /// Set by `free()`: no socket may be opened and no action run after it.
+    /// Set by `free()`: no socket may be opened and no output run after it.
     released: Cell<bool>,
 }
 
 impl Driver {
     /// Builds a transport from the JS options object (and connects unless
-    /// `autoConnect: false`).
+    /// `autoConnect: false`). Events of the construction reach listeners
+    /// attached right after it (the host delivers them in a microtask).
     pub(crate) fn new(options: &JsValue) -> Result<Self, JsValue> {
         let TransportOptions {
             config,
@@ -114,24 +91,28 @@ impl Driver {
         let core = Transport::new(config, random_seed());
         let shared = Rc::new_cyclic(|this: &Weak<Shared>| {
             let this = this.clone();
-            let host_call: HostCall =
-                Closure::new(move |kind: u8, data: JsValue, number: f64, flag: bool| {
+            let route: HostRoute =
+                Closure::new(move |call: u8, data: JsValue, number: f64, detail: u32| {
                     match this.upgrade() {
                         Some(shared) if !shared.released.get() => {
-                            shared.on_host_call(kind, data, number, flag)
+                            shared.on_host_call(call, data, number, detail)
                         }
                         _ => 0,
                     }
                 });
-            let host =
-                bridge::create_host(host_call.as_ref(), &pong_type, core.message_id_prefix());
+            let host = bridge::create_host(
+                route.as_ref(),
+                &ping_type,
+                &pong_type,
+                core.message_id_prefix(),
+            );
             Shared {
                 core: RefCell::new(core),
                 host,
-                _host_call: host_call,
+                _route: route,
                 socket: RefCell::new(None),
                 events: RefCell::new(None),
-                timers: RefCell::new(TimerSlots::default()),
+                timer_due: Cell::new(None),
                 url_provider,
                 should_reconnect,
                 protocols,
@@ -144,23 +125,25 @@ impl Driver {
         });
         bridge::watch_page(&shared.host);
         if auto_connect {
-            shared.feed(|core, now| core.connect(now));
+            let _ = shared.feed(Input::Connect);
         }
+        shared.host.constructed();
         Ok(Self { shared })
     }
 
     pub(crate) fn connect(&self) {
-        self.shared.feed(|core, now| core.connect(now));
+        let _ = self.shared.feed(Input::Connect);
     }
 
     pub(crate) fn reconnect(&self) {
-        self.shared.feed(|core, now| core.reconnect(now));
+        let _ = self.shared.feed(Input::Reconnect);
     }
 
-    pub(crate) fn disconnect(&self, code: u16, reason: &str) -> Result<(), JsValue> {
-        self.shared
-            .feed(|core, now| core.disconnect(now, code, reason))
-            .map_err(|error| config_error_to_js(&error))
+    pub(crate) fn disconnect(&self, code: u16, reason: String) -> Result<(), JsValue> {
+        match self.shared.feed(Input::Disconnect { code, reason }) {
+            Err(InputError::BadClose(error)) => Err(config_error_to_js(&error)),
+            _ => Ok(()),
+        }
     }
 
     /// Wraps `data` in an envelope of type `message_type` and sends or queues it.
@@ -169,8 +152,9 @@ impl Driver {
         message_type: &JsValue,
         data: &JsValue,
     ) -> Result<SendOutcome, JsValue> {
-        let (number, frame) = self.envelope(message_type, data)?;
-        self.shared.send_frame(frame, Some(number))
+        let shared = &self.shared;
+        let (number, frame) = shared.envelope(message_type, data)?;
+        shared.send_frame(frame, Some(number))
     }
 
     /// Like `send`, but the promise settles with the server's acknowledgement.
@@ -179,39 +163,25 @@ impl Driver {
         message_type: &JsValue,
         data: &JsValue,
     ) -> Result<js_sys::Promise, JsValue> {
-        if self.shared.core.borrow().config().delivery != Delivery::AtLeastOnce {
+        let shared = &self.shared;
+        if shared.core.read().config().delivery != Delivery::AtLeastOnce {
             return Err(runtime_error(
-                "resocket: sendWithAck needs the option delivery: \"at-least-once\" (the server only acknowledges then)",
+                "sendWithAck needs the option delivery: \"at-least-once\" (the server only acknowledges then)",
             ));
         }
-        let (number, frame) = self.envelope(message_type, data)?;
-        let id = self.shared.core.borrow().message_id(number);
+        let (number, frame) = shared.envelope(message_type, data)?;
+        let id = shared.core.read().message_id(number);
         // Tracked before sending: a drop-newest overflow rejects it at once.
-        let promise = self.shared.host.track(&id);
-        if let Err(error) = self.shared.send_frame(frame, Some(number)) {
-            self.shared.host.lost(&id, &error);
+        let promise = shared.host.track(&id);
+        if let Err(error) = shared.send_frame(frame, Some(number)) {
+            shared.host.lost(&id, &error);
         }
         Ok(promise)
     }
 
-    /// A fresh message number and the envelope `{type, data, id, timestamp}`
-    /// as JSON text (the host checks `type` and `data`: one call per message).
-    fn envelope(
-        &self,
-        message_type: &JsValue,
-        data: &JsValue,
-    ) -> Result<(u64, OutgoingFrame), JsValue> {
-        let number = self.shared.core.borrow_mut().next_message_number();
-        let value = self.shared.host.encode(message_type, data, number as f64)?;
-        let frame = OutgoingFrame {
-            value,
-            is_envelope: true,
-        };
-        Ok((number, frame))
-    }
-
     /// Sends a frame as is: a string as text, an `ArrayBuffer` or view as binary.
     pub(crate) fn send_raw(&self, data: &JsValue) -> Result<SendOutcome, JsValue> {
+        let shared = &self.shared;
         if !bridge::is_sendable(data) {
             return Err(config_error_with_value(
                 &ConfigError::type_error(
@@ -225,18 +195,19 @@ impl Driver {
             value: data.clone(),
             is_envelope: false,
         };
-        self.shared.send_frame(frame, None)
+        shared.send_frame(frame, None)
     }
 
     /// Registers `handler` for `event`; returns the function that removes it.
     pub(crate) fn on(&self, event: &str, handler: &JsValue) -> Result<Function, JsValue> {
+        let shared = &self.shared;
         if !is_event_name(event) {
             return Err(config_error_with_value(
                 &ConfigError::range("event", EVENT_NAME_RULE),
                 &JsValue::from_str(event),
             ));
         }
-        self.shared.host.on(event, handler)
+        shared.host.on(event, handler)
     }
 
     /// Registers `handler` for envelopes of type `message_type`.
@@ -252,26 +223,26 @@ impl Driver {
     pub(crate) fn queued(&self) -> Array {
         self.shared
             .core
-            .borrow()
+            .read()
             .queued()
             .map(OutgoingFrame::for_app)
             .collect()
     }
 
     pub(crate) fn clear_queue(&self) {
-        self.shared.feed(|core, _| core.clear_queue());
+        let _ = self.shared.feed(Input::ClearQueue);
     }
 
-    pub(crate) fn state(&self) -> &'static str {
-        self.shared.core.borrow().state().as_str()
+    pub(crate) fn state(&self) -> ConnectionState {
+        self.shared.core.read().state()
     }
 
     pub(crate) fn latency_ms(&self) -> Option<f64> {
-        self.shared.core.borrow().latency_ms()
+        self.shared.core.read().latency_ms()
     }
 
     pub(crate) fn queue_length(&self) -> usize {
-        self.shared.core.borrow().queue_length()
+        self.shared.core.read().queue_length()
     }
 
     pub(crate) fn session_id(&self) -> JsValue {
@@ -304,12 +275,11 @@ impl Drop for Driver {
         let shared = &self.shared;
         shared.released.set(true);
         shared.host.release();
-        shared.timers.borrow_mut().cancel_all();
-        let socket = shared.socket.borrow_mut().take();
+        let socket = shared.socket.write().take();
         if let Some(socket) = socket {
             socket.close(1000, "transport freed");
         }
-        let events = shared.events.borrow_mut().take();
+        let events = shared.events.write().take();
         if let Some(events) = events {
             bridge::close_events(&events);
         }
@@ -317,197 +287,255 @@ impl Drop for Driver {
 }
 
 impl Shared {
-    /// Gives the core one input, executes everything it decided, and tells the
-    /// host if the snapshot changed.
-    fn feed<R>(&self, input: impl FnOnce(&mut Transport<OutgoingFrame>, f64) -> R) -> R {
-        let result = input(&mut self.core.borrow_mut(), now_ms());
-        self.run_actions();
+    /// Gives the core one input, executes everything it decided, re-arms the
+    /// timer and tells the host if the snapshot changed.
+    fn feed(&self, input: Input<OutgoingFrame>) -> Result<Handled, InputError> {
+        let answer = self
+            .core
+            .write()
+            .handle_input(Instant::from_ms(now_ms()), input);
+        self.run_outputs();
         self.publish_snapshot();
-        result
+        answer
     }
 
-    fn run_actions(&self) {
+    fn run_outputs(&self) {
         while !self.released.get() {
-            let action = self.core.borrow_mut().poll_action();
-            match action {
-                Some(action) => self.execute(action),
+            let output = self.core.write().poll_output();
+            match output {
+                Some(output) => self.execute(output),
                 None => break,
             }
         }
+        self.arm_timer();
     }
 
-    fn execute(&self, action: Action<OutgoingFrame>) {
-        match action {
-            Action::ResolveUrl { attempt } => {
+    /// Keeps the one browser timer on the core's deadline. A deadline that
+    /// moved later keeps the armed timer (it fires early and the core finds
+    /// nothing due): the per-message path never touches the timer.
+    fn arm_timer(&self) {
+        if self.released.get() {
+            return;
+        }
+        let due = self.core.read().poll_timeout();
+        let armed = self.timer_due.get();
+        match due {
+            None if armed.is_some() => {
+                self.host.clear_timer();
+                self.timer_due.set(None);
+            }
+            Some(due) if armed.is_none_or(|armed| due < armed) => {
+                // max/min rather than clamp: clamp's NaN assertion formats floats.
+                #[allow(clippy::manual_clamp)]
+                let delay = (due.as_ms() - now_ms()).max(0.0).min(MAX_TIMER_MS);
+                self.host.set_timer(delay);
+                self.timer_due.set(Some(due));
+            }
+            _ => {}
+        }
+    }
+
+    fn execute(&self, output: Output<OutgoingFrame>) {
+        match output {
+            Output::ResolveUrl { attempt } => {
                 if let Some(provider) = &self.url_provider {
                     bridge::resolve_url(&self.host, provider, attempt as f64);
                 }
             }
-            Action::OpenSocket { url } => self.open_socket(&url),
-            Action::CloseSocket { code, reason } => {
-                let socket = self.socket.borrow_mut().take();
+            Output::OpenSocket => self.open_socket(),
+            Output::CloseSocket { code, reason } => {
+                let socket = self.socket.write().take();
                 if let Some(socket) = socket {
                     socket.close(code, &reason);
                 }
             }
-            Action::Transmit(frame) => self.transmit(&frame.value),
-            Action::SendPing { id } => self.transmit(&bridge::encode_ping(&self.ping_type, &id)),
-            Action::SetTimer { kind, at_ms } => {
-                self.timers
-                    .borrow_mut()
-                    .set(&self.host, kind, at_ms - now_ms())
+            Output::Transmit(frame) => self.transmit(&frame.value),
+            Output::SendPing { number } => {
+                self.transmit(&self.host.encode_ping(&self.ping_type, number as f64))
             }
-            Action::CancelTimer { kind } => self.timers.borrow_mut().cancel(kind),
-            Action::OpenEvents { url } => match bridge::open_events(&self.host, &url) {
+            Output::OpenEvents { url } => match bridge::open_events(&self.host, &url) {
                 Ok(events) => {
-                    let previous = self.events.borrow_mut().replace(events);
+                    let previous = self.events.write().replace(events);
                     if let Some(previous) = previous {
                         bridge::close_events(&previous);
                     }
                 }
-                Err(_) => self.core.borrow_mut().on_events_error(now_ms()),
+                Err(_) => {
+                    let now = Instant::from_ms(now_ms());
+                    let _ = self.core.write().handle_input(now, Input::EventsFailed);
+                }
             },
-            Action::CloseEvents => {
-                let events = self.events.borrow_mut().take();
+            Output::CloseEvents => {
+                let events = self.events.write().take();
                 if let Some(events) = events {
                     bridge::close_events(&events);
                 }
             }
-            Action::Post { url, frames } => {
+            Output::Post { url, frames } => {
                 let frames: Array = frames.iter().map(|frame| frame.value.clone()).collect();
-                let timeout = self.core.borrow().config().ack_timeout_ms;
-                bridge::post_frames(&self.host, &url, frames, timeout);
+                self.host.post_frames(&url, frames);
             }
-            Action::Emit(event) => self.emit(event),
+            Output::AbortPost => self.host.abort_post(),
+            Output::Emit(event) => self.emit(event),
         }
     }
 
-    /// A call from the JavaScript host (see `bridge.js` for the numbering).
-    fn on_host_call(&self, kind: u8, data: JsValue, number: f64, flag: bool) -> u32 {
-        match kind {
-            call::OPEN => self.feed(|core, now| core.on_open(now)),
-            call::FRAME => return self.on_frame(number, flag.then(|| data.as_f64()).flatten()),
-            call::PONG => {
-                let id = data.as_string().unwrap_or_default();
-                self.feed(|core, now| core.on_pong(now, &id));
-            }
-            call::ACK => {
-                let id = data.as_string().unwrap_or_default();
-                self.feed(|core, now| core.on_ack(now, &id));
-            }
-            call::SOCKET_ERROR => self.feed(|core, now| core.on_error(now)),
-            call::CLOSE => self.on_socket_closed(CloseInfo {
-                code: number as u16,
-                reason: data.as_string().unwrap_or_default(),
-                was_clean: flag,
-            }),
-            call::TIMER => {
-                if let Some(&timer) = TimerKind::ALL.get(number as usize) {
-                    self.feed(|core, now| core.on_timer(now, timer));
-                }
-            }
-            call::PAGE => self.feed(|core, now| match number as u8 {
-                0 => core.network_online(now),
-                1 => core.network_offline(now),
-                2 => core.page_visible(now),
-                3 => core.page_frozen(now),
-                _ => core.page_restored(now),
-            }),
-            call::URL_ANSWER => {
-                let answer = match data.as_string() {
-                    Some(url) if flag => Ok(url),
-                    _ => Err(describe_js_error(&data)),
-                };
-                self.feed(|core, now| core.on_url_resolved(now, number as u64, answer));
-            }
-            call::EVENTS_OPEN => self.feed(|core, now| core.on_events_open(now)),
-            call::EVENTS_ERROR => {
-                self.events.borrow_mut().take(); // already closed by bridge.js
-                self.feed(|core, now| core.on_events_error(now));
-            }
-            call::POST_DONE => {
-                let failure = data.as_string().unwrap_or_default();
-                self.feed(|core, now| core.on_post_done(now, flag, &failure));
-            }
-            call::SNAPSHOT => {
-                let snapshot = self.core.borrow().snapshot();
+    /// A call from the JavaScript host (see `boundary.rs` for what the
+    /// arguments of each call carry).
+    fn on_host_call(&self, call: u8, data: JsValue, number: f64, detail: u32) -> u32 {
+        let Some(call) = HostCall::from_number(call) else {
+            return 0;
+        };
+        let input = match call {
+            HostCall::Frame => return self.on_frame(data, number, detail),
+            HostCall::Snapshot => {
+                let snapshot = self.core.read().snapshot();
                 self.host
                     .hold_snapshot(&snapshot_to_js(&snapshot, &self.session_id));
                 self.host_snapshot_current.set(true);
+                return 0;
             }
-            call::WATCHERS => self.watchers.set(number as u32),
-            _ => {}
-        }
+            HostCall::Watchers => {
+                self.watchers.set(number as u32);
+                return 0;
+            }
+            HostCall::SocketClosed => {
+                return self.on_socket_closed(CloseInfo {
+                    code: number as u16,
+                    reason: data.as_string().unwrap_or_default(),
+                    was_clean: detail != 0,
+                })
+            }
+            HostCall::SocketOpened => Input::SocketOpened,
+            HostCall::SocketError => Input::SocketError,
+            HostCall::Timeout => {
+                self.timer_due.set(None);
+                Input::Timeout
+            }
+            HostCall::Page => match PAGE_EVENTS.get(detail as usize) {
+                Some(&event) => Input::Page(event),
+                None => return 0,
+            },
+            HostCall::UrlAnswer => Input::UrlResolved {
+                attempt: number as u64,
+                result: match data.as_string() {
+                    Some(url) if detail != 0 => Ok(url),
+                    _ => Err(describe_js_error(&data)),
+                },
+            },
+            HostCall::EventsOpened => Input::EventsOpened,
+            HostCall::EventsFailed => {
+                self.events.write().take(); // already closed by bridge.js
+                Input::EventsFailed
+            }
+            HostCall::PostAnswered => Input::PostAnswered {
+                status: number as u16,
+            },
+            HostCall::PostFailed => Input::PostFailed {
+                reason: data.as_string().unwrap_or_default(),
+            },
+        };
+        let _ = self.feed(input);
         0
     }
 
     fn transmit(&self, frame: &JsValue) {
         let sent = self
             .socket
-            .borrow()
+            .read()
             .as_ref()
             .is_none_or(|socket| socket.send(frame));
         if !sent {
-            self.core.borrow_mut().on_error(now_ms());
+            let now = Instant::from_ms(now_ms());
+            let _ = self.core.write().handle_input(now, Input::SocketError);
         }
+    }
+
+    /// A fresh message number and the envelope `{type, data, id, timestamp}`
+    /// as JSON text (the host checks `type` and `data`: one call per message).
+    fn envelope(
+        &self,
+        message_type: &JsValue,
+        data: &JsValue,
+    ) -> Result<(u64, OutgoingFrame), JsValue> {
+        let number = self.core.write().next_message_number();
+        let value = self.host.encode(message_type, data, number as f64)?;
+        let frame = OutgoingFrame {
+            value,
+            is_envelope: true,
+        };
+        Ok((number, frame))
     }
 
     fn send_frame(
         &self,
-        frame: OutgoingFrame,
+        payload: OutgoingFrame,
         envelope: Option<u64>,
     ) -> Result<SendOutcome, JsValue> {
-        self.feed(|core, now| core.send(now, frame, envelope))
-            .map_err(|SendError::QueueFull(capacity)| {
+        match self.feed(Input::Send { payload, envelope }) {
+            Ok(Handled::Sent(outcome)) => Ok(outcome),
+            Err(InputError::QueueFull(capacity)) => {
                 let mut message = "the offline queue is full (".to_owned();
                 push_number(&mut message, capacity as u64, 10);
                 message.push_str(" messages) and queueOverflow is \"error\"");
-                runtime_error(&message)
-            })
+                Err(runtime_error(&message))
+            }
+            // `Send` is only answered with `Sent`.
+            _ => Ok(SendOutcome::Queued),
+        }
     }
 
-    fn open_socket(&self, url: &str) {
-        match Socket::open(&self.host, url, &self.protocols) {
+    fn open_socket(&self) {
+        let opened = Socket::open(&self.host, self.core.read().socket_url(), &self.protocols);
+        match opened {
             Ok(socket) => {
-                let previous = self.socket.borrow_mut().replace(socket);
+                let previous = self.socket.write().replace(socket);
                 drop(previous);
             }
             Err(thrown) => {
                 let message = describe_js_error(&thrown);
-                self.core.borrow_mut().on_open_failed(now_ms(), &message);
+                let now = Instant::from_ms(now_ms());
+                let _ = self
+                    .core
+                    .write()
+                    .handle_input(now, Input::SocketUnusable { message });
             }
         }
     }
 
-    fn on_socket_closed(&self, info: CloseInfo) {
-        let closed = self.socket.borrow_mut().take();
+    fn on_socket_closed(&self, close: CloseInfo) -> u32 {
+        let closed = self.socket.write().take();
         drop(closed);
         // A background probe's close says nothing about the session.
-        let probing = self.core.borrow().is_probing();
+        let probing = self.core.read().is_probing();
         let verdict = self
             .should_reconnect
             .as_ref()
             .filter(|_| !probing)
-            .and_then(|decide| self.host.decide(decide, &close_to_js(&info)).as_bool());
-        self.feed(|core, now| core.on_close(now, info, verdict));
+            .and_then(|decide| self.host.decide(decide, &close_to_js(&close)).as_bool());
+        let _ = self.feed(Input::SocketClosed { close, verdict });
+        0
     }
 
-    /// An application frame the host read (pongs and acks come separately):
-    /// its `seq` (or -1) and, for a `gap` frame, the first `seq` the server
-    /// still has. Answers whether to deliver it and whether the snapshot changed.
-    fn on_frame(&self, seq: f64, gap_first_available: Option<f64>) -> u32 {
-        {
-            let mut core = self.core.borrow_mut();
-            if let Some(first) = gap_first_available {
-                core.on_gap(first as u64);
-            }
-            // A replay overlapping what was already delivered: drop it.
-            if seq >= 0.0 && !core.on_numbered_frame(seq as u64) {
-                return 0;
-            }
-            core.on_message();
+    /// A frame the host read: the core decides what it is and whether to
+    /// deliver it. Answers with `Verdict` bits.
+    fn on_frame(&self, data: JsValue, seq: f64, detail: u32) -> u32 {
+        let (kind, source) = frame_detail(detail);
+        let mut frame = InboundFrame::of_kind(source, kind);
+        frame.seq = seq;
+        if kind.needs_id() {
+            frame.id = data.as_string();
+        } else {
+            frame.first_available = data.as_f64().unwrap_or(f64::NAN);
         }
-        verdict::DELIVER | self.snapshot_news()
+        let answer = self
+            .core
+            .write()
+            .handle_input(Instant::from_ms(now_ms()), Input::Frame(frame));
+        self.run_outputs();
+        let deliver = answer == Ok(Handled::Frame { deliver: true });
+        let deliver = if deliver { VERDICT_DELIVER } else { 0 };
+        deliver | self.snapshot_news()
     }
 
     fn emit(&self, event: Event<OutgoingFrame>) {
@@ -527,12 +555,14 @@ impl Shared {
             Event::Error(_) => "error",
             Event::Latency(_) => "latency",
             Event::Reconnecting { .. } => "reconnecting",
+            Event::StreamReset { .. } => "reset",
             Event::Queue { .. } => "queue",
         };
         if !self.host.listening(name) {
             return; // nobody listens: build no payload
         }
         let argument = match event {
+            // (Not the string enums' `into()`: it links a panic message per enum.)
             Event::StateChanged(state) => JsValue::from_str(state.as_str()),
             Event::ModeChanged(mode) => JsValue::from_str(mode.as_str()),
             Event::Acked(_) | Event::AckLost { .. } => return,
@@ -541,6 +571,9 @@ impl Shared {
             Event::Error(message) => runtime_error(&message),
             Event::Latency(stats) => latency_to_js(&stats),
             Event::Reconnecting { attempt, delay_ms } => bridge::reconnecting(attempt, delay_ms),
+            Event::StreamReset { previous, first } => {
+                bridge::stream_reset(previous as f64, first as f64)
+            }
             Event::Queue { length, dropped } => {
                 let dropped: Array = dropped.iter().map(OutgoingFrame::for_app).collect();
                 bridge::queue_change(u32::try_from(length).unwrap_or(u32::MAX), dropped)
@@ -556,17 +589,17 @@ impl Shared {
         }
     }
 
-    /// `verdict::CHANGED` if the snapshot changed since it was last published
+    /// `VERDICT_CHANGED` if the snapshot changed since it was last published
     /// and the host has a subscriber or a snapshot object that is now out of
     /// date (it marks it stale on hearing this); 0 otherwise.
     fn snapshot_news(&self) -> u32 {
         if self.released.get() {
             return 0;
         }
-        let changed = self.core.borrow_mut().take_changed_snapshot().is_some();
+        let changed = self.core.write().snapshot_changed();
         if changed && (self.watchers.get() > 0 || self.host_snapshot_current.get()) {
             self.host_snapshot_current.set(false);
-            verdict::CHANGED
+            VERDICT_CHANGED
         } else {
             0
         }

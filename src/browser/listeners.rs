@@ -2,7 +2,7 @@
 //! in the JavaScript host (`bridge.js`), so unsubscribe functions are plain JS.
 
 /// Every event the transport emits, as `on()` spells it.
-const EVENT_NAMES: [&str; 9] = [
+const EVENT_NAMES: [&str; 10] = [
     "state",
     "mode",
     "open",
@@ -12,11 +12,12 @@ const EVENT_NAMES: [&str; 9] = [
     "reconnecting",
     "queue",
     "error",
+    "reset",
 ];
 
 /// The rule an unknown name breaks, for the `RangeError` message.
 pub(crate) const EVENT_NAME_RULE: &str =
-    "must be \"state\", \"mode\", \"open\", \"close\", \"message\", \"latency\", \"reconnecting\", \"queue\" or \"error\"";
+    "must be \"state\", \"mode\", \"open\", \"close\", \"message\", \"latency\", \"reconnecting\", \"queue\", \"error\" or \"reset\"";
 
 /// Whether `on(name, …)` accepts `name`.
 pub(crate) fn is_event_name(name: &str) -> bool {

@@ -2,7 +2,9 @@
 //! and executes the core's actions. It decides nothing of its own beyond
 //! JavaScript type checks.
 
+mod boundary;
 mod bridge;
+mod cells;
 mod driver;
 mod envelope;
 mod errors;
@@ -11,7 +13,6 @@ mod options;
 mod platform;
 mod snapshot;
 mod socket;
-mod timers;
 
 pub(crate) use driver::Driver;
 pub(crate) use errors::config_error_with_value;

@@ -6,6 +6,7 @@ use crate::prelude::*;
 use js_sys::Function;
 use wasm_bindgen::JsValue;
 
+use super::boundary::{NumberOption, StringOption};
 use super::bridge;
 use super::errors::config_error_with_value;
 use super::platform::fill_random;
@@ -24,49 +25,40 @@ pub(crate) struct TransportOptions {
 /// Validates `options`; the error is the `TypeError`/`RangeError` to throw.
 pub(crate) fn read_options(options: &JsValue) -> Result<TransportOptions, JsValue> {
     let fields = bridge::read_options(options)?;
-    let mut next = fields.iter();
-    let mut take = || next.next().unwrap_or(JsValue::UNDEFINED);
-    let url = take().as_string();
-    let url_provider = bridge::as_function(take());
-    let protocols = take();
-    let auto_connect = take().as_bool().unwrap_or(true);
-    let should_reconnect = bridge::as_function(take());
-    let enable_websocket = take().as_bool();
-    let mut number = || take().as_f64();
-    let (reconnect_interval, max_reconnect_interval, reconnect_backoff_factor, reconnect_jitter) =
-        (number(), number(), number(), number());
-    let (max_reconnect_attempts, connect_timeout, min_uptime) = (number(), number(), number());
-    let (heartbeat_interval, heartbeat_timeout, message_queue_size) =
-        (number(), number(), number());
-    let (fallback_after_attempts, upgrade_probe_interval, ack_timeout) =
-        (number(), number(), number());
-    let mut string = || take().as_string();
-    let (session_id, queue_overflow, ping_type, pong_type) =
-        (string(), string(), string(), string());
-    let (http_fallback_url, http_events_url, delivery) = (string(), string(), string());
+    let field = |index: usize| fields.get(index as u32);
+    // The fixed head of `readOptions`' answer (`OPTIONS_HEAD` fields), then
+    // the named options at the positions the boundary declares.
+    let url = field(0).as_string();
+    let url_provider = bridge::as_function(field(1));
+    let protocols = field(2);
+    let auto_connect = field(3).as_bool().unwrap_or(true);
+    let should_reconnect = bridge::as_function(field(4));
+    let enable_websocket = field(5).as_bool();
+    let number = |option: NumberOption| field(option.position()).as_f64();
+    let string = |option: StringOption| field(option.position()).as_string();
     let values = OptionValues {
         url,
-        session_id: session_id.unwrap_or_else(generated_session_id),
-        reconnect_interval,
-        max_reconnect_interval,
-        reconnect_backoff_factor,
-        reconnect_jitter,
-        max_reconnect_attempts,
-        connect_timeout,
-        min_uptime,
-        heartbeat_interval,
-        heartbeat_timeout,
-        message_queue_size,
-        queue_overflow,
-        ping_type,
-        pong_type,
-        http_fallback_url,
-        http_events_url,
-        fallback_after_attempts,
-        upgrade_probe_interval,
+        session_id: string(StringOption::SessionId).unwrap_or_else(generated_session_id),
+        reconnect_interval: number(NumberOption::ReconnectInterval),
+        max_reconnect_interval: number(NumberOption::MaxReconnectInterval),
+        reconnect_backoff_factor: number(NumberOption::ReconnectBackoffFactor),
+        reconnect_jitter: number(NumberOption::ReconnectJitter),
+        max_reconnect_attempts: number(NumberOption::MaxReconnectAttempts),
+        connect_timeout: number(NumberOption::ConnectTimeout),
+        min_uptime: number(NumberOption::MinUptime),
+        heartbeat_interval: number(NumberOption::HeartbeatInterval),
+        heartbeat_timeout: number(NumberOption::HeartbeatTimeout),
+        message_queue_size: number(NumberOption::MessageQueueSize),
+        queue_overflow: string(StringOption::QueueOverflow),
+        ping_type: string(StringOption::PingType),
+        pong_type: string(StringOption::PongType),
+        http_fallback_url: string(StringOption::HttpFallbackUrl),
+        http_events_url: string(StringOption::HttpEventsUrl),
+        fallback_after_attempts: number(NumberOption::FallbackAfterAttempts),
+        upgrade_probe_interval: number(NumberOption::UpgradeProbeInterval),
         enable_websocket,
-        delivery,
-        ack_timeout,
+        delivery: string(StringOption::Delivery),
+        ack_timeout: number(NumberOption::AckTimeout),
     };
     let config = values.validate().map_err(|error| {
         config_error_with_value(&error, &bridge::option_value(options, error.field))

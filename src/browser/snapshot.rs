@@ -1,11 +1,10 @@
 //! Plain data from the core as frozen JavaScript objects (built in `bridge.js`).
 
-use crate::prelude::*;
-
 use wasm_bindgen::JsValue;
 
 use super::bridge;
 use crate::core::{CloseInfo, LatencyStats, Snapshot};
+use crate::string_enums::{mode_name, reason_name, state_name};
 
 /// `{last, avg, min, max, jitter, samples}` (ms; `null` before the first sample).
 pub(crate) fn latency_to_js(latency: &LatencyStats) -> JsValue {
@@ -29,24 +28,22 @@ pub(crate) fn snapshot_to_js(snapshot: &Snapshot, session_id: &JsValue) -> JsVal
     let stats = snapshot.stats;
     let close = snapshot.last_close.as_ref();
     bridge::snapshot(
-        snapshot.state.as_str(),
-        snapshot.mode.as_str(),
+        state_name(snapshot.state),
+        mode_name(snapshot.mode),
         snapshot.attempt,
         snapshot.next_retry_in_ms,
         latency_to_js(&snapshot.latency),
         u32::try_from(snapshot.queued).unwrap_or(u32::MAX),
         session_id,
-        snapshot
-            .disconnect_reason
-            .map(|reason| reason.as_str().to_owned()),
+        snapshot.disconnect_reason.map(reason_name),
         close.map(|c| c.code),
         close.map_or("", |c| c.reason.as_str()),
-        &[
-            stats.sent as f64,
-            stats.received as f64,
-            stats.reconnects as f64,
-            stats.dropped as f64,
-            stats.errors as f64,
-        ],
+        snapshot.last_seq.map(|seq| seq as f64),
+        stats.sent as f64,
+        stats.received as f64,
+        stats.reconnects as f64,
+        stats.dropped as f64,
+        stats.errors as f64,
+        stats.resets as f64,
     )
 }

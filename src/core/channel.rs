@@ -3,6 +3,8 @@
 
 use crate::prelude::*;
 
+use super::time::{Duration, Instant};
+
 /// The channel in use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -18,6 +20,89 @@ impl Mode {
         match self {
             Self::WebSocket => "websocket",
             Self::Http => "http",
+        }
+    }
+}
+
+/// The channel that carries the session. The background WebSocket attempt
+/// (the upgrade probe) exists only on the HTTP fallback, so a probe while on
+/// the WebSocket cannot be written down.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Channel {
+    /// One WebSocket, both directions.
+    WebSocket,
+    /// POSTs upstream and an event stream downstream, with a WebSocket tried
+    /// now and then in the background.
+    Http {
+        /// The background WebSocket attempt.
+        probe: Probe,
+        /// When to try the WebSocket next (none: `upgradeProbeInterval` 0, or
+        /// the session is down).
+        probe_at: Option<Instant>,
+    },
+}
+
+/// A background WebSocket attempt while the HTTP fallback carries the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    /// None under way.
+    Idle,
+    /// Waiting for the URL function's answer for attempt `attempt`.
+    Resolving {
+        /// The attempt the answer must carry.
+        attempt: u64,
+    },
+    /// The probe socket was created; its `open` moves the session back.
+    Opening,
+}
+
+impl Channel {
+    /// A fresh channel of `mode`, with no probe under way.
+    pub fn new(mode: Mode) -> Self {
+        match mode {
+            Mode::WebSocket => Self::WebSocket,
+            Mode::Http => Self::Http {
+                probe: Probe::Idle,
+                probe_at: None,
+            },
+        }
+    }
+
+    /// Which mode this is.
+    pub fn mode(&self) -> Mode {
+        match self {
+            Self::WebSocket => Mode::WebSocket,
+            Self::Http { .. } => Mode::Http,
+        }
+    }
+
+    /// The probe under way (always `Idle` on the WebSocket).
+    pub fn probe(&self) -> Probe {
+        match self {
+            Self::WebSocket => Probe::Idle,
+            Self::Http { probe, .. } => *probe,
+        }
+    }
+
+    /// When the next probe is due.
+    pub fn probe_at(&self) -> Option<Instant> {
+        match self {
+            Self::WebSocket => None,
+            Self::Http { probe_at, .. } => *probe_at,
+        }
+    }
+
+    /// Records the probe's progress; ignored on the WebSocket.
+    pub fn set_probe(&mut self, next: Probe) {
+        if let Self::Http { probe, .. } = self {
+            *probe = next;
+        }
+    }
+
+    /// Schedules (or with `None` cancels) the next probe; ignored on the WebSocket.
+    pub fn set_probe_at(&mut self, at: Option<Instant>) {
+        if let Self::Http { probe_at, .. } = self {
+            *probe_at = at;
         }
     }
 }
@@ -52,8 +137,8 @@ pub struct FallbackConfig {
     pub events_url: Option<String>,
     /// Consecutive WebSocket attempts that never opened before switching.
     pub after_attempts: u32,
-    /// How often to try the WebSocket again while on HTTP (0: never), in ms.
-    pub probe_interval_ms: f64,
+    /// How often to try the WebSocket again while on HTTP (0: never).
+    pub probe_interval: Duration,
 }
 
 /// Whether `url` can be fetched: absolute `http(s)` or relative to the page.
@@ -82,6 +167,19 @@ mod tests {
         );
         assert_eq!(Delivery::parse("exactly-once"), None);
         assert_eq!(Mode::Http.as_str(), "http");
+    }
+
+    #[test]
+    fn only_the_http_channel_holds_a_probe() {
+        let mut websocket = Channel::new(Mode::WebSocket);
+        websocket.set_probe(Probe::Opening);
+        websocket.set_probe_at(Some(Instant::from_ms(1.0)));
+        assert_eq!(websocket.probe(), Probe::Idle);
+        assert_eq!(websocket.probe_at(), None);
+        let mut http = Channel::new(Mode::Http);
+        http.set_probe(Probe::Opening);
+        assert_eq!(http.probe(), Probe::Opening);
+        assert_eq!(http.mode(), Mode::Http);
     }
 
     #[test]

@@ -27,6 +27,11 @@ pub fn push_number(out: &mut String, mut value: u64, radix: u64) {
     }
 }
 
+/// What separates the prefix from a message's number.
+pub const ID_SEPARATOR: &str = "-";
+/// What separates the prefix from a ping's number.
+pub const PING_SEPARATOR: &str = "-p";
+
 /// Makes ids `<prefix>-<n>` (envelopes) and `<prefix>-p<n>` (pings), where the
 /// prefix is random per transport: ids stay unique when two transports share a
 /// session id (a session restored after a reload).
@@ -34,7 +39,6 @@ pub fn push_number(out: &mut String, mut value: u64, radix: u64) {
 pub struct IdGenerator {
     prefix: String,
     messages: u64,
-    pings: u64,
 }
 
 impl IdGenerator {
@@ -45,7 +49,6 @@ impl IdGenerator {
         Self {
             prefix,
             messages: 0,
-            pings: 0,
         }
     }
 
@@ -60,7 +63,7 @@ impl IdGenerator {
     /// from `prefix()` and the number, so an untracked envelope needs no Rust
     /// string at all.
     pub fn message_id(&self, number: u64) -> String {
-        self.make("-", number)
+        self.make(ID_SEPARATOR, number)
     }
 
     /// The random part every id of this generator starts with.
@@ -68,10 +71,16 @@ impl IdGenerator {
         &self.prefix
     }
 
-    /// The next ping id.
-    pub fn next_ping(&mut self) -> String {
-        self.pings += 1;
-        self.make("-p", self.pings)
+    /// The id of ping `number`: `<prefix>-p<number>`.
+    pub fn ping_id(&self, number: u64) -> String {
+        self.make(PING_SEPARATOR, number)
+    }
+
+    /// Whether `id` is one of this generator's ping ids (an echo server
+    /// sends them back; they are never the application's).
+    pub fn is_ping_id(&self, id: &str) -> bool {
+        id.strip_prefix(self.prefix.as_str())
+            .is_some_and(|rest| rest.starts_with(PING_SEPARATOR))
     }
 
     fn make(&self, separator: &str, number: u64) -> String {
@@ -105,6 +114,10 @@ mod tests {
         assert_eq!(ids.message_id(first), "16-1");
         assert_eq!(ids.next_message_number(), 2);
         assert_eq!(ids.prefix(), "16");
-        assert_eq!(ids.next_ping(), "16-p1");
+        assert_eq!(ids.ping_id(1), "16-p1");
+        assert!(ids.is_ping_id("16-p12"));
+        for foreign in ["17-p1", "16-1", "p1", "1"] {
+            assert!(!ids.is_ping_id(foreign), "{foreign}");
+        }
     }
 }

@@ -12,6 +12,7 @@ use core::fmt;
 use super::backoff::Backoff;
 use super::channel::{is_http_url, Delivery, FallbackConfig};
 use super::queue::OverflowPolicy;
+use super::time::Duration;
 use super::url::validate_socket_url;
 
 /// The longest session id we accept; it travels in every URL and log line.
@@ -71,10 +72,11 @@ pub struct OptionValues {
 /// Heartbeat timing; absent when `heartbeatInterval` is 0.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct HeartbeatConfig {
-    /// Time between pings, in ms.
-    pub interval_ms: f64,
-    /// A ping unanswered this long means the link is dead, in ms.
-    pub timeout_ms: f64,
+    /// Time between pings.
+    pub interval: Duration,
+    /// How long a ping waits for an answer (or any frame) before the link is
+    /// taken for silent.
+    pub timeout: Duration,
 }
 
 /// Validated settings the core runs on.
@@ -88,10 +90,10 @@ pub struct Config {
     pub backoff: Backoff,
     /// Reconnect attempts before giving up; `None` for no limit.
     pub max_reconnect_attempts: Option<u32>,
-    /// An attempt not open after this long is abandoned (0: never), in ms.
-    pub connect_timeout_ms: f64,
-    /// Uptime after which the attempt counter resets, in ms.
-    pub min_uptime_ms: f64,
+    /// An attempt not open after this long is abandoned (0: never).
+    pub connect_timeout: Duration,
+    /// Uptime after which the attempt counter resets.
+    pub min_uptime: Duration,
     /// Heartbeat timing, if enabled.
     pub heartbeat: Option<HeartbeatConfig>,
     /// How many messages the offline queue holds.
@@ -109,8 +111,8 @@ pub struct Config {
     /// The delivery guarantee.
     pub delivery: Delivery,
     /// A tracked message unacknowledged this long means the channel is dead
-    /// (0: wait forever), in ms.
-    pub ack_timeout_ms: f64,
+    /// (0: wait forever).
+    pub ack_timeout: Duration,
 }
 
 impl Config {
@@ -195,11 +197,11 @@ impl OptionValues {
                         ))
                     }
                 },
-                probe_interval_ms: delay(
+                probe_interval: Duration::from_ms(delay(
                     "upgradeProbeInterval",
                     self.upgrade_probe_interval,
                     30_000.0,
-                )?,
+                )?),
             }),
         };
         let websocket_enabled = self.enable_websocket.unwrap_or(true);
@@ -219,7 +221,7 @@ impl OptionValues {
             fallback,
             websocket_enabled,
             delivery,
-            ack_timeout_ms: delay("ackTimeout", self.ack_timeout, 10_000.0)?,
+            ack_timeout: Duration::from_ms(delay("ackTimeout", self.ack_timeout, 10_000.0)?),
             url: self.url,
             session_id: self.session_id,
             backoff: Backoff {
@@ -229,11 +231,15 @@ impl OptionValues {
                 jitter,
             },
             max_reconnect_attempts,
-            connect_timeout_ms: delay("connectTimeout", self.connect_timeout, 5000.0)?,
-            min_uptime_ms: delay("minUptime", self.min_uptime, 5000.0)?,
+            connect_timeout: Duration::from_ms(delay(
+                "connectTimeout",
+                self.connect_timeout,
+                5000.0,
+            )?),
+            min_uptime: Duration::from_ms(delay("minUptime", self.min_uptime, 5000.0)?),
             heartbeat: (heartbeat_interval > 0.0).then_some(HeartbeatConfig {
-                interval_ms: heartbeat_interval,
-                timeout_ms: heartbeat_timeout,
+                interval: Duration::from_ms(heartbeat_interval),
+                timeout: Duration::from_ms(heartbeat_timeout),
             }),
             queue_capacity: queue_capacity as usize,
             overflow,
@@ -406,13 +412,13 @@ mod tests {
             }
         );
         assert_eq!(config.max_reconnect_attempts, Some(10));
-        assert_eq!(config.connect_timeout_ms, 5000.0);
-        assert_eq!(config.min_uptime_ms, 5000.0);
+        assert_eq!(config.connect_timeout, Duration::from_ms(5000.0));
+        assert_eq!(config.min_uptime, Duration::from_ms(5000.0));
         assert_eq!(
             config.heartbeat,
             Some(HeartbeatConfig {
-                interval_ms: 30_000.0,
-                timeout_ms: 10_000.0
+                interval: Duration::from_ms(30_000.0),
+                timeout: Duration::from_ms(10_000.0)
             })
         );
         assert_eq!(config.queue_capacity, 100);

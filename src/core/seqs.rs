@@ -5,76 +5,111 @@
 //! reply and the event stream) that race: a push numbered 14 can arrive on
 //! the event stream after the reply numbered 15 came back in a POST response.
 //! So the tracker keeps a contiguous floor (every `seq` ≤ floor delivered) plus
-//! the delivered numbers above it. Resuming reports the floor, the server
+//! a window of the delivered numbers above it. Resuming reports the floor, the server
 //! replays everything after it, and whatever was already delivered is dropped.
 
-use crate::prelude::*;
+/// How far above the floor delivered numbers are remembered. A hole that
+/// stays open this long is a frame the server no longer has (or never
+/// sends): give up on it rather than wait for ever.
+const WINDOW: u64 = 1024;
 
-/// Out-of-order numbers kept above the floor. A hole that stays open this long
-/// is a frame the server no longer has (or never sends): give up on it rather
-/// than grow without bound.
-const MAX_ABOVE_FLOOR: usize = 1024;
-
-/// The set of delivered `seq` numbers, compressed to a floor and the rest.
+/// The set of delivered `seq` numbers: a floor, and a window of bits above it.
 ///
-/// `above` is a plain unsorted `Vec`: it is empty whenever frames arrive in
-/// order, and small otherwise; a `BTreeSet` would add ~10 KB to the wasm.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Bit `seq % WINDOW` says whether `seq` (in `floor + 1 ..= floor + WINDOW`)
+/// was delivered. Fixed size, no allocation, and small code: a `BTreeSet`
+/// would add ~10 KB to the wasm.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveredSeqs {
     /// Every `seq` from 1 to `floor` was delivered (or given up on).
     floor: u64,
-    /// Delivered numbers above `floor + 1`, in no order.
-    above: Vec<u64>,
+    /// Delivered numbers above the floor, by `seq % WINDOW`.
+    window: [u64; (WINDOW / 64) as usize],
+    /// Whether any number was delivered yet (the first sets the baseline).
+    started: bool,
+}
+
+impl Default for DeliveredSeqs {
+    fn default() -> Self {
+        Self {
+            floor: 0,
+            window: [0; (WINDOW / 64) as usize],
+            started: false,
+        }
+    }
 }
 
 impl DeliveredSeqs {
     /// Records `seq`; returns whether it is new (deliver it) or a duplicate (drop it).
     pub fn deliver(&mut self, seq: u64) -> bool {
-        if self.floor == 0 && self.above.is_empty() {
+        if !self.started {
             // The first frame sets the baseline: a transport that joins a
             // session late (a reused session id) is not owed what came before.
+            self.started = true;
             self.floor = seq.saturating_sub(1);
         }
-        if seq <= self.floor || self.above.contains(&seq) {
+        if seq <= self.floor {
             return false;
         }
-        self.above.push(seq);
-        self.compact();
-        if self.above.len() > MAX_ABOVE_FLOOR {
-            if let Some(&lowest) = self.above.iter().min() {
-                self.raise_floor(lowest);
-            }
+        if seq - self.floor > WINDOW {
+            self.raise_floor(seq - WINDOW);
         }
+        if self.has(seq) {
+            return false;
+        }
+        self.flip(seq);
+        self.compact();
         true
     }
 
     /// The server said frames before `first_available` are gone: stop waiting for them.
     pub fn skip_to(&mut self, first_available: u64) {
+        self.started = true;
         self.raise_floor(first_available.saturating_sub(1));
+        self.compact();
     }
 
     /// The number to resume after (`last_seq`), or `None` before the first frame.
     pub fn resume_after(&self) -> Option<u64> {
-        (self.floor > 0 || !self.above.is_empty()).then_some(self.floor)
+        self.started.then_some(self.floor)
     }
 
+    fn slot(seq: u64) -> (usize, u64) {
+        let bit = seq % WINDOW;
+        ((bit / 64) as usize, 1 << (bit % 64))
+    }
+
+    fn has(&self, seq: u64) -> bool {
+        let (word, mask) = Self::slot(seq);
+        self.window.get(word).is_some_and(|bits| bits & mask != 0)
+    }
+
+    fn flip(&mut self, seq: u64) {
+        let (word, mask) = Self::slot(seq);
+        if let Some(bits) = self.window.get_mut(word) {
+            *bits ^= mask;
+        }
+    }
+
+    /// Moves the floor up to `floor`, forgetting what it passes.
     fn raise_floor(&mut self, floor: u64) {
-        self.floor = self.floor.max(floor);
-        let floor = self.floor;
-        self.above.retain(|&seq| seq > floor);
-        self.compact();
+        if floor.saturating_sub(self.floor) >= WINDOW {
+            self.window = [0; (WINDOW / 64) as usize];
+            self.floor = self.floor.max(floor);
+            return;
+        }
+        while self.floor < floor {
+            self.floor += 1;
+            if self.has(self.floor) {
+                self.flip(self.floor);
+            }
+        }
     }
 
     /// Folds numbers that continue the floor into it.
     fn compact(&mut self) {
-        loop {
-            let next = self.floor + 1;
-            let before = self.above.len();
-            self.above.retain(|&seq| seq != next);
-            if self.above.len() == before {
-                break;
-            }
+        while let Some(next) = self.floor.checked_add(1).filter(|&next| self.has(next)) {
             self.floor = next;
+            self.flip(next);
         }
     }
 }
@@ -106,6 +141,23 @@ mod tests {
     }
 
     #[test]
+    fn a_number_far_ahead_gives_up_on_the_window_below_it() {
+        let mut seqs = DeliveredSeqs::default();
+        seqs.deliver(1);
+        assert!(seqs.deliver(5));
+        assert!(seqs.deliver(10 * WINDOW));
+        assert_eq!(seqs.resume_after(), Some(9 * WINDOW));
+        assert!(!seqs.deliver(5));
+        assert!(!seqs.deliver(10 * WINDOW));
+        assert!(seqs.deliver(10 * WINDOW - 1));
+        assert!(seqs.deliver(9 * WINDOW + 1));
+        assert_eq!(seqs.resume_after(), Some(9 * WINDOW + 1));
+        // The largest numbers do not overflow.
+        assert!(seqs.deliver(u64::MAX));
+        assert!(!seqs.deliver(u64::MAX));
+    }
+
+    #[test]
     fn a_gap_moves_the_floor_past_what_the_server_lost() {
         let mut seqs = DeliveredSeqs::default();
         seqs.deliver(1);
@@ -125,11 +177,10 @@ mod tests {
     fn a_hole_that_never_fills_is_given_up_on_and_memory_stays_bounded() {
         let mut seqs = DeliveredSeqs::default();
         seqs.deliver(1);
-        for seq in 3..=(MAX_ABOVE_FLOOR as u64 + 10) {
+        for seq in 3..=(WINDOW + 10) {
             assert!(seqs.deliver(seq));
         }
-        assert!(seqs.above.len() <= MAX_ABOVE_FLOOR);
-        assert_eq!(seqs.resume_after(), Some(MAX_ABOVE_FLOOR as u64 + 10));
+        assert_eq!(seqs.resume_after(), Some(WINDOW + 10));
         assert!(!seqs.deliver(2)); // given up on: a late copy is not delivered
     }
 }

@@ -40,6 +40,8 @@ pub struct Stats {
     pub dropped: u64,
     /// `"error"` events emitted.
     pub errors: u64,
+    /// Times the server's stream was found reset (its numbering went back).
+    pub resets: u64,
 }
 
 /// Everything `getSnapshot()` reports (the session id is added by the driver).
@@ -57,6 +59,8 @@ pub struct Snapshot {
     pub latency: LatencyStats,
     /// Messages waiting in the offline queue.
     pub queued: usize,
+    /// The last `seq` of the server's stream delivered (the resume point).
+    pub last_seq: Option<u64>,
     /// Why the transport is down, when it is.
     pub disconnect_reason: Option<DisconnectReason>,
     /// The last close, if any.

@@ -11,7 +11,7 @@ fn failing_schedule(sim: &mut Sim, failures: usize) -> Vec<(u32, f64, f64)> {
         let Some((attempt, delay)) = reconnecting(&actions) else {
             break;
         };
-        let actions = sim.fire(TimerKind::Retry);
+        let actions = sim.fire(Deadline::Retry);
         assert_eq!(opens(&actions), 1, "each retry opens exactly one socket");
         schedule.push((attempt, delay, sim.now));
     }
@@ -140,7 +140,7 @@ fn the_counter_resets_only_after_min_uptime() {
     // Dropped after 1 s of uptime (< minUptime 2 s): the count goes on.
     sim.at(1000.0);
     assert_eq!(reconnecting(&sim.close(1006)), Some((1, 100.0)));
-    sim.fire(TimerKind::Retry);
+    sim.fire(Deadline::Retry);
     sim.open();
     let reopened_at = sim.now;
     sim.at(reopened_at + 500.0);
@@ -149,10 +149,10 @@ fn the_counter_resets_only_after_min_uptime() {
         Some((2, 200.0)),
         "accept-then-drop is not rewarded"
     );
-    sim.fire(TimerKind::Retry);
+    sim.fire(Deadline::Retry);
     sim.open();
     // Staying up for minUptime resets it.
-    sim.fire(TimerKind::MinUptime);
+    sim.fire(Deadline::MinUptime);
     assert_eq!(sim.transport.snapshot().attempt, 0);
     assert_eq!(reconnecting(&sim.close(1006)), Some((1, 100.0)));
 }
@@ -161,9 +161,9 @@ fn the_counter_resets_only_after_min_uptime() {
 fn a_connect_timeout_abandons_the_attempt_and_counts_it() {
     let mut sim = Sim::new(quiet_options());
     sim.connect();
-    let actions = sim.fire(TimerKind::ConnectTimeout);
+    let actions = sim.fire(Deadline::Connect);
     assert_eq!(sim.now, 500.0);
-    assert!(actions.contains(&Action::CloseSocket {
+    assert!(actions.contains(&Output::CloseSocket {
         code: 1000,
         reason: "connect timeout".into()
     }));
@@ -182,7 +182,7 @@ fn states_follow_the_seed_store_vocabulary() {
     assert_eq!(sim.state(), ConnectionState::Connecting);
     sim.close(1006);
     assert_eq!(sim.state(), ConnectionState::Reconnecting);
-    sim.fire(TimerKind::Retry);
+    sim.fire(Deadline::Retry);
     assert_eq!(
         sim.state(),
         ConnectionState::Reconnecting,
@@ -197,7 +197,7 @@ fn states_follow_the_seed_store_vocabulary() {
         .actions
         .iter()
         .filter_map(|a| match a {
-            Action::Emit(Event::StateChanged(state)) => Some(*state),
+            Output::Emit(Event::StateChanged(state)) => Some(*state),
             _ => None,
         })
         .collect();
@@ -222,7 +222,7 @@ fn reconnect_starts_over_now_with_the_backoff_reset() {
     };
     assert_eq!(
         actions[0],
-        Action::CloseSocket {
+        Output::CloseSocket {
             code: 1000,
             reason: "reconnect".into()
         }

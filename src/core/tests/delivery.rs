@@ -14,15 +14,15 @@ fn at_least_once() -> OptionValues {
     }
 }
 
-fn send(sim: &mut Sim, payload: Payload) -> Result<SendOutcome, SendError> {
+fn send(sim: &mut Sim, payload: Payload) -> Result<SendOutcome, InputError> {
     sim.transport.send(sim.now, payload, Some(payload.into()))
 }
 
-fn lost(actions: &[Action<Payload>]) -> Vec<(Vec<String>, &'static str)> {
+fn lost(actions: &[Output<Payload>]) -> Vec<(Vec<String>, &'static str)> {
     actions
         .iter()
         .filter_map(|a| match a {
-            Action::Emit(Event::AckLost { ids, reason }) => Some((ids.clone(), *reason)),
+            Output::Emit(Event::AckLost { ids, reason }) => Some((ids.clone(), *reason)),
             _ => None,
         })
         .collect()
@@ -31,7 +31,13 @@ fn lost(actions: &[Action<Payload>]) -> Vec<(Vec<String>, &'static str)> {
 #[test]
 fn the_socket_url_asks_for_acks() {
     let mut sim = Sim::new(at_least_once());
-    assert_eq!(open_url(&sim.connect()), "ws://h/ws?session_id=s&ack=1");
+    assert_eq!(
+        {
+            let actions = sim.connect();
+            open_url(&sim, &actions)
+        },
+        "ws://h/ws?session_id=s&ack=1"
+    );
 }
 
 #[test]
@@ -44,7 +50,7 @@ fn sent_envelopes_stay_held_until_acked_and_raw_frames_do_not() {
     assert_eq!(sim.transport.queued().copied().collect::<Vec<_>>(), [1]);
     sim.transport.on_ack(sim.now, &sim.transport.message_id(1));
     let actions = sim.take();
-    assert!(actions.contains(&Action::Emit(Event::Acked(sim.transport.message_id(1)))));
+    assert!(actions.contains(&Output::Emit(Event::Acked(sim.transport.message_id(1)))));
     assert_eq!(sim.transport.queue_length(), 0);
     sim.transport.on_ack(sim.now, &sim.transport.message_id(1));
     assert!(
@@ -62,21 +68,21 @@ fn unacked_messages_are_resent_in_order_after_a_reconnect_before_new_ones() {
     sim.transport.on_ack(sim.now, &sim.transport.message_id(1));
     sim.close(1006);
     send(&mut sim, 4).unwrap(); // sent while down: queued behind 2 and 3
-    sim.fire(TimerKind::Retry);
+    sim.fire(Deadline::Retry);
     let actions = sim.open();
     assert_eq!(transmitted(&actions), [2, 3, 4]);
     let opened = actions
         .iter()
-        .position(|a| *a == Action::Emit(Event::Opened))
+        .position(|a| *a == Output::Emit(Event::Opened))
         .unwrap();
     let last_transmit = actions
         .iter()
-        .rposition(|a| matches!(a, Action::Transmit(_)))
+        .rposition(|a| matches!(a, Output::Transmit(_)))
         .unwrap();
     assert!(last_transmit < opened, "resent before 'open' listeners run");
     // And again after another loss, until acked.
     sim.close(1006);
-    sim.fire(TimerKind::Retry);
+    sim.fire(Deadline::Retry);
     assert_eq!(transmitted(&sim.open()), [2, 3, 4]);
 }
 
@@ -107,7 +113,7 @@ fn the_outbox_is_bounded_by_the_queue_size_with_the_same_policy() {
     for n in 1..=5 {
         send(&mut sim, n).unwrap();
     }
-    assert_eq!(send(&mut sim, 6), Err(SendError::QueueFull(5)));
+    assert_eq!(send(&mut sim, 6), Err(InputError::QueueFull(5)));
     sim.transport.on_ack(sim.now, &sim.transport.message_id(3));
     assert_eq!(
         send(&mut sim, 6),
@@ -120,25 +126,24 @@ fn the_outbox_is_bounded_by_the_queue_size_with_the_same_policy() {
 fn no_ack_within_the_timeout_closes_with_4000_and_resends() {
     let mut sim = Sim::connected(at_least_once());
     send(&mut sim, 1).unwrap();
-    assert_eq!(sim.transport.timer_due(TimerKind::AckTimeout), Some(1000.0));
+    assert_eq!(sim.transport.timer_due(Deadline::Ack), Some(1000.0));
     // Progress moves the deadline: one timer, not one per message.
     sim.at(600.0);
     send(&mut sim, 2).unwrap();
     sim.transport.on_ack(sim.now, &sim.transport.message_id(1));
     sim.take();
-    let actions = sim.fire(TimerKind::AckTimeout);
-    assert!(errors(&actions).is_empty());
-    assert_eq!(sim.transport.timer_due(TimerKind::AckTimeout), Some(1600.0));
-    let actions = sim.fire(TimerKind::AckTimeout);
+    assert_eq!(sim.transport.timer_due(Deadline::Ack), Some(1600.0));
+    assert!(errors(&sim.run_until(1599.0)).is_empty());
+    let actions = sim.fire(Deadline::Ack);
     assert_eq!(
         actions[0],
-        Action::CloseSocket {
+        Output::CloseSocket {
             code: 4000,
             reason: "ack timeout".into()
         }
     );
     assert!(reconnecting(&actions).is_some());
-    sim.fire(TimerKind::Retry);
+    sim.fire(Deadline::Retry);
     assert_eq!(transmitted(&sim.open()), [2]);
 }
 
@@ -147,14 +152,8 @@ fn all_acked_stops_the_clock() {
     let mut sim = Sim::connected(at_least_once());
     send(&mut sim, 1).unwrap();
     sim.transport.on_ack(sim.now, &sim.transport.message_id(1));
-    let actions = sim.take();
-    assert!(actions.contains(&Action::CancelTimer {
-        kind: TimerKind::AckTimeout
-    }));
-    assert!(
-        !sim.transport.has_pending_timers()
-            || sim.transport.timer_due(TimerKind::AckTimeout).is_none()
-    );
+    sim.take();
+    assert_eq!(sim.transport.timer_due(Deadline::Ack), None);
 }
 
 #[test]
@@ -195,6 +194,6 @@ fn at_most_once_forgets_what_it_put_on_the_socket() {
     });
     send(&mut sim, 1).unwrap();
     assert_eq!(sim.transport.queue_length(), 0);
-    assert_eq!(sim.transport.timer_due(TimerKind::AckTimeout), None);
-    assert!(!open_url(&sim.actions).contains("ack="));
+    assert_eq!(sim.transport.timer_due(Deadline::Ack), None);
+    assert!(!sim.transport.socket_url().contains("ack="));
 }

@@ -13,28 +13,28 @@ fn fallback_options() -> OptionValues {
     }
 }
 
-pub fn posts(actions: &[Action<Payload>]) -> Vec<(String, Vec<Payload>)> {
+pub fn posts(actions: &[Output<Payload>]) -> Vec<(String, Vec<Payload>)> {
     actions
         .iter()
         .filter_map(|a| match a {
-            Action::Post { url, frames } => Some((url.clone(), frames.clone())),
+            Output::Post { url, frames } => Some((url.clone(), frames.clone())),
             _ => None,
         })
         .collect()
 }
 
-fn events_opened(actions: &[Action<Payload>]) -> Option<String> {
+fn events_opened(actions: &[Output<Payload>]) -> Option<String> {
     actions.iter().find_map(|a| match a {
-        Action::OpenEvents { url } => Some(url.clone()),
+        Output::OpenEvents { url } => Some(url.clone()),
         _ => None,
     })
 }
 
-fn mode_changes(actions: &[Action<Payload>]) -> Vec<Mode> {
+fn mode_changes(actions: &[Output<Payload>]) -> Vec<Mode> {
     actions
         .iter()
         .filter_map(|a| match a {
-            Action::Emit(Event::ModeChanged(mode)) => Some(*mode),
+            Output::Emit(Event::ModeChanged(mode)) => Some(*mode),
             _ => None,
         })
         .collect()
@@ -48,13 +48,13 @@ fn send(sim: &mut Sim, payload: Payload) -> SendOutcome {
 
 /// Fails `n` WebSocket attempts (each closes before opening, as a refused
 /// upgrade does) and returns the actions of the last.
-fn refuse_attempts(sim: &mut Sim, n: usize) -> Vec<Action<Payload>> {
+fn refuse_attempts(sim: &mut Sim, n: usize) -> Vec<Output<Payload>> {
     let mut actions = sim.connect();
     for attempt in 1..=n {
         assert_eq!(opens(&actions), 1, "attempt {attempt} opens a socket");
         actions = sim.close(1006);
         if attempt < n {
-            actions = sim.fire(TimerKind::Retry);
+            actions = sim.fire(Deadline::Retry);
         }
     }
     actions
@@ -74,7 +74,7 @@ fn it_falls_back_after_the_configured_failed_attempts_and_not_before() {
             reconnecting(&actions).is_some(),
             "still retrying the WebSocket"
         );
-        actions = sim.fire(TimerKind::Retry);
+        actions = sim.fire(Deadline::Retry);
     }
     assert_eq!(opens(&actions), 1);
     let actions = sim.close(1006);
@@ -104,7 +104,7 @@ fn a_connection_that_opened_and_dropped_does_not_count_toward_the_fallback() {
         mode_changes(&actions).is_empty(),
         "the WebSocket works here"
     );
-    sim.fire(TimerKind::Retry);
+    sim.fire(Deadline::Retry);
     let actions = sim.close(1006);
     assert_eq!(mode_changes(&actions), [Mode::Http]);
 }
@@ -130,7 +130,7 @@ fn without_a_fallback_url_the_websocket_is_retried_forever() {
     assert!(!sim
         .actions
         .iter()
-        .any(|a| matches!(a, Action::OpenEvents { .. } | Action::Post { .. })));
+        .any(|a| matches!(a, Output::OpenEvents { .. } | Output::Post { .. })));
 }
 
 #[test]
@@ -147,7 +147,7 @@ fn enable_websocket_false_is_http_from_the_start_and_never_probes() {
     sim.transport.on_events_open(sim.now);
     sim.take();
     assert_eq!(send(&mut sim, 1), SendOutcome::Http);
-    assert_eq!(sim.transport.timer_due(TimerKind::UpgradeProbe), None);
+    assert_eq!(sim.transport.timer_due(Deadline::Probe), None);
     let error = OptionValues {
         enable_websocket: Some(false),
         ..quiet_options()
@@ -205,10 +205,10 @@ fn a_failed_post_is_retried_in_order_after_the_backoff() {
     sim.transport.on_post_done(sim.now, false, "HTTP 503");
     let actions = sim.take();
     assert_eq!(errors(&actions), ["an HTTP fallback POST failed: HTTP 503"]);
-    assert!(actions.contains(&Action::CloseEvents));
+    assert!(actions.contains(&Output::CloseEvents));
     assert_eq!(sim.state(), ConnectionState::Reconnecting);
     send(&mut sim, 3);
-    let actions = sim.fire(TimerKind::Retry);
+    let actions = sim.fire(Deadline::Retry);
     assert!(events_opened(&actions).is_some(), "still on HTTP");
     sim.transport.on_events_open(sim.now);
     assert_eq!(posts(&sim.take())[0].1, [1, 2, 3]);
@@ -243,16 +243,10 @@ fn the_probe_moves_the_session_back_and_resends_unacked_in_order() {
     sim.take();
     // 1 acknowledged; 2 and 3 are in the POST in flight; 4 waits for the next.
     send(&mut sim, 4);
-    assert!(sim.transport.on_numbered_frame(1));
-    assert!(sim.transport.on_numbered_frame(2));
-    let actions = sim.fire(TimerKind::UpgradeProbe);
-    let probe_url = actions
-        .iter()
-        .find_map(|a| match a {
-            Action::OpenSocket { url } => Some(url.clone()),
-            _ => None,
-        })
-        .expect("the probe opens a socket");
+    assert!(sim.transport.on_numbered_frame(sim.now, 1));
+    assert!(sim.transport.on_numbered_frame(sim.now, 2));
+    let actions = sim.fire(Deadline::Probe);
+    let probe_url = open_url(&sim, &actions);
     assert_eq!(probe_url, "ws://h/ws?session_id=s&last_seq=2&ack=1");
     assert_eq!(
         sim.transport.mode(),
@@ -261,7 +255,7 @@ fn the_probe_moves_the_session_back_and_resends_unacked_in_order() {
     );
     let actions = sim.open();
     assert_eq!(mode_changes(&actions), [Mode::WebSocket]);
-    assert!(actions.contains(&Action::CloseEvents));
+    assert!(actions.contains(&Output::CloseEvents));
     assert_eq!(
         transmitted(&actions),
         [2, 3, 4],
@@ -272,8 +266,8 @@ fn the_probe_moves_the_session_back_and_resends_unacked_in_order() {
     sim.transport.on_post_done(sim.now, true, "");
     assert!(transmitted(&sim.take()).is_empty());
     // A push that reached both channels around the switch is delivered once.
-    assert!(sim.transport.on_numbered_frame(3));
-    assert!(!sim.transport.on_numbered_frame(3));
+    assert!(sim.transport.on_numbered_frame(sim.now, 3));
+    assert!(!sim.transport.on_numbered_frame(sim.now, 3));
 }
 
 #[test]
@@ -281,9 +275,9 @@ fn a_failed_probe_changes_nothing_and_the_next_one_is_scheduled() {
     let mut sim = Sim::new(fallback_options());
     refuse_attempts(&mut sim, 3);
     sim.transport.on_events_open(sim.now);
-    let actions = sim.fire(TimerKind::UpgradeProbe);
+    let actions = sim.fire(Deadline::Probe);
     assert_eq!(opens(&actions), 1);
-    let due = sim.transport.timer_due(TimerKind::UpgradeProbe);
+    let due = sim.transport.timer_due(Deadline::Probe);
     assert_eq!(due, Some(sim.now + 5000.0));
     let actions = sim.close(1006);
     assert!(mode_changes(&actions).is_empty());
@@ -293,9 +287,9 @@ fn a_failed_probe_changes_nothing_and_the_next_one_is_scheduled() {
     );
     assert_eq!(sim.state(), ConnectionState::Connected);
     // A probe still hanging when the next is due is abandoned, not doubled.
-    sim.fire(TimerKind::UpgradeProbe);
-    let actions = sim.fire(TimerKind::UpgradeProbe);
-    assert!(matches!(actions[0], Action::CloseSocket { .. }));
+    sim.fire(Deadline::Probe);
+    let actions = sim.fire(Deadline::Probe);
+    assert!(matches!(actions[0], Output::CloseSocket { .. }));
     assert_eq!(opens(&actions), 1);
 }
 
@@ -308,6 +302,91 @@ fn reconnect_and_connect_start_over_on_the_websocket() {
     sim.transport.reconnect(sim.now);
     let actions = sim.take();
     assert_eq!(mode_changes(&actions), [Mode::WebSocket]);
-    assert_eq!(actions[0], Action::CloseEvents);
+    assert_eq!(actions[0], Output::CloseEvents);
     assert_eq!(opens(&actions), 1);
+}
+
+/// D1: on HTTP, reaching `maxReconnectAttempts` went idle without stopping
+/// the upgrade probe; when the probe socket then opened, the transport that
+/// had reported `disconnected` / `max-attempts` became `connected` by itself.
+#[test]
+fn giving_up_on_http_stops_the_upgrade_probe() {
+    for url_function in [false, true] {
+        let mut sim = Sim::new(OptionValues {
+            fallback_after_attempts: Some(1.0),
+            max_reconnect_attempts: Some(1.0),
+            url: (!url_function).then(|| "ws://h/ws".to_owned()),
+            ..fallback_options()
+        });
+        let mut actions = sim.connect();
+        if url_function {
+            let attempt = resolve_request(&actions);
+            sim.transport
+                .on_url_resolved(sim.now, attempt, Ok("ws://h/ws".into()));
+            actions = sim.take();
+        }
+        assert_eq!(opens(&actions), 1);
+        sim.close(1006); // refused: on to HTTP
+        assert_eq!(sim.transport.mode(), Mode::Http);
+        let probe = sim.fire(Deadline::Probe);
+        let probe_attempt = url_function.then(|| resolve_request(&probe));
+        assert!(url_function || opens(&probe) == 1, "the probe socket");
+        // The event stream fails until the transport gives up.
+        sim.transport.on_events_error(sim.now);
+        sim.fire(Deadline::Retry);
+        sim.transport.on_events_error(sim.now);
+        assert_eq!(sim.state(), ConnectionState::Disconnected);
+        assert_eq!(
+            sim.transport.snapshot().disconnect_reason,
+            Some(DisconnectReason::MaxAttempts)
+        );
+        let stopped = sim.take();
+        assert!(!url_function || !stopped.is_empty());
+        // The probe's late answers change nothing.
+        if let Some(attempt) = probe_attempt {
+            sim.transport
+                .on_url_resolved(sim.now, attempt, Ok("ws://h/ws".into()));
+            assert_eq!(opens(&sim.take()), 0, "no socket after giving up");
+        }
+        sim.transport.on_open(sim.now);
+        sim.take();
+        assert_eq!(
+            sim.state(),
+            ConnectionState::Disconnected,
+            "url function: {url_function}"
+        );
+        assert_eq!(sim.transport.poll_timeout(), None, "nothing scheduled");
+    }
+}
+
+/// D2: with `ackTimeout: 0` a fallback POST had no deadline, and the next
+/// POST waited for it: one POST that never returned stopped every later send.
+#[test]
+fn a_post_that_never_returns_is_abandoned_even_without_an_ack_timeout() {
+    let mut sim = Sim::new(OptionValues {
+        enable_websocket: Some(false),
+        ack_timeout: Some(0.0),
+        delivery: Some("at-least-once".into()),
+        ..fallback_options()
+    });
+    sim.connect();
+    sim.transport.on_events_open(sim.now);
+    assert_eq!(send(&mut sim, 1), SendOutcome::Http);
+    assert_eq!(posts(&sim.take()).len(), 1);
+    assert_eq!(send(&mut sim, 2), SendOutcome::Http);
+    assert!(posts(&sim.take()).is_empty(), "one POST at a time");
+    assert_eq!(
+        sim.transport.timer_due(Deadline::Post),
+        Some(DEFAULT_POST_TIMEOUT.as_ms())
+    );
+    let actions = sim.fire(Deadline::Post);
+    assert!(actions.contains(&Output::AbortPost));
+    let error = errors(&actions).pop().expect("an error");
+    assert!(error.contains("no answer within 30000 ms"), "{error}");
+    // The session recovers and both messages go out, in order.
+    sim.fire(Deadline::Retry);
+    sim.transport.on_events_open(sim.now);
+    let retried = posts(&sim.take());
+    assert_eq!(retried.len(), 1);
+    assert_eq!(retried[0].1, [1, 2]);
 }

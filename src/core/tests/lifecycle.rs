@@ -7,16 +7,14 @@ fn offline_stops_spending_attempts_and_online_retries_at_once_with_a_fresh_budge
     let mut sim = Sim::new(quiet_options());
     sim.connect();
     sim.close(1006);
-    sim.fire(TimerKind::Retry);
+    sim.fire(Deadline::Retry);
     sim.close(1006); // attempt 2 waiting
     sim.transport.network_offline(sim.now);
-    let actions = sim.take();
-    assert!(actions.contains(&Action::CancelTimer {
-        kind: TimerKind::Retry
-    }));
+    sim.take();
+    assert_eq!(sim.transport.timer_due(Deadline::Retry), None);
     assert_eq!(sim.transport.snapshot().next_retry_in_ms, None);
     // A stale retry callback changes nothing.
-    sim.transport.on_timer(sim.now + 10_000.0, TimerKind::Retry);
+    sim.transport.on_timeout(sim.now + 10_000.0);
     assert!(sim.take().is_empty());
     // Failures while offline do not schedule anything either.
     sim.at(sim.now + 60_000.0);
@@ -46,6 +44,7 @@ fn an_attempt_failing_while_offline_waits_for_online() {
 #[test]
 fn online_and_visible_probe_an_open_connection() {
     let mut sim = Sim::connected(quiet_options());
+    sim.pong(1); // the ping sent on open
     sim.transport.network_online(sim.now);
     assert_eq!(pings(&sim.take()).len(), 1);
     // One probe at a time.
@@ -61,9 +60,7 @@ fn becoming_visible_ends_a_backoff_wait() {
     sim.transport.page_visible(sim.now + 1.0);
     let actions = sim.take();
     assert_eq!(opens(&actions), 1);
-    assert!(actions.contains(&Action::CancelTimer {
-        kind: TimerKind::Retry
-    }));
+    assert_eq!(sim.transport.timer_due(Deadline::Retry), None);
 }
 
 #[test]
@@ -73,7 +70,7 @@ fn pagehide_closes_cleanly_and_pageshow_reconnects() {
     let actions = sim.take();
     assert_eq!(
         actions[0],
-        Action::CloseSocket {
+        Output::CloseSocket {
             code: 1000,
             reason: "page hidden".into()
         }
@@ -132,11 +129,9 @@ fn the_url_function_is_asked_before_every_attempt() {
     sim.transport
         .on_url_resolved(sim.now, first, Ok("ws://h/ws?token=1".into()));
     let actions = sim.take();
-    assert!(actions.contains(&Action::OpenSocket {
-        url: "ws://h/ws?token=1&session_id=s".into()
-    }));
+    assert_eq!(open_url(&sim, &actions), "ws://h/ws?token=1&session_id=s");
     sim.close(1006);
-    let second = resolve_request(&sim.fire(TimerKind::Retry));
+    let second = resolve_request(&sim.fire(Deadline::Retry));
     assert_ne!(first, second);
     // A late answer for the first attempt is ignored.
     sim.transport
@@ -144,9 +139,8 @@ fn the_url_function_is_asked_before_every_attempt() {
     assert!(sim.take().is_empty());
     sim.transport
         .on_url_resolved(sim.now, second, Ok("ws://h/ws?token=2".into()));
-    assert!(sim.take().contains(&Action::OpenSocket {
-        url: "ws://h/ws?token=2&session_id=s".into()
-    }));
+    let actions = sim.take();
+    assert_eq!(open_url(&sim, &actions), "ws://h/ws?token=2&session_id=s");
 }
 
 #[test]
@@ -161,7 +155,7 @@ fn a_failing_url_function_counts_as_a_failed_attempt() {
         ["could not get a URL: token service down"]
     );
     assert_eq!(reconnecting(&actions), Some((1, 100.0)));
-    let attempt = resolve_request(&sim.fire(TimerKind::Retry));
+    let attempt = resolve_request(&sim.fire(Deadline::Retry));
     sim.transport
         .on_url_resolved(sim.now, attempt, Ok("http://wrong/".into()));
     let actions = sim.take();
@@ -174,11 +168,11 @@ fn a_failing_url_function_counts_as_a_failed_attempt() {
 fn a_hanging_url_function_is_cut_off_by_the_connect_timeout() {
     let mut sim = Sim::new(provider_options());
     let attempt = resolve_request(&sim.connect());
-    let actions = sim.fire(TimerKind::ConnectTimeout);
+    let actions = sim.fire(Deadline::Connect);
     assert!(
         !actions
             .iter()
-            .any(|a| matches!(a, Action::CloseSocket { .. })),
+            .any(|a| matches!(a, Output::CloseSocket { .. })),
         "no socket to close"
     );
     assert_eq!(reconnecting(&actions), Some((1, 100.0)));
@@ -194,7 +188,7 @@ fn disconnect_stops_everything_and_stays_down() {
     let actions = sim.take();
     assert_eq!(
         actions[0],
-        Action::CloseSocket {
+        Output::CloseSocket {
             code: 4000,
             reason: "bye".into()
         }
@@ -212,27 +206,21 @@ fn disconnect_stops_everything_and_stays_down() {
         0,
         "nothing brings it back but connect()"
     );
-    assert_eq!(
-        sim.transport
-            .disconnect(sim.now, 1001, "")
-            .unwrap_err()
-            .field,
-        "code"
-    );
+    assert!(matches!(
+        sim.transport.disconnect(sim.now, 1001, ""),
+        Err(InputError::BadClose(ConfigError { field: "code", .. }))
+    ));
 }
 
 #[test]
 fn the_snapshot_is_republished_only_when_it_changes() {
     let mut sim = Sim::new(quiet_options());
-    assert!(sim.transport.take_changed_snapshot().is_some());
-    assert!(sim.transport.take_changed_snapshot().is_none());
-    sim.transport.on_timer(0.0, TimerKind::Retry); // stale: no change
-    assert!(sim.transport.take_changed_snapshot().is_none());
+    assert!(sim.transport.snapshot_changed());
+    assert!(!sim.transport.snapshot_changed());
+    sim.transport.on_timeout(0.0); // stale: no change
+    assert!(!sim.transport.snapshot_changed());
     sim.connect();
-    let snapshot = sim
-        .transport
-        .take_changed_snapshot()
-        .expect("state changed");
-    assert_eq!(snapshot.state, ConnectionState::Connecting);
-    assert!(sim.transport.take_changed_snapshot().is_none());
+    assert!(sim.transport.snapshot_changed(), "state changed");
+    assert_eq!(sim.transport.snapshot().state, ConnectionState::Connecting);
+    assert!(!sim.transport.snapshot_changed());
 }

@@ -1,7 +1,7 @@
 //! Behaviour tests of the whole state machine on a simulated clock.
 //!
 //! [`Sim`] plays the driver: it keeps the time, executes nothing, and records
-//! every action so tests can assert on exactly what the core decided.
+//! every output so tests can assert on exactly what the core decided.
 
 mod backoff_schedule;
 mod delivery;
@@ -20,7 +20,7 @@ pub type Payload = u32;
 pub struct Sim {
     pub transport: Transport<Payload>,
     pub now: f64,
-    pub actions: Vec<Action<Payload>>,
+    pub actions: Vec<Output<Payload>>,
 }
 
 /// Options with jitter off and every timer short and distinct.
@@ -57,10 +57,18 @@ impl Sim {
     }
 
     /// Everything the core decided since the last call.
-    pub fn take(&mut self) -> Vec<Action<Payload>> {
-        let mut fresh: Vec<_> = std::iter::from_fn(|| self.transport.poll_action()).collect();
+    pub fn take(&mut self) -> Vec<Output<Payload>> {
+        let mut fresh: Vec<_> = std::iter::from_fn(|| self.transport.poll_output()).collect();
         self.actions.extend(fresh.iter().cloned());
         std::mem::take(&mut fresh)
+    }
+
+    /// Feeds one input now and returns what the core decided.
+    pub fn input(&mut self, input: Input<Payload>) -> Vec<Output<Payload>> {
+        let _ = self
+            .transport
+            .handle_input(Instant::from_ms(self.now), input);
+        self.take()
     }
 
     pub fn at(&mut self, now: f64) -> &mut Self {
@@ -69,29 +77,75 @@ impl Sim {
         self
     }
 
-    /// Advances the clock to `kind`'s due time and fires it.
-    pub fn fire(&mut self, kind: TimerKind) -> Vec<Action<Payload>> {
+    /// Advances the clock to the deadline of `kind` and reports the timeout
+    /// (which also handles any other deadline due by then, as a driver would).
+    pub fn fire(&mut self, kind: Deadline) -> Vec<Output<Payload>> {
         let due = self
             .transport
-            .timer_due(kind)
-            .unwrap_or_else(|| panic!("{kind:?} is not armed"));
-        self.now = self.now.max(due);
-        self.transport.on_timer(self.now, kind);
-        self.take()
+            .deadline(kind)
+            .unwrap_or_else(|| panic!("{kind:?} is not pending"));
+        self.now = self.now.max(due.as_ms());
+        self.input(Input::Timeout)
     }
 
-    pub fn connect(&mut self) -> Vec<Action<Payload>> {
-        self.transport.connect(self.now);
-        self.take()
+    /// Runs every deadline up to `until` in order, as one browser timer would.
+    pub fn run_until(&mut self, until: f64) -> Vec<Output<Payload>> {
+        let mut outputs = Vec::new();
+        while let Some(due) = self
+            .transport
+            .poll_timeout()
+            .filter(|due| due.as_ms() <= until)
+        {
+            self.now = self.now.max(due.as_ms());
+            outputs.extend(self.input(Input::Timeout));
+        }
+        self.now = self.now.max(until);
+        outputs
     }
 
-    pub fn open(&mut self) -> Vec<Action<Payload>> {
-        self.transport.on_open(self.now);
-        self.take()
+    pub fn connect(&mut self) -> Vec<Output<Payload>> {
+        self.input(Input::Connect)
     }
 
-    pub fn close(&mut self, code: u16) -> Vec<Action<Payload>> {
-        self.transport.on_close(self.now, close_info(code), None);
+    pub fn open(&mut self) -> Vec<Output<Payload>> {
+        self.input(Input::SocketOpened)
+    }
+
+    pub fn close(&mut self, code: u16) -> Vec<Output<Payload>> {
+        self.input(Input::SocketClosed {
+            close: close_info(code),
+            verdict: None,
+        })
+    }
+
+    /// A frame of `kind` on the socket, with this id and seq; whether it is delivered.
+    pub fn frame(&mut self, kind: FrameKind, id: Option<&str>, seq: f64) -> bool {
+        self.frame_on(FrameSource::Socket, kind, id, seq)
+    }
+
+    /// A frame of `kind` from `source`; whether it is delivered.
+    pub fn frame_on(
+        &mut self,
+        source: FrameSource,
+        kind: FrameKind,
+        id: Option<&str>,
+        seq: f64,
+    ) -> bool {
+        let frame = InboundFrame {
+            id: id.map(str::to_owned),
+            seq,
+            ..InboundFrame::of_kind(source, kind)
+        };
+        let handled = self
+            .transport
+            .handle_input(Instant::from_ms(self.now), Input::Frame(frame));
+        handled == Ok(Handled::Frame { deliver: true })
+    }
+
+    /// Answers ping `number` with a pong.
+    pub fn pong(&mut self, number: u64) -> Vec<Output<Payload>> {
+        let id = self.transport.ping_id(number);
+        self.frame(FrameKind::Pong, Some(&id), f64::NAN);
         self.take()
     }
 
@@ -108,6 +162,113 @@ impl Sim {
     }
 }
 
+/// One-input shorthands named after the events they replay. Each feeds
+/// exactly one [`Input`] at `now` (ms).
+pub trait Inputs {
+    fn feed(&mut self, now: f64, input: Input<Payload>) -> Result<Handled, InputError>;
+    fn timer_due(&self, kind: Deadline) -> Option<f64>;
+
+    fn has_pending_timers(&self) -> bool {
+        Deadline::ALL
+            .iter()
+            .any(|&kind| self.timer_due(kind).is_some())
+    }
+    fn reconnect(&mut self, now: f64) {
+        let _ = self.feed(now, Input::Reconnect);
+    }
+    fn disconnect(&mut self, now: f64, code: u16, reason: &str) -> Result<(), InputError> {
+        let reason = reason.to_owned();
+        self.feed(now, Input::Disconnect { code, reason })
+            .map(|_| ())
+    }
+    fn send(
+        &mut self,
+        now: f64,
+        payload: Payload,
+        envelope: Option<u64>,
+    ) -> Result<SendOutcome, InputError> {
+        match self.feed(now, Input::Send { payload, envelope })? {
+            Handled::Sent(outcome) => Ok(outcome),
+            other => panic!("send answered {other:?}"),
+        }
+    }
+    fn clear_queue(&mut self) {
+        let _ = self.feed(0.0, Input::ClearQueue);
+    }
+    fn on_open(&mut self, now: f64) {
+        let _ = self.feed(now, Input::SocketOpened);
+    }
+    fn on_open_failed(&mut self, now: f64, message: &str) {
+        let message = message.to_owned();
+        let _ = self.feed(now, Input::SocketUnusable { message });
+    }
+    fn on_close(&mut self, now: f64, close: CloseInfo, verdict: Option<bool>) {
+        let _ = self.feed(now, Input::SocketClosed { close, verdict });
+    }
+    fn on_timeout(&mut self, now: f64) {
+        let _ = self.feed(now, Input::Timeout);
+    }
+    fn on_url_resolved(&mut self, now: f64, attempt: u64, result: Result<String, String>) {
+        let _ = self.feed(now, Input::UrlResolved { attempt, result });
+    }
+    fn on_events_open(&mut self, now: f64) {
+        let _ = self.feed(now, Input::EventsOpened);
+    }
+    fn on_events_error(&mut self, now: f64) {
+        let _ = self.feed(now, Input::EventsFailed);
+    }
+    fn on_post_done(&mut self, now: f64, delivered: bool, failure: &str) {
+        let input = if delivered {
+            Input::PostAnswered { status: 200 }
+        } else {
+            Input::PostFailed {
+                reason: failure.to_owned(),
+            }
+        };
+        let _ = self.feed(now, input);
+    }
+    /// A numbered application envelope on the socket; whether it is delivered.
+    fn on_numbered_frame(&mut self, now: f64, seq: u64) -> bool {
+        let frame = InboundFrame {
+            seq: seq as f64,
+            ..InboundFrame::of_kind(FrameSource::Socket, FrameKind::Envelope)
+        };
+        self.feed(now, Input::Frame(frame)) == Ok(Handled::Frame { deliver: true })
+    }
+    fn on_ack(&mut self, now: f64, id: &str) {
+        let frame = InboundFrame {
+            id: Some(id.to_owned()),
+            ..InboundFrame::of_kind(FrameSource::Socket, FrameKind::Ack)
+        };
+        let _ = self.feed(now, Input::Frame(frame));
+    }
+    fn network_online(&mut self, now: f64) {
+        let _ = self.feed(now, Input::Page(PageEvent::Online));
+    }
+    fn network_offline(&mut self, now: f64) {
+        let _ = self.feed(now, Input::Page(PageEvent::Offline));
+    }
+    fn page_visible(&mut self, now: f64) {
+        let visible = PageEvent::VisibilityChanged { visible: true };
+        let _ = self.feed(now, Input::Page(visible));
+    }
+    fn page_frozen(&mut self, now: f64) {
+        let _ = self.feed(now, Input::Page(PageEvent::PageHide { persisted: true }));
+    }
+    fn page_restored(&mut self, now: f64) {
+        let _ = self.feed(now, Input::Page(PageEvent::PageShow { persisted: true }));
+    }
+}
+
+impl Inputs for Transport<Payload> {
+    fn feed(&mut self, now: f64, input: Input<Payload>) -> Result<Handled, InputError> {
+        self.handle_input(Instant::from_ms(now), input)
+    }
+    fn timer_due(&self, kind: Deadline) -> Option<f64> {
+        self.deadline(kind).map(Instant::as_ms)
+    }
+}
+
 pub fn close_info(code: u16) -> CloseInfo {
     CloseInfo {
         code,
@@ -116,67 +277,65 @@ pub fn close_info(code: u16) -> CloseInfo {
     }
 }
 
-pub fn reconnecting(actions: &[Action<Payload>]) -> Option<(u32, f64)> {
+pub fn reconnecting(actions: &[Output<Payload>]) -> Option<(u32, f64)> {
     actions.iter().find_map(|action| match action {
-        Action::Emit(Event::Reconnecting { attempt, delay_ms }) => Some((*attempt, *delay_ms)),
+        Output::Emit(Event::Reconnecting { attempt, delay_ms }) => Some((*attempt, *delay_ms)),
         _ => None,
     })
 }
 
-pub fn opens(actions: &[Action<Payload>]) -> usize {
+pub fn opens(actions: &[Output<Payload>]) -> usize {
     actions
         .iter()
-        .filter(|a| matches!(a, Action::OpenSocket { .. }))
+        .filter(|a| matches!(a, Output::OpenSocket))
         .count()
 }
 
-pub fn transmitted(actions: &[Action<Payload>]) -> Vec<Payload> {
+pub fn transmitted(actions: &[Output<Payload>]) -> Vec<Payload> {
     actions
         .iter()
         .filter_map(|a| match a {
-            Action::Transmit(payload) => Some(*payload),
+            Output::Transmit(payload) => Some(*payload),
             _ => None,
         })
         .collect()
 }
 
-pub fn pings(actions: &[Action<Payload>]) -> Vec<String> {
+pub fn pings(actions: &[Output<Payload>]) -> Vec<u64> {
     actions
         .iter()
         .filter_map(|a| match a {
-            Action::SendPing { id } => Some(id.clone()),
+            Output::SendPing { number } => Some(*number),
             _ => None,
         })
         .collect()
 }
 
-pub fn errors(actions: &[Action<Payload>]) -> Vec<String> {
+pub fn errors(actions: &[Output<Payload>]) -> Vec<String> {
     actions
         .iter()
         .filter_map(|a| match a {
-            Action::Emit(Event::Error(message)) => Some(message.clone()),
+            Output::Emit(Event::Error(message)) => Some(message.clone()),
             _ => None,
         })
         .collect()
 }
 
-/// The URL of the socket opened among `actions`.
-pub fn open_url(actions: &[Action<Payload>]) -> String {
-    actions
-        .iter()
-        .find_map(|a| match a {
-            Action::OpenSocket { url } => Some(url.clone()),
-            _ => None,
-        })
-        .expect("a socket is opened")
+/// The URL of the socket opened among `actions` (the core holds it).
+pub fn open_url(sim: &Sim, actions: &[Output<Payload>]) -> String {
+    assert!(
+        actions.iter().any(|a| matches!(a, Output::OpenSocket)),
+        "a socket is opened"
+    );
+    sim.transport.socket_url().to_owned()
 }
 
 /// The attempt number of the URL request among `actions`.
-pub fn resolve_request(actions: &[Action<Payload>]) -> u64 {
+pub fn resolve_request(actions: &[Output<Payload>]) -> u64 {
     actions
         .iter()
         .find_map(|a| match a {
-            Action::ResolveUrl { attempt } => Some(*attempt),
+            Output::ResolveUrl { attempt } => Some(*attempt),
             _ => None,
         })
         .expect("asks for a URL")

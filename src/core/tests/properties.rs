@@ -1,73 +1,91 @@
-//! Property tests: random input sequences against the machine's invariants.
+//! Property tests: random sequences of the core's own [`Input`] against the
+//! machine's invariants.
 //!
-//! The harness plays a well-behaved browser (socket events only for the socket
-//! it holds, timers only when armed) interleaved with arbitrary application
-//! calls and some plainly stale inputs, and checks after every step:
-//! no panic; the queue within capacity and FIFO; at most one socket, one event
-//! stream and one POST; messages first leave in the order they were sent;
-//! backoff delays within [0, maxReconnectInterval]; every timer fired or
-//! cancelled. Options vary over delivery guarantees and the HTTP fallback.
+//! The harness plays a well-behaved browser (socket and event-stream events
+//! only for what it holds, the timeout at the core's deadline) interleaved
+//! with arbitrary application calls, frames of every kind, and plainly stale
+//! inputs, and checks after every step: no panic; the queue within capacity
+//! and FIFO; at most one socket, one event stream and one POST, and every POST
+//! with a deadline; a reported deadline is never already past (no busy loop);
+//! an idle transport stays idle, with nothing pending, until `connect` or
+//! `reconnect`; messages first leave in the order they were sent; backoff
+//! delays within [0, maxReconnectInterval]. At the end every accepted message
+//! is acknowledged, reported dropped or lost, or still held: never silently
+//! gone.
 
 use proptest::prelude::*;
 
 use super::*;
 
+/// What the harness does next; turned into one [`Input`] (or a clock move).
 #[derive(Debug, Clone)]
-enum Input {
+enum Step {
     Connect,
     Disconnect,
     Reconnect,
     Send,
     ClearQueue,
     SocketOpens,
-    SocketCloses(u16),
+    SocketCloses(u16, Option<bool>),
     SocketErrors,
     OpenFails,
-    FireTimer(usize),
-    StaleTimer(usize),
-    Pong(bool),
+    /// The timeout at the core's deadline (or now, if none: a stale timer).
+    Deadline,
+    Frame(FrameKind, bool, f64),
     UrlAnswer(bool),
-    Offline,
-    Online,
-    Visible,
-    Frozen,
-    Restored,
+    Page(PageEvent),
     EventsOpen,
     EventsError,
-    PostDone(bool),
+    PostAnswered(u16),
+    PostFails,
     AckOldest,
     Wait(u16),
 }
 
-fn input() -> impl Strategy<Value = Input> {
+fn page_event() -> impl Strategy<Value = PageEvent> {
     prop_oneof![
-        1 => Just(Input::Connect),
-        1 => Just(Input::Disconnect),
-        1 => Just(Input::Reconnect),
-        4 => Just(Input::Send),
-        1 => Just(Input::ClearQueue),
-        3 => Just(Input::SocketOpens),
-        3 => prop::sample::select(vec![1000u16, 1001, 1006, 1008, 4000, 4401, 4403]).prop_map(Input::SocketCloses),
-        1 => Just(Input::SocketErrors),
-        1 => Just(Input::OpenFails),
-        4 => (0usize..TIMER_KINDS).prop_map(Input::FireTimer),
-        1 => (0usize..TIMER_KINDS).prop_map(Input::StaleTimer),
-        1 => any::<bool>().prop_map(Input::Pong),
-        1 => any::<bool>().prop_map(Input::UrlAnswer),
-        1 => Just(Input::Offline),
-        1 => Just(Input::Online),
-        1 => Just(Input::Visible),
-        1 => Just(Input::Frozen),
-        1 => Just(Input::Restored),
-        2 => Just(Input::EventsOpen),
-        1 => Just(Input::EventsError),
-        2 => any::<bool>().prop_map(Input::PostDone),
-        3 => Just(Input::AckOldest),
-        1 => any::<u16>().prop_map(Input::Wait),
+        Just(PageEvent::Online),
+        Just(PageEvent::Offline),
+        any::<bool>().prop_map(|visible| PageEvent::VisibilityChanged { visible }),
+        any::<bool>().prop_map(|persisted| PageEvent::PageHide { persisted }),
+        any::<bool>().prop_map(|persisted| PageEvent::PageShow { persisted }),
     ]
 }
 
-/// What a browser would hold, updated from the core's actions.
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        1 => Just(Step::Connect),
+        1 => Just(Step::Disconnect),
+        1 => Just(Step::Reconnect),
+        4 => Just(Step::Send),
+        1 => Just(Step::ClearQueue),
+        3 => Just(Step::SocketOpens),
+        3 => (
+            prop::sample::select(vec![1000u16, 1001, 1006, 1008, 4000, 4401, 4403]),
+            prop::option::of(any::<bool>()),
+        )
+            .prop_map(|(code, verdict)| Step::SocketCloses(code, verdict)),
+        1 => Just(Step::SocketErrors),
+        1 => Just(Step::OpenFails),
+        5 => Just(Step::Deadline),
+        3 => (
+            (0u8..6).prop_map(FrameKind::from_number),
+            any::<bool>(),
+            prop_oneof![Just(f64::NAN), (0u32..40).prop_map(f64::from), any::<f64>()],
+        )
+            .prop_map(|(kind, ours, seq)| Step::Frame(kind, ours, seq)),
+        1 => any::<bool>().prop_map(Step::UrlAnswer),
+        2 => page_event().prop_map(Step::Page),
+        2 => Just(Step::EventsOpen),
+        1 => Just(Step::EventsError),
+        2 => prop::sample::select(vec![200u16, 204, 400, 503]).prop_map(Step::PostAnswered),
+        1 => Just(Step::PostFails),
+        3 => Just(Step::AckOldest),
+        1 => any::<u16>().prop_map(Step::Wait),
+    ]
+}
+
+/// What a browser would hold, updated from the core's outputs.
 #[derive(Default)]
 struct World {
     socket_open: bool,
@@ -75,11 +93,14 @@ struct World {
     post_in_flight: bool,
     /// Tracked payloads on the wire, oldest first (acked from the front).
     unacked: Vec<Payload>,
-    armed: [bool; TIMER_KINDS],
-    last_ping: Option<String>,
+    last_ping: Option<u64>,
     url_request: Option<u64>,
     next_payload: Payload,
     sent_in_order: Vec<Payload>,
+    /// Tracked payloads accepted by `send`.
+    accepted: Vec<Payload>,
+    /// Tracked payloads whose fate was reported (acked, dropped, lost).
+    settled: Vec<String>,
 }
 
 impl World {
@@ -97,41 +118,39 @@ impl World {
 
     fn apply(
         &mut self,
-        actions: Vec<Action<Payload>>,
+        outputs: Vec<Output<Payload>>,
         max_delay: f64,
     ) -> Result<(), TestCaseError> {
-        for action in actions {
-            match action {
-                Action::OpenSocket { .. } => {
+        for output in outputs {
+            match output {
+                Output::OpenSocket => {
                     prop_assert!(!self.socket_open, "a second socket while one is open");
                     self.socket_open = true;
                 }
-                Action::CloseSocket { .. } => self.socket_open = false,
-                Action::SetTimer { kind, .. } => self.armed[kind.slot()] = true,
-                Action::CancelTimer { kind } => {
-                    prop_assert!(
-                        self.armed[kind.slot()],
-                        "cancelled a timer that was not set"
-                    );
-                    self.armed[kind.slot()] = false;
-                }
-                Action::SendPing { id } => self.last_ping = Some(id),
-                Action::ResolveUrl { attempt } => self.url_request = Some(attempt),
-                Action::Transmit(payload) => self.sent(payload),
-                Action::OpenEvents { .. } => {
+                Output::CloseSocket { .. } => self.socket_open = false,
+                Output::SendPing { number } => self.last_ping = Some(number),
+                Output::ResolveUrl { attempt } => self.url_request = Some(attempt),
+                Output::Transmit(payload) => self.sent(payload),
+                Output::OpenEvents { .. } => {
                     prop_assert!(!self.events_open, "a second event stream");
                     self.events_open = true;
                 }
-                Action::CloseEvents => self.events_open = false,
-                Action::Post { frames, .. } => {
+                Output::CloseEvents => self.events_open = false,
+                Output::Post { frames, .. } => {
                     prop_assert!(!self.post_in_flight, "a second POST in flight");
                     self.post_in_flight = true;
                     frames.into_iter().for_each(|frame| self.sent(frame));
                 }
-                Action::Emit(Event::Reconnecting { delay_ms, .. }) => {
+                Output::AbortPost => {
+                    prop_assert!(self.post_in_flight, "aborted a POST that is not in flight");
+                    self.post_in_flight = false;
+                }
+                Output::Emit(Event::Reconnecting { delay_ms, .. }) => {
                     prop_assert!((0.0..=max_delay).contains(&delay_ms), "delay {delay_ms}");
                 }
-                Action::Emit(_) => {}
+                Output::Emit(Event::Acked(id)) => self.settled.push(id),
+                Output::Emit(Event::AckLost { ids, .. }) => self.settled.extend(ids),
+                Output::Emit(_) => {}
             }
         }
         Ok(())
@@ -149,13 +168,14 @@ fn options_strategy() -> impl Strategy<Value = OptionValues> {
         0u8..3,
         any::<bool>(),
     )
-        .prop_flat_map(|base| (Just(base), 0u8..4, any::<bool>(), 1u8..4))
+        .prop_flat_map(|base| (Just(base), 0u8..4, any::<bool>(), 1u8..4, any::<bool>()))
         .prop_map(
             |(
                 (initial, factor, jitter, attempts, heartbeat, capacity, policy, provider),
                 fallback,
                 acks,
                 after,
+                ack_timeout,
             )| {
                 OptionValues {
                     http_fallback_url: (fallback > 0).then(|| "/messages".to_owned()),
@@ -164,7 +184,7 @@ fn options_strategy() -> impl Strategy<Value = OptionValues> {
                     fallback_after_attempts: Some(f64::from(after)),
                     upgrade_probe_interval: Some(1500.0),
                     delivery: acks.then(|| "at-least-once".to_owned()),
-                    ack_timeout: Some(900.0),
+                    ack_timeout: Some(if ack_timeout { 900.0 } else { 0.0 }),
                     url: (!provider).then(|| "ws://h/ws".to_owned()),
                     reconnect_interval: Some(initial),
                     max_reconnect_interval: Some(initial + 3000.0),
@@ -193,92 +213,127 @@ proptest! {
     fn invariants_hold_for_any_input_sequence(
         options in options_strategy(),
         seed in any::<u64>(),
-        inputs in prop::collection::vec(input(), 1..120),
+        steps in prop::collection::vec(step(), 1..150),
     ) {
         let capacity = options.message_queue_size.unwrap_or(100.0) as usize;
         let max_delay = options.max_reconnect_interval.unwrap_or(30_000.0);
+        let tracked = options.delivery.is_some();
         let mut sim = Sim::seeded(options, seed);
         let mut world = World::default();
-        for input in inputs {
-            let now = sim.now;
-            let t = &mut sim.transport;
-            match input {
-                Input::Connect => t.connect(now),
-                Input::Disconnect => { let _ = t.disconnect(now, 1000, "bye"); }
-                Input::Reconnect => t.reconnect(now),
-                Input::Send => {
+        for step in steps {
+            let idle_before = sim.transport.state() == ConnectionState::Disconnected;
+            let mut wakes_up = false;
+            let input = match step {
+                Step::Connect => { wakes_up = true; Some(Input::Connect) }
+                Step::Reconnect => { wakes_up = true; Some(Input::Reconnect) }
+                Step::Disconnect => Some(Input::Disconnect { code: 1000, reason: "bye".into() }),
+                Step::Send => {
                     world.next_payload += 1;
                     let payload = world.next_payload;
-                    let _ = t.send(now, payload, (payload % 5 != 0).then_some(payload.into()));
+                    let envelope = (payload % 5 != 0).then_some(u64::from(payload));
+                    Some(Input::Send { payload, envelope })
                 }
-                Input::ClearQueue => t.clear_queue(),
-                Input::SocketOpens if world.socket_open => t.on_open(now),
-                Input::SocketCloses(code) if world.socket_open => {
+                Step::ClearQueue => Some(Input::ClearQueue),
+                Step::SocketOpens if world.socket_open => Some(Input::SocketOpened),
+                Step::SocketCloses(code, verdict) if world.socket_open => {
                     world.socket_open = false;
-                    t.on_close(now, close_info(code), None);
+                    Some(Input::SocketClosed { close: close_info(code), verdict })
                 }
-                Input::SocketErrors if world.socket_open => t.on_error(now),
-                Input::OpenFails if world.socket_open => {
+                Step::SocketErrors if world.socket_open => Some(Input::SocketError),
+                Step::OpenFails if world.socket_open => {
                     world.socket_open = false;
-                    t.on_open_failed(now, "SecurityError");
+                    Some(Input::SocketUnusable { message: "SecurityError".into() })
                 }
-                Input::FireTimer(slot) if world.armed[slot] => {
-                    let kind = TimerKind::ALL[slot];
-                    world.armed[slot] = false;
-                    let due = t.timer_due(kind);
-                    prop_assert!(due.is_some(), "{:?} armed in the world but not in the core", kind);
-                    sim.now = now.max(due.unwrap_or(now));
-                    sim.transport.on_timer(sim.now, kind);
-                }
-                Input::StaleTimer(slot) if !world.armed[slot] => t.on_timer(now, TimerKind::ALL[slot]),
-                Input::Pong(matching) => {
-                    let id = if matching { world.last_ping.clone().unwrap_or_default() } else { "nope".into() };
-                    t.on_pong(now, &id);
-                }
-                Input::UrlAnswer(ok) => {
-                    if let Some(attempt) = world.url_request.take() {
-                        let answer = if ok { Ok("ws://h/p".to_owned()) } else { Err("no token".to_owned()) };
-                        t.on_url_resolved(now, attempt, answer);
+                Step::Deadline => {
+                    if let Some(due) = sim.transport.poll_timeout() {
+                        sim.now = sim.now.max(due.as_ms());
                     }
+                    Some(Input::Timeout)
                 }
-                Input::Offline => t.network_offline(now),
-                Input::Online => t.network_online(now),
-                Input::Visible => t.page_visible(now),
-                Input::Frozen => t.page_frozen(now),
-                Input::Restored => t.page_restored(now),
-                Input::EventsOpen if world.events_open => t.on_events_open(now),
-                Input::EventsError if world.events_open => {
+                Step::Frame(kind, ours, seq) => {
+                    let id = match kind {
+                        FrameKind::Pong | FrameKind::Ping if ours => {
+                            world.last_ping.map(|n| sim.transport.ping_id(n))
+                        }
+                        FrameKind::Ack if ours => world.unacked.first().map(|&p| sim.transport.message_id(p.into())),
+                        _ => Some("nope".to_owned()),
+                    };
+                    let source = if world.events_open { FrameSource::Events } else { FrameSource::Socket };
+                    Some(Input::Frame(InboundFrame { id, seq, first_available: seq, ..InboundFrame::of_kind(source, kind) }))
+                }
+                Step::UrlAnswer(ok) => world.url_request.take().map(|attempt| Input::UrlResolved {
+                    attempt,
+                    result: if ok { Ok("ws://h/p".to_owned()) } else { Err("no token".to_owned()) },
+                }),
+                Step::Page(event) => {
+                    wakes_up = event == PageEvent::PageShow { persisted: true };
+                    Some(Input::Page(event))
+                }
+                Step::EventsOpen if world.events_open => Some(Input::EventsOpened),
+                Step::EventsError if world.events_open => {
                     world.events_open = false;
-                    t.on_events_error(now);
+                    Some(Input::EventsFailed)
                 }
-                Input::PostDone(ok) if world.post_in_flight => {
+                Step::PostAnswered(status) if world.post_in_flight => {
                     world.post_in_flight = false;
-                    t.on_post_done(now, ok, "503");
+                    Some(Input::PostAnswered { status })
                 }
-                Input::AckOldest if !world.unacked.is_empty() => {
-                    let id = t.message_id(world.unacked.remove(0).into());
-                    t.on_ack(now, &id);
+                Step::PostFails if world.post_in_flight => {
+                    world.post_in_flight = false;
+                    Some(Input::PostFailed { reason: "network".into() })
                 }
-                Input::Wait(ms) => sim.now += f64::from(ms),
-                _ => {}
+                Step::AckOldest if !world.unacked.is_empty() => {
+                    let id = sim.transport.message_id(world.unacked.remove(0).into());
+                    let frame = InboundFrame { id: Some(id), ..InboundFrame::of_kind(FrameSource::Socket, FrameKind::Ack) };
+                    Some(Input::Frame(frame))
+                }
+                Step::Wait(ms) => { sim.now += f64::from(ms); None }
+                _ => None,
+            };
+            let Some(input) = input else { continue };
+            let timeout = input == Input::Timeout;
+            let accepts = matches!(&input, Input::Send { envelope: Some(_), .. }) && tracked;
+            let payload = match &input { Input::Send { payload, .. } => *payload, _ => 0 };
+            let answer = sim.transport.handle_input(Instant::from_ms(sim.now), input);
+            if accepts && matches!(answer, Ok(Handled::Sent(outcome)) if outcome != SendOutcome::Dropped) {
+                world.accepted.push(payload);
             }
-            let actions = sim.take();
-            world.apply(actions, max_delay)?;
-            prop_assert!(sim.transport.queue_length() <= capacity);
-            let queued: Vec<Payload> = sim.transport.queued().copied().collect();
+            let outputs = sim.take();
+            world.apply(outputs, max_delay)?;
+            let t = &sim.transport;
+            prop_assert!(t.queue_length() <= capacity);
+            let queued: Vec<Payload> = t.queued().copied().collect();
             prop_assert!(queued.windows(2).all(|w| w[0] < w[1]), "queue out of order: {:?}", queued);
-            for (slot, armed) in world.armed.iter().enumerate() {
-                prop_assert_eq!(*armed, sim.transport.timer_due(TimerKind::ALL[slot]).is_some());
+            if timeout {
+                // Handled at `now`, so what is left lies ahead: no busy loop.
+                if let Some(due) = t.poll_timeout() {
+                    prop_assert!(due.as_ms() > sim.now, "deadline {} already past at {}", due.as_ms(), sim.now);
+                }
+            }
+            prop_assert!(!world.post_in_flight || t.deadline(Deadline::Post).is_some(), "a POST without a deadline");
+            if idle_before && !wakes_up && t.state() == ConnectionState::Disconnected {
+                prop_assert!(!world.socket_open && !world.events_open, "an idle transport holds a channel");
+            }
+            if idle_before && !wakes_up {
+                prop_assert_eq!(t.state(), ConnectionState::Disconnected, "idle woke up by itself");
             }
         }
         // Everything sent left in the order it was sent.
         prop_assert!(world.sent_in_order.windows(2).all(|w| w[0] < w[1]), "{:?}", world.sent_in_order);
-        // Every timer set is fired or cancelled once the transport is told to stop.
+        // Told to stop, nothing is left pending or open.
         sim.transport.disconnect(sim.now, 1000, "end").unwrap();
-        let actions = sim.take();
-        world.apply(actions, max_delay)?;
-        prop_assert!(world.armed.iter().all(|armed| !armed), "timers left pending: {:?}", world.armed);
+        let outputs = sim.take();
+        world.apply(outputs, max_delay)?;
+        // Only a POST already in flight may still run out (it is let finish:
+        // its messages may have arrived).
+        prop_assert_eq!(sim.transport.poll_timeout(), sim.transport.deadline(Deadline::Post), "deadlines left pending");
         prop_assert!(!world.socket_open);
         prop_assert!(!world.events_open);
+        // No accepted tracked message vanished without a word.
+        let held: Vec<String> = sim.transport.queued().map(|&p| sim.transport.message_id(p.into())).collect();
+        for payload in world.accepted {
+            let id = sim.transport.message_id(payload.into());
+            prop_assert!(world.settled.contains(&id) || held.contains(&id), "message {} silently lost", payload);
+        }
     }
 }

@@ -2,17 +2,17 @@
 
 use super::*;
 
-fn queue_events(actions: &[Action<Payload>]) -> Vec<(usize, Vec<Payload>)> {
+fn queue_events(actions: &[Output<Payload>]) -> Vec<(usize, Vec<Payload>)> {
     actions
         .iter()
         .filter_map(|a| match a {
-            Action::Emit(Event::Queue { length, dropped }) => Some((*length, dropped.clone())),
+            Output::Emit(Event::Queue { length, dropped }) => Some((*length, dropped.clone())),
             _ => None,
         })
         .collect()
 }
 
-fn send(sim: &mut Sim, payload: Payload) -> Result<SendOutcome, SendError> {
+fn send(sim: &mut Sim, payload: Payload) -> Result<SendOutcome, InputError> {
     sim.transport.send(sim.now, payload, Some(payload.into()))
 }
 
@@ -68,7 +68,7 @@ fn error_policy_refuses_when_full() {
         send(&mut sim, n).unwrap();
     }
     sim.take();
-    assert_eq!(send(&mut sim, 4), Err(SendError::QueueFull(3)));
+    assert_eq!(send(&mut sim, 4), Err(InputError::QueueFull(3)));
     assert!(sim.take().is_empty(), "nothing changed, nothing reported");
     assert_eq!(sim.transport.snapshot().stats.dropped, 0);
 }
@@ -83,11 +83,11 @@ fn the_queue_flushes_first_in_order_before_later_sends() {
     let actions = sim.open();
     let opened_at = actions
         .iter()
-        .position(|a| a == &Action::Emit(Event::Opened))
+        .position(|a| a == &Output::Emit(Event::Opened))
         .unwrap();
     let last_flush = actions
         .iter()
-        .rposition(|a| matches!(a, Action::Transmit(_)))
+        .rposition(|a| matches!(a, Output::Transmit(_)))
         .unwrap();
     assert!(
         last_flush < opened_at,
@@ -110,7 +110,7 @@ fn the_queue_survives_any_number_of_reconnects() {
     send(&mut sim, 1).unwrap();
     for _ in 0..20 {
         sim.close(1006);
-        sim.fire(TimerKind::Retry);
+        sim.fire(Deadline::Retry);
     }
     send(&mut sim, 2).unwrap();
     assert_eq!(transmitted(&sim.open()), [1, 2]);

@@ -6,26 +6,35 @@ use super::*;
 #[test]
 fn the_first_attempt_reports_nothing_and_later_ones_the_last_delivered_seq() {
     let mut sim = Sim::new(quiet_options());
-    assert_eq!(open_url(&sim.connect()), "ws://h/ws?session_id=s");
+    assert_eq!(
+        {
+            let actions = sim.connect();
+            open_url(&sim, &actions)
+        },
+        "ws://h/ws?session_id=s"
+    );
     sim.open();
     for seq in 1..=7 {
-        assert!(sim.transport.on_numbered_frame(seq));
+        assert!(sim.transport.on_numbered_frame(sim.now, seq));
     }
     assert_eq!(sim.transport.last_seq(), Some(7));
     sim.close(1006);
-    let url = open_url(&sim.fire(TimerKind::Retry));
+    let url = {
+        let actions = sim.fire(Deadline::Retry);
+        open_url(&sim, &actions)
+    };
     assert_eq!(url, "ws://h/ws?session_id=s&last_seq=7");
 }
 
 #[test]
 fn replayed_frames_already_delivered_are_dropped() {
     let mut sim = Sim::connected(quiet_options());
-    assert!(sim.transport.on_numbered_frame(1));
-    assert!(sim.transport.on_numbered_frame(2));
+    assert!(sim.transport.on_numbered_frame(sim.now, 1));
+    assert!(sim.transport.on_numbered_frame(sim.now, 2));
     // After a reconnect the server replays from what it believes we have.
-    assert!(!sim.transport.on_numbered_frame(2));
-    assert!(!sim.transport.on_numbered_frame(1));
-    assert!(sim.transport.on_numbered_frame(3));
+    assert!(!sim.transport.on_numbered_frame(sim.now, 2));
+    assert!(!sim.transport.on_numbered_frame(sim.now, 1));
+    assert!(sim.transport.on_numbered_frame(sim.now, 3));
     assert_eq!(sim.transport.last_seq(), Some(3));
 }
 
@@ -40,7 +49,7 @@ fn a_url_function_gets_last_seq_added_like_the_session_id() {
         .actions
         .iter()
         .find_map(|a| match a {
-            Action::ResolveUrl { attempt } => Some(*attempt),
+            Output::ResolveUrl { attempt } => Some(*attempt),
             _ => None,
         })
         .unwrap();
@@ -48,14 +57,61 @@ fn a_url_function_gets_last_seq_added_like_the_session_id() {
         .on_url_resolved(sim.now, attempt, Ok("ws://h/ws?token=a&last_seq=99".into()));
     sim.take();
     sim.open();
-    sim.transport.on_numbered_frame(4);
+    sim.transport.on_numbered_frame(sim.now, 4);
     sim.close(1006);
-    let attempt = resolve_request(&sim.fire(TimerKind::Retry));
+    let attempt = resolve_request(&sim.fire(Deadline::Retry));
     sim.transport
         .on_url_resolved(sim.now, attempt, Ok("ws://h/ws?token=b&last_seq=99".into()));
     // Ours replaces whatever the function put there.
     assert_eq!(
-        open_url(&sim.take()),
+        {
+            let actions = sim.take();
+            open_url(&sim, &actions)
+        },
         "ws://h/ws?token=b&session_id=s&last_seq=4"
     );
+}
+
+/// A server that restarted numbers from 1 again: the client resumed with
+/// `last_seq=5` and used to drop the new stream's frames 1–5 as replays,
+/// without a word (5 of 5 lost).
+#[test]
+fn a_stream_that_restarts_below_the_resume_point_is_delivered_and_reported() {
+    let mut sim = Sim::connected(quiet_options());
+    for seq in 1..=5 {
+        assert!(sim.transport.on_numbered_frame(sim.now, seq));
+    }
+    sim.close(1006);
+    let url = {
+        let actions = sim.fire(Deadline::Retry);
+        open_url(&sim, &actions)
+    };
+    assert!(url.ends_with("last_seq=5"), "{url}");
+    sim.open();
+    let delivered: Vec<u64> = (1..=5)
+        .filter(|&seq| sim.transport.on_numbered_frame(sim.now, seq))
+        .collect();
+    assert_eq!(
+        delivered,
+        [1, 2, 3, 4, 5],
+        "the new stream's frames all arrive"
+    );
+    assert!(sim.take().contains(&Output::Emit(Event::StreamReset {
+        previous: 5,
+        first: 1
+    })));
+    let snapshot = sim.transport.snapshot();
+    assert_eq!(snapshot.stats.resets, 1, "the snapshot says so");
+    assert_eq!(snapshot.last_seq, Some(5));
+    // The new stream resumes like any other: replays of it are dropped.
+    assert!(!sim.transport.on_numbered_frame(sim.now, 3));
+    sim.close(1006);
+    sim.fire(Deadline::Retry);
+    sim.open();
+    assert!(sim.transport.on_numbered_frame(sim.now, 6), "it continues");
+    assert!(
+        !sim.transport.on_numbered_frame(sim.now, 5),
+        "a stray replay"
+    );
+    assert_eq!(sim.transport.snapshot().stats.resets, 1);
 }

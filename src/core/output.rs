@@ -1,4 +1,5 @@
-//! What the core tells the driver to do, and what the application hears.
+//! What the core tells the driver to do ([`Output`]), and what the application
+//! hears ([`Event`]).
 
 use crate::prelude::*;
 
@@ -6,24 +7,22 @@ use super::channel::Mode;
 use super::close::CloseInfo;
 use super::latency::LatencyStats;
 use super::state::ConnectionState;
-use super::timers::TimerKind;
 
-/// Something the driver must do, in the order the core emitted it.
+/// Something the driver must do, in the order the core emitted it
+/// ([`Transport::poll_output`](super::Transport::poll_output)).
 ///
 /// `P` is the payload type of an outgoing frame: the browser driver uses an
 /// already-serialised JS value, so the core never copies message text.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Action<P> {
-    /// Call the URL function and report with [`Transport::on_url_resolved`].
+pub enum Output<P> {
+    /// Call the URL function and report its answer as `Input::UrlResolved`.
     ResolveUrl {
         /// Pass this back so a late answer for an abandoned attempt is ignored.
         attempt: u64,
     },
-    /// Open a new socket to this URL. There is never another socket open.
-    OpenSocket {
-        /// The full URL for this attempt, session id included.
-        url: String,
-    },
+    /// Open a new socket to [`Transport::socket_url`](super::Transport::socket_url).
+    /// There is never another socket open.
+    OpenSocket,
     /// Close the current socket and stop listening to it.
     CloseSocket {
         /// The close code to send.
@@ -33,22 +32,11 @@ pub enum Action<P> {
     },
     /// Send this application frame on the open socket.
     Transmit(P),
-    /// Send a heartbeat ping envelope with this id.
+    /// Send a heartbeat ping: an envelope of the ping type, no data, and the
+    /// id `message_id_prefix()` + `-p` + `number`.
     SendPing {
-        /// The ping's id; the pong must carry the same.
-        id: String,
-    },
-    /// Run `on_timer(kind)` at `at_ms` (replacing a pending timer of that kind).
-    SetTimer {
-        /// Which timer.
-        kind: TimerKind,
-        /// When, on the core's clock.
-        at_ms: f64,
-    },
-    /// Drop the pending timer of this kind.
-    CancelTimer {
-        /// Which timer.
-        kind: TimerKind,
+        /// The ping's number; the pong must carry its id.
+        number: u64,
     },
     /// Open the HTTP fallback's event stream (`EventSource`) at this URL.
     OpenEvents {
@@ -65,6 +53,9 @@ pub enum Action<P> {
         /// The serialised envelopes.
         frames: Vec<P>,
     },
+    /// Abandon the POST in flight: its deadline passed. Nothing more of it
+    /// may be reported.
+    AbortPost,
     /// Tell the application something happened.
     Emit(Event<P>),
 }
@@ -101,6 +92,15 @@ pub enum Event<P> {
         /// Why, e.g. "was dropped from the full queue".
         reason: &'static str,
     },
+    /// The server's stream went back to an earlier position than the one
+    /// resumed from (its numbering restarted, e.g. after a server restart):
+    /// the frames are delivered, numbered anew from `first`.
+    StreamReset {
+        /// The last `seq` delivered before, which the client resumed from.
+        previous: u64,
+        /// The first `seq` of the new stream.
+        first: u64,
+    },
     /// The offline queue changed.
     Queue {
         /// Messages now queued.
@@ -123,9 +123,26 @@ pub enum SendOutcome {
     Http,
 }
 
-/// Why `send` refused a message.
+/// What the core answers to an input, beside the outputs it queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SendError {
+pub enum Handled {
+    /// Nothing to answer.
+    Done,
+    /// What `send` did with the message.
+    Sent(SendOutcome),
+    /// Whether to deliver the frame to the application: false for pongs,
+    /// acks, our own pings coming back, and replays already delivered.
+    Frame {
+        /// Deliver it.
+        deliver: bool,
+    },
+}
+
+/// Why an input was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputError {
     /// The queue is full and the policy is `"error"`; carries the capacity.
     QueueFull(usize),
+    /// A `disconnect` with a code or reason the WebSocket API rejects.
+    BadClose(super::options::ConfigError),
 }

@@ -1,0 +1,150 @@
+//! What the server sends: which numbered frames were delivered, where to
+//! resume, and the stream-reset rule.
+//!
+//! PROTOCOL.md §4: after a resume with `last_seq = n`, the first numbered
+//! frame on the new channel is `n + 1` (or a `gap` moves it further). A first
+//! frame at or below `n` means the server's stream was reset: it restarted,
+//! lost its log, or is another process numbering from 1 again. Those frames
+//! are new: they are delivered, the position starts over from them, and the
+//! application hears of it (`"reset"`). Dropping them as replays would lose
+//! every reply of the new stream up to `n` without a word.
+
+use super::input::{stream_position, FrameSource};
+use super::seqs::DeliveredSeqs;
+
+/// What to do with a numbered frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Numbered {
+    /// New: deliver it.
+    Deliver,
+    /// Already delivered (a replay, or the same frame on two channels): drop it.
+    Duplicate,
+    /// The stream was reset: deliver it; the position went from `previous` back to `first`.
+    Reset {
+        /// Where the client resumed from.
+        previous: u64,
+        /// The first `seq` of the new stream.
+        first: u64,
+    },
+}
+
+/// The server's stream as the client has seen it.
+#[derive(Debug, Clone, Default)]
+pub struct Downstream {
+    seqs: DeliveredSeqs,
+    /// Set when a channel opened with `last_seq`: its first numbered frame
+    /// still has to show the stream continues.
+    resumed_from: Option<u64>,
+}
+
+impl Downstream {
+    /// The `last_seq` to resume after, once anything numbered was delivered.
+    pub fn resume_position(&self) -> Option<u64> {
+        self.seqs.resume_after()
+    }
+
+    /// A channel that carries the stream (a WebSocket, or the event stream)
+    /// was opened with `resume_position()`: check its first numbered frame.
+    pub fn channel_opened(&mut self) {
+        self.resumed_from = self.seqs.resume_after();
+    }
+
+    /// A gap notice: frames before `first_available` are gone for good.
+    pub fn gap(&mut self, first_available: f64) {
+        if let Some(first) = stream_position(first_available) {
+            self.seqs.skip_to(first);
+            // A gap is the server's answer to the resume: it continues.
+            self.resumed_from = None;
+        }
+    }
+
+    /// A frame with `seq` (a JavaScript number, unvalidated) arrived on `source`.
+    /// `None` when it carries no valid number (it is delivered as is).
+    pub fn numbered(&mut self, source: FrameSource, seq: f64) -> Option<Numbered> {
+        let seq = stream_position(seq)?;
+        // POST replies race the event stream (PROTOCOL.md §6), so only the
+        // channel that resumed may tell whether the stream continues.
+        if source != FrameSource::PostReply {
+            if let Some(previous) = self.resumed_from.take() {
+                if seq <= previous {
+                    self.seqs = DeliveredSeqs::default();
+                    self.seqs.deliver(seq);
+                    return Some(Numbered::Reset {
+                        previous,
+                        first: seq,
+                    });
+                }
+            }
+        }
+        Some(if self.seqs.deliver(seq) {
+            Numbered::Deliver
+        } else {
+            Numbered::Duplicate
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WS: FrameSource = FrameSource::Socket;
+
+    fn delivered_through(n: u64) -> Downstream {
+        let mut stream = Downstream::default();
+        for seq in 1..=n {
+            assert_eq!(stream.numbered(WS, seq as f64), Some(Numbered::Deliver));
+        }
+        stream
+    }
+
+    #[test]
+    fn a_resume_that_continues_drops_only_replays() {
+        let mut stream = delivered_through(5);
+        stream.channel_opened();
+        assert_eq!(stream.numbered(WS, 6.0), Some(Numbered::Deliver));
+        assert_eq!(stream.numbered(WS, 5.0), Some(Numbered::Duplicate));
+        assert_eq!(stream.resume_position(), Some(6));
+    }
+
+    #[test]
+    fn a_first_frame_at_or_below_the_resume_point_is_a_new_stream() {
+        let mut stream = delivered_through(5);
+        stream.channel_opened();
+        assert_eq!(
+            stream.numbered(WS, 1.0),
+            Some(Numbered::Reset {
+                previous: 5,
+                first: 1
+            })
+        );
+        for seq in 2..=5 {
+            assert_eq!(stream.numbered(WS, seq as f64), Some(Numbered::Deliver));
+        }
+        assert_eq!(stream.resume_position(), Some(5));
+        // The same frame again is still a duplicate: the check is once per channel.
+        assert_eq!(stream.numbered(WS, 5.0), Some(Numbered::Duplicate));
+    }
+
+    #[test]
+    fn a_post_reply_never_decides_a_reset_and_a_gap_settles_the_resume() {
+        let mut stream = delivered_through(5);
+        stream.channel_opened();
+        assert_eq!(
+            stream.numbered(FrameSource::PostReply, 3.0),
+            Some(Numbered::Duplicate)
+        );
+        stream.gap(9.0);
+        assert_eq!(stream.numbered(WS, 9.0), Some(Numbered::Deliver));
+        assert_eq!(stream.numbered(WS, 4.0), Some(Numbered::Duplicate));
+    }
+
+    #[test]
+    fn frames_without_a_valid_number_are_not_numbered() {
+        let mut stream = Downstream::default();
+        for bad in [f64::NAN, 0.0, -1.0, 2.5, 1e20] {
+            assert_eq!(stream.numbered(WS, bad), None);
+        }
+        assert_eq!(stream.resume_position(), None);
+    }
+}

@@ -1,0 +1,1265 @@
+//! The transport: one input in, outputs out, one deadline.
+//!
+//! ```text
+//! driver ──handle_input(now, Input)──▶ Transport ──poll_output()──▶ Output …
+//!        ◀────────poll_timeout()─────── (earliest deadline of every part)
+//! ```
+//!
+//! The driver feeds every browser event and application call in as an
+//! [`Input`], drains [`Transport::poll_output`] until it returns `None`,
+//! executing each output in order, and keeps one timer for
+//! [`Transport::poll_timeout`], reporting it as [`Input::Timeout`]. The core
+//! never calls out, never blocks and never panics on any input sequence: inputs
+//! that do not fit the current phase are ignored.
+//!
+//! The work is split by concern, each part with its own state and deadline:
+//! [`Connection`] (phase, retries, attempt deadlines), [`Channel`] (WebSocket,
+//! or HTTP with its upgrade probe), [`Upstream`] (outbox and ack clock),
+//! [`Downstream`] (delivered `seq`s, resume, stream resets), [`Heartbeat`]
+//! (pings, latency, the silence rule) and the page-lifecycle policy
+//! ([`page_signal`]). This file coordinates them; the public state is settled
+//! once, at the end of every input.
+
+use crate::prelude::*;
+
+use super::backoff::Backoff;
+use super::channel::{Channel, Delivery, Mode, Probe};
+use super::close::{should_reconnect_by_default, validate_close_request, CloseInfo};
+use super::connection::{Connection, Phase};
+use super::downstream::{Downstream, Numbered};
+use super::heartbeat::{Beat, Heartbeat, Silence};
+use super::ids::{push_number, IdGenerator};
+use super::input::{FrameKind, FrameSource, InboundFrame, Input};
+use super::lifecycle::{page_signal, PageSignal};
+use super::options::Config;
+use super::outbox::Held;
+use super::output::{Event, Handled, InputError, Output, SendOutcome};
+use super::queue::Enqueued;
+use super::rng::Rng;
+use super::snapshot::{DisconnectReason, Snapshot, Stats};
+use super::state::ConnectionState;
+use super::time::{earliest, is_due, Duration, Instant};
+use super::upstream::Upstream;
+use super::url::{set_query_param, validate_socket_url};
+
+/// The query parameter that carries the session id on every socket URL.
+pub const SESSION_QUERY_PARAM: &str = "session_id";
+/// The query parameter that tells the server the last `seq` delivered, so it
+/// replays what followed (PROTOCOL.md §4).
+pub const LAST_SEQ_QUERY_PARAM: &str = "last_seq";
+/// The query parameter that asks the server for acknowledgements (PROTOCOL.md §5).
+pub const ACK_QUERY_PARAM: &str = "ack";
+/// The envelope type of acknowledgements (PROTOCOL.md §5).
+pub const ACK_TYPE: &str = "ack";
+/// The envelope type of gap notices (PROTOCOL.md §4).
+pub const GAP_TYPE: &str = "gap";
+/// The close code and reason the transport uses when the link falls silent.
+pub const HEARTBEAT_TIMEOUT_CLOSE: (u16, &str) = (4000, "heartbeat timeout");
+/// The close code and reason when tracked messages go unacknowledged.
+pub const ACK_TIMEOUT_CLOSE: (u16, &str) = (4000, "ack timeout");
+/// The envelope every `send` writes (PROTOCOL.md §2), as the five fixed parts
+/// around its variable ones: `[0] type [1] data [2] id [3] timestamp [4]`,
+/// where `type` and `data` are JSON, the id is `message_id_prefix()` + `-` +
+/// the message number (or `p` + a ping's number: `ping_id`), and the
+/// timestamp ISO-8601. The driver fills it in without crossing into the core.
+pub const ENVELOPE_PARTS: [&str; 5] = [
+    "{\"type\":",
+    ",\"data\":",
+    ",\"id\":\"",
+    "\",\"timestamp\":\"",
+    "\"}",
+];
+
+/// How long a fallback POST may take when `ackTimeout` is 0 (no limit for
+/// acks): a POST that never returns must not hold up every later send.
+pub const DEFAULT_POST_TIMEOUT: Duration = Duration::from_ms(30_000.0);
+
+/// The deadlines the core keeps, by what they are for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deadline {
+    /// The attempt under way is abandoned.
+    Connect,
+    /// The next attempt starts.
+    Retry,
+    /// The attempt counter resets after staying connected.
+    MinUptime,
+    /// The heartbeat's next ping, or its judgement of a silent link.
+    Heartbeat,
+    /// Tracked messages unacknowledged: the channel is taken for dead.
+    Ack,
+    /// The fallback POST in flight is abandoned.
+    Post,
+    /// The WebSocket is tried again from the HTTP fallback.
+    Probe,
+}
+
+impl Deadline {
+    /// Every kind.
+    pub const ALL: [Deadline; 7] = [
+        Deadline::Connect,
+        Deadline::Retry,
+        Deadline::MinUptime,
+        Deadline::Heartbeat,
+        Deadline::Ack,
+        Deadline::Post,
+        Deadline::Probe,
+    ];
+}
+
+/// The transport's decision-making half. See the module docs for how it is driven.
+#[derive(Debug)]
+pub struct Transport<P> {
+    config: Config,
+    rng: Rng,
+    ids: IdGenerator,
+    connection: Connection,
+    channel: Channel,
+    heartbeat: Heartbeat,
+    upstream: Upstream<P>,
+    downstream: Downstream,
+    /// The deadline of the fallback POST in flight. Kept beside the channel,
+    /// not in it: a POST sent just before the session moved back to the
+    /// WebSocket still ends (and its replies still arrive) after the move.
+    post_deadline: Option<Instant>,
+    /// Where the socket being opened (or open) connects: the driver opens it
+    /// from here, and error messages name it.
+    socket_url: String,
+    last_close: Option<CloseInfo>,
+    stats: Stats,
+    reported_state: ConnectionState,
+    published: Option<Snapshot>,
+    /// Decided and not yet polled, oldest first, behind `polling`.
+    outputs: Vec<Output<P>>,
+    /// The batch being handed out by `poll_output` (a `Vec` and its iterator
+    /// rather than a `VecDeque`, whose ring-buffer code costs wasm size).
+    polling: alloc::vec::IntoIter<Output<P>>,
+}
+
+impl<P: Clone> Transport<P> {
+    /// Creates a disconnected transport. `random_seed` comes from the platform's
+    /// secure random source (tests pass a constant): it seeds the jitter and
+    /// makes envelope ids unique across transports sharing a session id.
+    pub fn new(config: Config, random_seed: u64) -> Self {
+        let mut rng = Rng::new(random_seed);
+        let ids = IdGenerator::new(rng.next_u64());
+        let upstream = Upstream::new(config.queue_capacity, config.overflow, config.ack_timeout);
+        Self {
+            channel: Channel::new(initial_mode(&config)),
+            heartbeat: Heartbeat::new(config.heartbeat),
+            config,
+            rng,
+            ids,
+            connection: Connection::default(),
+            upstream,
+            downstream: Downstream::default(),
+            post_deadline: None,
+            socket_url: String::new(),
+            last_close: None,
+            stats: Stats::default(),
+            reported_state: ConnectionState::Disconnected,
+            published: None,
+            outputs: Vec::new(),
+            polling: Vec::new().into_iter(),
+        }
+    }
+
+    // ----- reading -----
+
+    /// The current connection state.
+    pub fn state(&self) -> ConnectionState {
+        self.connection.state()
+    }
+
+    /// The channel in use.
+    pub fn mode(&self) -> Mode {
+        self.channel.mode()
+    }
+
+    /// The settings this transport runs on.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The session id sent with every attempt.
+    pub fn session_id(&self) -> &str {
+        &self.config.session_id
+    }
+
+    /// The most recent heartbeat round trip, in ms (rounded to 0.1).
+    pub fn latency_ms(&self) -> Option<f64> {
+        self.heartbeat.latency().last
+    }
+
+    /// Messages held (waiting, or awaiting their ack), oldest first.
+    pub fn queued(&self) -> impl Iterator<Item = &P> {
+        self.upstream.outbox().iter()
+    }
+
+    /// How many messages are held.
+    pub fn queue_length(&self) -> usize {
+        self.upstream.outbox().len()
+    }
+
+    /// The `seq` to resume after: every numbered frame up to it was delivered.
+    pub fn last_seq(&self) -> Option<u64> {
+        self.downstream.resume_position()
+    }
+
+    /// The URL of the socket [`Output::OpenSocket`] asks for (session id,
+    /// `last_seq` and `ack` included).
+    pub fn socket_url(&self) -> &str {
+        &self.socket_url
+    }
+
+    /// Whether a WebSocket the driver holds is a background probe (its close
+    /// says nothing about the session, so `shouldReconnect` is not asked).
+    pub fn is_probing(&self) -> bool {
+        self.channel.mode() == Mode::Http
+    }
+
+    /// Everything `getSnapshot()` reports.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            state: self.state(),
+            mode: self.mode(),
+            attempt: self.connection.retry,
+            next_retry_in_ms: self.connection.next_retry_in().map(Duration::as_ms),
+            latency: *self.heartbeat.latency(),
+            queued: self.queue_length(),
+            last_seq: self.last_seq(),
+            disconnect_reason: self.connection.disconnect_reason,
+            last_close: self.last_close.clone(),
+            stats: self.stats,
+        }
+    }
+
+    /// Whether the snapshot differs from the one this method saw last time:
+    /// the driver rebuilds its frozen JS object (and notifies subscribers) only then.
+    pub fn snapshot_changed(&mut self) -> bool {
+        let current = self.snapshot();
+        if self.published.as_ref() == Some(&current) {
+            return false;
+        }
+        self.published = Some(current);
+        true
+    }
+
+    /// How the driver classifies an incoming envelope by its `type`: the
+    /// types the core consumes itself, each with its kind. Any other type is a
+    /// [`FrameKind::Envelope`]. When the ping and pong types are the same, the
+    /// pong reading wins (both are answered the same way).
+    pub fn frame_types(&self) -> [(&str, FrameKind); 4] {
+        [
+            (ACK_TYPE, FrameKind::Ack),
+            (GAP_TYPE, FrameKind::Gap),
+            (self.config.ping_type.as_str(), FrameKind::Ping),
+            (self.config.pong_type.as_str(), FrameKind::Pong),
+        ]
+    }
+
+    /// A fresh envelope number, unique for this transport's lifetime; its id
+    /// is `message_id(number)`.
+    pub fn next_message_number(&mut self) -> u64 {
+        self.ids.next_message_number()
+    }
+
+    /// The id envelope `number` carries on the wire (and the server acks).
+    pub fn message_id(&self, number: u64) -> String {
+        self.ids.message_id(number)
+    }
+
+    /// The id of heartbeat ping `number`.
+    pub fn ping_id(&self, number: u64) -> String {
+        self.ids.ping_id(number)
+    }
+
+    /// The random prefix of this transport's envelope and ping ids.
+    pub fn message_id_prefix(&self) -> &str {
+        self.ids.prefix()
+    }
+
+    // ----- driving -----
+
+    /// Handles one input. Outputs go to the queue that
+    /// [`poll_output`](Self::poll_output) drains; the answer says what `send`
+    /// did or whether to deliver a frame.
+    pub fn handle_input(&mut self, now: Instant, input: Input<P>) -> Result<Handled, InputError> {
+        let handled = self.dispatch(now, input);
+        self.settle();
+        handled
+    }
+
+    /// The next output for the driver to execute, oldest first.
+    pub fn poll_output(&mut self) -> Option<Output<P>> {
+        if let Some(output) = self.polling.next() {
+            return Some(output);
+        }
+        self.polling = ::core::mem::take(&mut self.outputs).into_iter();
+        self.polling.next()
+    }
+
+    /// When the core next needs [`Input::Timeout`]: the earliest deadline of
+    /// every part, or `None` when nothing is pending. The driver may report
+    /// the timeout late (throttled tabs) or early (a deadline that moved
+    /// later); both are handled.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        Deadline::ALL
+            .into_iter()
+            .map(|kind| self.deadline(kind))
+            .fold(None, earliest)
+    }
+
+    /// When the deadline of `kind` is due, if it is pending: what
+    /// [`poll_timeout`](Self::poll_timeout) is the earliest of (for tests
+    /// and diagnostics; the driver needs only the earliest).
+    pub fn deadline(&self, kind: Deadline) -> Option<Instant> {
+        match kind {
+            Deadline::Connect => self.connection.connect_deadline,
+            Deadline::Retry => self.connection.retry_at.map(|(at, _)| at),
+            Deadline::MinUptime => self.connection.uptime_deadline,
+            Deadline::Heartbeat => self
+                .on_open_socket()
+                .then(|| self.heartbeat.poll_timeout())
+                .flatten(),
+            Deadline::Ack => self.upstream.poll_timeout(),
+            Deadline::Post => self.post_deadline,
+            Deadline::Probe => self.channel.probe_at(),
+        }
+    }
+
+    fn dispatch(&mut self, now: Instant, input: Input<P>) -> Result<Handled, InputError> {
+        match input {
+            Input::Connect => self.connect(now),
+            Input::Reconnect => self.reconnect(now),
+            Input::Disconnect { code, reason } => {
+                validate_close_request(code, &reason).map_err(InputError::BadClose)?;
+                self.close_current(code, &reason, true);
+                self.go_idle(Some(DisconnectReason::Client));
+            }
+            Input::Send { payload, envelope } => {
+                return self.send(now, payload, envelope).map(Handled::Sent)
+            }
+            Input::ClearQueue => self.clear_queue(),
+            Input::SocketOpened => self.on_socket_opened(now),
+            Input::SocketUnusable { message } => self.on_socket_unusable(now, &message),
+            Input::SocketError => self.on_socket_error(),
+            Input::SocketClosed { close, verdict } => self.on_socket_closed(now, close, verdict),
+            Input::Frame(frame) => {
+                let deliver = self.on_frame(now, frame);
+                return Ok(Handled::Frame { deliver });
+            }
+            Input::EventsOpened => self.on_events_opened(now),
+            Input::EventsFailed => self.on_events_failed(now),
+            Input::PostAnswered { status } => {
+                if (200..300).contains(&status) {
+                    self.post_done(now, None);
+                } else {
+                    let mut why = "HTTP ".to_owned();
+                    push_number(&mut why, u64::from(status), 10);
+                    self.post_done(now, Some(&why));
+                }
+            }
+            Input::PostFailed { reason } => self.post_done(now, Some(&reason)),
+            Input::UrlResolved { attempt, result } => self.on_url_resolved(now, attempt, result),
+            Input::Page(event) => {
+                if let Some(signal) = page_signal(event) {
+                    self.on_page(now, signal);
+                }
+            }
+            Input::Timeout => self.on_timeout(now),
+        }
+        Ok(Handled::Done)
+    }
+
+    // ----- application requests -----
+
+    fn connect(&mut self, now: Instant) {
+        match self.connection.phase {
+            Phase::Idle | Phase::Suspended => {
+                self.start_over();
+                self.start_attempt(now);
+            }
+            Phase::Waiting => self.start_attempt(now),
+            Phase::Resolving { .. } | Phase::Opening | Phase::Open => {}
+        }
+    }
+
+    fn reconnect(&mut self, now: Instant) {
+        self.close_current(1000, "reconnect", true);
+        self.start_over();
+        self.start_attempt(now);
+    }
+
+    /// Sends a serialised frame now if the channel allows, otherwise holds it.
+    fn send(
+        &mut self,
+        now: Instant,
+        payload: P,
+        envelope: Option<u64>,
+    ) -> Result<SendOutcome, InputError> {
+        let on_socket = self.on_open_socket();
+        let http = envelope.is_some();
+        // The id string is only made for a message that is tracked.
+        let ack_id = envelope
+            .filter(|_| self.config.delivery == Delivery::AtLeastOnce)
+            .map(|number| self.ids.message_id(number));
+        if on_socket && ack_id.is_none() {
+            self.transmit(payload);
+            return Ok(SendOutcome::Sent);
+        }
+        // On an open socket nothing held is unsent (opening flushes it all), so
+        // a tracked message goes straight out, held as sent. (The clone is only
+        // used then; a queued message pays one clone rather than a branch that
+        // costs wasm size.)
+        let held = Held {
+            payload: payload.clone(),
+            ack_id,
+            http,
+            sent: on_socket,
+        };
+        match self.upstream.hold(held) {
+            Enqueued::Queued { dropped } => self.dropped(dropped.into_iter().collect()),
+            Enqueued::DroppedNewest(held) => {
+                self.dropped(vec![held]);
+                return Ok(SendOutcome::Dropped);
+            }
+            Enqueued::Full(_) => {
+                return Err(InputError::QueueFull(self.upstream.outbox().capacity()))
+            }
+        }
+        Ok(if on_socket {
+            self.transmit(payload);
+            self.upstream.start_clock(now);
+            SendOutcome::Sent
+        } else if self.connection.phase == Phase::Open && http {
+            self.post_next(now);
+            SendOutcome::Http
+        } else {
+            SendOutcome::Queued
+        })
+    }
+
+    fn clear_queue(&mut self) {
+        if !self.upstream.outbox().is_empty() {
+            let ids = self.upstream.clear();
+            self.ack_lost(ids, "was removed by clearQueue()");
+            self.emit_queue(Vec::new());
+        }
+    }
+
+    // ----- socket events -----
+
+    fn on_url_resolved(&mut self, now: Instant, attempt: u64, result: Result<String, String>) {
+        let for_probe = self.channel.probe() == (Probe::Resolving { attempt });
+        if !for_probe && self.connection.phase != (Phase::Resolving { attempt }) {
+            return;
+        }
+        let checked = result.and_then(|url| {
+            validate_socket_url(&url)
+                .map(|()| url)
+                .map_err(|why| join("the url function's result ", why))
+        });
+        match checked {
+            Ok(url) if for_probe => self.open_probe(&url),
+            Err(_) if for_probe => self.channel.set_probe(Probe::Idle),
+            Ok(url) => self.open_socket(&url),
+            Err(why) => {
+                self.report_error(join("could not get a URL: ", &why));
+                self.attempt_failed(now);
+            }
+        }
+    }
+
+    /// The socket could not even be created: the WebSocket is unusable here,
+    /// so fall back at once if there is a fallback.
+    fn on_socket_unusable(&mut self, now: Instant, message: &str) {
+        if self.mode() == Mode::Http {
+            self.channel.set_probe(Probe::Idle);
+            return;
+        }
+        if self.connection.phase != Phase::Opening {
+            return;
+        }
+        self.report_error(join("could not open a WebSocket: ", message));
+        self.channel_lost(now, true);
+    }
+
+    fn on_socket_opened(&mut self, now: Instant) {
+        match self.mode() {
+            Mode::WebSocket if self.connection.phase == Phase::Opening => self.channel_open(now),
+            Mode::Http if self.channel.probe() == Probe::Opening => self.upgrade(now),
+            _ => {}
+        }
+    }
+
+    /// Browsers give no detail and always follow with a `close` event, which
+    /// is where the state changes; the error says what little is known.
+    fn on_socket_error(&mut self) {
+        if self.mode() != Mode::WebSocket || !self.connection.is_live() {
+            return;
+        }
+        let mut message = String::from(if self.connection.phase == Phase::Opening {
+            "could not connect to "
+        } else {
+            "lost the WebSocket to "
+        });
+        message.push_str(without_query(&self.socket_url));
+        message.push_str(" (browsers give no reason)");
+        self.report_error(message);
+    }
+
+    fn on_socket_closed(&mut self, now: Instant, close: CloseInfo, verdict: Option<bool>) {
+        if self.mode() == Mode::Http {
+            // A failed probe: the next one is scheduled.
+            self.channel.set_probe(Probe::Idle);
+            return;
+        }
+        if !self.connection.is_live() {
+            return;
+        }
+        let reconnect = verdict.unwrap_or_else(|| should_reconnect_by_default(close.code));
+        self.record_close(close);
+        if reconnect {
+            self.attempt_failed(now);
+        } else {
+            self.go_idle(Some(DisconnectReason::TerminalClose));
+        }
+    }
+
+    // ----- frames -----
+
+    /// Returns whether to deliver the frame to the application.
+    fn on_frame(&mut self, now: Instant, frame: InboundFrame) -> bool {
+        if frame.source == FrameSource::Socket {
+            self.heartbeat.heard(now);
+        }
+        let id = frame.id.as_deref().unwrap_or("");
+        match frame.kind {
+            FrameKind::Pong => {
+                self.on_ping_answer(now, id);
+                return false;
+            }
+            // An echo server sends our own pings back: that is an answer too.
+            FrameKind::Ping if self.ids.is_ping_id(id) => {
+                self.on_ping_answer(now, id);
+                return false;
+            }
+            FrameKind::Ack => {
+                self.on_ack(now, id);
+                return false;
+            }
+            FrameKind::Gap => self.downstream.gap(frame.first_available),
+            FrameKind::Raw | FrameKind::Envelope | FrameKind::Ping => {}
+        }
+        if frame.kind != FrameKind::Raw {
+            match self.downstream.numbered(frame.source, frame.seq) {
+                Some(Numbered::Duplicate) => return false,
+                Some(Numbered::Reset { previous, first }) => {
+                    self.stats.resets += 1;
+                    self.emit(Event::StreamReset { previous, first });
+                }
+                Some(Numbered::Deliver) | None => {}
+            }
+        }
+        self.stats.received += 1;
+        true
+    }
+
+    /// A pong, or our ping echoed: an answer if it carries the waiting ping's id.
+    fn on_ping_answer(&mut self, now: Instant, id: &str) {
+        let Some(number) = self.heartbeat.pending() else {
+            return;
+        };
+        if id == self.ids.ping_id(number) {
+            if let Some(stats) = self.heartbeat.answered(now, number) {
+                self.emit(Event::Latency(stats));
+            }
+        }
+    }
+
+    fn on_ack(&mut self, now: Instant, id: &str) {
+        if self.upstream.acknowledge(now, id) {
+            self.emit(Event::Acked(id.to_owned()));
+            self.emit_queue(Vec::new());
+        }
+    }
+
+    // ----- the HTTP fallback -----
+
+    fn on_events_opened(&mut self, now: Instant) {
+        if self.mode() == Mode::Http && self.connection.phase == Phase::Opening {
+            self.downstream.channel_opened();
+            self.channel_open(now);
+        }
+    }
+
+    /// The event stream failed (the browser would retry on its own; the
+    /// transport closes it and retries with its backoff and `last_seq`).
+    fn on_events_failed(&mut self, now: Instant) {
+        if self.mode() == Mode::Http && self.connection.is_live() {
+            self.push(Output::CloseEvents);
+            self.report_error("the HTTP fallback's event stream failed".to_owned());
+            self.attempt_failed(now);
+        }
+    }
+
+    /// The POST in flight ended: delivered (`failure` is `None`; its replies
+    /// and acks were fed in before this), or failed for the reason given.
+    fn post_done(&mut self, now: Instant, failure: Option<&str>) {
+        if self.post_deadline.take().is_none() {
+            return;
+        }
+        let before = self.queue_length();
+        self.upstream.post_finished(failure.is_none());
+        if self.queue_length() != before {
+            self.emit_queue(Vec::new());
+        }
+        let Some(failure) = failure else {
+            if self.connection.phase == Phase::Open {
+                self.upstream.start_clock(now);
+                self.post_next(now);
+            }
+            return;
+        };
+        self.report_error(join("an HTTP fallback POST failed: ", failure));
+        if self.connection.phase != Phase::Open {
+            return;
+        }
+        match self.mode() {
+            Mode::Http => {
+                self.push(Output::CloseEvents);
+                self.attempt_failed(now);
+            }
+            // The session moved to the WebSocket meanwhile: send them there.
+            Mode::WebSocket => self.flush_to_socket(now),
+        }
+    }
+
+    // ----- the page -----
+
+    fn on_page(&mut self, now: Instant, signal: PageSignal) {
+        match signal {
+            PageSignal::Offline => {
+                self.connection.online = false;
+                if self.connection.phase == Phase::Waiting {
+                    self.connection.retry_at = None;
+                }
+            }
+            PageSignal::Online => {
+                self.connection.online = true;
+                match self.connection.phase {
+                    Phase::Waiting => {
+                        self.connection.retry = 0;
+                        self.start_attempt(now);
+                    }
+                    Phase::Open => self.probe_link(now),
+                    _ => {}
+                }
+            }
+            PageSignal::Visible => match self.connection.phase {
+                Phase::Open => self.probe_link(now),
+                Phase::Waiting if self.connection.online => self.start_attempt(now),
+                _ => {}
+            },
+            PageSignal::Frozen => {
+                if self.connection.is_down() {
+                    return;
+                }
+                self.close_current(1000, "page hidden", true);
+                self.stop_everything();
+                self.connection.phase = Phase::Suspended;
+            }
+            PageSignal::Restored => {
+                if self.connection.phase == Phase::Suspended {
+                    self.connection.retry = 0;
+                    self.start_attempt(now);
+                    self.arm_probe(now);
+                }
+            }
+        }
+    }
+
+    // ----- deadlines -----
+
+    fn on_timeout(&mut self, now: Instant) {
+        if is_due(self.connection.connect_deadline, now) {
+            self.connection.connect_deadline = None;
+            self.connect_timed_out(now);
+        }
+        if self
+            .connection
+            .retry_at
+            .is_some_and(|(at, _)| is_due(Some(at), now))
+        {
+            self.connection.retry_at = None;
+            if self.connection.phase == Phase::Waiting {
+                self.start_attempt(now);
+            }
+        }
+        if is_due(self.connection.uptime_deadline, now) {
+            self.connection.uptime_deadline = None;
+            self.connection.retry = 0;
+        }
+        if self.on_open_socket() {
+            self.on_heartbeat(now);
+        }
+        if is_due(self.upstream.poll_timeout(), now) {
+            self.upstream.stop_clock();
+            self.channel_dead(now, ACK_TIMEOUT_CLOSE);
+        }
+        if is_due(self.post_deadline, now) {
+            self.push(Output::AbortPost);
+            let mut why = "no answer within ".to_owned();
+            push_number(&mut why, self.post_timeout().as_ms() as u64, 10);
+            why.push_str(" ms");
+            self.post_done(now, Some(&why));
+        }
+        if is_due(self.channel.probe_at(), now) {
+            self.channel.set_probe_at(None);
+            self.start_probe(now);
+        }
+    }
+
+    fn connect_timed_out(&mut self, now: Instant) {
+        if !matches!(
+            self.connection.phase,
+            Phase::Resolving { .. } | Phase::Opening
+        ) {
+            return;
+        }
+        if self.connection.phase == Phase::Opening {
+            self.push(match self.mode() {
+                Mode::WebSocket => Output::CloseSocket {
+                    code: 1000,
+                    reason: "connect timeout".to_owned(),
+                },
+                Mode::Http => Output::CloseEvents,
+            });
+        }
+        self.report_error("connect timeout: the server did not answer in time".to_owned());
+        self.attempt_failed(now);
+    }
+
+    fn on_heartbeat(&mut self, now: Instant) {
+        match self.heartbeat.handle_timeout(now) {
+            Beat::Nothing => {}
+            Beat::Ping(number) => self.push(Output::SendPing { number }),
+            Beat::Silent(silence) => {
+                self.report_error(self.silence_message(silence));
+                if silence != Silence::StoppedChecking {
+                    self.channel_dead(now, HEARTBEAT_TIMEOUT_CLOSE);
+                }
+            }
+        }
+    }
+
+    /// What the `error` event says when the heartbeat gives up: what was
+    /// missed, what happens now, and what to set if the server does not
+    /// answer pings.
+    fn silence_message(&self, silence: Silence) -> String {
+        let Some(heartbeat) = self.heartbeat.config() else {
+            return String::new();
+        };
+        let mut message = String::from("heartbeat: no answer to {\"type\":\"");
+        message.push_str(&self.config.ping_type);
+        message.push_str("\"} and nothing else for ");
+        let silent = match silence {
+            Silence::Unanswered => heartbeat.timeout,
+            _ => heartbeat.interval + heartbeat.timeout,
+        };
+        push_number(&mut message, silent.as_ms() as u64, 10);
+        message.push_str(match silence {
+            Silence::Unanswered => " ms: reconnecting (the server answered pings before)",
+            Silence::NeverAnswered => " ms, and the server never answered one: reconnecting, once",
+            Silence::StoppedChecking => " ms again: keeping the link but no longer checking it",
+        });
+        if silence != Silence::Unanswered {
+            message.push_str(
+                ". A server that does not answer pings needs heartbeatInterval: 0 (or pingType/pongType)",
+            );
+        }
+        message
+    }
+
+    // ----- internals: channels -----
+
+    /// Whether the session is up on an open WebSocket.
+    fn on_open_socket(&self) -> bool {
+        self.connection.phase == Phase::Open && self.mode() == Mode::WebSocket
+    }
+
+    /// A fresh start (connect from idle, reconnect): backoff reset, and the
+    /// WebSocket first again if it is enabled.
+    fn start_over(&mut self) {
+        self.connection.retry = 0;
+        self.connection.recovering = false;
+        self.connection.websocket_failures = 0;
+        self.set_mode(initial_mode(&self.config));
+    }
+
+    fn start_attempt(&mut self, now: Instant) {
+        self.connection.retry_at = None;
+        self.connection.disconnect_reason = None;
+        let attempt = self.connection.next_attempt();
+        self.connection.connect_deadline = self
+            .config
+            .connect_timeout
+            .non_zero()
+            .map(|timeout| now + timeout);
+        if self.mode() == Mode::Http {
+            self.open_events(now);
+            return;
+        }
+        match self.config.url.clone() {
+            Some(url) => self.open_socket(&url),
+            None => {
+                self.connection.phase = Phase::Resolving { attempt };
+                self.push(Output::ResolveUrl { attempt });
+            }
+        }
+    }
+
+    /// The full socket URL: session id, `last_seq` once something was
+    /// delivered, `ack=1` for at-least-once delivery.
+    fn attempt_url(&self, base_url: &str) -> String {
+        let mut url = self.with_last_seq(set_query_param(
+            base_url,
+            SESSION_QUERY_PARAM,
+            &self.config.session_id,
+        ));
+        if self.config.delivery == Delivery::AtLeastOnce {
+            url = set_query_param(&url, ACK_QUERY_PARAM, "1");
+        }
+        url
+    }
+
+    fn with_last_seq(&self, url: String) -> String {
+        match self.downstream.resume_position() {
+            Some(last) => {
+                let mut digits = String::new();
+                push_number(&mut digits, last, 10);
+                set_query_param(&url, LAST_SEQ_QUERY_PARAM, &digits)
+            }
+            None => url,
+        }
+    }
+
+    fn open_socket(&mut self, base_url: &str) {
+        self.socket_url = self.attempt_url(base_url);
+        self.connection.phase = Phase::Opening;
+        self.push(Output::OpenSocket);
+    }
+
+    /// Opens the fallback's downstream; without one, HTTP is usable at once.
+    fn open_events(&mut self, now: Instant) {
+        let events_url = self
+            .config
+            .fallback
+            .as_ref()
+            .and_then(|fallback| fallback.events_url.clone());
+        match events_url {
+            Some(base) => {
+                let url = self.with_last_seq(set_query_param(
+                    &base,
+                    SESSION_QUERY_PARAM,
+                    &self.config.session_id,
+                ));
+                self.connection.phase = Phase::Opening;
+                self.push(Output::OpenEvents { url });
+            }
+            None => self.channel_open(now),
+        }
+    }
+
+    /// The channel in use is up: send what is held, in order.
+    fn channel_open(&mut self, now: Instant) {
+        let connection = &mut self.connection;
+        connection.phase = Phase::Open;
+        connection.connect_deadline = None;
+        if connection.recovering {
+            self.stats.reconnects += 1;
+        }
+        connection.recovering = false;
+        connection.disconnect_reason = None;
+        connection.retry_at = None;
+        match self.config.min_uptime.non_zero() {
+            Some(uptime) => connection.uptime_deadline = Some(now + uptime),
+            None => connection.retry = 0,
+        }
+        // Held messages go first, before anything sent from an "open" listener.
+        match self.mode() {
+            Mode::WebSocket => {
+                self.connection.websocket_failures = 0;
+                self.downstream.channel_opened();
+                self.flush_to_socket(now);
+                if let Some(number) = self.heartbeat.start(now) {
+                    self.push(Output::SendPing { number });
+                }
+            }
+            Mode::Http => self.post_next(now),
+        }
+        self.emit(Event::Opened);
+    }
+
+    /// The open channel is silent (heartbeat or acks): close it and recover.
+    fn channel_dead(&mut self, now: Instant, (code, reason): (u16, &str)) {
+        if self.connection.phase != Phase::Open {
+            return;
+        }
+        if self.mode() == Mode::Http {
+            self.report_error(join("the HTTP fallback failed: ", reason));
+            self.push(Output::CloseEvents);
+        } else {
+            self.push(Output::CloseSocket {
+                code,
+                reason: reason.to_owned(),
+            });
+            self.record_close(CloseInfo {
+                code,
+                reason: reason.to_owned(),
+                was_clean: false,
+            });
+        }
+        self.attempt_failed(now);
+    }
+
+    /// An attempt failed or a connection was lost: schedule the next attempt,
+    /// or give up after `maxReconnectAttempts`.
+    fn attempt_failed(&mut self, now: Instant) {
+        self.channel_lost(now, false);
+    }
+
+    /// Like `attempt_failed`; `unusable` means the WebSocket cannot work here
+    /// at all (its constructor threw), so the fallback starts at once.
+    fn channel_lost(&mut self, now: Instant, unusable: bool) {
+        let never_opened = self.connection.phase != Phase::Open;
+        self.stop_connection();
+        self.connection.recovering = true;
+        if self.mode() == Mode::WebSocket && self.connection.online {
+            if let Some(after) = self.config.fallback.as_ref().map(|f| f.after_attempts) {
+                if never_opened {
+                    self.connection.websocket_failures += 1;
+                }
+                if unusable || self.connection.websocket_failures >= after {
+                    self.fall_back(now);
+                    return;
+                }
+            }
+        }
+        let attempt = self.connection.retry.saturating_add(1);
+        if self
+            .config
+            .max_reconnect_attempts
+            .is_some_and(|max| attempt > max)
+        {
+            self.go_idle(Some(DisconnectReason::MaxAttempts));
+            return;
+        }
+        self.connection.retry = attempt;
+        self.connection.phase = Phase::Waiting;
+        if !self.connection.online {
+            return; // resumes on the online signal
+        }
+        let delay = Duration::from_ms(Backoff::delay(
+            &self.config.backoff,
+            attempt,
+            self.rng.next_unit(),
+        ));
+        self.connection.retry_at = Some((now + delay, delay));
+        self.emit(Event::Reconnecting {
+            attempt,
+            delay_ms: delay.as_ms(),
+        });
+    }
+
+    /// Moves the session to the HTTP fallback, with a fresh backoff.
+    fn fall_back(&mut self, now: Instant) {
+        self.connection.websocket_failures = 0;
+        self.connection.retry = 0;
+        self.set_mode(Mode::Http);
+        self.start_attempt(now);
+        self.arm_probe(now);
+    }
+
+    /// The probe socket opened: the session moves back to the WebSocket.
+    /// Unacknowledged messages go out again on it, in order (the server drops
+    /// copies); the event stream closes, and the socket's `last_seq` replay
+    /// covers anything it had not delivered.
+    fn upgrade(&mut self, now: Instant) {
+        if self.connection.is_live() {
+            self.push(Output::CloseEvents); // still on HTTP here
+        }
+        self.stop_connection();
+        self.set_mode(Mode::WebSocket);
+        self.connection.retry = 0;
+        self.connection.recovering = false;
+        self.channel_open(now);
+    }
+
+    /// Schedules the next probe, on the HTTP fallback with the WebSocket enabled.
+    fn arm_probe(&mut self, now: Instant) {
+        let interval = self
+            .config
+            .fallback
+            .as_ref()
+            .and_then(|fallback| fallback.probe_interval.non_zero());
+        if let Some(interval) = interval.filter(|_| self.config.websocket_enabled) {
+            if self.channel.probe_at().is_none() {
+                self.channel.set_probe_at(Some(now + interval));
+            }
+        }
+    }
+
+    /// Tries the WebSocket in the background (abandoning a probe that has not
+    /// opened since the last one).
+    fn start_probe(&mut self, now: Instant) {
+        if self.mode() != Mode::Http {
+            return;
+        }
+        self.drop_probe("upgrade probe timeout");
+        self.arm_probe(now);
+        if !self.connection.online || self.connection.is_down() {
+            return;
+        }
+        let attempt = self.connection.next_attempt();
+        match self.config.url.clone() {
+            Some(url) => self.open_probe(&url),
+            None => {
+                self.channel.set_probe(Probe::Resolving { attempt });
+                self.push(Output::ResolveUrl { attempt });
+            }
+        }
+    }
+
+    fn open_probe(&mut self, base_url: &str) {
+        self.channel.set_probe(Probe::Opening);
+        self.socket_url = self.attempt_url(base_url);
+        self.push(Output::OpenSocket);
+    }
+
+    /// Abandons a probe under way (closing its socket, if it has one).
+    fn drop_probe(&mut self, reason: &str) {
+        if self.channel.probe() == Probe::Opening {
+            self.push(Output::CloseSocket {
+                code: 1000,
+                reason: reason.to_owned(),
+            });
+        }
+        self.channel.set_probe(Probe::Idle);
+    }
+
+    fn set_mode(&mut self, mode: Mode) {
+        if self.mode() != mode {
+            self.channel = Channel::new(mode);
+            self.emit(Event::ModeChanged(mode));
+        }
+    }
+
+    // ----- internals: sending -----
+
+    /// Puts every held message that is not on the wire onto the open socket.
+    fn flush_to_socket(&mut self, now: Instant) {
+        let before = self.queue_length();
+        let frames = self.upstream.take_for_socket();
+        if frames.is_empty() {
+            return;
+        }
+        for frame in frames {
+            self.transmit(frame);
+        }
+        self.upstream.start_clock(now);
+        if self.queue_length() != before {
+            self.emit_queue(Vec::new());
+        }
+    }
+
+    /// Starts the next POST if the fallback is up, none is in flight and
+    /// something is waiting: everything waiting goes in one batch.
+    fn post_next(&mut self, now: Instant) {
+        if self.mode() != Mode::Http
+            || self.connection.phase != Phase::Open
+            || self.post_deadline.is_some()
+        {
+            return;
+        }
+        let Some(post_url) = self
+            .config
+            .fallback
+            .as_ref()
+            .map(|fallback| fallback.post_url.clone())
+        else {
+            return;
+        };
+        let frames = self.upstream.take_for_post();
+        if frames.is_empty() {
+            return;
+        }
+        let mut url = set_query_param(&post_url, SESSION_QUERY_PARAM, &self.config.session_id);
+        if self.config.delivery == Delivery::AtLeastOnce {
+            url = set_query_param(&url, ACK_QUERY_PARAM, "1");
+        }
+        self.post_deadline = Some(now + self.post_timeout());
+        self.stats.sent += frames.len() as u64;
+        self.push(Output::Post { url, frames });
+    }
+
+    /// How long a POST may take: `ackTimeout`, or [`DEFAULT_POST_TIMEOUT`]
+    /// when that is 0.
+    fn post_timeout(&self) -> Duration {
+        self.config
+            .ack_timeout
+            .non_zero()
+            .unwrap_or(DEFAULT_POST_TIMEOUT)
+    }
+
+    fn dropped(&mut self, dropped: Vec<Held<P>>) {
+        if dropped.is_empty() {
+            self.emit_queue(Vec::new());
+            return;
+        }
+        self.stats.dropped += dropped.len() as u64;
+        let ids = dropped.iter().filter_map(|h| h.ack_id.clone()).collect();
+        self.ack_lost(ids, "was dropped from the full queue");
+        self.emit_queue(dropped.into_iter().map(|held| held.payload).collect());
+    }
+
+    fn ack_lost(&mut self, ids: Vec<String>, reason: &'static str) {
+        if !ids.is_empty() {
+            self.emit(Event::AckLost { ids, reason });
+        }
+    }
+
+    // ----- internals: heartbeat, closing -----
+
+    /// Checks the link now, unless a ping is already out.
+    fn probe_link(&mut self, now: Instant) {
+        if self.on_open_socket() {
+            if let Some(number) = self.heartbeat.probe(now) {
+                self.push(Output::SendPing { number });
+            }
+        }
+    }
+
+    /// Closes what the transport holds open, reporting a WebSocket as closed
+    /// if it was open. Unacknowledged messages will go out again.
+    fn close_current(&mut self, code: u16, reason: &str, was_clean: bool) {
+        self.drop_probe(reason);
+        if !self.connection.is_live() {
+            return;
+        }
+        self.push(match self.mode() {
+            Mode::WebSocket => Output::CloseSocket {
+                code,
+                reason: reason.to_owned(),
+            },
+            Mode::Http => Output::CloseEvents,
+        });
+        let was_open = self.on_open_socket();
+        self.stop_connection();
+        if was_open {
+            self.record_close(CloseInfo {
+                code,
+                reason: reason.to_owned(),
+                was_clean,
+            });
+        }
+    }
+
+    fn record_close(&mut self, info: CloseInfo) {
+        self.last_close = Some(info.clone());
+        self.emit(Event::Closed(info));
+    }
+
+    fn go_idle(&mut self, reason: Option<DisconnectReason>) {
+        self.drop_probe("transport stopped");
+        self.stop_everything();
+        self.connection.phase = Phase::Idle;
+        self.connection.disconnect_reason = reason;
+        let ids = self.upstream.outbox().tracked_ids();
+        match reason {
+            Some(DisconnectReason::Client) => {
+                self.connection.retry = 0;
+                self.connection.recovering = false;
+                self.ack_lost(ids, "was not acknowledged before disconnect()");
+            }
+            _ => self.ack_lost(ids, "could not be delivered: the transport gave up"),
+        }
+    }
+
+    /// Stops what belongs to the connection under way: its deadlines, its
+    /// heartbeat, the ack clock (tracked messages will be sent again).
+    fn stop_connection(&mut self) {
+        self.connection.stop_deadlines();
+        self.heartbeat.stop();
+        self.upstream.channel_lost();
+    }
+
+    /// Stops every deadline: the transport goes down (idle or suspended).
+    fn stop_everything(&mut self) {
+        self.stop_connection();
+        self.connection.retry_at = None;
+        self.channel.set_probe_at(None);
+    }
+
+    fn transmit(&mut self, payload: P) {
+        self.stats.sent += 1;
+        self.push(Output::Transmit(payload));
+    }
+
+    fn report_error(&mut self, message: String) {
+        self.stats.errors += 1;
+        self.emit(Event::Error(message));
+    }
+
+    fn emit_queue(&mut self, dropped: Vec<P>) {
+        self.emit(Event::Queue {
+            length: self.queue_length(),
+            dropped,
+        });
+    }
+
+    fn emit(&mut self, event: Event<P>) {
+        self.push(Output::Emit(event));
+    }
+
+    fn push(&mut self, output: Output<P>) {
+        self.outputs.push(output);
+    }
+
+    /// Reports a state change, if the input just handled caused one: the one
+    /// place the public state is settled.
+    fn settle(&mut self) {
+        let state = self.state();
+        if state != self.reported_state {
+            self.reported_state = state;
+            self.emit(Event::StateChanged(state));
+        }
+    }
+}
+
+/// The channel a transport starts on.
+fn initial_mode(config: &Config) -> Mode {
+    if config.websocket_enabled {
+        Mode::WebSocket
+    } else {
+        Mode::Http
+    }
+}
+
+/// `prefix + detail`, without `core::fmt`.
+fn join(prefix: &str, detail: &str) -> String {
+    let mut message = String::with_capacity(prefix.len() + detail.len());
+    message.push_str(prefix);
+    message.push_str(detail);
+    message
+}
+
+/// The URL without its query: what an error message may show (the query
+/// can hold an auth token).
+fn without_query(url: &str) -> &str {
+    let end = url
+        .bytes()
+        .position(|byte| byte == b'?' || byte == b'#')
+        .unwrap_or(url.len());
+    url.get(..end).unwrap_or(url)
+}
