@@ -13,6 +13,7 @@ export PATH="$CARGO_BIN:$PATH"
 # Tools built from crates.io, pinned so every machine runs the same ones.
 WASM_PACK_VERSION="0.15.1"
 GECKODRIVER_VERSION="0.37.1"
+CARGO_FUZZ_VERSION="0.13.2"
 # Debian packages: browsers and the driver that matches Debian's Chromium.
 APT_PACKAGES=(firefox-esr chromium chromium-driver)
 
@@ -107,6 +108,15 @@ ensure_test_tools() {
   rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
   ensure_apt_packages "${APT_PACKAGES[@]}"
   ensure_cargo_tool geckodriver geckodriver "$GECKODRIVER_VERSION"
+}
+
+# The fuzzer: nightly Rust (libFuzzer needs it) and cargo-fuzz, pinned.
+ensure_fuzz_tools() {
+  if ! rustup toolchain list | grep -q '^nightly'; then
+    step "rustup toolchain install nightly (cargo-fuzz needs it)"
+    rustup toolchain install nightly --profile minimal
+  fi
+  ensure_cargo_tool cargo-fuzz cargo-fuzz "$CARGO_FUZZ_VERSION"
 }
 
 # start_server ARGS...: runs the test server on a free loopback port.

@@ -156,6 +156,12 @@ export interface TransportEvents {
   reconnecting: { readonly attempt: number; readonly delayMs: number };
   /** The offline queue changed; `dropped` lists what an overflow dropped. */
   queue: { readonly length: number; readonly dropped: readonly QueuedFrame[] };
+  /**
+   * The server's numbered stream started over (e.g. the server restarted): its
+   * first frame after a resume was at or below the last one delivered. The
+   * frames are delivered; the position continues from `firstSeq`.
+   */
+  reset: { readonly previousSeq: number; readonly firstSeq: number };
   error: Error;
 }
 
@@ -173,12 +179,16 @@ export interface TransportSnapshot {
   readonly sessionId: string;
   readonly disconnectReason: DisconnectReason | null;
   readonly lastClose: { readonly code: number; readonly reason: string } | null;
+  /** The last `seq` of the server's stream delivered (where a resume starts), or null. */
+  readonly lastSeq: number | null;
   readonly stats: {
     readonly sent: number;
     readonly received: number;
     readonly reconnects: number;
     readonly dropped: number;
     readonly errors: number;
+    /** Times the server's stream was found started over (`"reset"` events). */
+    readonly resets: number;
   };
 }
 

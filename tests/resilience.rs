@@ -359,6 +359,31 @@ async fn a_rejecting_url_function_counts_as_a_failed_attempt_and_reports_an_erro
 }
 
 #[wasm_bindgen_test]
+async fn a_refused_upgrade_errors_with_the_url_and_without_its_query() {
+    let session = unique_session("refused");
+    post(&format!("/control/{session}/refuse?ms=60000")).await;
+    let transport = WebSocketTransport::new(options_with(
+        &session,
+        &[
+            ("url", format!("{}?token=secret-token", ws_url()).into()),
+            ("maxReconnectAttempts", 0.into()),
+        ],
+    ))
+    .unwrap();
+    let errors = EventRecorder::new(&transport, "error");
+    wait_for_state(&transport, "disconnected").await;
+    let first = errors.values().remove(0);
+    let message = String::from(first.unchecked_ref::<js_sys::Error>().message());
+    let expected = format!("resocket: could not connect to {}", ws_url());
+    assert!(message.starts_with(&expected), "{message}");
+    assert!(message.contains("browsers give no reason"), "{message}");
+    assert!(
+        !message.contains("secret-token"),
+        "the query stays out: {message}"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn free_closes_the_socket_and_nothing_reconnects() {
     let session = unique_session("freed");
     let transport = WebSocketTransport::new(options_with(

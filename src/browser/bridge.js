@@ -337,6 +337,7 @@ class Host {
     this.post = null;
     // Events emitted while the constructor runs wait for a microtask, so
     // listeners attached right after `new` hear them.
+    this.constructing = true;
     /** @type {[string, unknown][] | null} */
     this.early = [];
     /** @type {Map<string, { resolve: (id: string) => void, reject: (error: unknown) => void }>} */
@@ -415,7 +416,7 @@ class Host {
 
   /** @param {string} topic */
   listening(topic) {
-    return this.early !== null || (this.topics.get(topic)?.length ?? 0) > 0;
+    return this.constructing || (this.topics.get(topic)?.length ?? 0) > 0;
   }
 
   /**
@@ -439,23 +440,29 @@ class Host {
    * @param {unknown} argument
    */
   emit(topic, argument) {
-    if (this.early) {
-      this.early.push([topic, argument]);
-    } else {
-      this.dispatch(this.topics.get(topic), argument);
+    if (this.constructing) {
+      this.early?.push([topic, argument]);
+      return;
     }
+    this.flushEarly();
+    this.dispatch(this.topics.get(topic), argument);
   }
 
   // The constructor is done: what it emitted reaches the listeners attached
-  // by the code that called it, in order, before anything emitted later.
+  // by the code that called it, in a microtask, or at once when something
+  // else is emitted first (so the order is kept).
   constructed() {
-    queueMicrotask(() => {
-      const early = this.early ?? [];
-      this.early = null;
-      for (const [topic, argument] of early) {
-        if (this.route) this.dispatch(this.topics.get(topic), argument);
-      }
-    });
+    this.constructing = false;
+    queueMicrotask(() => this.flushEarly());
+  }
+
+  flushEarly() {
+    const early = this.early;
+    if (!early) return;
+    this.early = null;
+    for (const [topic, argument] of early) {
+      if (this.route) this.dispatch(this.topics.get(topic), argument);
+    }
   }
 
   // The snapshot changed: rebuild it on the next getSnapshot(), tell subscribers.

@@ -194,7 +194,11 @@ impl Heartbeat {
             .silence_deadline()
             .filter(|&due| is_due(Some(due), now))
         {
-            return self.judge_silence(now, due, config);
+            let beat = self.judge_silence(now, due, config);
+            if beat != Beat::Nothing {
+                return beat;
+            }
+            // Judged alive: the next ping may be due already.
         }
         if is_due(self.next_ping_at, now) {
             return Beat::Ping(self.ping(now));

@@ -1,0 +1,123 @@
+// The built package in Chromium against servers that know nothing of
+// resocket (DESIGN.md §8), each a few lines of Node `ws`: one echoes every
+// frame verbatim, one ignores the client and pushes its own frames, one never
+// sends anything. With short heartbeat settings (1 s interval, 0.5 s timeout)
+// over 8 s (the 10-minute run with the defaults is the core's own test,
+// src/core/tests/heartbeat.rs), the links to the first two are never closed,
+// the silent one is closed once and then kept, with one error saying why.
+// Outcomes are counted, never timed.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { WebSocketServer } from "ws";
+
+import { launchChromium, startServer } from "./support.mjs";
+
+/** A `ws` server on a free loopback port running `behaviour` per socket. */
+function foreignServer(behaviour) {
+  return new Promise((resolve) => {
+    const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+    const stats = { connections: 0, received: 0 };
+    server.on("connection", (socket) => {
+      stats.connections++;
+      socket.on("message", () => stats.received++);
+      behaviour(socket);
+    });
+    server.on("listening", () =>
+      resolve({
+        url: `ws://127.0.0.1:${server.address().port}/`,
+        stats,
+        close: () => new Promise((done) => server.close(done)),
+      }),
+    );
+  });
+}
+
+const echo = (socket) => socket.on("message", (data, isBinary) => socket.send(data, { binary: isBinary }));
+const pusher = (socket) => {
+  let n = 0;
+  const timer = setInterval(() => socket.send(JSON.stringify({ event: "tick", n: ++n })), 100);
+  socket.on("close", () => clearInterval(timer));
+};
+const silent = () => {};
+
+let page;
+let browser;
+let resocket;
+const servers = {};
+
+before(async () => {
+  resocket = await startServer(["--static-dir", "/pkg=pkg"]);
+  servers.echo = await foreignServer(echo);
+  servers.pusher = await foreignServer(pusher);
+  servers.silent = await foreignServer(silent);
+  browser = await launchChromium();
+  page = await browser.newPage();
+  await page.goto(`${resocket.url}/health`);
+});
+
+after(async () => {
+  await browser?.close();
+  await Promise.all(Object.values(servers).map((server) => server.close()));
+  await resocket?.stop();
+});
+
+test("echo, pushing and silent servers: no churn, one close for the silent one, errors that say why", async () => {
+  const urls = Object.fromEntries(Object.entries(servers).map(([name, server]) => [name, server.url]));
+  const seen = await page.evaluate(
+    async ({ base, urls }) => {
+      const { default: init, WebSocketTransport } = await import(`${base}/pkg/resocket.js`);
+      await init();
+      const report = {};
+      const transports = [];
+      for (const [name, url] of Object.entries(urls)) {
+        const entry = { closes: [], errors: [], messages: 0, latency: 0, states: [] };
+        report[name] = entry;
+        const transport = new WebSocketTransport({
+          url,
+          heartbeatInterval: 1000,
+          heartbeatTimeout: 500,
+          reconnectInterval: 50,
+          reconnectJitter: 0,
+        });
+        transport.on("close", (close) => entry.closes.push(`${close.code} ${close.reason}`));
+        transport.on("error", (error) => entry.errors.push(error.message));
+        transport.on("message", () => entry.messages++);
+        transport.on("latency", () => entry.latency++);
+        transport.on("state", (state) => entry.states.push(state));
+        transports.push([transport, entry]);
+      }
+      // One application message each: the echo server sends it back.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      for (const [transport] of transports) transport.send("message", { text: "hello" });
+      await new Promise((resolve) => setTimeout(resolve, 8000));
+      for (const [transport, entry] of transports) {
+        entry.state = transport.state;
+        transport.free();
+      }
+      return report;
+    },
+    { base: resocket.url, urls },
+  );
+
+  // Echo: every ping comes back, and counts as an answer (latency is measured).
+  assert.deepEqual(seen.echo.closes, [], JSON.stringify(seen.echo));
+  assert.deepEqual(seen.echo.errors, []);
+  assert.ok(seen.echo.latency >= 1, "the echoed pings are answers");
+  assert.equal(seen.echo.messages, 1, "our message echoed; our pings are not delivered");
+  assert.equal(servers.echo.stats.connections, 1);
+
+  // Pushing: it never answers a ping, but talks often enough.
+  assert.deepEqual(seen.pusher.closes, [], JSON.stringify(seen.pusher));
+  assert.deepEqual(seen.pusher.errors, []);
+  assert.ok(seen.pusher.messages > 10, `its frames arrive (${seen.pusher.messages})`);
+  assert.equal(seen.pusher.latency, 0, "latency only from answers");
+  assert.equal(servers.pusher.stats.connections, 1);
+
+  // Silent: closed once (it might have been a dead link), then kept.
+  assert.deepEqual(seen.silent.closes, ["4000 heartbeat timeout"], JSON.stringify(seen.silent));
+  assert.equal(seen.silent.errors.length, 2, JSON.stringify(seen.silent.errors));
+  assert.match(seen.silent.errors[0], /never answered one: reconnecting, once\. A server that does not answer pings needs heartbeatInterval: 0/);
+  assert.match(seen.silent.errors[1], /keeping the link but no longer checking it/);
+  assert.equal(seen.silent.state, "connected");
+  assert.equal(servers.silent.stats.connections, 2);
+});
