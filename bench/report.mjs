@@ -1,7 +1,7 @@
 // Turns bench/run.mjs's report into bench/RESULTS.md: one table per browser,
 // every figure with its ratio to the raw WebSocket on the same page.
 
-const CLIENT_ORDER = ["raw", "resocket", "reconnecting-websocket", "partysocket", "socket.io-client"];
+const CLIENT_ORDER = ["raw", "resocket", "resocket-baseline", "reconnecting-websocket", "partysocket", "socket.io-client"];
 const PAYLOAD_ROWS = [
   ["text-100B", "echo throughput, 100 B text (msg/s)"],
   ["text-1KiB", "echo throughput, 1 KiB text (msg/s)"],
@@ -171,9 +171,11 @@ export function renderMarkdown(report) {
     "",
     "| client | min bytes | min + gzip -9 bytes |",
     "|---|---:|---:|",
-    ...["resocket", "reconnecting-websocket", "partysocket", "socket.io-client"].map(
-      (key) => `| ${key}${key === "resocket" ? " (.wasm + glue)" : ""} | ${number(report.sizes[key].minBytes)} | ${number(report.sizes[key].gzipBytes)} |`,
-    ),
+    ...["resocket", "resocket-baseline", "reconnecting-websocket", "partysocket", "socket.io-client"]
+      .filter((key) => report.sizes[key])
+      .map(
+        (key) => `| ${key}${key.startsWith("resocket") ? " (.wasm + glue)" : ""} | ${number(report.sizes[key].minBytes)} | ${number(report.sizes[key].gzipBytes)} |`,
+      ),
     "",
     `resocket: .wasm ${number(size.wasmGzipBytes)} B + glue ${number(size.glueGzipBytes)} B gzip. Peers bundled with esbuild --minify from the versions pinned in bench/package-lock.json.`,
     "",

@@ -28,6 +28,9 @@ const { values: flags } = parseArgs({
     rounds: { type: "string", default: "5" },
     browsers: { type: "string", default: "chromium,firefox" },
     quick: { type: "boolean", default: false },
+    // A package built from another commit (scripts/bench --baseline-ref):
+    // measured beside pkg/ in the same run, as "resocket (baseline)".
+    baseline: { type: "string" },
     // Re-renders bench/RESULTS.md from bench/results.json (after a change to
     // report.mjs) without measuring anything.
     "render-only": { type: "boolean", default: false },
@@ -63,7 +66,8 @@ const report = {
   sizes,
   runs,
 };
-if (!flags.quick) {
+// An A/B run is a comparison for a change, not the project's figures.
+if (!flags.quick && !flags.baseline) {
   writeFileSync(`${BENCH}results.json`, `${JSON.stringify(report, null, 1)}\n`);
   writeFileSync(`${BENCH}RESULTS.md`, renderMarkdown(report));
 }
@@ -103,6 +107,16 @@ async function measureSizes() {
     wasmGzipBytes: gzip(wasm),
     glueGzipBytes: gzip(glue),
   };
+  if (flags.baseline) {
+    const baseWasm = readFileSync(`${flags.baseline}/resocket_bg.wasm`);
+    const baseGlue = readFileSync(`${flags.baseline}/resocket.js`);
+    result["resocket-baseline"] = {
+      minBytes: baseWasm.length + baseGlue.length,
+      gzipBytes: gzip(baseWasm) + gzip(baseGlue),
+      wasmGzipBytes: gzip(baseWasm),
+      glueGzipBytes: gzip(baseGlue),
+    };
+  }
   result.raw = { minBytes: 0, gzipBytes: 0 };
   return result;
 }
@@ -131,6 +145,12 @@ function servePage() {
     "/bench.js": `${BUILD}bench.js`,
     "/pkg/resocket.js": `${ROOT}pkg/resocket.js`,
     "/pkg/resocket_bg.wasm": `${ROOT}pkg/resocket_bg.wasm`,
+    ...(flags.baseline
+      ? {
+          "/pkg-baseline/resocket.js": `${flags.baseline}/resocket.js`,
+          "/pkg-baseline/resocket_bg.wasm": `${flags.baseline}/resocket_bg.wasm`,
+        }
+      : {}),
   };
   const server = createServer((request, response) => {
     const path = new URL(request.url, "http://localhost").pathname;
@@ -167,6 +187,7 @@ function servePage() {
             rounds: flags.rounds,
             browser,
             ...(flags.quick ? { quick: "1" } : {}),
+            ...(flags.baseline ? { baseline: "1" } : {}),
           });
           return `http://127.0.0.1:${server.address().port}/?${query}`;
         },

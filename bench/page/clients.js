@@ -93,34 +93,38 @@ function rawOpen({ ws, session, firstDelayMs }) {
   });
 }
 
-async function resocketOpen({ ws, session, firstDelayMs }) {
-  const { WebSocketTransport } = await import("/pkg/resocket.js");
-  const transport = new WebSocketTransport({
-    url: ws,
-    sessionId: session,
-    reconnectInterval: firstDelayMs,
-    reconnectJitter: 0,
-    maxReconnectAttempts: Infinity,
-    minUptime: MIN_UPTIME_MS,
-  });
-  const conn = {
-    onMessage: null,
-    onReopen: null,
-    transport,
-    sendEnvelope: (payload) => transport.send("message", payload),
-    sendBinary: (buffer) => transport.sendRaw(buffer),
-    close: async () => transport.free(),
-  };
-  transport.on("message", (message) => conn.onMessage?.(message));
-  await new Promise((resolve) => {
-    const off = transport.on("open", () => {
-      off();
-      resolve();
+// resocket from the package at `path` (pkg/, or an A/B baseline built from
+// another commit and served at /pkg-baseline/).
+const resocketFrom = (path) =>
+  async function resocketOpen({ ws, session, firstDelayMs }) {
+    const { default: init, WebSocketTransport } = await import(path);
+    await init(); // once per module: it returns the same promise
+    const transport = new WebSocketTransport({
+      url: ws,
+      sessionId: session,
+      reconnectInterval: firstDelayMs,
+      reconnectJitter: 0,
+      maxReconnectAttempts: Infinity,
+      minUptime: MIN_UPTIME_MS,
     });
-  });
-  transport.on("open", () => conn.onReopen?.());
-  return conn;
-}
+    const conn = {
+      onMessage: null,
+      onReopen: null,
+      transport,
+      sendEnvelope: (payload) => transport.send("message", payload),
+      sendBinary: (buffer) => transport.sendRaw(buffer),
+      close: async () => transport.free(),
+    };
+    transport.on("message", (message) => conn.onMessage?.(message));
+    await new Promise((resolve) => {
+      const off = transport.on("open", () => {
+        off();
+        resolve();
+      });
+    });
+    transport.on("open", () => conn.onReopen?.());
+    return conn;
+  };
 
 // socket.io talks to its own server (bench/socketio-server.mjs), which answers
 // an envelope with the same reply shape as resocket-server.
@@ -158,9 +162,14 @@ const reconnectingOptions = (firstDelayMs) => ({
   maxRetries: Infinity,
 });
 
+// `?baseline=1`: the page also runs resocket from /pkg-baseline/ (scripts/bench
+// --baseline-ref REF), interleaved with the rest: an A/B in one run.
+const baseline = typeof location !== "undefined" && new URLSearchParams(location.search).get("baseline") === "1";
+
 export const CLIENTS = [
   { name: "raw WebSocket", key: "raw", open: rawOpen },
-  { name: "resocket", key: "resocket", open: resocketOpen },
+  { name: "resocket", key: "resocket", open: resocketFrom("/pkg/resocket.js") },
+  ...(baseline ? [{ name: "resocket (baseline)", key: "resocket-baseline", open: resocketFrom("/pkg-baseline/resocket.js") }] : []),
   {
     name: "reconnecting-websocket 4.4.0",
     key: "reconnecting-websocket",
