@@ -79,9 +79,17 @@ export interface CommonTransportOptions {
   connectTimeout?: number;
   /** The attempt counter resets only after staying connected this long. Default: 5000. */
   minUptime?: number;
-  /** Time between heartbeat pings; 0 disables the heartbeat. Default: 30000. */
+  /**
+   * Time between heartbeat pings (the first goes out on open); 0 disables the
+   * heartbeat. Default: 30000.
+   */
   heartbeatInterval?: number;
-  /** No pong within this means the link is dead: close (4000) and reconnect. Default: 10000. */
+  /**
+   * How long a ping waits. Silence, not a missing pong, ends a link: a server
+   * that answered pings before and sends nothing for this long after one is
+   * closed (4000) and reconnected; one that never answers pings and sends
+   * nothing for interval + timeout is closed once, then kept. Default: 10000.
+   */
   heartbeatTimeout?: number;
   /** Envelope type of heartbeat pings. Default: "ping". */
   pingType?: string;
@@ -101,7 +109,8 @@ export interface CommonTransportOptions {
   /**
    * At-least-once: with messages awaiting acknowledgement, no ack for this long
    * means the channel is dead (close 4000, reconnect, re-send); it also bounds
-   * each HTTP fallback POST. 0: no limit. Default: 10000.
+   * each HTTP fallback POST. 0: acks are awaited forever (a POST still gives
+   * up after 30 s). Default: 10000.
    */
   ackTimeout?: number;
   /**
