@@ -140,8 +140,26 @@ pub(crate) enum StringOption {
     Delivery,
 }
 
+/// The fields `readOptions` returns first, each at its position: the options
+/// that are not plain numbers or strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HeadField {
+    /// `url` when it is a string.
+    Url,
+    /// `url` when it is a function.
+    UrlFunction,
+    /// `protocols`, as an array of strings.
+    Protocols,
+    /// `autoConnect` (default true).
+    AutoConnect,
+    /// `shouldReconnect`, if given.
+    ShouldReconnect,
+    /// `enableWebSocket`, if given.
+    EnableWebSocket,
+}
+
 /// How many fields `readOptions` returns before the named options.
-pub(crate) const OPTIONS_HEAD: usize = 6;
+pub(crate) const OPTIONS_HEAD: usize = HeadField::EnableWebSocket as usize + 1;
 
 impl NumberOption {
     /// Where `readOptions` puts this option.
@@ -182,6 +200,15 @@ mod tests {
         }
         name
     }
+
+    const HEAD_FIELDS: [HeadField; OPTIONS_HEAD] = [
+        HeadField::Url,
+        HeadField::UrlFunction,
+        HeadField::Protocols,
+        HeadField::AutoConnect,
+        HeadField::ShouldReconnect,
+        HeadField::EnableWebSocket,
+    ];
 
     const NUMBER_OPTIONS: [NumberOption; NUMBER_OPTION_COUNT] = [
         NumberOption::ReconnectInterval,
@@ -243,7 +270,7 @@ mod tests {
     /// which the minifier shortens to one letter each.
     fn generated() -> String {
         let mut js = String::from(BEGIN);
-        let mut constant = |name: &str, value: u32, doc: &str| {
+        let constant = |js: &mut String, name: &str, value: u32, doc: &str| {
             if !doc.is_empty() {
                 js.push_str(&format!("/** {doc} */\n"));
             }
@@ -252,11 +279,17 @@ mod tests {
         let calls = "Calls into the core: `route(call, data, number, detail)`; boundary.rs says what each carries.";
         for (i, call) in HostCall::ALL.iter().enumerate() {
             let name = format!("CALL_{}", constant_name(&format!("{call:?}")));
-            constant(&name, *call as u32, if i == 0 { calls } else { "" });
+            constant(
+                &mut js,
+                &name,
+                *call as u32,
+                if i == 0 { calls } else { "" },
+            );
         }
         for (i, kind) in FrameKind::ALL.iter().enumerate() {
             let name = format!("KIND_{}", constant_name(&format!("{kind:?}")));
             constant(
+                &mut js,
                 &name,
                 *kind as u32,
                 if i == 0 {
@@ -270,6 +303,7 @@ mod tests {
         for (number, source) in FRAME_SOURCES.iter().enumerate() {
             let name = format!("SOURCE_{}", constant_name(&format!("{source:?}")));
             constant(
+                &mut js,
                 &name,
                 number as u32 * FRAME_SOURCE_SHIFT,
                 if number == 0 { &sources } else { "" },
@@ -278,6 +312,7 @@ mod tests {
         for (number, event) in PAGE_EVENTS.iter().enumerate() {
             let name = format!("PAGE_{}", page_name(*event));
             constant(
+                &mut js,
                 &name,
                 number as u32,
                 if number == 0 {
@@ -288,11 +323,12 @@ mod tests {
             );
         }
         constant(
+            &mut js,
             "VERDICT_DELIVER",
             VERDICT_DELIVER,
             "A frame call's answer bits.",
         );
-        constant("VERDICT_CHANGED", VERDICT_CHANGED, "");
+        constant(&mut js, "VERDICT_CHANGED", VERDICT_CHANGED, "");
         js.push_str("/** The envelope's fixed parts, around type, data, id and timestamp. */\n");
         js.push_str(&format!(
             "const ENVELOPE = {};\n",
@@ -332,8 +368,17 @@ mod tests {
                 .collect::<std::vec::Vec<_>>()
                 .join(", ")
         };
+        for (i, field) in HEAD_FIELDS.iter().enumerate() {
+            let name = format!("HEAD_{}", constant_name(&format!("{field:?}")));
+            let doc = if i == 0 {
+                "Where `readOptions` puts the options that are not plain numbers or strings."
+            } else {
+                ""
+            };
+            constant(&mut js, &name, *field as u32, doc);
+        }
         js.push_str(&format!(
-            "/** Options read as numbers, then as strings, in this order. */\nconst NUMBER_OPTIONS = [{}];\nconst STRING_OPTIONS = [{}];\n",
+            "/** Options read as numbers, then as strings, in this order (after the HEAD_ fields). */\nconst NUMBER_OPTIONS = [{}];\nconst STRING_OPTIONS = [{}];\n",
             list(&NUMBER_OPTIONS.map(|option| option_name(&format!("{option:?}")))),
             list(&STRING_OPTIONS.map(|option| option_name(&format!("{option:?}"))))
         ));
@@ -375,6 +420,9 @@ mod tests {
             }
         }
         assert_eq!(PAGE_EVENTS.len(), 8);
+        for (i, field) in HEAD_FIELDS.iter().enumerate() {
+            assert_eq!(*field as usize, i, "{field:?} in order");
+        }
         for (i, option) in NUMBER_OPTIONS.iter().enumerate() {
             assert_eq!(option.position(), OPTIONS_HEAD + i, "{option:?} in order");
         }

@@ -59,7 +59,14 @@ const PING_SEPARATOR = "-p";
  * @returns {[string, number][]}
  */
 const frameTypeTable = (pingType, pongType) => [["ack", KIND_ACK], ["gap", KIND_GAP], [pingType, KIND_PING], [pongType, KIND_PONG]];
-/** Options read as numbers, then as strings, in this order. */
+/** Where `readOptions` puts the options that are not plain numbers or strings. */
+const HEAD_URL = 0;
+const HEAD_URL_FUNCTION = 1;
+const HEAD_PROTOCOLS = 2;
+const HEAD_AUTO_CONNECT = 3;
+const HEAD_SHOULD_RECONNECT = 4;
+const HEAD_ENABLE_WEB_SOCKET = 5;
+/** Options read as numbers, then as strings, in this order (after the HEAD_ fields). */
 const NUMBER_OPTIONS = ["reconnectInterval", "maxReconnectInterval", "reconnectBackoffFactor", "reconnectJitter", "maxReconnectAttempts", "connectTimeout", "minUptime", "heartbeatInterval", "heartbeatTimeout", "messageQueueSize", "fallbackAfterAttempts", "upgradeProbeInterval", "ackTimeout"];
 const STRING_OPTIONS = ["sessionId", "queueOverflow", "pingType", "pongType", "httpFallbackUrl", "httpEventsUrl", "delivery"];
 // --- end of generated code ---
@@ -119,10 +126,9 @@ function optional(options, name, type) {
 }
 
 /**
- * Type-checks the constructor's options. Returns, in this order: the URL
- * string (or undefined), the URL function (or undefined), the protocol list,
- * autoConnect, shouldReconnect, enableWebSocket, the NUMBER_OPTIONS, then the
- * STRING_OPTIONS (undefined where absent). Value rules are the core's.
+ * Type-checks the constructor's options. Returns the HEAD_ fields at their
+ * positions, then the NUMBER_OPTIONS, then the STRING_OPTIONS (undefined where
+ * absent), all as boundary.rs declares them. Value rules are the core's.
  * @param {unknown} options
  * @returns {unknown[]}
  */
@@ -142,13 +148,15 @@ export function readOptions(options) {
   if (!Array.isArray(protocols) || protocols.some((p) => typeof p !== "string")) {
     throw typeError("protocols", "must be a string or an array of strings", record.protocols);
   }
+  const head = [];
+  head[HEAD_URL] = typeof url === "string" ? url : undefined;
+  head[HEAD_URL_FUNCTION] = typeof url === "function" ? url : undefined;
+  head[HEAD_PROTOCOLS] = protocols;
+  head[HEAD_AUTO_CONNECT] = optional(record, "autoConnect", "boolean") ?? true;
+  head[HEAD_SHOULD_RECONNECT] = optional(record, "shouldReconnect", "function");
+  head[HEAD_ENABLE_WEB_SOCKET] = enableWebSocket;
   return [
-    typeof url === "string" ? url : undefined,
-    typeof url === "function" ? url : undefined,
-    protocols,
-    optional(record, "autoConnect", "boolean") ?? true,
-    optional(record, "shouldReconnect", "function"),
-    enableWebSocket,
+    ...head,
     ...NUMBER_OPTIONS.map((name) => optional(record, name, "number")),
     ...STRING_OPTIONS.map((name) => optional(record, name, "string")),
   ];

@@ -141,13 +141,21 @@ test("options are type-checked and laid out in the generated order", () => {
     sessionId: "s",
     delivery: "at-least-once",
   });
-  assert.equal(fields.length, 6 + K.NUMBER_OPTIONS.length + K.STRING_OPTIONS.length);
-  assert.deepEqual(fields.slice(0, 4), [undefined, provider, ["chat"], false]);
-  assert.equal(fields[6 + K.NUMBER_OPTIONS.indexOf("reconnectInterval")], 5);
-  assert.equal(fields[6 + K.NUMBER_OPTIONS.indexOf("ackTimeout")], 7);
-  const strings = 6 + K.NUMBER_OPTIONS.length;
+  const head = names.filter((name) => name.startsWith("HEAD_")).length;
+  assert.equal(fields.length, head + K.NUMBER_OPTIONS.length + K.STRING_OPTIONS.length);
+  assert.equal(fields[K.HEAD_URL], undefined);
+  assert.equal(fields[K.HEAD_URL_FUNCTION], provider);
+  assert.deepEqual(fields[K.HEAD_PROTOCOLS], ["chat"]);
+  assert.equal(fields[K.HEAD_AUTO_CONNECT], false);
+  assert.equal(fields[K.HEAD_SHOULD_RECONNECT], undefined);
+  assert.equal(fields[head + K.NUMBER_OPTIONS.indexOf("reconnectInterval")], 5);
+  assert.equal(fields[head + K.NUMBER_OPTIONS.indexOf("ackTimeout")], 7);
+  const strings = head + K.NUMBER_OPTIONS.length;
   assert.equal(fields[strings + K.STRING_OPTIONS.indexOf("delivery")], "at-least-once");
-  assert.equal(readOptions({ enableWebSocket: false })[0], undefined, "HTTP only needs no url");
+  const httpOnly = readOptions({ enableWebSocket: false });
+  assert.equal(httpOnly[K.HEAD_URL], undefined, "HTTP only needs no url");
+  assert.equal(httpOnly[K.HEAD_ENABLE_WEB_SOCKET], false);
+  assert.equal(httpOnly[K.HEAD_AUTO_CONNECT], true, "autoConnect defaults to true");
 });
 
 test("options of the wrong type are TypeErrors naming the option and the value", () => {

@@ -6,7 +6,7 @@ use crate::prelude::*;
 use js_sys::Function;
 use wasm_bindgen::JsValue;
 
-use super::boundary::{NumberOption, StringOption};
+use super::boundary::{HeadField, NumberOption, StringOption};
 use super::bridge;
 use super::errors::config_error_with_value;
 use super::platform::fill_random;
@@ -26,14 +26,14 @@ pub(crate) struct TransportOptions {
 pub(crate) fn read_options(options: &JsValue) -> Result<TransportOptions, JsValue> {
     let fields = bridge::read_options(options)?;
     let field = |index: usize| fields.get(index as u32);
-    // The fixed head of `readOptions`' answer (`OPTIONS_HEAD` fields), then
-    // the named options at the positions the boundary declares.
-    let url = field(0).as_string();
-    let url_provider = bridge::as_function(field(1));
-    let protocols = field(2);
-    let auto_connect = field(3).as_bool().unwrap_or(true);
-    let should_reconnect = bridge::as_function(field(4));
-    let enable_websocket = field(5).as_bool();
+    // Every field at the position the boundary declares.
+    let head = |head: HeadField| field(head as usize);
+    let url = head(HeadField::Url).as_string();
+    let url_provider = bridge::as_function(head(HeadField::UrlFunction));
+    let protocols = head(HeadField::Protocols);
+    let auto_connect = head(HeadField::AutoConnect).as_bool().unwrap_or(true);
+    let should_reconnect = bridge::as_function(head(HeadField::ShouldReconnect));
+    let enable_websocket = head(HeadField::EnableWebSocket).as_bool();
     let number = |option: NumberOption| field(option.position()).as_f64();
     let string = |option: StringOption| field(option.position()).as_string();
     let values = OptionValues {
