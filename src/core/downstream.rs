@@ -44,9 +44,11 @@ impl Downstream {
     }
 
     /// A channel that carries the stream (a WebSocket, or the event stream)
-    /// was opened with `resume_position()`: check its first numbered frame.
-    pub fn channel_opened(&mut self) {
-        self.resumed_from = self.seqs.resume_after();
+    /// opened; its URL asked to resume after `resumed_from` (the position when
+    /// the URL was written: frames delivered since, on another channel, do
+    /// not count). Its first numbered frame is checked against it.
+    pub fn channel_opened(&mut self, resumed_from: Option<u64>) {
+        self.resumed_from = resumed_from;
     }
 
     /// A gap notice: frames before `first_available` are gone for good.
@@ -101,7 +103,8 @@ mod tests {
     #[test]
     fn a_resume_that_continues_drops_only_replays() {
         let mut stream = delivered_through(5);
-        stream.channel_opened();
+        let from = stream.resume_position();
+        stream.channel_opened(from);
         assert_eq!(stream.numbered(WS, 6.0), Some(Numbered::Deliver));
         assert_eq!(stream.numbered(WS, 5.0), Some(Numbered::Duplicate));
         assert_eq!(stream.resume_position(), Some(6));
@@ -110,7 +113,8 @@ mod tests {
     #[test]
     fn a_first_frame_at_or_below_the_resume_point_is_a_new_stream() {
         let mut stream = delivered_through(5);
-        stream.channel_opened();
+        let from = stream.resume_position();
+        stream.channel_opened(from);
         assert_eq!(
             stream.numbered(WS, 1.0),
             Some(Numbered::Reset {
@@ -127,9 +131,30 @@ mod tests {
     }
 
     #[test]
+    fn frames_delivered_while_the_channel_opened_do_not_fake_a_reset() {
+        // The probe socket's URL said last_seq=5; the event stream then
+        // delivered 6 and 7 before the socket opened and replays from 6.
+        let mut stream = delivered_through(5);
+        let asked = stream.resume_position();
+        assert_eq!(
+            stream.numbered(FrameSource::Events, 6.0),
+            Some(Numbered::Deliver)
+        );
+        assert_eq!(
+            stream.numbered(FrameSource::Events, 7.0),
+            Some(Numbered::Deliver)
+        );
+        stream.channel_opened(asked);
+        assert_eq!(stream.numbered(WS, 6.0), Some(Numbered::Duplicate));
+        assert_eq!(stream.numbered(WS, 7.0), Some(Numbered::Duplicate));
+        assert_eq!(stream.numbered(WS, 8.0), Some(Numbered::Deliver));
+    }
+
+    #[test]
     fn a_post_reply_never_decides_a_reset_and_a_gap_settles_the_resume() {
         let mut stream = delivered_through(5);
-        stream.channel_opened();
+        let from = stream.resume_position();
+        stream.channel_opened(from);
         assert_eq!(
             stream.numbered(FrameSource::PostReply, 3.0),
             Some(Numbered::Duplicate)

@@ -124,6 +124,10 @@ pub struct Transport<P> {
     /// Where the socket being opened (or open) connects: the driver opens it
     /// from here, and error messages name it.
     socket_url: String,
+    /// The `last_seq` the socket's URL and the event stream's URL asked to
+    /// resume after, for the stream-reset check when they open.
+    socket_resume: Option<u64>,
+    events_resume: Option<u64>,
     last_close: Option<CloseInfo>,
     stats: Stats,
     reported_state: ConnectionState,
@@ -154,6 +158,8 @@ impl<P: Clone> Transport<P> {
             downstream: Downstream::default(),
             post_deadline: None,
             socket_url: String::new(),
+            socket_resume: None,
+            events_resume: None,
             last_close: None,
             stats: Stats::default(),
             reported_state: ConnectionState::Disconnected,
@@ -588,7 +594,7 @@ impl<P: Clone> Transport<P> {
 
     fn on_events_opened(&mut self, now: Instant) {
         if self.mode() == Mode::Http && self.connection.phase == Phase::Opening {
-            self.downstream.channel_opened();
+            self.downstream.channel_opened(self.events_resume);
             self.channel_open(now);
         }
     }
@@ -860,6 +866,7 @@ impl<P: Clone> Transport<P> {
 
     fn open_socket(&mut self, base_url: &str) {
         self.socket_url = self.attempt_url(base_url);
+        self.socket_resume = self.downstream.resume_position();
         self.connection.phase = Phase::Opening;
         self.push(Output::OpenSocket);
     }
@@ -878,6 +885,7 @@ impl<P: Clone> Transport<P> {
                     SESSION_QUERY_PARAM,
                     &self.config.session_id,
                 ));
+                self.events_resume = self.downstream.resume_position();
                 self.connection.phase = Phase::Opening;
                 self.push(Output::OpenEvents { url });
             }
@@ -904,7 +912,7 @@ impl<P: Clone> Transport<P> {
         match self.mode() {
             Mode::WebSocket => {
                 self.connection.websocket_failures = 0;
-                self.downstream.channel_opened();
+                self.downstream.channel_opened(self.socket_resume);
                 self.flush_to_socket(now);
                 if let Some(number) = self.heartbeat.start(now) {
                     self.push(Output::SendPing { number });
@@ -1048,6 +1056,7 @@ impl<P: Clone> Transport<P> {
     fn open_probe(&mut self, base_url: &str) {
         self.channel.set_probe(Probe::Opening);
         self.socket_url = self.attempt_url(base_url);
+        self.socket_resume = self.downstream.resume_position();
         self.push(Output::OpenSocket);
     }
 

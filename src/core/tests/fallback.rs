@@ -390,3 +390,29 @@ fn a_post_that_never_returns_is_abandoned_even_without_an_ack_timeout() {
     assert_eq!(retried.len(), 1);
     assert_eq!(retried[0].1, [1, 2]);
 }
+
+/// The probe's URL carries the position when the probe started; frames the
+/// event stream delivers while the probe opens must not make the socket's
+/// replay of them look like a restarted stream.
+#[test]
+fn frames_delivered_while_the_probe_opens_are_replays_not_a_reset() {
+    let mut sim = Sim::new(OptionValues {
+        fallback_after_attempts: Some(1.0),
+        ..fallback_options()
+    });
+    refuse_attempts(&mut sim, 1);
+    sim.transport.on_events_open(sim.now);
+    for seq in 1..=2 {
+        assert!(sim.frame_on(FrameSource::Events, FrameKind::Envelope, None, seq as f64));
+    }
+    let probe = sim.fire(Deadline::Probe);
+    assert!(open_url(&sim, &probe).contains("last_seq=2"));
+    for seq in 3..=4 {
+        assert!(sim.frame_on(FrameSource::Events, FrameKind::Envelope, None, seq as f64));
+    }
+    sim.open(); // the probe socket: back on the WebSocket, which replays 3 and 4
+    assert!(!sim.frame(FrameKind::Envelope, None, 3.0));
+    assert!(!sim.frame(FrameKind::Envelope, None, 4.0));
+    assert!(sim.frame(FrameKind::Envelope, None, 5.0));
+    assert_eq!(sim.transport.snapshot().stats.resets, 0);
+}
