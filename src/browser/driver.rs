@@ -33,8 +33,8 @@ use super::platform::{now_ms, random_seed};
 use super::snapshot::{close_to_js, latency_to_js, snapshot_to_js};
 use super::socket::Socket;
 use crate::core::{
-    push_number, CloseInfo, ConfigError, ConnectionState, Delivery, Event, Handled, InboundFrame,
-    Input, InputError, Instant, Output, SendOutcome, Transport, MAX_TIMER_MS,
+    push_number, CloseInfo, ConfigError, ConnectionState, Delivery, Event, FrameKind, Handled,
+    InboundFrame, Input, InputError, Instant, Output, SendOutcome, Transport, MAX_TIMER_MS,
 };
 
 /// The host's route into Rust: `(call, data, number, detail) -> answer`
@@ -523,9 +523,11 @@ impl Shared {
         let (kind, source) = frame_detail(detail);
         let mut frame = InboundFrame::of_kind(source, kind);
         frame.seq = seq;
+        // Reading `data` is a call into JavaScript: only for the kinds that
+        // carry something in it (an application frame costs no extra crossing).
         if kind.needs_id() {
             frame.id = data.as_string();
-        } else {
+        } else if kind == FrameKind::Gap {
             frame.first_available = data.as_f64().unwrap_or(f64::NAN);
         }
         let answer = self
