@@ -290,13 +290,17 @@ impl Shared {
     /// Gives the core one input, executes everything it decided, re-arms the
     /// timer and tells the host if the snapshot changed.
     fn feed(&self, input: Input<OutgoingFrame>) -> Result<Handled, InputError> {
-        let answer = self
-            .core
-            .write()
-            .handle_input(Instant::from_ms(now_ms()), input);
+        let answer = self.hand_in(input);
         self.run_outputs();
         self.publish_snapshot();
         answer
+    }
+
+    /// The core handles `input` at the current time; its outputs wait for
+    /// `run_outputs` (an output that fails while running reports back here).
+    fn hand_in(&self, input: Input<OutgoingFrame>) -> Result<Handled, InputError> {
+        let now = Instant::from_ms(now_ms());
+        self.core.write().handle_input(now, input)
     }
 
     fn run_outputs(&self) {
@@ -361,8 +365,7 @@ impl Shared {
                     }
                 }
                 Err(_) => {
-                    let now = Instant::from_ms(now_ms());
-                    let _ = self.core.write().handle_input(now, Input::EventsFailed);
+                    let _ = self.hand_in(Input::EventsFailed);
                 }
             },
             Output::CloseEvents => {
@@ -446,8 +449,7 @@ impl Shared {
             .as_ref()
             .is_none_or(|socket| socket.send(frame));
         if !sent {
-            let now = Instant::from_ms(now_ms());
-            let _ = self.core.write().handle_input(now, Input::SocketError);
+            let _ = self.hand_in(Input::SocketError);
         }
     }
 
@@ -494,11 +496,7 @@ impl Shared {
             }
             Err(thrown) => {
                 let message = describe_js_error(&thrown);
-                let now = Instant::from_ms(now_ms());
-                let _ = self
-                    .core
-                    .write()
-                    .handle_input(now, Input::SocketUnusable { message });
+                let _ = self.hand_in(Input::SocketUnusable { message });
             }
         }
     }
@@ -530,10 +528,7 @@ impl Shared {
         } else if kind == FrameKind::Gap {
             frame.first_available = data.as_f64().unwrap_or(f64::NAN);
         }
-        let answer = self
-            .core
-            .write()
-            .handle_input(Instant::from_ms(now_ms()), Input::Frame(frame));
+        let answer = self.hand_in(Input::Frame(frame));
         self.run_outputs();
         let deliver = answer == Ok(Handled::Frame { deliver: true });
         let deliver = if deliver { VERDICT_DELIVER } else { 0 };

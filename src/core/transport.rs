@@ -865,9 +865,15 @@ impl<P: Clone> Transport<P> {
     }
 
     fn open_socket(&mut self, base_url: &str) {
+        self.connection.phase = Phase::Opening;
+        self.request_socket(base_url);
+    }
+
+    /// Asks the driver for a socket to `base_url` (session id, `last_seq` and
+    /// `ack` added), remembering the position its URL resumes after.
+    fn request_socket(&mut self, base_url: &str) {
         self.socket_url = self.attempt_url(base_url);
         self.socket_resume = self.downstream.resume_position();
-        self.connection.phase = Phase::Opening;
         self.push(Output::OpenSocket);
     }
 
@@ -1055,9 +1061,7 @@ impl<P: Clone> Transport<P> {
 
     fn open_probe(&mut self, base_url: &str) {
         self.channel.set_probe(Probe::Opening);
-        self.socket_url = self.attempt_url(base_url);
-        self.socket_resume = self.downstream.resume_position();
-        self.push(Output::OpenSocket);
+        self.request_socket(base_url);
     }
 
     /// Abandons a probe under way (closing its socket, if it has one).
