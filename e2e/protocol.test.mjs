@@ -147,6 +147,100 @@ for (const [name, start] of [
       assert.equal((await post('{"type":"message"}')).status, 400);
     });
 
+    test("§4.1 a v1.1 client hears the epoch first; a v1 client hears nothing new", async () => {
+      const id = session();
+      const v1 = await open(`${ws}/ws?session_id=${id}`);
+      v1.send({ type: "message", data: "a", id: "a" });
+      assert.deepEqual([(await v1.next()).type], ["message"], "no welcome without protocol=1.1");
+      await v1.close();
+      const v11 = await open(`${ws}/ws?session_id=${id}&protocol=1.1`);
+      const welcome = await v11.next();
+      assert.equal(welcome.type, "welcome");
+      assert.match(welcome.data.epoch, /^.{8,}$/);
+      assert.equal(welcome.data.lastSeq, 1);
+      assert.equal(welcome.seq, undefined, "control frames are never numbered");
+      v11.send({ type: "message", data: "b", id: "b" });
+      assert.equal((await v11.next()).seq, 2, "the welcome took no number");
+      await v11.close();
+    });
+
+    test("§4.1 resuming in the same epoch continues; another epoch or a position past the end resets", async () => {
+      const id = session();
+      const first = await open(`${ws}/ws?session_id=${id}&protocol=1.1`);
+      const { epoch } = (await first.next()).data;
+      for (const m of ["a", "b", "c"]) {
+        first.send({ type: "message", data: m, id: m });
+        await first.next();
+      }
+      await first.close();
+
+      const same = await open(`${ws}/ws?session_id=${id}&protocol=1.1&epoch=${epoch}&last_seq=2`);
+      assert.equal((await same.next()).type, "welcome");
+      assert.deepEqual([(await same.next()).seq], [3], "no reset: the replay follows the welcome");
+      await same.close();
+
+      for (const query of [`epoch=elsewhere&last_seq=2`, `epoch=${epoch}&last_seq=9`]) {
+        const stale = await open(`${ws}/ws?session_id=${id}&protocol=1.1&${query}`);
+        assert.equal((await stale.next()).type, "welcome", query);
+        const reset = await stale.next();
+        assert.equal(reset.type, "reset", query);
+        assert.equal(reset.data.epoch, epoch);
+        assert.equal(reset.data.firstSeq, 1);
+        assert.equal(reset.seq, undefined);
+        const replayed = [await stale.next(), await stale.next(), await stale.next()];
+        assert.deepEqual(replayed.map((f) => f.seq), [1, 2, 3], `${query}: the whole stream, from its first seq`);
+        await stale.close();
+      }
+    });
+
+    test("§4.1 a restarted server is a new epoch: the old position is reset, nothing dropped", async () => {
+      const id = session();
+      const before = await open(`${ws}/ws?session_id=${id}&protocol=1.1`);
+      const { epoch } = (await before.next()).data;
+      before.send({ type: "message", data: "old", id: "old" });
+      await before.next();
+      await before.close();
+      // Another process: a restart, as far as the session can tell.
+      const restarted = await start();
+      try {
+        const wsRestarted = restarted.url.replace("http", "ws");
+        const other = await open(`${wsRestarted}/ws?session_id=${id}&protocol=1.1`);
+        assert.notEqual((await other.next()).data.epoch, epoch);
+        other.send({ type: "message", data: "new", id: "new" });
+        assert.equal((await other.next()).seq, 1, "the new log numbers from 1");
+        await other.close();
+        const resumed = await open(`${wsRestarted}/ws?session_id=${id}&protocol=1.1&epoch=${epoch}&last_seq=1`);
+        assert.equal((await resumed.next()).type, "welcome");
+        const reset = await resumed.next();
+        assert.deepEqual([reset.type, reset.data.previousEpoch, reset.data.after], ["reset", epoch, 1]);
+        const first = await resumed.next();
+        assert.deepEqual([first.seq, first.replyTo], [1, "new"], "seq 1 of the new stream is delivered, not taken for a replay");
+        await resumed.close();
+      } finally {
+        await restarted.stop();
+      }
+    });
+
+    test("§4.1 the event stream opens with the welcome; a POST tells an epoch the client does not know", async () => {
+      const id = session();
+      const post = (query) =>
+        fetch(`${server.url}/messages?session_id=${id}&protocol=1.1${query}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify([{ type: "message", data: 1, id: `p${query.length}` }]),
+        }).then((r) => r.json());
+      const [welcome, reply] = await post("");
+      assert.deepEqual([welcome.type, reply.seq], ["welcome", 1]);
+      const { epoch } = welcome.data;
+      const known = await post(`&epoch=${epoch}`);
+      assert.deepEqual(known.map((f) => f.type), ["message"], "a client that knows the epoch hears no preamble");
+      const stale = await post("&epoch=elsewhere");
+      assert.deepEqual(stale.map((f) => f.type), ["welcome", "reset", "message"]);
+      const response = await fetch(`${server.url}/events?session_id=${id}&protocol=1.1&epoch=${epoch}&last_seq=1`);
+      const events = await readEvents(response, 3);
+      assert.deepEqual(events.map((e) => [e.id, e.data.type]), [[null, "welcome"], [2, "message"], [3, "message"]]);
+    });
+
     test("§6 GET /events replays numbered frames as events whose id is the seq", async () => {
       const id = session();
       await fetch(`${server.url}/messages?session_id=${id}`, {

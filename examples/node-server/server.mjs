@@ -1,7 +1,8 @@
 // A minimal resocket server in Node, written from PROTOCOL.md alone: envelopes,
-// heartbeat, numbered frames with replay (§4), acks with duplicate suppression
-// (§5), and the HTTP fallback (§6). `node server.mjs [--port N]` (0 = any free
+// heartbeat, numbered frames with replay (§4) under an epoch (§4.1, v1.1),
+// acks with duplicate suppression (§5), and the HTTP fallback (§6). `node server.mjs [--port N]` (0 = any free
 // port) prints `listening on http://127.0.0.1:PORT`.
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import { WebSocketServer } from "ws";
 
@@ -11,7 +12,11 @@ const SEEN = 10_000; // ids remembered per session
 const sessions = new Map();
 function session(id) {
   let s = sessions.get(id);
-  if (!s) sessions.set(id, (s = { lastSeq: 0, kept: [], seen: new Set(), seenOrder: [], streams: new Set() }));
+  if (!s) {
+    // §4.1: a new log, a new epoch.
+    const epoch = randomBytes(8).toString("hex");
+    sessions.set(id, (s = { epoch, lastSeq: 0, kept: [], seen: new Set(), seenOrder: [], streams: new Set() }));
+  }
   return s;
 }
 
@@ -31,6 +36,28 @@ function replayAfter(s, after) {
   }
   for (const frame of s.kept) if (frame[0] > after) frames.push(frame);
   return frames;
+}
+
+// §4.1: what a channel starts with, as [seq or null, text]: for a v1.1 client
+// the welcome, then a reset and the whole kept stream when it asks to resume a
+// stream that is not this one; otherwise what followed last_seq.
+function opening(s, query, lastSeq) {
+  const v11 = query.get("protocol") === "1.1";
+  const epoch = query.get("epoch");
+  const frames = [];
+  if (!v11) return Number.isInteger(lastSeq) ? replayAfter(s, lastSeq) : frames;
+  frames.push([null, JSON.stringify({ type: "welcome", data: { epoch: s.epoch, lastSeq: s.lastSeq } })]);
+  if (!Number.isInteger(lastSeq)) return frames;
+  if ((epoch !== null && epoch !== s.epoch) || lastSeq > s.lastSeq) {
+    frames.push([null, resetFrame(s, epoch, lastSeq)]);
+    return frames.concat(s.kept);
+  }
+  return frames.concat(replayAfter(s, lastSeq));
+}
+
+function resetFrame(s, previousEpoch, after) {
+  const firstSeq = s.kept.length ? s.kept[0][0] : s.lastSeq + 1;
+  return JSON.stringify({ type: "reset", data: { epoch: s.epoch, previousEpoch, after, firstSeq } });
 }
 
 // §5: true the first time an id is seen in the session.
@@ -92,6 +119,12 @@ const http = createServer((request, response) => {
       const s = session(sessionId);
       const acknowledge = url.searchParams.get("ack") === "1";
       const out = [];
+      // §4.1: a v1.1 client that does not know this epoch hears it first.
+      const epoch = url.searchParams.get("epoch");
+      if (url.searchParams.get("protocol") === "1.1" && epoch !== s.epoch) {
+        out.push(JSON.stringify({ type: "welcome", data: { epoch: s.epoch, lastSeq: s.lastSeq } }));
+        if (epoch !== null) out.push(resetFrame(s, epoch, null));
+      }
       for (const envelope of envelopes) {
         const [control, replies] = answer(s, JSON.stringify(envelope), acknowledge);
         out.push(...control, ...replies);
@@ -106,7 +139,7 @@ const http = createServer((request, response) => {
     response.write(": open\n\n"); // some browsers report the stream open only once bytes arrive
     const after = Number(request.headers["last-event-id"] ?? url.searchParams.get("last_seq") ?? NaN);
     const send = ([seq, text]) => response.write(`${seq === null ? "" : `id: ${seq}\n`}data: ${text}\n\n`);
-    if (Number.isInteger(after)) replayAfter(s, after).forEach(send);
+    opening(s, url.searchParams, after).forEach(send);
     s.streams.add(send);
     request.on("close", () => s.streams.delete(send));
     return;
@@ -122,7 +155,7 @@ http.on("upgrade", (request, socket, head) => {
     const s = session(url.searchParams.get("session_id") ?? `anonymous-${Math.random()}`);
     const acknowledge = url.searchParams.get("ack") === "1";
     const lastSeq = Number(url.searchParams.get("last_seq") ?? NaN);
-    if (Number.isInteger(lastSeq)) for (const [, text] of replayAfter(s, lastSeq)) ws.send(text);
+    for (const [, text] of opening(s, url.searchParams, lastSeq)) ws.send(text);
     ws.on("message", (data, isBinary) => {
       if (isBinary) return ws.send(data, { binary: true });
       const [control, replies] = answer(s, data.toString(), acknowledge);

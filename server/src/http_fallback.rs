@@ -19,13 +19,26 @@ use crate::protocol::Inbound;
 use crate::session_log::FrameRecord;
 use crate::sessions::Reply;
 use crate::state::{iso_now, SharedState};
+use crate::stream::{ResumeRequest, PROTOCOL_V1_1};
 
-/// `?session_id=…&ack=1&last_seq=N`
+/// `?session_id=…&ack=1&last_seq=N&protocol=1.1&epoch=E`
 #[derive(Debug, Deserialize)]
 pub struct HttpQuery {
     session_id: String,
     ack: Option<String>,
     last_seq: Option<u64>,
+    protocol: Option<String>,
+    epoch: Option<String>,
+}
+
+impl HttpQuery {
+    fn resume_request(&self, last_seq: Option<u64>) -> ResumeRequest<'_> {
+        ResumeRequest {
+            v1_1: self.protocol.as_deref() == Some(PROTOCOL_V1_1),
+            last_seq,
+            epoch: self.epoch.as_deref(),
+        }
+    }
 }
 
 fn unavailable(message: &str) -> Response {
@@ -69,7 +82,7 @@ pub async fn post_messages(
     // The answers are already JSON texts (numbered replies come out of the
     // stream serialised), so the body is assembled rather than re-parsed.
     let answers: Vec<String> = state.sessions.with(&query.session_id, |session| {
-        let mut answers = Vec::new();
+        let mut answers = session.stream.post_preamble(&query.resume_request(None));
         for envelope in envelopes {
             let text = envelope.to_string();
             let inbound = Inbound::from_value(envelope);
@@ -107,20 +120,10 @@ pub async fn events(
         .and_then(|value| value.parse::<u64>().ok());
     let after = last_event_id.or(query.last_seq);
     let (sender, receiver) = mpsc::unbounded_channel::<(Option<u64>, String)>();
-    let replay = state.sessions.with(&query.session_id, |session| {
+    let first = state.sessions.with(&query.session_id, |session| {
         session.add_event_stream(sender);
-        after.map(|after| session.stream.replay_after(after))
+        session.stream.opening(&query.resume_request(after))
     });
-    let mut first: Vec<(Option<u64>, String)> = Vec::new();
-    if let Some(replay) = replay {
-        first.extend(replay.gap.map(|gap| (None, gap.to_string())));
-        first.extend(
-            replay
-                .frames
-                .into_iter()
-                .map(|(seq, text)| (Some(seq), text)),
-        );
-    }
     let live = stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|frame| (frame, receiver))
     });

@@ -10,6 +10,7 @@ pub mod faults;
 pub mod health;
 pub mod http_fallback;
 pub mod protocol;
+pub mod random;
 pub mod router;
 pub mod session_log;
 pub mod sessions;

@@ -1,22 +1,59 @@
 //! Delivery bookkeeping per session: the numbered stream the server sends
-//! (`seq`, with a bounded replay buffer) and the ids it has already received
-//! (duplicate suppression for clients that resend until acknowledged).
+//! (`seq`, with a bounded replay buffer and its epoch) and the ids it has
+//! already received (duplicate suppression for clients that resend until
+//! acknowledged).
 
 use std::collections::{HashSet, VecDeque};
 
 use serde_json::{json, Value};
+
+use crate::random::random_token;
 
 /// Numbered frames kept for replay after a reconnect.
 pub const REPLAY_CAPACITY: usize = 1000;
 /// Received ids remembered for duplicate suppression.
 pub const SEEN_CAPACITY: usize = 10_000;
 
-/// The frames the server sent to one session, numbered from 1.
-#[derive(Debug, Default)]
+/// Random bytes in an epoch: enough that two logs never share one by chance.
+const EPOCH_BYTES: usize = 8;
+
+/// The frames the server sent to one session, numbered from 1, under an
+/// epoch: a random id chosen when this log was created (PROTOCOL.md §4.1).
+/// A restarted server, or one that lost the log, has another epoch, so a
+/// resuming client can tell "my position in *this* stream" from "a position
+/// in a stream that no longer exists".
+#[derive(Debug)]
 pub struct SessionStream {
+    epoch: String,
     last_seq: u64,
     buffer: VecDeque<(u64, String)>,
 }
+
+impl Default for SessionStream {
+    fn default() -> Self {
+        Self {
+            epoch: random_token(EPOCH_BYTES),
+            last_seq: 0,
+            buffer: VecDeque::new(),
+        }
+    }
+}
+
+/// What a client said about its place in the stream when it opened a channel
+/// (the query of `/ws` or `/events`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ResumeRequest<'a> {
+    /// `protocol=1.1`: the client understands `welcome` and `reset`.
+    pub v1_1: bool,
+    /// `last_seq`: the highest `seq` it delivered.
+    pub last_seq: Option<u64>,
+    /// `epoch`: the stream that `last_seq` counts in.
+    pub epoch: Option<&'a str>,
+}
+
+/// The protocol version the query parameter `protocol` must name for the
+/// v1.1 control frames.
+pub const PROTOCOL_V1_1: &str = "1.1";
 
 /// What a reconnecting client gets: the frames after its `last_seq`, preceded
 /// by a `gap` envelope when some of them are no longer buffered.
@@ -48,13 +85,101 @@ impl SessionStream {
         self.last_seq
     }
 
+    /// This log's epoch.
+    pub fn epoch(&self) -> &str {
+        &self.epoch
+    }
+
+    /// The lowest `seq` still kept (the next one when nothing is).
+    fn first_available(&self) -> u64 {
+        self.buffer
+            .front()
+            .map_or(self.last_seq.saturating_add(1), |(seq, _)| *seq)
+    }
+
+    /// `{"type":"welcome","data":{"epoch":…,"lastSeq":…}}`: the first frame
+    /// of every channel a v1.1 client opens.
+    pub fn welcome(&self) -> Value {
+        json!({
+            "type": "welcome",
+            "data": { "epoch": self.epoch, "lastSeq": self.last_seq },
+        })
+    }
+
+    /// Whether a client at `request` asks to resume a stream this log is
+    /// not: another epoch, or a position beyond anything numbered here.
+    pub fn is_stale(&self, request: &ResumeRequest<'_>) -> bool {
+        let Some(after) = request.last_seq else {
+            return false;
+        };
+        request.epoch.is_some_and(|epoch| epoch != self.epoch) || after > self.last_seq
+    }
+
+    /// `{"type":"reset","data":{"epoch","previousEpoch","after","firstSeq"}}`:
+    /// the stream the client asked to resume is gone; this one starts at `firstSeq`.
+    pub fn reset(&self, request: &ResumeRequest<'_>) -> Value {
+        json!({
+            "type": "reset",
+            "data": {
+                "epoch": self.epoch,
+                "previousEpoch": request.epoch,
+                "after": request.last_seq,
+                "firstSeq": self.first_available(),
+            },
+        })
+    }
+
+    /// The frames a channel opened with `request` starts with, in order, as
+    /// `(seq, JSON text)` (`None` for control frames): for a v1.1 client the
+    /// `welcome`, then a `reset` and the whole kept stream if it asked to
+    /// resume one that is gone; otherwise what followed its `last_seq` (with
+    /// a `gap` first if some of it is no longer kept).
+    pub fn opening(&self, request: &ResumeRequest<'_>) -> Vec<(Option<u64>, String)> {
+        let mut frames = Vec::new();
+        let mut after = request.last_seq;
+        let mut reset = false;
+        if request.v1_1 {
+            frames.push((None, self.welcome().to_string()));
+            if self.is_stale(request) {
+                frames.push((None, self.reset(request).to_string()));
+                after = Some(0);
+                reset = true;
+            }
+        }
+        if let Some(after) = after {
+            let replay = self.replay_after(after);
+            // After a reset its `firstSeq` already says where the stream starts.
+            let gap = replay.gap.filter(|_| !reset);
+            frames.extend(gap.map(|gap| (None, gap.to_string())));
+            frames.extend(
+                replay
+                    .frames
+                    .into_iter()
+                    .map(|(seq, text)| (Some(seq), text)),
+            );
+        }
+        frames
+    }
+
+    /// The control frames a POST's answer starts with for a v1.1 client
+    /// that does not know this epoch: the `welcome`, and a `reset` if it
+    /// named another epoch (a POST carries no `last_seq`: its replies are
+    /// numbered in this stream, which the client must know to place them).
+    pub fn post_preamble(&self, request: &ResumeRequest<'_>) -> Vec<String> {
+        if !request.v1_1 || request.epoch == Some(self.epoch.as_str()) {
+            return Vec::new();
+        }
+        let mut frames = vec![self.welcome().to_string()];
+        if request.epoch.is_some() {
+            frames.push(self.reset(request).to_string());
+        }
+        frames
+    }
+
     /// What to send a client that has delivered everything up to `after`.
     pub fn replay_after(&self, after: u64) -> Replay {
-        let first_available = self
-            .buffer
-            .front()
-            .map_or(self.last_seq + 1, |(seq, _)| *seq);
-        let gap = (after + 1 < first_available && after < self.last_seq).then(|| {
+        let first_available = self.first_available();
+        let gap = (after.saturating_add(1) < first_available && after < self.last_seq).then(|| {
             json!({
                 "type": "gap",
                 "data": { "after": after, "firstAvailable": first_available },
@@ -138,6 +263,130 @@ mod tests {
         assert_eq!(seq_of(&replay.frames[0].1), 11);
         // Caught up exactly at the edge: no gap.
         assert_eq!(stream.replay_after(10).gap, None);
+    }
+
+    fn types(frames: &[(Option<u64>, String)]) -> Vec<String> {
+        frames
+            .iter()
+            .map(|(seq, text)| {
+                let value: Value = serde_json::from_str(text).unwrap();
+                match seq {
+                    Some(seq) => format!("{}#{seq}", value["type"].as_str().unwrap()),
+                    None => value["type"].as_str().unwrap().to_owned(),
+                }
+            })
+            .collect()
+    }
+
+    fn stream_of(count: usize) -> SessionStream {
+        let mut stream = SessionStream::default();
+        for n in 0..count {
+            stream.number(json!({"type": "message", "data": n}));
+        }
+        stream
+    }
+
+    fn v1_1(last_seq: Option<u64>, epoch: Option<&str>) -> ResumeRequest<'_> {
+        ResumeRequest {
+            v1_1: true,
+            last_seq,
+            epoch,
+        }
+    }
+
+    #[test]
+    fn every_log_has_its_own_epoch() {
+        let (a, b) = (SessionStream::default(), SessionStream::default());
+        assert_ne!(a.epoch(), b.epoch());
+        assert_eq!(a.epoch().len(), 2 * EPOCH_BYTES);
+    }
+
+    #[test]
+    fn a_v1_client_gets_no_control_frames() {
+        let stream = stream_of(3);
+        let request = ResumeRequest {
+            v1_1: false,
+            last_seq: Some(1),
+            epoch: Some("elsewhere"),
+        };
+        assert_eq!(types(&stream.opening(&request)), ["message#2", "message#3"]);
+        assert!(stream.post_preamble(&request).is_empty());
+        assert!(stream.opening(&ResumeRequest::default()).is_empty());
+    }
+
+    #[test]
+    fn a_v1_1_client_in_this_epoch_resumes_after_a_welcome() {
+        let stream = stream_of(3);
+        let epoch = stream.epoch().to_owned();
+        let frames = stream.opening(&v1_1(Some(1), Some(&epoch)));
+        assert_eq!(types(&frames), ["welcome", "message#2", "message#3"]);
+        let welcome: Value = serde_json::from_str(&frames[0].1).unwrap();
+        assert_eq!(welcome["data"], json!({"epoch": epoch, "lastSeq": 3}));
+        assert_eq!(types(&stream.opening(&v1_1(None, None))), ["welcome"]);
+    }
+
+    #[test]
+    fn another_epoch_or_a_position_past_the_end_is_a_reset_and_a_full_replay() {
+        let stream = stream_of(3);
+        let epoch = stream.epoch().to_owned();
+        for request in [
+            v1_1(Some(7), Some("gone")),
+            v1_1(Some(1), Some("gone")),
+            v1_1(Some(4), Some(&epoch)),
+            v1_1(Some(4), None),
+        ] {
+            let frames = stream.opening(&request);
+            assert_eq!(
+                types(&frames),
+                ["welcome", "reset", "message#1", "message#2", "message#3"],
+                "{request:?}"
+            );
+            let reset: Value = serde_json::from_str(&frames[1].1).unwrap();
+            assert_eq!(reset["data"]["epoch"], epoch.as_str());
+            assert_eq!(reset["data"]["firstSeq"], 1);
+            assert_eq!(reset["data"]["after"], request.last_seq.unwrap());
+        }
+    }
+
+    #[test]
+    fn a_reset_names_the_first_seq_still_kept() {
+        let stream = stream_of(REPLAY_CAPACITY + 4);
+        let frames = stream.opening(&v1_1(Some(2), Some("gone")));
+        let reset: Value = serde_json::from_str(&frames[1].1).unwrap();
+        assert_eq!(reset["data"]["firstSeq"], 5);
+        assert_eq!(types(&frames[2..3]), ["message#5"], "no gap after a reset");
+        let empty = SessionStream::default();
+        let reset: Value =
+            serde_json::from_str(&empty.opening(&v1_1(Some(9), Some("gone")))[1].1).unwrap();
+        assert_eq!(reset["data"]["firstSeq"], 1);
+    }
+
+    #[test]
+    fn a_post_tells_a_client_the_epoch_it_does_not_know() {
+        let stream = stream_of(1);
+        let epoch = stream.epoch().to_owned();
+        let kinds = |request: ResumeRequest<'_>| {
+            stream
+                .post_preamble(&request)
+                .iter()
+                .map(|text| serde_json::from_str::<Value>(text).unwrap()["type"].clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(kinds(v1_1(None, None)), ["welcome"]);
+        assert_eq!(kinds(v1_1(None, Some("gone"))), ["welcome", "reset"]);
+        assert!(kinds(v1_1(None, Some(&epoch))).is_empty());
+    }
+
+    #[test]
+    fn positions_at_the_limit_of_u64_do_not_overflow() {
+        let stream = stream_of(2);
+        assert!(stream.replay_after(u64::MAX).frames.is_empty());
+        assert_eq!(stream.replay_after(u64::MAX).gap, None);
+        let frames = stream.opening(&v1_1(Some(u64::MAX), None));
+        assert_eq!(
+            types(&frames),
+            ["welcome", "reset", "message#1", "message#2"]
+        );
     }
 
     #[test]

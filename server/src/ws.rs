@@ -13,9 +13,14 @@ use tokio::sync::mpsc;
 
 use crate::faults::{ConnectionCommand, PongPolicy};
 use crate::protocol::Inbound;
+use crate::random::random_token;
 use crate::session_log::{ConnectionRecord, FrameRecord};
 use crate::sessions::Reply;
 use crate::state::{iso_now, SharedState};
+use crate::stream::{ResumeRequest, PROTOCOL_V1_1};
+
+/// Random bytes in the name of a session opened without an id.
+const ANONYMOUS_ID_BYTES: usize = 16;
 
 /// How long the server waits for the peer's half of a closing handshake.
 const CLOSE_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -33,6 +38,10 @@ pub struct WsQuery {
     last_seq: Option<u64>,
     /// `1`: acknowledge every envelope with an `id`, and drop resent duplicates.
     ack: Option<String>,
+    /// `1.1`: the client understands `welcome` and `reset` (PROTOCOL.md §4.1).
+    protocol: Option<String>,
+    /// The epoch `last_seq` counts in.
+    epoch: Option<String>,
 }
 
 fn flag(value: Option<&String>) -> bool {
@@ -50,7 +59,7 @@ pub async fn upgrade(
     let session_id = query
         .session_id
         .filter(|id| !id.is_empty())
-        .unwrap_or_else(|| format!("anonymous-{connection}"));
+        .unwrap_or_else(|| format!("anonymous-{}", random_token(ANONYMOUS_ID_BYTES)));
     let now = Instant::now();
     let refused = state.shutdown.is_cancelled()
         || state.down.is_down(now)
@@ -91,7 +100,9 @@ pub async fn upgrade(
     let tracker = state.connections.clone();
     let options = ConnectionOptions {
         acknowledge: flag(query.ack.as_ref()),
+        v1_1: query.protocol.as_deref() == Some(PROTOCOL_V1_1),
         last_seq: query.last_seq,
+        epoch: query.epoch,
     };
     upgrade
         .on_failed_upgrade(move |_| {
@@ -110,10 +121,22 @@ pub async fn upgrade(
 }
 
 /// Per-connection protocol options from the query string.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct ConnectionOptions {
     acknowledge: bool,
+    v1_1: bool,
     last_seq: Option<u64>,
+    epoch: Option<String>,
+}
+
+impl ConnectionOptions {
+    fn resume_request(&self) -> ResumeRequest<'_> {
+        ResumeRequest {
+            v1_1: self.v1_1,
+            last_seq: self.last_seq,
+            epoch: self.epoch.as_deref(),
+        }
+    }
 }
 
 /// How a connection ended.
@@ -139,19 +162,16 @@ async fn serve_connection(
     eprintln!("ws: session {session_id} connection {connection} opened");
 
     let (mut sink, mut stream) = socket.split();
-    // A resuming client first gets what it missed, in order.
+    // A v1.1 client first hears the stream's epoch; a resuming client then
+    // gets what it missed, in order (or the whole stream after a reset).
     // A connection caught by the blackhole fault stays dead for good, as a TCP
     // connection over a dead path does: what it lost is never delivered late.
     let mut dead = blackholed(&state, &session_id);
-    if let Some(after) = options.last_seq.filter(|_| !dead) {
-        let replay = state
+    if !dead {
+        let opening = state
             .sessions
-            .with(&session_id, |s| s.stream.replay_after(after));
-        let gap = replay.gap.map(|gap| gap.to_string());
-        for text in gap
-            .into_iter()
-            .chain(replay.frames.into_iter().map(|(_, text)| text))
-        {
+            .with(&session_id, |s| s.stream.opening(&options.resume_request()));
+        for (_, text) in opening {
             if sink.send(Message::Text(text.into())).await.is_err() {
                 break;
             }
