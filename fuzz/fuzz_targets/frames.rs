@@ -83,6 +83,11 @@ fn run(u: &mut Unstructured) -> Result<()> {
             id,
             seq: wild_number(u)?.unwrap_or(f64::NAN),
             first_available: wild_number(u)?.unwrap_or(f64::NAN),
+            epoch: if u.arbitrary()? {
+                Some(format!("e{}", u.int_in_range(0..=2u8)?))
+            } else {
+                None
+            },
         };
         now = Instant::from_ms(now.as_ms() + f64::from(u.int_in_range(0..=2000u16)?));
         let _ = transport.handle_input(now, Input::Frame(frame));

@@ -116,7 +116,7 @@ fn step(u: &mut Unstructured, t: &Transport<u32>, next_payload: &mut u32) -> Res
             verdict: u.arbitrary()?,
         },
         10 | 11 => {
-            let kind = FrameKind::from_number(u.int_in_range(0..=6)?);
+            let kind = FrameKind::from_number(u.int_in_range(0..=8)?);
             let source = [
                 FrameSource::Socket,
                 FrameSource::Events,
@@ -134,6 +134,11 @@ fn step(u: &mut Unstructured, t: &Transport<u32>, next_payload: &mut u32) -> Res
                 id,
                 seq: seq(u)?,
                 first_available: seq(u)?,
+                epoch: match u.int_in_range(0..=2u8)? {
+                    0 => None,
+                    1 => Some(format!("e{}", u.int_in_range(0..=2u8)?)),
+                    _ => Some(text(u)?),
+                },
             })
         }
         12 => Input::EventsOpened,

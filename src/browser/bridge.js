@@ -31,6 +31,8 @@ const KIND_PONG = 2;
 const KIND_PING = 3;
 const KIND_ACK = 4;
 const KIND_GAP = 5;
+const KIND_WELCOME = 6;
+const KIND_RESET = 7;
 /** Where a frame came from; a frame call's detail is kind + 8 × source. */
 const SOURCE_SOCKET = 0;
 const SOURCE_EVENTS = 8;
@@ -58,7 +60,7 @@ const PING_SEPARATOR = "-p";
  * @param {string} pongType
  * @returns {[string, number][]}
  */
-const frameTypeTable = (pingType, pongType) => [["ack", KIND_ACK], ["gap", KIND_GAP], [pingType, KIND_PING], [pongType, KIND_PONG]];
+const frameTypeTable = (pingType, pongType) => [["ack", KIND_ACK], ["gap", KIND_GAP], ["welcome", KIND_WELCOME], ["reset", KIND_RESET], [pingType, KIND_PING], [pongType, KIND_PONG]];
 /** Where `readOptions` puts the options that are not plain numbers or strings. */
 const HEAD_URL = 0;
 const HEAD_URL_FUNCTION = 1;
@@ -506,8 +508,12 @@ class Host {
     let verdict;
     if (fields) {
       const kind = this.frameTypes.get(fields.type) ?? KIND_ENVELOPE;
-      const detail = kind === KIND_GAP ? fields.data?.firstAvailable : fields.id;
-      verdict = this.invoke(CALL_FRAME, detail, typeof fields.seq === "number" ? fields.seq : NaN, kind + source);
+      const data = fields.data;
+      // Per kind, the one field the core reads beside `seq` (a reset, never
+      // numbered, passes its `data.firstSeq` in the `seq` slot).
+      const detail = kind === KIND_GAP ? data?.firstAvailable : kind === KIND_WELCOME || kind === KIND_RESET ? data?.epoch : fields.id;
+      const seq = kind === KIND_RESET ? data?.firstSeq : fields.seq;
+      verdict = this.invoke(CALL_FRAME, detail, typeof seq === "number" ? seq : NaN, kind + source);
     } else {
       verdict = this.invoke(CALL_FRAME, undefined, NaN, KIND_RAW + source);
     }

@@ -56,6 +56,9 @@ test("frames are read once and classified by the core's type table", () => {
   host.frame('{"type":"gap","data":{"after":3,"firstAvailable":9}}', K.SOURCE_SOCKET);
   host.frame({ type: "chat", id: "x", seq: 12 }, K.SOURCE_POST_REPLY);
   host.frame('{"type":"chat","seq":"12"}', K.SOURCE_SOCKET);
+  host.frame('{"type":"welcome","data":{"epoch":"e1","lastSeq":3}}', K.SOURCE_EVENTS);
+  host.frame('{"type":"reset","data":{"epoch":"e2","firstSeq":5}}', K.SOURCE_SOCKET);
+  host.frame('{"type":"welcome","data":"hello, ann"}', K.SOURCE_SOCKET);
   assert.deepEqual(
     core.calls.map(({ call, data, number, detail }) => [call, data, number, detail]),
     [
@@ -66,6 +69,11 @@ test("frames are read once and classified by the core's type table", () => {
       [K.CALL_FRAME, "x", 12, K.KIND_ENVELOPE + K.SOURCE_POST_REPLY],
       // A seq that is not a number is no seq: the core sees NaN.
       [K.CALL_FRAME, undefined, NaN, K.KIND_ENVELOPE + K.SOURCE_SOCKET],
+      // v1.1 control frames: the epoch, and a reset's first seq in the seq slot.
+      [K.CALL_FRAME, "e1", NaN, K.KIND_WELCOME + K.SOURCE_EVENTS],
+      [K.CALL_FRAME, "e2", 5, K.KIND_RESET + K.SOURCE_SOCKET],
+      // An application's own "welcome": no epoch, the core delivers it.
+      [K.CALL_FRAME, undefined, NaN, K.KIND_WELCOME + K.SOURCE_SOCKET],
     ],
   );
 });

@@ -520,13 +520,20 @@ impl Shared {
     fn on_frame(&self, data: JsValue, seq: f64, detail: u32) -> u32 {
         let (kind, source) = frame_detail(detail);
         let mut frame = InboundFrame::of_kind(source, kind);
-        frame.seq = seq;
         // Reading `data` is a call into JavaScript: only for the kinds that
         // carry something in it (an application frame costs no extra crossing).
         if kind.needs_id() {
             frame.id = data.as_string();
+        } else if kind.needs_epoch() {
+            frame.epoch = data.as_string();
         } else if kind == FrameKind::Gap {
             frame.first_available = data.as_f64().unwrap_or(f64::NAN);
+        }
+        // A reset is never numbered: the host passes its `data.firstSeq` there.
+        if kind == FrameKind::Reset {
+            frame.first_available = seq;
+        } else {
+            frame.seq = seq;
         }
         let answer = self.hand_in(Input::Frame(frame));
         self.run_outputs();

@@ -8,9 +8,21 @@
 //! are new: they are delivered, the position starts over from them, and the
 //! application hears of it (`"reset"`). Dropping them as replays would lose
 //! every reply of the new stream up to `n` without a word.
+//!
+//! PROTOCOL.md §4.1 (v1.1) makes it explicit: a server names its stream's
+//! epoch in a `welcome`, the client resumes with `epoch` beside `last_seq`,
+//! and a server whose stream is another one says `reset` (with the new
+//! stream's first `seq`) before replaying it. The rule above stays for
+//! servers that do not speak v1.1.
+
+use crate::prelude::*;
 
 use super::input::{stream_position, FrameSource};
 use super::seqs::DeliveredSeqs;
+
+/// The longest epoch kept: a server's epoch rides in every URL, so a hostile
+/// one must not make them grow without bound. A longer one is no epoch.
+pub const MAX_EPOCH_BYTES: usize = 128;
 
 /// What to do with a numbered frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +47,9 @@ pub struct Downstream {
     /// Set when a channel opened with `last_seq`: its first numbered frame
     /// still has to show the stream continues.
     resumed_from: Option<u64>,
+    /// The server's name for the stream the position counts in, once a
+    /// v1.1 server said it.
+    epoch: Option<String>,
 }
 
 impl Downstream {
@@ -49,6 +64,37 @@ impl Downstream {
     /// not count). Its first numbered frame is checked against it.
     pub fn channel_opened(&mut self, resumed_from: Option<u64>) {
         self.resumed_from = resumed_from;
+    }
+
+    /// The epoch the position counts in, if the server named one.
+    pub fn epoch(&self) -> Option<&str> {
+        self.epoch.as_deref()
+    }
+
+    /// Whether `epoch` (from a welcome or a reset) can be one.
+    pub fn is_epoch(epoch: Option<&str>) -> bool {
+        epoch.is_some_and(|epoch| !epoch.is_empty() && epoch.len() <= MAX_EPOCH_BYTES)
+    }
+
+    /// A `welcome`: the server's stream is `epoch`. A v1.1 server follows
+    /// it with a `reset` when that is not the stream the client resumed.
+    pub fn welcome(&mut self, epoch: &str) {
+        self.epoch = Some(epoch.to_owned());
+    }
+
+    /// A `reset`: the stream the client resumed is gone; `epoch` starts at
+    /// `first_seq` (a JavaScript number, unvalidated; 1 when it is none).
+    /// Returns the reset to report, when something had been delivered.
+    pub fn reset(&mut self, epoch: &str, first_seq: f64) -> Option<Numbered> {
+        let first = stream_position(first_seq).unwrap_or(1);
+        let previous = self.resume_position();
+        self.epoch = Some(epoch.to_owned());
+        self.seqs = DeliveredSeqs::default();
+        // The new stream starts at `first`: nothing before it will come.
+        self.seqs.skip_to(first);
+        // The reset is the server's answer to the resume.
+        self.resumed_from = None;
+        previous.map(|previous| Numbered::Reset { previous, first })
     }
 
     /// A gap notice: frames before `first_available` are gone for good.
@@ -98,6 +144,47 @@ mod tests {
             assert_eq!(stream.numbered(WS, seq as f64), Some(Numbered::Deliver));
         }
         stream
+    }
+
+    #[test]
+    fn an_explicit_reset_starts_the_new_stream_at_its_first_seq() {
+        let mut stream = delivered_through(5);
+        stream.welcome("old");
+        stream.channel_opened(stream.resume_position());
+        assert_eq!(
+            stream.reset("new", 3.0),
+            Some(Numbered::Reset {
+                previous: 5,
+                first: 3
+            })
+        );
+        assert_eq!(stream.epoch(), Some("new"));
+        assert_eq!(
+            stream.resume_position(),
+            Some(2),
+            "resume before the first seq"
+        );
+        // The replay of the new stream is delivered, not taken for old frames.
+        for seq in 3..=6 {
+            assert_eq!(stream.numbered(WS, seq as f64), Some(Numbered::Deliver));
+        }
+    }
+
+    #[test]
+    fn a_reset_before_anything_was_delivered_is_not_reported() {
+        let mut stream = Downstream::default();
+        assert_eq!(stream.reset("e", f64::NAN), None);
+        assert_eq!(stream.resume_position(), Some(0));
+        assert_eq!(stream.numbered(WS, 1.0), Some(Numbered::Deliver));
+    }
+
+    #[test]
+    fn epochs_must_be_short_non_empty_strings() {
+        assert!(Downstream::is_epoch(Some("a1b2")));
+        assert!(!Downstream::is_epoch(Some("")));
+        assert!(!Downstream::is_epoch(None));
+        let long = "x".repeat(MAX_EPOCH_BYTES + 1);
+        assert!(!Downstream::is_epoch(Some(&long)));
     }
 
     #[test]

@@ -139,8 +139,11 @@ pub struct InboundFrame {
     pub id: Option<String>,
     /// The `seq` field as a JavaScript number (`NaN` when absent or not a number).
     pub seq: f64,
-    /// For a gap: `data.firstAvailable` as a number (`NaN` when absent).
+    /// For a gap: `data.firstAvailable`; for a reset: `data.firstSeq` (the
+    /// first `seq` of the new stream). A number, `NaN` when absent.
     pub first_available: f64,
+    /// For a welcome or a reset: `data.epoch`, when it is a string.
+    pub epoch: Option<String>,
 }
 
 /// What a frame is, as the core's table classifies its `type`.
@@ -159,17 +162,23 @@ pub enum FrameKind {
     Ack = 4,
     /// A gap notice (PROTOCOL.md §4).
     Gap = 5,
+    /// The server's stream epoch, first on a v1.1 channel (PROTOCOL.md §4.1).
+    Welcome = 6,
+    /// The stream the client resumed is gone; a new one starts (PROTOCOL.md §4.1).
+    Reset = 7,
 }
 
 impl FrameKind {
     /// Every kind, by its number.
-    pub const ALL: [FrameKind; 6] = [
+    pub const ALL: [FrameKind; 8] = [
         FrameKind::Raw,
         FrameKind::Envelope,
         FrameKind::Pong,
         FrameKind::Ping,
         FrameKind::Ack,
         FrameKind::Gap,
+        FrameKind::Welcome,
+        FrameKind::Reset,
     ];
 
     /// The kind numbered `number`; anything unknown is a plain envelope.
@@ -184,6 +193,11 @@ impl FrameKind {
     pub fn needs_id(self) -> bool {
         matches!(self, FrameKind::Pong | FrameKind::Ping | FrameKind::Ack)
     }
+
+    /// Whether the driver must pass the frame's `data.epoch` (a string).
+    pub fn needs_epoch(self) -> bool {
+        matches!(self, FrameKind::Welcome | FrameKind::Reset)
+    }
 }
 
 impl InboundFrame {
@@ -195,6 +209,7 @@ impl InboundFrame {
             id: None,
             seq: f64::NAN,
             first_available: f64::NAN,
+            epoch: None,
         }
     }
 }

@@ -53,6 +53,16 @@ pub const ACK_QUERY_PARAM: &str = "ack";
 pub const ACK_TYPE: &str = "ack";
 /// The envelope type of gap notices (PROTOCOL.md §4).
 pub const GAP_TYPE: &str = "gap";
+/// The envelope type that names the server's stream epoch (PROTOCOL.md §4.1).
+pub const WELCOME_TYPE: &str = "welcome";
+/// The envelope type that says the resumed stream is gone (PROTOCOL.md §4.1).
+pub const RESET_TYPE: &str = "reset";
+/// The query parameter that names the protocol version the client speaks.
+pub const PROTOCOL_QUERY_PARAM: &str = "protocol";
+/// The protocol version this client speaks: v1 plus epochs (PROTOCOL.md §4.1).
+pub const PROTOCOL_VERSION: &str = "1.1";
+/// The query parameter that carries the epoch `last_seq` counts in.
+pub const EPOCH_QUERY_PARAM: &str = "epoch";
 /// The close code and reason the transport uses when the link falls silent.
 pub const HEARTBEAT_TIMEOUT_CLOSE: (u16, &str) = (4000, "heartbeat timeout");
 /// The close code and reason when tracked messages go unacknowledged.
@@ -253,11 +263,14 @@ impl<P: Clone> Transport<P> {
     /// How the driver classifies an incoming envelope by its `type`: the
     /// types the core consumes itself, each with its kind. Any other type is a
     /// [`FrameKind::Envelope`]. When the ping and pong types are the same, the
-    /// pong reading wins (both are answered the same way).
-    pub fn frame_types(&self) -> [(&str, FrameKind); 4] {
+    /// pong reading wins (both are answered the same way); custom ping and
+    /// pong types win over the protocol's own.
+    pub fn frame_types(&self) -> [(&str, FrameKind); 6] {
         [
             (ACK_TYPE, FrameKind::Ack),
             (GAP_TYPE, FrameKind::Gap),
+            (WELCOME_TYPE, FrameKind::Welcome),
+            (RESET_TYPE, FrameKind::Reset),
             (self.config.ping_type.as_str(), FrameKind::Ping),
             (self.config.pong_type.as_str(), FrameKind::Pong),
         ]
@@ -555,7 +568,27 @@ impl<P: Clone> Transport<P> {
                 return false;
             }
             FrameKind::Gap => self.downstream.gap(frame.first_available),
-            FrameKind::Raw | FrameKind::Envelope | FrameKind::Ping => {}
+            // A `welcome` or `reset` without a usable epoch is some server's
+            // own envelope of that type: the application's.
+            FrameKind::Welcome | FrameKind::Reset
+                if Downstream::is_epoch(frame.epoch.as_deref()) =>
+            {
+                let epoch = frame.epoch.as_deref().unwrap_or("");
+                if frame.kind == FrameKind::Welcome {
+                    self.downstream.welcome(epoch);
+                } else if let Some(Numbered::Reset { previous, first }) =
+                    self.downstream.reset(epoch, frame.first_available)
+                {
+                    self.stats.resets += 1;
+                    self.emit(Event::StreamReset { previous, first });
+                }
+                return false;
+            }
+            FrameKind::Raw
+            | FrameKind::Envelope
+            | FrameKind::Ping
+            | FrameKind::Welcome
+            | FrameKind::Reset => {}
         }
         if frame.kind != FrameKind::Raw {
             match self.downstream.numbered(frame.source, frame.seq) {
@@ -853,13 +886,27 @@ impl<P: Clone> Transport<P> {
         url
     }
 
+    /// `url` with what the server needs to continue the stream: the
+    /// protocol version, the epoch once known, and `last_seq` once something
+    /// was delivered (PROTOCOL.md §4, §4.1).
     fn with_last_seq(&self, url: String) -> String {
+        let url = self.with_epoch(url);
         match self.downstream.resume_position() {
             Some(last) => {
                 let mut digits = String::new();
                 push_number(&mut digits, last, 10);
                 set_query_param(&url, LAST_SEQ_QUERY_PARAM, &digits)
             }
+            None => url,
+        }
+    }
+
+    /// `url` with the protocol version and the epoch once known: a POST's
+    /// replies are numbered in a stream the server must know the client knows.
+    fn with_epoch(&self, url: String) -> String {
+        let url = set_query_param(&url, PROTOCOL_QUERY_PARAM, PROTOCOL_VERSION);
+        match self.downstream.epoch() {
+            Some(epoch) => set_query_param(&url, EPOCH_QUERY_PARAM, epoch),
             None => url,
         }
     }
@@ -1121,7 +1168,11 @@ impl<P: Clone> Transport<P> {
         if frames.is_empty() {
             return;
         }
-        let mut url = set_query_param(&post_url, SESSION_QUERY_PARAM, &self.config.session_id);
+        let mut url = self.with_epoch(set_query_param(
+            &post_url,
+            SESSION_QUERY_PARAM,
+            &self.config.session_id,
+        ));
         if self.config.delivery == Delivery::AtLeastOnce {
             url = set_query_param(&url, ACK_QUERY_PARAM, "1");
         }

@@ -36,7 +36,7 @@ fn the_socket_url_asks_for_acks() {
             let actions = sim.connect();
             open_url(&sim, &actions)
         },
-        "ws://h/ws?session_id=s&ack=1"
+        "ws://h/ws?session_id=s&protocol=1.1&ack=1"
     );
 }
 

@@ -81,7 +81,7 @@ fn it_falls_back_after_the_configured_failed_attempts_and_not_before() {
     assert_eq!(mode_changes(&actions), [Mode::Http]);
     assert_eq!(
         events_opened(&actions).as_deref(),
-        Some("http://h/events?session_id=s"),
+        Some("http://h/events?session_id=s&protocol=1.1"),
         "the event stream opens at once, with the session id"
     );
     assert_eq!(sim.transport.mode(), Mode::Http);
@@ -169,7 +169,10 @@ fn posts_batch_what_waits_and_one_is_in_flight_at_a_time() {
     assert_eq!(send(&mut sim, 1), SendOutcome::Http);
     assert_eq!(
         posts(&sim.take()),
-        [("http://h/messages?session_id=s".into(), vec![1])]
+        [(
+            "http://h/messages?session_id=s&protocol=1.1".into(),
+            vec![1]
+        )]
     );
     for n in 2..=4 {
         assert_eq!(send(&mut sim, n), SendOutcome::Http);
@@ -247,7 +250,10 @@ fn the_probe_moves_the_session_back_and_resends_unacked_in_order() {
     assert!(sim.transport.on_numbered_frame(sim.now, 2));
     let actions = sim.fire(Deadline::Probe);
     let probe_url = open_url(&sim, &actions);
-    assert_eq!(probe_url, "ws://h/ws?session_id=s&last_seq=2&ack=1");
+    assert_eq!(
+        probe_url,
+        "ws://h/ws?session_id=s&protocol=1.1&last_seq=2&ack=1"
+    );
     assert_eq!(
         sim.transport.mode(),
         Mode::Http,

@@ -129,7 +129,10 @@ fn the_url_function_is_asked_before_every_attempt() {
     sim.transport
         .on_url_resolved(sim.now, first, Ok("ws://h/ws?token=1".into()));
     let actions = sim.take();
-    assert_eq!(open_url(&sim, &actions), "ws://h/ws?token=1&session_id=s");
+    assert_eq!(
+        open_url(&sim, &actions),
+        "ws://h/ws?token=1&session_id=s&protocol=1.1"
+    );
     sim.close(1006);
     let second = resolve_request(&sim.fire(Deadline::Retry));
     assert_ne!(first, second);
@@ -140,7 +143,10 @@ fn the_url_function_is_asked_before_every_attempt() {
     sim.transport
         .on_url_resolved(sim.now, second, Ok("ws://h/ws?token=2".into()));
     let actions = sim.take();
-    assert_eq!(open_url(&sim, &actions), "ws://h/ws?token=2&session_id=s");
+    assert_eq!(
+        open_url(&sim, &actions),
+        "ws://h/ws?token=2&session_id=s&protocol=1.1"
+    );
 }
 
 #[test]

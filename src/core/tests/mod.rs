@@ -142,6 +142,20 @@ impl Sim {
         handled == Ok(Handled::Frame { deliver: true })
     }
 
+    /// A `welcome` (`first_seq` NaN) or `reset` control frame naming `epoch`,
+    /// on the socket; whether it is delivered.
+    pub fn control(&mut self, kind: FrameKind, epoch: Option<&str>, first_seq: f64) -> bool {
+        let frame = InboundFrame {
+            epoch: epoch.map(str::to_owned),
+            first_available: first_seq,
+            ..InboundFrame::of_kind(FrameSource::Socket, kind)
+        };
+        let handled = self
+            .transport
+            .handle_input(Instant::from_ms(self.now), Input::Frame(frame));
+        handled == Ok(Handled::Frame { deliver: true })
+    }
+
     /// Answers ping `number` with a pong.
     pub fn pong(&mut self, number: u64) -> Vec<Output<Payload>> {
         let id = self.transport.ping_id(number);

@@ -259,7 +259,7 @@ proptest! {
                         _ => Some("nope".to_owned()),
                     };
                     let source = if world.events_open { FrameSource::Events } else { FrameSource::Socket };
-                    Some(Input::Frame(InboundFrame { id, seq, first_available: seq, ..InboundFrame::of_kind(source, kind) }))
+                    Some(Input::Frame(InboundFrame { id, seq, first_available: seq, epoch: ours.then(|| "e1".to_owned()), ..InboundFrame::of_kind(source, kind) }))
                 }
                 Step::UrlAnswer(ok) => world.url_request.take().map(|attempt| Input::UrlResolved {
                     attempt,
