@@ -45,7 +45,17 @@ if (flags["render-only"]) {
 
 const sizes = await measureSizes();
 await bundlePage();
-const echoServer = await startListening(`${ROOT}target/release/resocket-server`, ["--port", "0"]);
+// Control on (the reconnect row drops connections through it), no rate
+// limit (the throughput rows send as fast as a client can).
+const echoServer = await startListening(`${ROOT}target/release/resocket-server`, [
+  "--port",
+  "0",
+  "--enable-control",
+  "--message-rate",
+  "0",
+  "--allow-origin",
+  "http://127.0.0.1:*",
+]);
 const socketIoServer = await startListening(process.execPath, [`${BENCH}socketio-server.mjs`, "--port", "0"]);
 const page = await servePage();
 const runs = {};

@@ -9,9 +9,21 @@ import { chromium } from "playwright-core";
 export const ROOT = new URL("..", import.meta.url).pathname;
 export const ARTIFACTS = `${ROOT}artifacts`;
 
+// What every test server runs with: the control endpoints (tests drive
+// faults and read session logs through them) and pages from any loopback port
+// (the Vite and Next.js dev servers, the wasm test runner). Limits stay at
+// their defaults, so the tests show they do not get in a real client's way.
+export const TEST_SERVER_FLAGS = [
+  "--enable-control",
+  "--allow-origin",
+  "http://127.0.0.1:*",
+  "--allow-origin",
+  "http://localhost:*",
+];
+
 // Starts target/debug/resocket-server with `args`; resolves to { url, stop }.
 export function startServer(args) {
-  return startListening(`${ROOT}target/debug/resocket-server`, ["--port", "0", ...args]);
+  return startListening(`${ROOT}target/debug/resocket-server`, ["--port", "0", ...TEST_SERVER_FLAGS, ...args]);
 }
 
 // Starts the Node server of examples/node-server (written from PROTOCOL.md).

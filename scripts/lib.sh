@@ -123,10 +123,14 @@ ensure_fuzz_tools() {
 # Sets SERVER_URL and SERVER_PID; stop_server (also run on exit) stops it.
 SERVER_PID=""
 SERVER_LOG=""
+# The control endpoints are on (the browser tests drive faults through them)
+# and pages from any loopback port may connect (wasm-bindgen-test-runner
+# serves its page from one); the limits stay at their defaults.
 start_server() {
   local binary="$REPO_ROOT/target/debug/resocket-server"
   [ -x "$binary" ] || (cd "$REPO_ROOT" && cargo build -q -p resocket-server)
-  start_listening_process "$binary" --port 0 "$@"
+  start_listening_process "$binary" --port 0 --enable-control \
+    --allow-origin 'http://127.0.0.1:*' --allow-origin 'http://localhost:*' "$@"
 }
 
 # start_node_server: the same for examples/node-server (PROTOCOL.md's second server).

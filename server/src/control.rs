@@ -1,7 +1,9 @@
 //! `/control/…`: fault injection and the session log, for tests and the demo.
 //!
-//! Every endpoint answers JSON. Durations are query parameters in milliseconds,
-//! so a browser can call them with a plain `fetch(url, { method: "POST" })`.
+//! Mounted only with `--enable-control` ([`Config::enable_control`](crate::Config)):
+//! whoever reaches them can break or read any session. Every endpoint answers
+//! JSON. Durations are query parameters in milliseconds (at most an hour), so
+//! a browser can call them with a plain `fetch(url, { method: "POST" })`.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -13,7 +15,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::faults::{ConnectionCommand, FaultWindow, SessionFaults};
+use crate::faults::{ConnectionCommand, FaultWindow, SessionFaults, MAX_FAULT_DURATION};
 use crate::session_log::{ConnectionRecord, FrameRecord};
 use crate::state::{iso_now, SharedState};
 
@@ -44,7 +46,8 @@ pub async fn drop_connections(
 ) -> Response {
     let affected = state
         .sessions
-        .with(&session_id, |s| s.command_live(&ConnectionCommand::Drop));
+        .existing(&session_id, |s| s.command_live(&ConnectionCommand::Drop))
+        .unwrap_or(0);
     Json(json!({ "affected": affected })).into_response()
 }
 
@@ -64,9 +67,12 @@ pub async fn close_connections(
     if reason.len() > 123 {
         return bad_request("reason must be at most 123 bytes".to_owned());
     }
-    let affected = state.sessions.with(&session_id, |s| {
-        s.command_live(&ConnectionCommand::Close { code, reason })
-    });
+    let affected = state
+        .sessions
+        .existing(&session_id, |s| {
+            s.command_live(&ConnectionCommand::Close { code, reason })
+        })
+        .unwrap_or(0);
     Json(json!({ "affected": affected })).into_response()
 }
 
@@ -77,7 +83,8 @@ fn open_fault_window(
     ms: u64,
     select: fn(&mut SessionFaults) -> &mut FaultWindow,
 ) {
-    state.sessions.with(session_id, |s| {
+    // A full server cannot take a fault for a new session: nothing to break.
+    let _ = state.sessions.with(session_id, |s| {
         select(&mut s.faults).open_for(Duration::from_millis(ms), Instant::now())
     });
 }
@@ -114,7 +121,7 @@ pub async fn delay_pongs(
     Path(session_id): Path<String>,
     Query(Millis { ms }): Query<Millis>,
 ) -> Response {
-    state.sessions.with(&session_id, |s| {
+    let _ = state.sessions.with(&session_id, |s| {
         s.faults.set_pong_delay(Duration::from_millis(ms))
     });
     Json(json!({ "pongDelayMs": ms })).into_response()
@@ -128,7 +135,7 @@ pub async fn mute_pings(
     Query(Toggle { enabled }): Query<Toggle>,
 ) -> Response {
     let muted = enabled.unwrap_or(true);
-    state
+    let _ = state
         .sessions
         .with(&session_id, |s| s.faults.set_mute_pings(muted));
     Json(json!({ "mutePings": muted })).into_response()
@@ -150,7 +157,10 @@ pub async fn drop_events(
     State(state): State<SharedState>,
     Path(session_id): Path<String>,
 ) -> Response {
-    let affected = state.sessions.with(&session_id, |s| s.drop_event_streams());
+    let affected = state
+        .sessions
+        .existing(&session_id, |s| s.drop_event_streams())
+        .unwrap_or(0);
     Json(json!({ "affected": affected })).into_response()
 }
 
@@ -161,23 +171,38 @@ pub struct PushQuery {
     interval_ms: Option<u64>,
 }
 
+/// The most pushes one request may schedule.
+const MAX_PUSHES: u32 = 100_000;
+
 /// `POST /control/{session_id}/push?count=N&interval_ms=M`: the server sends
 /// the session `{"type":"push","data":{"n":1…N}}`, numbered, one every M ms
-/// (default 0), down every live channel; a client that is away gets them by
-/// replay.
+/// (default 0; at most an hour), down every live channel; a client that is
+/// away gets them by replay. At most 100,000 per request; the pushing task
+/// yields after each, so a burst never holds a worker thread.
 pub async fn push(
     State(state): State<SharedState>,
     Path(session_id): Path<String>,
     Query(PushQuery { count, interval_ms }): Query<PushQuery>,
 ) -> Response {
-    let interval = Duration::from_millis(interval_ms.unwrap_or(0));
+    if count > MAX_PUSHES {
+        return bad_request(format!("count must be at most {MAX_PUSHES}, got {count}"));
+    }
+    let interval = Duration::from_millis(interval_ms.unwrap_or(0)).min(MAX_FAULT_DURATION);
     let pusher = state.clone();
     let target = session_id.clone();
+    let stop = state.shutdown.clone();
     tokio::spawn(async move {
         for n in 1..=count {
+            if stop.is_cancelled() {
+                break;
+            }
             let envelope = json!({ "type": "push", "data": { "n": n }, "timestamp": iso_now() });
-            pusher.sessions.with(&target, |s| s.push(envelope));
-            if !interval.is_zero() {
+            if pusher.sessions.with(&target, |s| s.push(envelope)).is_err() {
+                break;
+            }
+            if interval.is_zero() {
+                tokio::task::yield_now().await;
+            } else {
                 tokio::time::sleep(interval).await;
             }
         }
@@ -192,7 +217,7 @@ pub async fn reset_faults(
 ) -> Response {
     state
         .sessions
-        .with(&session_id, |s| s.faults = Default::default());
+        .existing(&session_id, |s| s.faults = Default::default());
     Json(json!({ "reset": true })).into_response()
 }
 

@@ -6,6 +6,10 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// The longest any fault may last (or delay): an hour. Durations come from
+/// the query string, and `Instant + u64::MAX ms` would overflow.
+pub const MAX_FAULT_DURATION: Duration = Duration::from_secs(3600);
+
 /// An order for one live connection, sent through its command channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnectionCommand {
@@ -40,9 +44,9 @@ pub struct FaultWindow {
 }
 
 impl FaultWindow {
-    /// Active for `duration` from `now` (zero ends it).
+    /// Active for `duration` from `now` (zero ends it), at most [`MAX_FAULT_DURATION`].
     pub fn open_for(&mut self, duration: Duration, now: Instant) {
-        self.until = Some(now + duration);
+        self.until = now.checked_add(duration.min(MAX_FAULT_DURATION));
     }
 
     /// Whether the fault applies at `now`.
@@ -67,9 +71,9 @@ pub struct SessionFaults {
 }
 
 impl SessionFaults {
-    /// Delay every pong by `delay` (zero turns it off).
+    /// Delay every pong by `delay` (zero turns it off), at most [`MAX_FAULT_DURATION`].
     pub fn set_pong_delay(&mut self, delay: Duration) {
-        self.pong_delay = delay;
+        self.pong_delay = delay.min(MAX_FAULT_DURATION);
     }
 
     /// Stop (or resume) answering pings.
@@ -130,6 +134,18 @@ mod tests {
         assert!(!window.is_open(start + Duration::from_millis(100)));
         window.open_for(Duration::ZERO, start);
         assert!(!window.is_open(start));
+    }
+
+    #[test]
+    fn durations_from_the_wire_are_capped_not_overflowed() {
+        let now = Instant::now();
+        let mut window = FaultWindow::default();
+        window.open_for(Duration::from_millis(u64::MAX), now);
+        assert!(window.is_open(now + MAX_FAULT_DURATION - Duration::from_millis(1)));
+        assert!(!window.is_open(now + MAX_FAULT_DURATION));
+        let mut faults = SessionFaults::default();
+        faults.set_pong_delay(Duration::from_millis(u64::MAX));
+        assert_eq!(faults.pong_policy(), PongPolicy::Delay(MAX_FAULT_DURATION));
     }
 
     #[test]

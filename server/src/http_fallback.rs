@@ -1,12 +1,15 @@
 //! The HTTP fallback (PROTOCOL.md §6): `POST /messages` upstream and
 //! Server-Sent Events downstream at `GET /events`, with the same session
-//! numbering, replay, acknowledgements and duplicate suppression as `/ws`.
+//! numbering, replay, acknowledgements, duplicate suppression, auth and
+//! limits as `/ws`.
 
 use std::convert::Infallible;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, RawQuery, State};
+use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -15,10 +18,14 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
+use crate::auth::{Identity, RequestInfo};
+use crate::exchange::{self, Intake};
+use crate::handler::{Channel, Context};
+use crate::listener::peer_of;
 use crate::protocol::Inbound;
+use crate::request::{self, authorize, rejected, too_many_sessions, unavailable, SessionCheck};
 use crate::session_log::FrameRecord;
-use crate::sessions::Reply;
-use crate::state::{iso_now, SharedState};
+use crate::state::{iso_now, AppState, SharedState};
 use crate::stream::{ResumeRequest, PROTOCOL_V1_1};
 
 /// `?session_id=…&ack=1&last_seq=N&protocol=1.1&epoch=E`
@@ -41,61 +48,106 @@ impl HttpQuery {
     }
 }
 
-fn unavailable(message: &str) -> Response {
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        Json(json!({ "error": message })),
-    )
-        .into_response()
+/// The auth hook and the session's owner, for a fallback request; the
+/// context for the handler, or the response that refuses it.
+async fn open(
+    state: &SharedState,
+    query: &HttpQuery,
+    raw_query: Option<String>,
+    headers: HeaderMap,
+    extensions: &Extensions,
+    channel: Channel,
+    fault_refuses: fn(&crate::sessions::Session, Instant) -> bool,
+) -> Result<Context, Response> {
+    let now = Instant::now();
+    if state.shutdown.is_cancelled() || state.down.is_down(now) {
+        return Err(unavailable("server down (fault injection)"));
+    }
+    let session_id = request::session_id_or_random(Some(query.session_id.clone()), &state.limits)
+        .map_err(|response| *response)?;
+    let info = RequestInfo {
+        channel,
+        session_id: session_id.clone(),
+        origin: request::origin(&headers),
+        headers,
+        query: request::parse_query(raw_query.as_deref().unwrap_or("")),
+        peer: peer_of(extensions),
+    };
+    let identity: Identity = authorize(state, &info).await.map_err(|r| rejected(&r))?;
+    let check = state.sessions.with(&session_id, |session| {
+        if let Err(rejection) = request::claim(session, &identity) {
+            SessionCheck::Rejected(rejection)
+        } else if fault_refuses(session, now) {
+            SessionCheck::FaultRefused
+        } else {
+            SessionCheck::Open
+        }
+    });
+    match check {
+        Err(_) => Err(too_many_sessions()),
+        Ok(SessionCheck::Rejected(rejection)) => Err(rejected(&rejection)),
+        Ok(SessionCheck::FaultRefused) => Err(unavailable("failing posts (fault injection)")),
+        Ok(SessionCheck::Open) => Ok(Context {
+            session_id: Arc::from(session_id.as_str()),
+            identity,
+            channel,
+            publisher: state.publisher.clone(),
+        }),
+    }
 }
 
 /// `POST /messages?session_id=…[&ack=1]` with a JSON array of envelopes.
-/// Answers 200 with the acks (when asked for) and the numbered replies, in order.
+/// Answers 200 with the acks (when asked for) and the numbered replies, in
+/// order, each envelope handled before the next; 400 for a body that is no
+/// array, 413 for one larger than the message limit or with more envelopes
+/// than `max_batch`.
 pub async fn post_messages(
     State(state): State<SharedState>,
     Query(query): Query<HttpQuery>,
+    RawQuery(raw_query): RawQuery,
+    headers: HeaderMap,
+    extensions: Extensions,
     body: axum::body::Bytes,
 ) -> Response {
-    let now = Instant::now();
-    if state.down.is_down(now) {
-        return unavailable("server down (fault injection)");
-    }
-    if state
-        .sessions
-        .with(&query.session_id, |s| s.faults.fail_posts.is_open(now))
+    let context = match open(
+        &state,
+        &query,
+        raw_query,
+        headers,
+        &extensions,
+        Channel::Post,
+        |session, now| session.faults.fail_posts.is_open(now),
+    )
+    .await
     {
-        return unavailable("failing posts (fault injection)");
-    }
+        Ok(context) => context,
+        Err(response) => return response,
+    };
     let Ok(Value::Array(envelopes)) = serde_json::from_slice::<Value>(&body) else {
+        return request::bad_request("the body must be a JSON array of envelopes");
+    };
+    if envelopes.len() > state.limits.max_batch {
         return (
-            StatusCode::BAD_REQUEST,
-            Json(json!({ "error": "the body must be a JSON array of envelopes" })),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Json(json!({ "error": "too many envelopes in one POST" })),
         )
             .into_response();
-    };
+    }
     let acknowledge = query
         .ack
         .as_deref()
         .is_some_and(|v| matches!(v, "" | "1" | "true"));
-    let timestamp = iso_now();
-    let at_ms = state.elapsed_ms();
+    let mut answers = state
+        .sessions
+        .existing(&context.session_id, |session| {
+            session.stream.post_preamble(&query.resume_request(None))
+        })
+        .unwrap_or_default();
     // The answers are already JSON texts (numbered replies come out of the
     // stream serialised), so the body is assembled rather than re-parsed.
-    let answers: Vec<String> = state.sessions.with(&query.session_id, |session| {
-        let mut answers = session.stream.post_preamble(&query.resume_request(None));
-        for envelope in envelopes {
-            let text = envelope.to_string();
-            let inbound = Inbound::from_value(envelope);
-            let mut record = FrameRecord::text(0, at_ms, &text, &inbound);
-            record.via = "http";
-            let accepted = session.accept(&inbound, record, acknowledge, &timestamp);
-            answers.extend(accepted.ack);
-            answers.extend(accepted.reply.map(|reply| match reply {
-                Reply::Pong(text) | Reply::Numbered(text) => text,
-            }));
-        }
-        answers
-    });
+    for envelope in envelopes {
+        answers.extend(take_one(&state, &context, envelope, acknowledge).await);
+    }
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         format!("[{}]", answers.join(",")),
@@ -103,37 +155,115 @@ pub async fn post_messages(
         .into_response()
 }
 
+/// One POSTed envelope: what it gets back.
+async fn take_one(
+    state: &AppState,
+    context: &Context,
+    envelope: Value,
+    acknowledge: bool,
+) -> Vec<String> {
+    let record = state.sessions.logging().then(|| {
+        let text = envelope.to_string();
+        let mut record = FrameRecord::text(
+            0,
+            state.elapsed_ms(),
+            &text,
+            &Inbound::from_value(envelope.clone()),
+        );
+        record.via = "http";
+        record
+    });
+    let now = iso_now();
+    let intake = state.sessions.existing(&context.session_id, |session| {
+        let intake = exchange::intake(
+            session,
+            Inbound::from_value(envelope),
+            acknowledge,
+            &state.limits,
+            &now,
+        );
+        if let Some(mut record) = record {
+            record.duplicate = matches!(intake, Intake::Duplicate(_) | Intake::Ignore);
+            session.log.record_frame(record);
+        }
+        intake
+    });
+    match intake {
+        Some(Intake::Pong(text) | Intake::Duplicate(text)) => vec![text],
+        Some(Intake::Answer(texts)) => texts,
+        Some(Intake::Handle(job)) => exchange::handle(state, context, job).await,
+        Some(Intake::Ignore) | None => Vec::new(),
+    }
+}
+
+/// Counts an open event stream for as long as it lives.
+struct EventStreamCount(SharedState);
+
+impl Drop for EventStreamCount {
+    fn drop(&mut self) {
+        self.0.live_event_streams.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// `GET /events?session_id=…[&last_seq=N]` (or `Last-Event-ID: N`): the
 /// session's numbered frames as Server-Sent Events, `id:` = `seq`, after a
-/// replay of what followed N.
+/// replay of what followed N. A stream whose client does not read is ended
+/// when its queue fills (the client reopens it and resumes); all end on shutdown.
 pub async fn events(
     State(state): State<SharedState>,
     Query(query): Query<HttpQuery>,
+    RawQuery(raw_query): RawQuery,
     headers: HeaderMap,
+    extensions: Extensions,
 ) -> Response {
-    if state.down.is_down(Instant::now()) {
-        return unavailable("server down (fault injection)");
-    }
     let last_event_id = headers
         .get("last-event-id")
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
+    let context = match open(
+        &state,
+        &query,
+        raw_query,
+        headers,
+        &extensions,
+        Channel::Events,
+        |_, _| false,
+    )
+    .await
+    {
+        Ok(context) => context,
+        Err(response) => return response,
+    };
     let after = last_event_id.or(query.last_seq);
-    let (sender, receiver) = mpsc::unbounded_channel::<(Option<u64>, String)>();
-    let first = state.sessions.with(&query.session_id, |session| {
-        session.add_event_stream(sender);
-        session.stream.opening(&query.resume_request(after))
-    });
-    let live = stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|frame| (frame, receiver))
+    let (sender, receiver) =
+        mpsc::channel::<(Option<u64>, String)>(state.limits.send_queue_frames.max(1));
+    let first = state
+        .sessions
+        .existing(&context.session_id, |session| {
+            session.add_event_stream(sender);
+            session.stream.opening(&query.resume_request(after))
+        })
+        .unwrap_or_default();
+    state.live_event_streams.fetch_add(1, Ordering::Relaxed);
+    let count = EventStreamCount(Arc::clone(&state));
+    let live = stream::unfold((receiver, count), |(mut receiver, count)| async move {
+        receiver
+            .recv()
+            .await
+            .map(|frame| (frame, (receiver, count)))
     });
     // A comment first: Firefox reports an event stream open only once body
     // bytes arrive, not on the headers (Chromium does), so an idle stream
     // would never open there (PROTOCOL.md §6).
     let opened = stream::once(async { Ok(Event::default().comment("open")) });
-    Sse::new(opened.chain(to_events(stream::iter(first).chain(live))))
-        .keep_alive(KeepAlive::default())
-        .into_response()
+    let shutdown = state.shutdown.clone().cancelled_owned();
+    Sse::new(
+        opened
+            .chain(to_events(stream::iter(first).chain(live)))
+            .take_until(shutdown),
+    )
+    .keep_alive(KeepAlive::default())
+    .into_response()
 }
 
 fn to_events(

@@ -1,16 +1,37 @@
-//! resocket-server: the integration-test and demo server for the resocket SDK.
+//! resocket-server: the server side of the resocket protocol (PROTOCOL.md),
+//! as a library you mount in your own axum app and as a binary.
 //!
-//! It speaks the resocket wire protocol on `/ws` (echo, ping/pong), reports
-//! `/health`, serves static files, and injects faults per session through
-//! `/control/…` so browser tests can break connections on purpose.
+//! - [`Resocket`] serves `/ws`, the HTTP fallback (`/messages`, `/events`)
+//!   and `/health`, and does the protocol: acknowledgements, duplicate
+//!   suppression, numbered frames with replay and stream epochs, heartbeats.
+//! - Your [`Handler`](handler::Handler) gets each client envelope once and
+//!   answers with envelopes; an [`Authorize`](auth::Authorize) hook sees every
+//!   request before anything is accepted; a [`Publisher`] sends to a session
+//!   or a room from anywhere in your code.
+//! - Every resource a client can make the server hold is bounded
+//!   ([`Limits`]); browser origins are checked ([`OriginPolicy`]).
+//! - The binary (`main.rs`) is the demo and test server built on it, with
+//!   fault injection behind `--enable-control`, and a gateway mode for
+//!   backends in other languages ([`gateway`]).
 
+pub mod app;
+pub mod auth;
 pub mod cli;
+pub mod config;
 pub mod control;
+pub mod exchange;
 pub mod faults;
+pub mod gateway;
+pub mod handler;
 pub mod health;
 pub mod http_fallback;
+pub mod listener;
+pub mod origin;
 pub mod protocol;
+pub mod publish;
 pub mod random;
+pub mod rate;
+pub mod request;
 pub mod router;
 pub mod session_log;
 pub mod sessions;
@@ -19,40 +40,43 @@ pub mod static_files;
 pub mod stream;
 pub mod ws;
 
-use std::future::Future;
-use std::time::Duration;
+pub use app::{Builder, Resocket};
+pub use config::{Config, Limits};
+pub use origin::OriginPolicy;
+pub use publish::{PublishError, Publisher};
 
-use axum::serve::ListenerExt;
+use std::future::Future;
+
 use tokio::net::TcpListener;
 
-use crate::state::AppState;
 use crate::static_files::StaticMount;
 
-/// How long shutdown waits for sockets to finish their closing handshake.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
-
-/// Serves on `listener` until `shutdown` resolves; then every open WebSocket is
-/// closed with 1001 ("going away") and the function returns once they are done.
+/// Serves the demo/test server (the [`Echo`](handler::Echo) handler, or the
+/// gateway when `gateway` is given) with `config` and static mounts on
+/// `listener` until `shutdown` resolves; then every open WebSocket is closed
+/// with 1001 ("going away") and the function returns once they are done.
 pub async fn serve(
     listener: TcpListener,
+    config: Config,
     static_mounts: &[StaticMount],
+    gateway: Option<gateway::GatewayConfig>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let state = AppState::new();
-    let app = router::router(state.clone(), static_mounts);
-    let stopping = state.shutdown.clone();
-    // No Nagle: a small reply must not wait for the client's delayed ACK of
-    // the previous one (with many frames in flight that stalls ~40 ms at a time).
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            stopping.cancel();
-        })
-        .await?;
-    state.connections.close();
-    let _ = tokio::time::timeout(SHUTDOWN_GRACE, state.connections.wait()).await;
+    let builder = Resocket::builder().config(config);
+    let (resocket, extra) = match gateway {
+        Some(gateway) => {
+            let handler = gateway::Webhook::new(&gateway)?;
+            let resocket = builder.handler(handler).build();
+            let api = gateway::publish_api(resocket.publisher(), &gateway);
+            (resocket, Some(api))
+        }
+        None => (builder.build(), None),
+    };
+    let mut app = resocket.router();
+    if let Some(api) = extra {
+        app = app.merge(api);
+    }
+    let app = static_files::mount(app, static_mounts);
+    resocket.serve(listener, app, shutdown).await;
     Ok(())
 }

@@ -1,10 +1,14 @@
-//! `resocket-server [--host ADDR] [--port PORT] [--static-dir [MOUNT=]DIR]...`
+//! `resocket-server [--host ADDR] [--port PORT] [--static-dir [MOUNT=]DIR]... [LIMITS]
+//! [--enable-control] [--allow-origin ORIGIN]... [--webhook URL]`: the demo
+//! and test server (the reference `Echo` handler), or a gateway to another
+//! backend, built on the library (`resocket-server --help` lists the flags).
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use resocket_server::cli::{Args, ArgsError, USAGE};
+use resocket_server::cli::{usage, Args, ArgsError};
+use resocket_server::gateway::{GatewayConfig, SECRET_VARIABLE};
 use tokio::net::TcpListener;
 
 #[tokio::main]
@@ -12,13 +16,28 @@ async fn main() -> ExitCode {
     let args = match Args::parse(std::env::args().skip(1)) {
         Ok(args) => args,
         Err(ArgsError::Help) => {
-            println!("{USAGE}");
+            println!("{}", usage());
             return ExitCode::SUCCESS;
         }
         Err(ArgsError::Invalid(message)) => {
-            eprintln!("resocket-server: {message}\n\n{USAGE}");
+            eprintln!("resocket-server: {message}\n\n{}", usage());
             return ExitCode::from(2);
         }
+    };
+    let gateway = match args.webhook.clone() {
+        Some(webhook) => match GatewayConfig::new(
+            webhook,
+            std::env::var(SECRET_VARIABLE).ok(),
+            args.webhook_timeout,
+            args.config.limits.max_message_bytes,
+        ) {
+            Ok(gateway) => Some(gateway),
+            Err(message) => {
+                eprintln!("resocket-server: {message}");
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
     };
     for mount in &args.static_mounts {
         if !mount.dir.is_dir() {
@@ -55,7 +74,15 @@ async fn main() -> ExitCode {
     // The one machine-readable line scripts wait for.
     println!("listening on http://{address}");
     let _ = std::io::stdout().flush();
-    match resocket_server::serve(listener, &args.static_mounts, shutdown).await {
+    match resocket_server::serve(
+        listener,
+        args.config,
+        &args.static_mounts,
+        gateway,
+        shutdown,
+    )
+    .await
+    {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("resocket-server: {error}");

@@ -1,18 +1,12 @@
-//! The wire protocol's server side, as pure functions: what to answer to a frame.
+//! The wire protocol's server side, as pure functions: what a frame is, and
+//! the control frames the server writes (PROTOCOL.md §2–§5).
 
 use serde_json::{json, Map, Value};
 
-/// What kind of frame arrived, so the connection can apply per-session faults
-/// (pong delay, muted pings) to pings only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FrameKind {
-    /// A heartbeat ping; its reply is a pong.
-    Ping,
-    /// Anything else.
-    Other,
-}
+/// The envelope type of heartbeat pings (PROTOCOL.md §3).
+pub const PING_TYPE: &str = "ping";
 
-/// A parsed text frame, as the session log records it.
+/// A parsed text frame.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Inbound {
     /// A JSON object with a string `type`.
@@ -65,56 +59,42 @@ pub fn ack(id: &str) -> Value {
     json!({ "type": "ack", "id": id })
 }
 
-/// The reply to a text frame. `now` is the server's ISO-8601 wall-clock time.
-///
-/// - `ping` → `pong` with the same `id`, the ping's `timestamp` echoed, plus `serverTime`;
-/// - `message` → `{"type":"message","data":…,"replyTo":<id>,"timestamp":now}`;
-/// - any other envelope → echoed unchanged;
-/// - invalid JSON or JSON without a string `type` → an `error` envelope (the connection stays open).
-pub fn reply_to(inbound: &Inbound, now: &str) -> (FrameKind, Value) {
-    match inbound {
-        Inbound::Envelope(envelope) => match inbound.message_type() {
-            Some("ping") => (
-                FrameKind::Ping,
-                json!({
-                    "type": "pong",
-                    "id": envelope.get("id").cloned().unwrap_or(Value::Null),
-                    "timestamp": envelope.get("timestamp").cloned().unwrap_or(Value::Null),
-                    "serverTime": now,
-                }),
-            ),
-            Some("message") => (
-                FrameKind::Other,
-                json!({
-                    "type": "message",
-                    "data": envelope.get("data").cloned().unwrap_or(Value::Null),
-                    "replyTo": envelope.get("id").cloned().unwrap_or(Value::Null),
-                    "timestamp": now,
-                }),
-            ),
-            _ => (FrameKind::Other, Value::Object(envelope.clone())),
-        },
-        Inbound::NotEnvelope(_) => (
-            FrameKind::Other,
-            error_envelope(
-                "missing-type",
-                "expected a JSON object with a string \"type\"",
-                now,
-            ),
-        ),
-        Inbound::NotJson(why) => (
-            FrameKind::Other,
-            error_envelope("invalid-json", &format!("frame is not JSON: {why}"), now),
-        ),
-    }
+/// The answer to a ping: `pong` with the same `id`, the ping's `timestamp`
+/// echoed, plus `serverTime` (`now`, ISO-8601). Never numbered.
+pub fn pong(ping: &Map<String, Value>, now: &str) -> Value {
+    json!({
+        "type": "pong",
+        "id": ping.get("id").cloned().unwrap_or(Value::Null),
+        "timestamp": ping.get("timestamp").cloned().unwrap_or(Value::Null),
+        "serverTime": now,
+    })
 }
 
-fn error_envelope(code: &str, message: &str, now: &str) -> Value {
+/// An `error` envelope about a frame the server could not take: `code` is
+/// `invalid-json`, `missing-type` or `too-long` (the connection stays open).
+pub fn frame_error(code: &str, message: &str, now: &str) -> Value {
     json!({
         "type": "error",
         "data": { "code": code, "message": message },
         "timestamp": now,
     })
+}
+
+/// The `error` envelope for a frame that is not an envelope, if it is not one.
+pub fn not_an_envelope(inbound: &Inbound, now: &str) -> Option<Value> {
+    match inbound {
+        Inbound::Envelope(_) => None,
+        Inbound::NotEnvelope(_) => Some(frame_error(
+            "missing-type",
+            "expected a JSON object with a string \"type\"",
+            now,
+        )),
+        Inbound::NotJson(why) => Some(frame_error(
+            "invalid-json",
+            &format!("frame is not JSON: {why}"),
+            now,
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -123,41 +103,28 @@ mod tests {
 
     const NOW: &str = "2026-01-01T00:00:00.000Z";
 
-    fn reply(text: &str) -> (FrameKind, Value) {
-        reply_to(&Inbound::parse(text), NOW)
-    }
-
     #[test]
-    fn ping_gets_a_pong_with_the_same_id_and_timestamp() {
-        let (kind, pong) = reply(r#"{"type":"ping","id":"p1","timestamp":"T"}"#);
-        assert_eq!(kind, FrameKind::Ping);
+    fn a_pong_carries_the_pings_id_and_timestamp() {
+        let Inbound::Envelope(ping) =
+            Inbound::parse(r#"{"type":"ping","id":"p1","timestamp":"T"}"#)
+        else {
+            panic!("an envelope")
+        };
         assert_eq!(
-            pong,
+            pong(&ping, NOW),
             json!({"type":"pong","id":"p1","timestamp":"T","serverTime":NOW})
         );
     }
 
     #[test]
-    fn message_is_echoed_with_reply_to() {
-        let (kind, echo) = reply(r#"{"type":"message","data":{"text":"hi"},"id":"m1"}"#);
-        assert_eq!(kind, FrameKind::Other);
-        assert_eq!(
-            echo,
-            json!({"type":"message","data":{"text":"hi"},"replyTo":"m1","timestamp":NOW})
-        );
-    }
-
-    #[test]
-    fn other_types_are_echoed_unchanged() {
-        let text = r#"{"type":"typing","data":{"user":"ann"},"id":"t1"}"#;
-        assert_eq!(reply(text).1, serde_json::from_str::<Value>(text).unwrap());
-    }
-
-    #[test]
-    fn bad_frames_get_error_envelopes() {
-        assert_eq!(reply("not json").1["data"]["code"], "invalid-json");
-        assert_eq!(reply("[1,2]").1["data"]["code"], "missing-type");
-        assert_eq!(reply(r#"{"type":5}"#).1["data"]["code"], "missing-type");
-        assert_eq!(reply("").1["type"], "error");
+    fn frames_that_are_not_envelopes_get_error_envelopes() {
+        let code = |text: &str| {
+            not_an_envelope(&Inbound::parse(text), NOW).map(|e| e["data"]["code"].clone())
+        };
+        assert_eq!(code("not json"), Some(json!("invalid-json")));
+        assert_eq!(code("[1,2]"), Some(json!("missing-type")));
+        assert_eq!(code(r#"{"type":5}"#), Some(json!("missing-type")));
+        assert_eq!(code(""), Some(json!("invalid-json")));
+        assert_eq!(code(r#"{"type":"t"}"#), None);
     }
 }

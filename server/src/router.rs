@@ -1,21 +1,38 @@
-//! The URL map.
+//! The URL map of the protocol (and, with `--enable-control`, the control endpoints).
 
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use axum::Router;
-use tower_http::cors::CorsLayer;
 
 use crate::state::SharedState;
-use crate::static_files::{mount, StaticMount};
-use crate::{control, health, http_fallback, ws};
+use crate::{control, health, http_fallback, origin, ws};
 
-/// Every route, with CORS open to any origin (the browser tests' page is served
-/// from another port than the server).
-pub fn router(state: SharedState, static_mounts: &[StaticMount]) -> Router {
-    let routes = Router::new()
-        .route("/health", get(health::health))
+/// `/ws`, `/messages`, `/events` and `/health` (plus `/control/…` when
+/// enabled). Requests from an origin the policy does not allow are refused
+/// before any handler; allowed ones get CORS headers naming their origin.
+pub fn router(state: SharedState) -> Router {
+    let mut routes = Router::new()
         .route("/ws", get(ws::upgrade))
-        .route("/messages", post(http_fallback::post_messages))
-        .route("/events", get(http_fallback::events))
+        .route(
+            "/messages",
+            post(http_fallback::post_messages)
+                .layer(DefaultBodyLimit::max(state.limits.max_message_bytes)),
+        )
+        .route("/events", get(http_fallback::events));
+    if state.config.enable_control {
+        routes = control_routes(routes);
+    }
+    let origins = state.config.origins.clone();
+    routes
+        .route_layer(from_fn_with_state(origins.clone(), origin::guard))
+        .route("/health", get(health::health))
+        .layer(origins.cors_layer())
+        .with_state(state)
+}
+
+fn control_routes(routes: Router<SharedState>) -> Router<SharedState> {
+    routes
         .route("/control/down", post(control::server_down))
         .route(
             "/control/{session_id}/drop",
@@ -49,6 +66,4 @@ pub fn router(state: SharedState, static_mounts: &[StaticMount]) -> Router {
         .route("/control/{session_id}/blackhole", post(control::blackhole))
         .route("/control/{session_id}/push", post(control::push))
         .route("/control/{session_id}/log", get(control::session_log))
-        .layer(CorsLayer::permissive());
-    mount(routes, static_mounts).with_state(state)
 }

@@ -72,6 +72,60 @@ pub struct FrameRecord {
     pub via: &'static str,
 }
 
+impl ConnectionRecord {
+    /// An attempt just made (its outcome set by [`with_outcome`](Self::with_outcome)).
+    pub fn attempt(
+        connection: u64,
+        attempted_at: String,
+        attempted_at_ms: f64,
+        query: String,
+    ) -> Self {
+        Self {
+            connection,
+            attempted_at,
+            attempted_at_ms,
+            outcome: "accepted",
+            query,
+            closed_at_ms: None,
+            closed_by: None,
+            close_code: None,
+            close_reason: None,
+        }
+    }
+
+    /// The same attempt, refused (`true`) or accepted.
+    pub fn with_outcome(mut self, refused: bool) -> Self {
+        self.outcome = if refused { "refused" } else { "accepted" };
+        self
+    }
+}
+
+/// The query parameters the protocol and the fault injection define; any
+/// other value (a token, a signature, an application's own) is replaced
+/// by `[redacted]` before the query is kept in a log.
+const LOGGED_PARAMETERS: &[&str] = &[
+    "session_id",
+    "last_seq",
+    "ack",
+    "protocol",
+    "epoch",
+    "delay_pongs",
+    "mute_pings",
+];
+
+/// `raw` (a URL query) with every value but the protocol's replaced by `[redacted]`.
+pub fn redact_query(raw: &str) -> String {
+    raw.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| match pair.split_once('=') {
+            Some((name, value)) if LOGGED_PARAMETERS.contains(&name) => format!("{name}={value}"),
+            Some((name, _)) => format!("{name}=[redacted]"),
+            None => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 impl FrameRecord {
     /// Records a text frame, parsed.
     pub fn text(connection: u64, at_ms: f64, text: &str, inbound: &Inbound) -> Self {
@@ -231,6 +285,14 @@ mod tests {
             close_code: None,
             close_reason: None,
         }
+    }
+
+    #[test]
+    fn tokens_in_queries_are_never_kept() {
+        assert_eq!(
+            redact_query("session_id=s&token=secret&last_seq=4&protocol=1.1&flag&access_token=x"),
+            "session_id=s&token=[redacted]&last_seq=4&protocol=1.1&flag&access_token=[redacted]"
+        );
     }
 
     #[test]

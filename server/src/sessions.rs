@@ -1,24 +1,45 @@
-//! The registry of sessions: each one's log, faults and live connections.
+//! The registry of sessions: each one's stream, seen ids, rooms, faults, log
+//! and live channels, within the limits of [`Limits`].
+//!
+//! Everything a client can make the server hold is counted here: sessions
+//! (live and idle, by count and by age), the bytes of replay logs and seen
+//! ids (per session, and over all of them), rooms per session, and the
+//! frames queued for each live channel.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc::UnboundedSender;
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
+use crate::config::Limits;
 use crate::faults::{lock, ConnectionCommand, SessionFaults};
-use crate::protocol::{ack, reply_to, FrameKind, Inbound};
-use crate::session_log::FrameRecord;
 use crate::session_log::SessionLog;
 use crate::stream::{SeenIds, SessionStream};
 
-/// Idle sessions kept before the least recently used are forgotten.
-const MAX_IDLE_SESSIONS: usize = 512;
+/// How often expired idle sessions are looked for (on the next use after it).
+const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A live WebSocket's way in: a bounded queue of commands, and the token
+/// that tells it the queue overflowed (it then closes with 1013).
+#[derive(Debug, Clone)]
+pub struct LiveSocket {
+    /// Commands for the connection's task.
+    pub commands: mpsc::Sender<ConnectionCommand>,
+    /// Cancelled when a command did not fit: the client is not reading.
+    pub overflowed: CancellationToken,
+}
+
+/// An open event stream: `(seq, text)` frames to write.
+pub type EventSender = mpsc::Sender<(Option<u64>, String)>;
 
 /// Everything the server keeps about one session id.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Session {
-    /// What the session sent and when it connected.
+    /// What the session sent and when it connected (kept only with `--enable-control`).
     pub log: SessionLog,
     /// The faults configured for it.
     pub faults: SessionFaults,
@@ -26,43 +47,36 @@ pub struct Session {
     pub stream: SessionStream,
     /// Envelope ids it sent, for duplicate suppression.
     pub seen: SeenIds,
-    live: HashMap<u64, UnboundedSender<ConnectionCommand>>,
-    /// Open `GET /events` streams: `(seq, text)` frames to send.
-    event_streams: Vec<UnboundedSender<(Option<u64>, String)>>,
-    last_used: u64,
+    /// The user the auth hook named when the session was opened, if any.
+    pub owner: Option<Arc<str>>,
+    rooms: Vec<Arc<str>>,
+    live: HashMap<u64, LiveSocket>,
+    event_streams: Vec<EventSender>,
+    last_used: Instant,
 }
 
 impl Session {
-    /// Logs a received frame and works out the answer, the same for every
-    /// transport (PROTOCOL.md §2–§5): an ack when asked for, nothing more for a
-    /// resent duplicate, an unnumbered pong, or a reply numbered in the stream.
-    pub fn accept(
-        &mut self,
-        inbound: &Inbound,
-        mut record: FrameRecord,
-        acknowledge: bool,
-        now: &str,
-    ) -> Accepted {
-        let (kind, reply) = reply_to(inbound, now);
-        let ack_id = inbound
-            .id()
-            .filter(|_| acknowledge && kind != FrameKind::Ping);
-        record.duplicate = ack_id.is_some_and(|id| !self.seen.first_time(id));
-        let duplicate = record.duplicate;
-        self.log.record_frame(record);
-        let reply = match kind {
-            _ if duplicate => None,
-            FrameKind::Ping => Some(Reply::Pong(reply.to_string())),
-            FrameKind::Other => Some(Reply::Numbered(self.stream.number(reply))),
-        };
-        Accepted {
-            ack: ack_id.map(|id| ack(id).to_string()),
-            reply,
+    fn new(limits: &Limits, now: Instant) -> Self {
+        Self {
+            log: SessionLog::default(),
+            faults: SessionFaults::default(),
+            stream: SessionStream::new(limits.replay_bytes_per_session),
+            seen: SeenIds::new(limits.seen_id_bytes_per_session),
+            owner: None,
+            rooms: Vec::new(),
+            live: HashMap::new(),
+            event_streams: Vec::new(),
+            last_used: now,
         }
     }
 
+    /// The bytes counted against the memory budget.
+    pub fn bytes(&self) -> usize {
+        self.stream.bytes() + self.seen.bytes()
+    }
+
     /// Registers an open event stream.
-    pub fn add_event_stream(&mut self, sender: UnboundedSender<(Option<u64>, String)>) {
+    pub fn add_event_stream(&mut self, sender: EventSender) {
         self.event_streams.push(sender);
     }
 
@@ -72,71 +86,152 @@ impl Session {
     }
 
     /// Numbers `envelope` in the session's stream and sends it down every live
-    /// channel (sockets and event streams); returns how many got it.
-    pub fn push(&mut self, envelope: serde_json::Value) -> usize {
+    /// channel (sockets and event streams); returns how many got it. A channel
+    /// whose queue is full is closed (it resumes from `last_seq` and gets the
+    /// frame by replay).
+    pub fn push(&mut self, envelope: Value) -> usize {
         let text = self.stream.number(envelope);
         let seq = self.stream.last_seq();
+        // A full or closed event stream is dropped: the client reopens it and resumes.
         self.event_streams
-            .retain(|stream| stream.send((Some(seq), text.clone())).is_ok());
+            .retain(|stream| stream.try_send((Some(seq), text.clone())).is_ok());
         self.event_streams.len() + self.command_live(&ConnectionCommand::Send(text))
     }
 
     /// No socket and no event stream is open.
-    fn is_idle(&self) -> bool {
-        self.live.is_empty() && self.event_streams.iter().all(|stream| stream.is_closed())
+    pub fn is_idle(&self) -> bool {
+        self.live.is_empty() && self.event_streams.iter().all(mpsc::Sender::is_closed)
     }
 
-    /// Sends `command` to every live connection; returns how many received it.
-    pub fn command_live(&self, command: &ConnectionCommand) -> usize {
-        self.live
-            .values()
-            .filter(|sender| sender.send(command.clone()).is_ok())
-            .count()
+    /// The rooms the session is in.
+    pub fn rooms(&self) -> &[Arc<str>] {
+        &self.rooms
+    }
+
+    /// Sends `command` to every live socket; returns how many took it. A socket
+    /// whose queue is full is told so (it closes) and forgotten.
+    pub fn command_live(&mut self, command: &ConnectionCommand) -> usize {
+        let mut delivered = 0;
+        self.live.retain(
+            |_, socket| match socket.commands.try_send(command.clone()) {
+                Ok(()) => {
+                    delivered += 1;
+                    true
+                }
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    socket.overflowed.cancel();
+                    false
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => false,
+            },
+        );
+        delivered
     }
 }
 
-/// What the session sends back for one received envelope, as JSON texts.
-#[derive(Debug, PartialEq)]
-pub struct Accepted {
-    /// `{"type":"ack","id":…}`, for connections that asked for acknowledgements.
-    pub ack: Option<String>,
-    /// The answer; `None` for a resent duplicate.
-    pub reply: Option<Reply>,
+/// No room for another session: every one kept is live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionsFull;
+
+impl std::fmt::Display for SessionsFull {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the server holds as many sessions as it may (--max-sessions)")
+    }
 }
 
-/// An answer to one envelope.
-#[derive(Debug, PartialEq)]
-pub enum Reply {
-    /// A heartbeat reply: unnumbered, subject to the session's pong faults.
-    Pong(String),
-    /// Any other reply, numbered in the session's stream.
-    Numbered(String),
-}
+impl std::error::Error for SessionsFull {}
+
+/// A session may be in no more rooms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooManyRooms;
 
 /// All sessions, behind one mutex (critical sections are short and never await).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Sessions {
-    by_id: Mutex<HashMap<String, Session>>,
-    clock: AtomicU64,
+    registry: Mutex<Registry>,
     next_connection: AtomicU64,
+    limits: Limits,
+    /// Whether sessions keep a log of what they sent (`--enable-control`).
+    logging: bool,
+}
+
+#[derive(Debug)]
+struct Registry {
+    by_id: HashMap<Arc<str>, Session>,
+    rooms: HashMap<Arc<str>, HashSet<Arc<str>>>,
+    /// Sum of every session's [`Session::bytes`].
+    bytes: usize,
+    last_sweep: Instant,
+}
+
+/// Counts for `/health`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionCounts {
+    /// Sessions kept.
+    pub sessions: usize,
+    /// Of which idle.
+    pub idle: usize,
+    /// Bytes of replay logs and seen ids.
+    pub bytes: usize,
+    /// Rooms with at least one member.
+    pub rooms: usize,
 }
 
 impl Sessions {
-    /// Runs `f` on the session, creating it if needed.
-    pub fn with<R>(&self, session_id: &str, f: impl FnOnce(&mut Session) -> R) -> R {
-        let tick = self.clock.fetch_add(1, Ordering::Relaxed);
-        let mut sessions = lock(&self.by_id);
-        if !sessions.contains_key(session_id) {
-            evict_idle(&mut sessions);
+    /// No sessions yet; `logging` keeps per-session logs (for `/control/…/log`).
+    pub fn new(limits: Limits, logging: bool) -> Self {
+        Self {
+            registry: Mutex::new(Registry {
+                by_id: HashMap::new(),
+                rooms: HashMap::new(),
+                bytes: 0,
+                last_sweep: Instant::now(),
+            }),
+            next_connection: AtomicU64::new(0),
+            limits,
+            logging,
         }
-        let session = sessions.entry(session_id.to_owned()).or_default();
-        session.last_used = tick;
-        f(session)
     }
 
-    /// Runs `f` on the session if it exists.
+    /// Whether sessions keep logs.
+    pub fn logging(&self) -> bool {
+        self.logging
+    }
+
+    /// Runs `f` on the session, creating it if needed (which may forget the
+    /// least recently used idle session, or fail when all are live).
+    pub fn with<R>(
+        &self,
+        session_id: &str,
+        f: impl FnOnce(&mut Session) -> R,
+    ) -> Result<R, SessionsFull> {
+        let now = Instant::now();
+        let mut registry = lock(&self.registry);
+        if now.duration_since(registry.last_sweep) >= SWEEP_INTERVAL {
+            registry.sweep(&self.limits, now);
+        }
+        if !registry.by_id.contains_key(session_id) {
+            registry.make_room(&self.limits, now)?;
+            registry
+                .by_id
+                .insert(Arc::from(session_id), Session::new(&self.limits, now));
+        }
+        Ok(registry.update(session_id, &self.limits, now, f))
+    }
+
+    /// Runs `f` on the session if it exists (never creates one).
+    pub fn existing<R>(&self, session_id: &str, f: impl FnOnce(&mut Session) -> R) -> Option<R> {
+        let now = Instant::now();
+        let mut registry = lock(&self.registry);
+        registry
+            .by_id
+            .contains_key(session_id)
+            .then(|| registry.update(session_id, &self.limits, now, f))
+    }
+
+    /// Runs `f` on the session if it exists, without counting it as a use.
     pub fn get<R>(&self, session_id: &str, f: impl FnOnce(&Session) -> R) -> Option<R> {
-        lock(&self.by_id).get(session_id).map(f)
+        lock(&self.registry).by_id.get(session_id).map(f)
     }
 
     /// A fresh, server-wide connection number.
@@ -144,85 +239,372 @@ impl Sessions {
         self.next_connection.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    /// Registers a live connection's command channel.
+    /// Registers a live socket of the session.
     pub fn attach(
         &self,
         session_id: &str,
         connection: u64,
-        commands: UnboundedSender<ConnectionCommand>,
-    ) {
+        socket: LiveSocket,
+    ) -> Result<(), SessionsFull> {
         self.with(session_id, |session| {
-            session.live.insert(connection, commands)
-        });
+            session.live.insert(connection, socket);
+        })
     }
 
-    /// Removes a live connection's command channel.
+    /// Removes a live socket.
     pub fn detach(&self, session_id: &str, connection: u64) {
-        if let Some(session) = lock(&self.by_id).get_mut(session_id) {
-            session.live.remove(&connection);
-        }
+        self.existing(session_id, |session| session.live.remove(&connection));
     }
 
     /// Ends every open event stream of every session; returns how many.
     pub fn drop_every_event_stream(&self) -> usize {
-        lock(&self.by_id)
+        lock(&self.registry)
+            .by_id
             .values_mut()
             .map(Session::drop_event_streams)
             .sum()
     }
 
-    /// Sends `command` to every live connection of every session.
+    /// Sends `command` to every live socket of every session.
     pub fn command_everyone(&self, command: &ConnectionCommand) -> usize {
-        lock(&self.by_id)
-            .values()
-            .map(|s| s.command_live(command))
+        lock(&self.registry)
+            .by_id
+            .values_mut()
+            .map(|session| session.command_live(command))
             .sum()
+    }
+
+    /// Puts the session in `room` (creating the session if needed).
+    pub fn join(
+        &self,
+        session_id: &str,
+        room: &str,
+    ) -> Result<Result<(), TooManyRooms>, SessionsFull> {
+        let max_rooms = self.limits.max_rooms_per_session;
+        let room: Arc<str> = Arc::from(room);
+        let joined = self.with(session_id, |session| {
+            if session.rooms.contains(&room) {
+                Ok(false)
+            } else if session.rooms.len() >= max_rooms {
+                Err(TooManyRooms)
+            } else {
+                session.rooms.push(Arc::clone(&room));
+                Ok(true)
+            }
+        })?;
+        if joined == Ok(true) {
+            let mut registry = lock(&self.registry);
+            // The session may have been forgotten between the two locks.
+            if let Some((id, _)) = registry.by_id.get_key_value(session_id) {
+                let id = Arc::clone(id);
+                registry.rooms.entry(room).or_default().insert(id);
+            }
+        }
+        Ok(joined.map(|_| ()))
+    }
+
+    /// Takes the session out of `room`.
+    pub fn leave(&self, session_id: &str, room: &str) {
+        let mut registry = lock(&self.registry);
+        if let Some(session) = registry.by_id.get_mut(session_id) {
+            session.rooms.retain(|r| &**r != room);
+        }
+        registry.remove_member(room, session_id);
+    }
+
+    /// Numbers `envelope` in the stream of every session in `room` and sends
+    /// it to their live channels; returns how many sessions it reached.
+    pub fn push_to_room(&self, room: &str, envelope: &Value) -> usize {
+        let mut registry = lock(&self.registry);
+        let members: Vec<Arc<str>> = registry
+            .rooms
+            .get(room)
+            .map(|members| members.iter().cloned().collect())
+            .unwrap_or_default();
+        let now = Instant::now();
+        for member in &members {
+            registry.update(member, &self.limits, now, |session| {
+                session.push(envelope.clone())
+            });
+        }
+        members.len()
+    }
+
+    /// Sessions, idle ones, bytes and rooms.
+    pub fn counts(&self) -> SessionCounts {
+        let registry = lock(&self.registry);
+        SessionCounts {
+            sessions: registry.by_id.len(),
+            idle: registry.by_id.values().filter(|s| s.is_idle()).count(),
+            bytes: registry.bytes,
+            rooms: registry.rooms.len(),
+        }
     }
 }
 
-fn evict_idle(sessions: &mut HashMap<String, Session>) {
-    let idle = sessions.values().filter(|s| s.is_idle()).count();
-    if idle < MAX_IDLE_SESSIONS {
-        return;
+impl Registry {
+    /// Runs `f` on an existing session, then settles the byte count and the
+    /// memory budget.
+    fn update<R>(
+        &mut self,
+        session_id: &str,
+        limits: &Limits,
+        now: Instant,
+        f: impl FnOnce(&mut Session) -> R,
+    ) -> R {
+        let Some(session) = self.by_id.get_mut(session_id) else {
+            unreachable_session()
+        };
+        let before = session.bytes();
+        session.last_used = now;
+        let result = f(session);
+        let after = session.bytes();
+        self.bytes = self.bytes - before + after;
+        if self.bytes > limits.memory_budget_bytes {
+            self.enforce_budget(session_id, limits);
+        }
+        result
     }
-    let oldest = sessions
-        .iter()
-        .filter(|(_, s)| s.is_idle())
-        .min_by_key(|(_, s)| s.last_used)
-        .map(|(id, _)| id.clone());
-    if let Some(id) = oldest {
-        sessions.remove(&id);
+
+    /// Over the memory budget: idle sessions go first, least recently used
+    /// first; if live ones alone are over, the log that grew keeps its share.
+    fn enforce_budget(&mut self, growing: &str, limits: &Limits) {
+        let mut idle: Vec<(Instant, Arc<str>)> = self
+            .by_id
+            .iter()
+            .filter(|(id, session)| session.is_idle() && &***id != growing)
+            .map(|(id, session)| (session.last_used, Arc::clone(id)))
+            .collect();
+        idle.sort_unstable();
+        for (_, id) in idle {
+            if self.bytes <= limits.memory_budget_bytes {
+                return;
+            }
+            self.remove(&id);
+        }
+        if self.bytes > limits.memory_budget_bytes {
+            let share = limits.memory_budget_bytes / self.by_id.len().max(1);
+            if let Some(session) = self.by_id.get_mut(growing) {
+                let before = session.bytes();
+                session.stream.trim_to(share);
+                self.bytes = self.bytes - before + session.bytes();
+            }
+        }
     }
+
+    /// Forgets idle sessions unused for the TTL, then the oldest idle ones
+    /// beyond the idle cap.
+    fn sweep(&mut self, limits: &Limits, now: Instant) {
+        self.last_sweep = now;
+        let mut idle: Vec<(Instant, Arc<str>)> = self
+            .by_id
+            .iter()
+            .filter(|(_, session)| session.is_idle())
+            .map(|(id, session)| (session.last_used, Arc::clone(id)))
+            .collect();
+        idle.sort_unstable();
+        let excess = idle.len().saturating_sub(limits.max_idle_sessions);
+        for (index, (last_used, id)) in idle.into_iter().enumerate() {
+            if index < excess || now.duration_since(last_used) >= limits.session_ttl {
+                self.remove(&id);
+            }
+        }
+    }
+
+    /// Makes room for one more session, or says there is none.
+    fn make_room(&mut self, limits: &Limits, now: Instant) -> Result<(), SessionsFull> {
+        if self.by_id.len() < limits.max_sessions {
+            return Ok(());
+        }
+        self.sweep(limits, now);
+        if self.by_id.len() < limits.max_sessions {
+            return Ok(());
+        }
+        let oldest_idle = self
+            .by_id
+            .iter()
+            .filter(|(_, session)| session.is_idle())
+            .min_by_key(|(_, session)| session.last_used)
+            .map(|(id, _)| Arc::clone(id));
+        match oldest_idle {
+            Some(id) => {
+                self.remove(&id);
+                Ok(())
+            }
+            None => Err(SessionsFull),
+        }
+    }
+
+    fn remove(&mut self, id: &str) {
+        if let Some(session) = self.by_id.remove(id) {
+            self.bytes -= session.bytes();
+            for room in &session.rooms {
+                self.remove_member(room, id);
+            }
+        }
+    }
+
+    fn remove_member(&mut self, room: &str, id: &str) {
+        if let Some(members) = self.rooms.get_mut(room) {
+            members.remove(id);
+            if members.is_empty() {
+                self.rooms.remove(room);
+            }
+        }
+    }
+}
+
+/// `update` is only called for ids just looked up under the same lock.
+#[cold]
+fn unreachable_session() -> ! {
+    unreachable!("a session looked up under the registry lock vanished")
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
-    #[test]
-    fn idle_sessions_are_bounded_and_live_ones_kept() {
-        let sessions = Sessions::default();
-        let (sender, _receiver) = tokio::sync::mpsc::unbounded_channel();
-        sessions.attach("live", 1, sender);
-        for n in 0..(MAX_IDLE_SESSIONS + 10) {
-            sessions.with(&format!("idle-{n}"), |_| ());
+    fn limits() -> Limits {
+        Limits {
+            max_sessions: 100,
+            max_idle_sessions: 10,
+            ..Limits::default()
         }
-        assert!(sessions.get("live", |_| ()).is_some());
-        assert!(sessions.get("idle-0", |_| ()).is_none());
-        assert_eq!(lock(&sessions.by_id).len(), MAX_IDLE_SESSIONS + 1);
+    }
+
+    fn live_socket() -> (LiveSocket, mpsc::Receiver<ConnectionCommand>) {
+        let (commands, receiver) = mpsc::channel(2);
+        let socket = LiveSocket {
+            commands,
+            overflowed: CancellationToken::new(),
+        };
+        (socket, receiver)
     }
 
     #[test]
-    fn commands_reach_live_connections_only() {
-        let sessions = Sessions::default();
-        let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
-        sessions.attach("s", 7, sender);
-        assert_eq!(
-            sessions.with("s", |s| s.command_live(&ConnectionCommand::Drop)),
-            1
+    fn idle_sessions_are_bounded_by_count_and_live_ones_kept() {
+        let sessions = Sessions::new(limits(), false);
+        let (socket, _receiver) = live_socket();
+        sessions.attach("live", 1, socket).unwrap();
+        for n in 0..30 {
+            sessions.with(&format!("idle-{n}"), |_| ()).unwrap();
+        }
+        lock(&sessions.registry).sweep(&limits(), Instant::now());
+        assert!(sessions.get("live", |_| ()).is_some());
+        assert!(
+            sessions.get("idle-0", |_| ()).is_none(),
+            "the oldest idle ones go"
         );
-        assert_eq!(receiver.try_recv().ok(), Some(ConnectionCommand::Drop));
-        sessions.detach("s", 7);
-        assert_eq!(sessions.command_everyone(&ConnectionCommand::Drop), 0);
+        assert!(sessions.get("idle-29", |_| ()).is_some());
+        assert_eq!(sessions.counts().sessions, 11);
+    }
+
+    #[test]
+    fn idle_sessions_expire_by_time() {
+        let limits = Limits {
+            session_ttl: Duration::from_millis(30),
+            ..limits()
+        };
+        let sessions = Sessions::new(limits.clone(), false);
+        sessions.with("old", |_| ()).unwrap();
+        std::thread::sleep(Duration::from_millis(40));
+        sessions.with("new", |_| ()).unwrap();
+        lock(&sessions.registry).sweep(&limits, Instant::now());
+        assert!(sessions.get("old", |_| ()).is_none());
+        assert!(sessions.get("new", |_| ()).is_some());
+    }
+
+    #[test]
+    fn beyond_the_session_cap_idle_ones_make_room_and_live_ones_refuse() {
+        let limits = Limits {
+            max_sessions: 2,
+            ..limits()
+        };
+        let sessions = Sessions::new(limits, false);
+        let (a, _ra) = live_socket();
+        let (b, _rb) = live_socket();
+        sessions.with("idle", |_| ()).unwrap();
+        sessions.attach("a", 1, a).unwrap();
+        assert!(
+            sessions.attach("b", 2, b.clone()).is_ok(),
+            "the idle one made room"
+        );
+        assert!(sessions.get("idle", |_| ()).is_none());
+        assert_eq!(sessions.with("c", |_| ()), Err(SessionsFull));
+    }
+
+    #[test]
+    fn the_memory_budget_forgets_idle_sessions_then_trims_the_growing_log() {
+        let limits = Limits {
+            memory_budget_bytes: 64 * 1024,
+            ..limits()
+        };
+        let sessions = Sessions::new(limits, false);
+        let big = "x".repeat(10 * 1024);
+        for n in 0..5 {
+            sessions
+                .with(&format!("idle-{n}"), |s| {
+                    s.push(json!({"type": "t", "data": big}))
+                })
+                .unwrap();
+        }
+        let (socket, _receiver) = live_socket();
+        sessions.attach("live", 1, socket).unwrap();
+        for _ in 0..20 {
+            sessions
+                .with("live", |s| {
+                    s.stream.number(json!({"type": "t", "data": big}))
+                })
+                .unwrap();
+        }
+        let counts = sessions.counts();
+        assert!(counts.bytes <= 64 * 1024, "{counts:?}");
+        assert_eq!(counts.sessions, 1, "every idle session went first");
+        assert!(
+            sessions
+                .get("live", |s| s.stream.replay_after(0).frames.len())
+                .unwrap()
+                >= 1
+        );
+    }
+
+    #[test]
+    fn a_socket_that_does_not_read_is_told_and_forgotten() {
+        let sessions = Sessions::new(limits(), false);
+        let (socket, _receiver) = live_socket();
+        let overflowed = socket.overflowed.clone();
+        sessions.attach("s", 1, socket).unwrap();
+        let reached: Vec<usize> = (0..3)
+            .map(|n| {
+                sessions
+                    .with("s", |s| s.push(json!({"type": "t", "data": n})))
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(reached, [1, 1, 0], "the queue holds 2");
+        assert!(overflowed.is_cancelled());
+        assert!(sessions.get("s", Session::is_idle).unwrap());
+    }
+
+    #[test]
+    fn rooms_reach_their_members_and_are_capped_per_session() {
+        let limits = Limits {
+            max_rooms_per_session: 2,
+            ..limits()
+        };
+        let sessions = Sessions::new(limits, false);
+        sessions.join("a", "lobby").unwrap().unwrap();
+        sessions.join("b", "lobby").unwrap().unwrap();
+        sessions.join("a", "lobby").unwrap().unwrap();
+        sessions.join("a", "other").unwrap().unwrap();
+        assert_eq!(sessions.join("a", "third").unwrap(), Err(TooManyRooms));
+        assert_eq!(sessions.push_to_room("lobby", &json!({"type": "t"})), 2);
+        assert_eq!(sessions.get("a", |s| s.stream.last_seq()), Some(1));
+        sessions.leave("b", "lobby");
+        assert_eq!(sessions.push_to_room("lobby", &json!({"type": "t"})), 1);
+        assert_eq!(sessions.push_to_room("nobody", &json!({"type": "t"})), 0);
+        assert_eq!(sessions.counts().rooms, 2);
     }
 }

@@ -7,43 +7,79 @@ use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::auth::DynAuthorize;
+use crate::config::{Config, Limits};
 use crate::faults::ServerDown;
+use crate::handler::DynHandler;
+use crate::publish::Publisher;
 use crate::sessions::Sessions;
 
 /// Cheaply cloned handle to the server's state.
 pub type SharedState = Arc<AppState>;
 
 /// The server's state.
-#[derive(Debug)]
 pub struct AppState {
+    /// Limits, origins, switches.
+    pub config: Config,
+    /// The limits again, shared with publishers.
+    pub limits: Arc<Limits>,
     /// When the server started (for `uptimeSeconds` and log times).
     pub started: Instant,
-    /// Per-session logs, faults and live connections.
-    pub sessions: Sessions,
-    /// The server-wide "down" switch.
+    /// Per-session streams, seen ids, rooms, faults and live channels.
+    pub sessions: Arc<Sessions>,
+    /// The server-wide "down" switch (fault injection).
     pub down: ServerDown,
     /// Open WebSocket connections right now.
     pub live_connections: AtomicUsize,
     /// WebSocket connections accepted since start (tests check that a page
     /// never opened a duplicate socket, even briefly).
     pub accepted_connections: AtomicU64,
-    /// Cancelled on SIGINT/SIGTERM: every socket closes with 1001.
+    /// Open event streams right now.
+    pub live_event_streams: AtomicUsize,
+    /// Cancelled on shutdown: every socket closes with 1001, every event stream ends.
     pub shutdown: CancellationToken,
     /// The WebSocket tasks, awaited on shutdown.
     pub connections: TaskTracker,
+    /// The application.
+    pub(crate) handler: Arc<dyn DynHandler>,
+    /// The auth hook.
+    pub(crate) auth: Arc<dyn DynAuthorize>,
+    /// Publishing, for handlers' contexts.
+    pub publisher: Publisher,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("config", &self.config)
+            .field("sessions", &self.sessions)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AppState {
     /// Fresh state, started now.
-    pub fn new() -> SharedState {
+    pub(crate) fn new(
+        config: Config,
+        handler: Arc<dyn DynHandler>,
+        auth: Arc<dyn DynAuthorize>,
+    ) -> SharedState {
+        let limits = Arc::new(config.limits.clone());
+        let sessions = Arc::new(Sessions::new(config.limits.clone(), config.enable_control));
         Arc::new(Self {
+            publisher: Publisher::new(Arc::clone(&sessions), Arc::clone(&limits)),
+            config,
+            limits,
             started: Instant::now(),
-            sessions: Sessions::default(),
+            sessions,
             down: ServerDown::default(),
             live_connections: AtomicUsize::new(0),
             accepted_connections: AtomicU64::new(0),
+            live_event_streams: AtomicUsize::new(0),
             shutdown: CancellationToken::new(),
             connections: TaskTracker::new(),
+            handler,
+            auth,
         })
     }
 

@@ -3,16 +3,18 @@
 //! already received (duplicate suppression for clients that resend until
 //! acknowledged).
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use serde_json::{json, Value};
 
 use crate::random::random_token;
 
-/// Numbered frames kept for replay after a reconnect.
-pub const REPLAY_CAPACITY: usize = 1000;
-/// Received ids remembered for duplicate suppression.
-pub const SEEN_CAPACITY: usize = 10_000;
+/// What one kept frame costs beyond its text (the deque slot, the `String`
+/// header, the allocator's rounding), so that many tiny frames count too.
+const FRAME_OVERHEAD_BYTES: usize = 48;
+/// What one remembered id costs beyond its bytes (kept twice: the map's key
+/// and the age queue).
+const ID_OVERHEAD_BYTES: usize = 64;
 
 /// Random bytes in an epoch: enough that two logs never share one by chance.
 const EPOCH_BYTES: usize = 8;
@@ -22,19 +24,43 @@ const EPOCH_BYTES: usize = 8;
 /// A restarted server, or one that lost the log, has another epoch, so a
 /// resuming client can tell "my position in *this* stream" from "a position
 /// in a stream that no longer exists".
+///
+/// Bounded in bytes, not frames: the oldest frames go once the kept texts
+/// pass the budget (the newest is always kept, so the last reply can be
+/// replayed whatever its size).
 #[derive(Debug)]
 pub struct SessionStream {
     epoch: String,
     last_seq: u64,
     buffer: VecDeque<(u64, String)>,
+    bytes: usize,
+    budget: usize,
 }
 
-impl Default for SessionStream {
-    fn default() -> Self {
+impl SessionStream {
+    /// An empty log with a fresh epoch, keeping at most `budget` bytes.
+    pub fn new(budget: usize) -> Self {
         Self {
             epoch: random_token(EPOCH_BYTES),
             last_seq: 0,
             buffer: VecDeque::new(),
+            bytes: 0,
+            budget,
+        }
+    }
+
+    /// What the kept frames cost, as counted against the budget.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Forgets the oldest frames until at most `budget` bytes are kept (the
+    /// newest stays); the server's memory budget uses it on the log that grew.
+    pub fn trim_to(&mut self, budget: usize) {
+        while self.bytes > budget && self.buffer.len() > 1 {
+            if let Some((_, text)) = self.buffer.pop_front() {
+                self.bytes -= text.len() + FRAME_OVERHEAD_BYTES;
+            }
         }
     }
 }
@@ -68,15 +94,16 @@ pub struct Replay {
 impl SessionStream {
     /// Gives `envelope` the next `seq`, keeps it for replay, and returns its text.
     pub fn number(&mut self, mut envelope: Value) -> String {
-        self.last_seq += 1;
+        // 2^64 frames are not sent in this universe; saturating keeps it a
+        // non-panicking statement all the same.
+        self.last_seq = self.last_seq.saturating_add(1);
         if let Value::Object(fields) = &mut envelope {
             fields.insert("seq".to_owned(), Value::from(self.last_seq));
         }
         let text = envelope.to_string();
-        if self.buffer.len() == REPLAY_CAPACITY {
-            self.buffer.pop_front();
-        }
+        self.bytes += text.len() + FRAME_OVERHEAD_BYTES;
         self.buffer.push_back((self.last_seq, text.clone()));
+        self.trim_to(self.budget);
         text
     }
 
@@ -195,27 +222,79 @@ impl SessionStream {
     }
 }
 
-/// The envelope ids one session has sent, bounded (oldest forgotten first).
-#[derive(Debug, Default)]
+/// The envelope ids one session has sent, bounded in bytes (oldest
+/// forgotten first). An id is *in progress* while the application handles
+/// it and *done* once it has been answered: a copy that arrives meanwhile
+/// (another channel, a resend) is not handled twice.
+#[derive(Debug)]
 pub struct SeenIds {
-    set: HashSet<String>,
+    done: HashMap<String, bool>,
     order: VecDeque<String>,
+    bytes: usize,
+    budget: usize,
+}
+
+/// What a received id is to the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// Never seen: handle it (it is now in progress).
+    New,
+    /// Being handled right now, by another channel.
+    InProgress,
+    /// Handled and answered before: acknowledge again, do nothing else.
+    Done,
 }
 
 impl SeenIds {
-    /// Records `id`; returns false if it was already seen (a duplicate).
-    pub fn first_time(&mut self, id: &str) -> bool {
-        if self.set.contains(id) {
-            return false;
+    /// No ids yet; at most `budget` bytes of them will be kept.
+    pub fn new(budget: usize) -> Self {
+        Self {
+            done: HashMap::new(),
+            order: VecDeque::new(),
+            bytes: 0,
+            budget,
         }
-        if self.order.len() == SEEN_CAPACITY {
+    }
+
+    /// What the remembered ids cost, as counted against the budget.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Looks `id` up; a new one is recorded as in progress.
+    pub fn begin(&mut self, id: &str) -> Seen {
+        match self.done.get(id) {
+            Some(true) => return Seen::Done,
+            Some(false) => return Seen::InProgress,
+            None => {}
+        }
+        self.done.insert(id.to_owned(), false);
+        self.order.push_back(id.to_owned());
+        self.bytes += 2 * id.len() + ID_OVERHEAD_BYTES;
+        while self.bytes > self.budget && self.order.len() > 1 {
             if let Some(oldest) = self.order.pop_front() {
-                self.set.remove(&oldest);
+                self.done.remove(&oldest);
+                self.bytes -= 2 * oldest.len() + ID_OVERHEAD_BYTES;
             }
         }
-        self.set.insert(id.to_owned());
-        self.order.push_back(id.to_owned());
-        true
+        Seen::New
+    }
+
+    /// `id` was handled and answered: copies from now on are duplicates.
+    pub fn finish(&mut self, id: &str) {
+        if let Some(done) = self.done.get_mut(id) {
+            *done = true;
+        }
+    }
+
+    /// Handling `id` failed: forget it, so that the client's resend is handled.
+    pub fn abandon(&mut self, id: &str) {
+        if self.done.remove(id).is_some() {
+            if let Some(at) = self.order.iter().position(|kept| kept == id) {
+                self.order.remove(at);
+                self.bytes -= 2 * id.len() + ID_OVERHEAD_BYTES;
+            }
+        }
     }
 }
 
@@ -231,7 +310,7 @@ mod tests {
 
     #[test]
     fn numbers_frames_from_one_and_replays_what_follows() {
-        let mut stream = SessionStream::default();
+        let mut stream = SessionStream::new(1 << 20);
         let texts: Vec<String> = (0..3)
             .map(|n| stream.number(json!({"type": "message", "data": n})))
             .collect();
@@ -248,10 +327,23 @@ mod tests {
         assert_eq!(stream.last_seq(), 3);
     }
 
+    /// The budget that keeps exactly the last `frames` of the `total` that
+    /// `stream_of(total)` numbers.
+    fn budget_for(frames: usize, total: usize) -> usize {
+        let mut scratch = SessionStream::new(usize::MAX);
+        let texts: Vec<String> = (1000..1000 + total)
+            .map(|n| scratch.number(json!({"type": "message", "data": n})))
+            .collect();
+        texts[total - frames..]
+            .iter()
+            .map(|text| text.len() + FRAME_OVERHEAD_BYTES)
+            .sum()
+    }
+
     #[test]
-    fn a_replay_beyond_the_buffer_reports_the_gap() {
-        let mut stream = SessionStream::default();
-        for n in 0..(REPLAY_CAPACITY + 10) {
+    fn a_replay_beyond_the_budget_reports_the_gap() {
+        let mut stream = SessionStream::new(budget_for(100, 110));
+        for n in 1000..1110 {
             stream.number(json!({"type": "message", "data": n}));
         }
         let replay = stream.replay_after(5);
@@ -259,10 +351,33 @@ mod tests {
             replay.gap,
             Some(json!({"type": "gap", "data": {"after": 5, "firstAvailable": 11}}))
         );
-        assert_eq!(replay.frames.len(), REPLAY_CAPACITY);
+        assert_eq!(replay.frames.len(), 100);
         assert_eq!(seq_of(&replay.frames[0].1), 11);
         // Caught up exactly at the edge: no gap.
         assert_eq!(stream.replay_after(10).gap, None);
+        assert!(stream.bytes() <= budget_for(100, 110));
+    }
+
+    #[test]
+    fn the_budget_counts_bytes_not_frames_and_keeps_the_newest() {
+        let mut stream = SessionStream::new(64 * 1024);
+        let big = "x".repeat(8 * 1024);
+        for _ in 0..100 {
+            stream.number(json!({"type": "message", "data": big}));
+        }
+        assert!(stream.bytes() <= 64 * 1024, "{}", stream.bytes());
+        assert_eq!(stream.replay_after(0).frames.len(), 7);
+        let huge = "y".repeat(100 * 1024);
+        stream.number(json!({"type": "message", "data": huge}));
+        let replay = stream.replay_after(0);
+        assert_eq!(
+            replay.frames.len(),
+            1,
+            "only the newest, over budget by itself"
+        );
+        assert_eq!(seq_of(&replay.frames[0].1), 101);
+        stream.trim_to(0);
+        assert_eq!(stream.replay_after(0).frames.len(), 1);
     }
 
     fn types(frames: &[(Option<u64>, String)]) -> Vec<String> {
@@ -279,8 +394,8 @@ mod tests {
     }
 
     fn stream_of(count: usize) -> SessionStream {
-        let mut stream = SessionStream::default();
-        for n in 0..count {
+        let mut stream = SessionStream::new(budget_for(100.min(count), count));
+        for n in 1000..1000 + count {
             stream.number(json!({"type": "message", "data": n}));
         }
         stream
@@ -296,7 +411,7 @@ mod tests {
 
     #[test]
     fn every_log_has_its_own_epoch() {
-        let (a, b) = (SessionStream::default(), SessionStream::default());
+        let (a, b) = (SessionStream::new(0), SessionStream::new(0));
         assert_ne!(a.epoch(), b.epoch());
         assert_eq!(a.epoch().len(), 2 * EPOCH_BYTES);
     }
@@ -350,12 +465,12 @@ mod tests {
 
     #[test]
     fn a_reset_names_the_first_seq_still_kept() {
-        let stream = stream_of(REPLAY_CAPACITY + 4);
+        let stream = stream_of(104);
         let frames = stream.opening(&v1_1(Some(2), Some("gone")));
         let reset: Value = serde_json::from_str(&frames[1].1).unwrap();
         assert_eq!(reset["data"]["firstSeq"], 5);
         assert_eq!(types(&frames[2..3]), ["message#5"], "no gap after a reset");
-        let empty = SessionStream::default();
+        let empty = SessionStream::new(0);
         let reset: Value =
             serde_json::from_str(&empty.opening(&v1_1(Some(9), Some("gone")))[1].1).unwrap();
         assert_eq!(reset["data"]["firstSeq"], 1);
@@ -390,13 +505,31 @@ mod tests {
     }
 
     #[test]
-    fn seen_ids_catch_duplicates_within_the_bound() {
-        let mut seen = SeenIds::default();
-        assert!(seen.first_time("a"));
-        assert!(!seen.first_time("a"));
-        for n in 0..SEEN_CAPACITY {
-            seen.first_time(&n.to_string());
+    fn seen_ids_catch_duplicates_within_the_budget() {
+        let mut seen = SeenIds::new(100 * (2 * 4 + ID_OVERHEAD_BYTES));
+        assert_eq!(seen.begin("a"), Seen::New);
+        assert_eq!(seen.begin("a"), Seen::InProgress);
+        seen.finish("a");
+        assert_eq!(seen.begin("a"), Seen::Done);
+        for n in 1000..1100 {
+            seen.begin(&n.to_string());
         }
-        assert!(seen.first_time("a"), "forgotten once the bound is passed");
+        assert!(seen.bytes() <= 100 * (2 * 4 + ID_OVERHEAD_BYTES));
+        assert_eq!(
+            seen.begin("a"),
+            Seen::New,
+            "forgotten once the budget is passed"
+        );
+    }
+
+    #[test]
+    fn an_abandoned_id_is_new_again() {
+        let mut seen = SeenIds::new(1 << 16);
+        assert_eq!(seen.begin("a"), Seen::New);
+        let bytes = seen.bytes();
+        seen.abandon("a");
+        assert_eq!(seen.bytes(), 0);
+        assert_eq!(seen.begin("a"), Seen::New);
+        assert_eq!(seen.bytes(), bytes);
     }
 }

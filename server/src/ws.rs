@@ -1,32 +1,50 @@
 //! `GET /ws`: the WebSocket endpoint, one task per connection.
+//!
+//! A connection's task reads frames, answers pings and control frames at
+//! once, hands envelopes to the application one at a time (in order; the
+//! socket keeps being read meanwhile, up to [`MAX_PENDING`] waiting), and
+//! writes what the session pushes. Every way a client could make it hold
+//! more is bounded: message size (1009), message rate (1013), the push
+//! queue of a client that does not read (1013), silence (1001), slow writes.
 
+use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
-use crate::faults::{ConnectionCommand, PongPolicy};
+use crate::auth::{Rejection, RequestInfo};
+use crate::exchange::{self, Intake, Job};
+use crate::faults::{ConnectionCommand, PongPolicy, MAX_FAULT_DURATION};
+use crate::handler::{BoxFuture, Channel, Context};
+use crate::listener::{peer_of, ConnectionSlot};
 use crate::protocol::Inbound;
-use crate::random::random_token;
-use crate::session_log::{ConnectionRecord, FrameRecord};
-use crate::sessions::Reply;
+use crate::request::{
+    authorize, session_id_or_random, too_many_sessions, unavailable, SessionCheck,
+};
+use crate::session_log::{redact_query, ConnectionRecord, FrameRecord};
+use crate::sessions::LiveSocket;
 use crate::state::{iso_now, SharedState};
 use crate::stream::{ResumeRequest, PROTOCOL_V1_1};
 
-/// Random bytes in the name of a session opened without an id.
-const ANONYMOUS_ID_BYTES: usize = 16;
-
 /// How long the server waits for the peer's half of a closing handshake.
 const CLOSE_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(2);
+/// Envelopes read and waiting for the application; beyond it the socket is
+/// not read until the application catches up (TCP pushes back on the client).
+pub const MAX_PENDING: usize = 64;
 
-/// Query parameters of `/ws`. The fault parameters apply to the whole session
-/// from this connection on, like the matching control endpoints.
+/// Query parameters of `/ws`. The fault parameters (with `--enable-control`)
+/// apply to the whole session from this connection on, like the matching
+/// control endpoints.
 #[derive(Debug, Deserialize)]
 pub struct WsQuery {
     session_id: Option<String>,
@@ -48,66 +66,106 @@ fn flag(value: Option<&String>) -> bool {
     value.is_some_and(|v| matches!(v.as_str(), "" | "1" | "true"))
 }
 
-/// Upgrades to a WebSocket unless a fault says to refuse with 503.
+/// Upgrades to a WebSocket once the origin (middleware), the auth hook and
+/// the session's owner agree; refuses with 503 while the server is down,
+/// full, or a fault says so.
 pub async fn upgrade(
     State(state): State<SharedState>,
     Query(query): Query<WsQuery>,
     RawQuery(raw_query): RawQuery,
+    headers: HeaderMap,
+    extensions: Extensions,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let connection = state.sessions.next_connection_id();
-    let session_id = query
-        .session_id
-        .filter(|id| !id.is_empty())
-        .unwrap_or_else(|| format!("anonymous-{}", random_token(ANONYMOUS_ID_BYTES)));
     let now = Instant::now();
-    let refused = state.shutdown.is_cancelled()
-        || state.down.is_down(now)
-        || state.sessions.with(&session_id, |session| {
+    if state.shutdown.is_cancelled() || state.down.is_down(now) {
+        return unavailable("the server is going away or down");
+    }
+    let session_id = match session_id_or_random(query.session_id.clone(), &state.limits) {
+        Ok(id) => id,
+        Err(response) => return *response,
+    };
+    let raw_query = raw_query.unwrap_or_default();
+    let info = RequestInfo {
+        channel: Channel::WebSocket,
+        session_id: session_id.clone(),
+        origin: crate::request::origin(&headers),
+        headers,
+        query: crate::request::parse_query(&raw_query),
+        peer: peer_of(&extensions),
+    };
+    let identity = match authorize(&state, &info).await {
+        Ok(identity) => identity,
+        Err(rejection) => return refuse_socket(upgrade, rejection),
+    };
+    let connection = state.sessions.next_connection_id();
+    let control = state.config.enable_control;
+    let record = ConnectionRecord::attempt(
+        connection,
+        iso_now(),
+        state.elapsed_ms(),
+        redact_query(&raw_query),
+    );
+    let check = state.sessions.with(&session_id, |session| {
+        if let Err(rejection) = crate::request::claim(session, &identity) {
+            return SessionCheck::Rejected(rejection);
+        }
+        if control {
             if let Some(ms) = query.delay_pongs {
-                session.faults.set_pong_delay(Duration::from_millis(ms));
+                session
+                    .faults
+                    .set_pong_delay(Duration::from_millis(ms).min(MAX_FAULT_DURATION));
             }
             if let Some(flag) = &query.mute_pings {
                 session
                     .faults
                     .set_mute_pings(matches!(flag.as_str(), "" | "1" | "true"));
             }
-            session.faults.refuse_upgrades.is_open(now)
-        });
-    let record = ConnectionRecord {
-        connection,
-        attempted_at: iso_now(),
-        attempted_at_ms: state.elapsed_ms(),
-        outcome: if refused { "refused" } else { "accepted" },
-        query: raw_query.unwrap_or_default(),
-        closed_at_ms: None,
-        closed_by: None,
-        close_code: None,
-        close_reason: None,
-    };
-    state
-        .sessions
-        .with(&session_id, |session| session.log.record_attempt(record));
-    if refused {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "refusing connections (fault injection)",
-        )
-            .into_response();
+        }
+        let refused = session.faults.refuse_upgrades.is_open(now);
+        if control {
+            session.log.record_attempt(record.with_outcome(refused));
+        }
+        if refused {
+            SessionCheck::FaultRefused
+        } else {
+            SessionCheck::Open
+        }
+    });
+    match check {
+        Err(_) => return too_many_sessions(),
+        Ok(SessionCheck::Rejected(rejection)) => return refuse_socket(upgrade, rejection),
+        Ok(SessionCheck::FaultRefused) => {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "refusing connections (fault injection)",
+            )
+                .into_response()
+        }
+        Ok(SessionCheck::Open) => {}
     }
-    let failed_state = state.clone();
-    let failed_session = session_id.clone();
-    let tracker = state.connections.clone();
+    let context = Context {
+        session_id: Arc::from(session_id.as_str()),
+        identity,
+        channel: Channel::WebSocket,
+        publisher: state.publisher.clone(),
+    };
     let options = ConnectionOptions {
         acknowledge: flag(query.ack.as_ref()),
         v1_1: query.protocol.as_deref() == Some(PROTOCOL_V1_1),
         last_seq: query.last_seq,
         epoch: query.epoch,
     };
+    let slot = extensions.get::<Arc<ConnectionSlot>>().cloned();
+    let failed_state = state.clone();
+    let tracker = state.connections.clone();
+    let max = state.limits.max_message_bytes;
     upgrade
+        .max_message_size(max)
+        .max_frame_size(max)
         .on_failed_upgrade(move |_| {
             let at = failed_state.elapsed_ms();
-            failed_state.sessions.with(&failed_session, |session| {
+            failed_state.sessions.existing(&session_id, |session| {
                 session
                     .log
                     .record_close(connection, at, "upgrade-failed", None)
@@ -115,9 +173,23 @@ pub async fn upgrade(
         })
         .on_upgrade(move |socket| {
             tracker.track_future(serve_connection(
-                socket, state, session_id, connection, options,
+                socket, state, context, connection, options, slot,
             ))
         })
+}
+
+/// Accepts the upgrade only to close it at once with the rejection's code:
+/// a browser cannot read an upgrade's HTTP status, but it does get 4401/4403.
+fn refuse_socket(upgrade: WebSocketUpgrade, rejection: Rejection) -> Response {
+    upgrade.on_upgrade(move |mut socket| async move {
+        let _ = socket
+            .send(close_message(rejection.close_code(), rejection.message()))
+            .await;
+        let _ = tokio::time::timeout(CLOSE_HANDSHAKE_TIMEOUT, async {
+            while let Some(Ok(_)) = socket.recv().await {}
+        })
+        .await;
+    })
 }
 
 /// Per-connection protocol options from the query string.
@@ -144,110 +216,104 @@ enum Ending {
     ClientClose(Option<(u16, String)>),
     ClientGone,
     ServerDrop,
+    /// The server closed it with this code and reason (a command, or a limit).
     ServerClose(u16, String),
     Shutdown,
+}
+
+/// Work for the application, in arrival order.
+enum Work {
+    Text(Job),
+    Binary(axum::body::Bytes),
+}
+
+/// The writing half with the send timeout: a write that does not finish in
+/// time (a client that stopped reading with full TCP buffers) ends the connection.
+struct Writer {
+    sink: SplitSink<WebSocket, Message>,
+    timeout: Duration,
+}
+
+impl Writer {
+    /// Sends `message`; false when the connection is gone or too slow.
+    async fn send(&mut self, message: Message) -> bool {
+        matches!(
+            tokio::time::timeout(self.timeout, self.sink.send(message)).await,
+            Ok(Ok(()))
+        )
+    }
 }
 
 async fn serve_connection(
     socket: WebSocket,
     state: SharedState,
-    session_id: String,
+    context: Context,
     connection: u64,
     options: ConnectionOptions,
+    // Held for the connection's life: it counts against the connection caps.
+    _slot: Option<Arc<ConnectionSlot>>,
 ) {
-    let (commands_tx, mut commands) = mpsc::unbounded_channel();
-    state.sessions.attach(&session_id, connection, commands_tx);
+    let session_id = Arc::clone(&context.session_id);
+    let limits = Arc::clone(&state.limits);
+    let (commands_tx, mut commands) = mpsc::channel(limits.send_queue_frames.max(1));
+    let overflowed = CancellationToken::new();
+    let live = LiveSocket {
+        commands: commands_tx,
+        overflowed: overflowed.clone(),
+    };
+    let (sink, mut stream) = socket.split();
+    let mut writer = Writer {
+        sink,
+        timeout: limits.send_timeout,
+    };
+    if state
+        .sessions
+        .attach(&session_id, connection, live)
+        .is_err()
+    {
+        let _ = writer.send(close_message(1013, "the server is full")).await;
+        return;
+    }
     state.live_connections.fetch_add(1, Ordering::Relaxed);
     state.accepted_connections.fetch_add(1, Ordering::Relaxed);
-    eprintln!("ws: session {session_id} connection {connection} opened");
 
-    let (mut sink, mut stream) = socket.split();
     // A v1.1 client first hears the stream's epoch; a resuming client then
     // gets what it missed, in order (or the whole stream after a reset).
     // A connection caught by the blackhole fault stays dead for good, as a TCP
     // connection over a dead path does: what it lost is never delivered late.
     let mut dead = blackholed(&state, &session_id);
+    let mut ending = None;
     if !dead {
         let opening = state
             .sessions
-            .with(&session_id, |s| s.stream.opening(&options.resume_request()));
+            .existing(&session_id, |s| s.stream.opening(&options.resume_request()))
+            .unwrap_or_default();
         for (_, text) in opening {
-            if sink.send(Message::Text(text.into())).await.is_err() {
+            if !writer.send(Message::Text(text.into())).await {
+                ending = Some(Ending::ClientGone);
                 break;
             }
         }
     }
-    // Pongs that a fault delays come back through this channel.
-    let (delayed_tx, mut delayed) = mpsc::unbounded_channel::<Message>();
-    let ending = loop {
-        tokio::select! {
-            incoming = stream.next() => {
-                dead = dead || blackholed(&state, &session_id);
-                if dead && matches!(incoming, Some(Ok(_))) {
-                    continue;
-                }
-                let reply = match incoming {
-                    Some(Ok(Message::Text(text))) => {
-                        let answer = answer_text(&state, &session_id, connection, text.as_str(), options.acknowledge);
-                        if let Some(ack) = answer.ack {
-                            if sink.send(ack).await.is_err() {
-                                break Ending::ClientGone;
-                            }
-                        }
-                        match answer.reply {
-                            Some((PongPolicy::Immediate, reply)) => Some(reply),
-                            Some((PongPolicy::Delay(delay), reply)) => {
-                                let delayed_tx = delayed_tx.clone();
-                                tokio::spawn(async move {
-                                    tokio::time::sleep(delay).await;
-                                    let _ = delayed_tx.send(reply);
-                                });
-                                None
-                            }
-                            Some((PongPolicy::Mute, _)) | None => None,
-                        }
-                    }
-                    Some(Ok(Message::Binary(bytes))) => {
-                        let record = FrameRecord::binary(connection, state.elapsed_ms(), bytes.len());
-                        state.sessions.with(&session_id, |s| s.log.record_frame(record));
-                        Some(Message::Binary(bytes))
-                    }
-                    Some(Ok(Message::Close(frame))) => {
-                        break Ending::ClientClose(frame.map(|f| (f.code, f.reason.to_string())));
-                    }
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
-                    Some(Err(_)) | None => break Ending::ClientGone,
-                };
-                if let Some(reply) = reply {
-                    if sink.send(reply).await.is_err() {
-                        break Ending::ClientGone;
-                    }
-                }
-            }
-            Some(reply) = delayed.recv() => {
-                if sink.send(reply).await.is_err() {
-                    break Ending::ClientGone;
-                }
-            }
-            Some(command) = commands.recv() => match command {
-                ConnectionCommand::Send(_) if dead || blackholed(&state, &session_id) => {
-                    dead = true;
-                }
-                ConnectionCommand::Send(text) => {
-                    if sink.send(Message::Text(text.into())).await.is_err() {
-                        break Ending::ClientGone;
-                    }
-                }
-                ConnectionCommand::Drop => break Ending::ServerDrop,
-                ConnectionCommand::Close { code, reason } => {
-                    let _ = sink.send(close_message(code, &reason)).await;
-                    break Ending::ServerClose(code, reason);
-                }
-            },
-            () = state.shutdown.cancelled() => {
-                let _ = sink.send(close_message(1001, "server shutting down")).await;
-                break Ending::Shutdown;
-            }
+    let ending = match ending {
+        Some(ending) => ending,
+        None => {
+            let mut reader = Reader {
+                state: &state,
+                context: &context,
+                connection,
+                acknowledge: options.acknowledge,
+                limiter: crate::rate::RateLimiter::new(limits.message_rate, Instant::now()),
+                dead: &mut dead,
+            };
+            run(
+                &mut reader,
+                &mut writer,
+                &mut stream,
+                &mut commands,
+                &overflowed,
+            )
+            .await
         }
     };
 
@@ -255,14 +321,14 @@ async fn serve_connection(
         // Let the closing handshake complete (flushes our reply to the client's
         // close, or reads the client's reply to ours), but not forever.
         let _ = tokio::time::timeout(CLOSE_HANDSHAKE_TIMEOUT, async {
-            let _ = sink.flush().await;
+            let _ = writer.sink.flush().await;
             while let Some(Ok(_)) = stream.next().await {}
         })
         .await;
     }
     // Dropping both halves closes the TCP connection; for `ServerDrop` that
     // happens without any close frame, which the client sees as code 1006.
-    drop((sink, stream));
+    drop((writer, stream));
 
     let (closed_by, close) = match ending {
         Ending::ClientClose(close) => ("client-close", close),
@@ -272,12 +338,257 @@ async fn serve_connection(
         Ending::Shutdown => ("shutdown", Some((1001, "server shutting down".to_owned()))),
     };
     let at = state.elapsed_ms();
-    state.sessions.detach(&session_id, connection);
-    state.sessions.with(&session_id, |s| {
-        s.log.record_close(connection, at, closed_by, close)
+    state.sessions.existing(&session_id, |s| {
+        s.log.record_close(connection, at, closed_by, close);
     });
+    state.sessions.detach(&session_id, connection);
     state.live_connections.fetch_sub(1, Ordering::Relaxed);
-    eprintln!("ws: session {session_id} connection {connection} ended ({closed_by})");
+}
+
+/// What reading a frame needs.
+struct Reader<'a> {
+    state: &'a SharedState,
+    context: &'a Context,
+    connection: u64,
+    acknowledge: bool,
+    limiter: crate::rate::RateLimiter,
+    dead: &'a mut bool,
+}
+
+/// What a received frame asks of the loop.
+enum Read {
+    /// Send these now.
+    Send(Vec<Message>),
+    /// Send this pong after the delay (the delay-pongs fault).
+    DelayedPong(Instant, Message),
+    /// Queue this for the application.
+    Work(Work),
+    /// End the connection.
+    End(Ending),
+    /// Nothing to do.
+    Nothing,
+}
+
+impl Reader<'_> {
+    fn read(&mut self, incoming: Option<Result<Message, axum::Error>>) -> Read {
+        let state = self.state;
+        let session_id = &*self.context.session_id;
+        *self.dead = *self.dead || blackholed(state, session_id);
+        if *self.dead && matches!(incoming, Some(Ok(_))) {
+            return Read::Nothing;
+        }
+        let message = match incoming {
+            Some(Ok(message)) => message,
+            Some(Err(error)) => {
+                return Read::End(if is_too_big(error) {
+                    Ending::ServerClose(1009, "message too big".to_owned())
+                } else {
+                    Ending::ClientGone
+                });
+            }
+            None => return Read::End(Ending::ClientGone),
+        };
+        let counts = matches!(message, Message::Text(_) | Message::Binary(_));
+        if counts && !self.limiter.allow(Instant::now()) {
+            return Read::End(Ending::ServerClose(1013, "message rate limit".to_owned()));
+        }
+        match message {
+            Message::Text(text) => self.read_text(text.as_str()),
+            Message::Binary(bytes) => {
+                if state.sessions.logging() {
+                    let record =
+                        FrameRecord::binary(self.connection, state.elapsed_ms(), bytes.len());
+                    state
+                        .sessions
+                        .existing(session_id, |s| s.log.record_frame(record));
+                }
+                Read::Work(Work::Binary(bytes))
+            }
+            Message::Close(frame) => Read::End(Ending::ClientClose(
+                frame.map(|f| (f.code, f.reason.to_string())),
+            )),
+            Message::Ping(_) | Message::Pong(_) => Read::Nothing,
+        }
+    }
+
+    fn read_text(&mut self, text: &str) -> Read {
+        let state = self.state;
+        let inbound = Inbound::parse(text);
+        let record = state
+            .sessions
+            .logging()
+            .then(|| FrameRecord::text(self.connection, state.elapsed_ms(), text, &inbound));
+        let now = iso_now();
+        let limits = &state.limits;
+        let acknowledge = self.acknowledge;
+        let answer = state
+            .sessions
+            .existing(&self.context.session_id, |session| {
+                let intake = exchange::intake(session, inbound, acknowledge, limits, &now);
+                if let Some(mut record) = record {
+                    record.duplicate = matches!(intake, Intake::Duplicate(_) | Intake::Ignore);
+                    session.log.record_frame(record);
+                }
+                (intake, session.faults.pong_policy())
+            });
+        match answer {
+            None => Read::End(Ending::ServerClose(1013, "session forgotten".to_owned())),
+            Some((Intake::Pong(pong), policy)) => match policy {
+                PongPolicy::Immediate => Read::Send(vec![Message::Text(pong.into())]),
+                PongPolicy::Delay(delay) => {
+                    Read::DelayedPong(Instant::now() + delay, Message::Text(pong.into()))
+                }
+                PongPolicy::Mute => Read::Nothing,
+            },
+            Some((Intake::Answer(texts), _)) => {
+                Read::Send(texts.into_iter().map(|t| Message::Text(t.into())).collect())
+            }
+            Some((Intake::Duplicate(ack), _)) => Read::Send(vec![Message::Text(ack.into())]),
+            Some((Intake::Handle(job), _)) => Read::Work(Work::Text(job)),
+            Some((Intake::Ignore, _)) => Read::Nothing,
+        }
+    }
+}
+
+/// The connection's loop; returns how it ended.
+async fn run(
+    reader: &mut Reader<'_>,
+    writer: &mut Writer,
+    stream: &mut SplitStream<WebSocket>,
+    commands: &mut mpsc::Receiver<ConnectionCommand>,
+    overflowed: &CancellationToken,
+) -> Ending {
+    let state = reader.state;
+    let idle_timeout = state.limits.idle_timeout;
+    let mut pending: VecDeque<Work> = VecDeque::new();
+    let mut working: Option<BoxFuture<'static, Vec<Message>>> = None;
+    // Delayed pongs all wait the same delay, so arrival order is deadline order.
+    let mut delayed: VecDeque<(Instant, Message)> = VecDeque::new();
+    let mut heartbeat = tokio::time::interval(idle_timeout / 3);
+    heartbeat.tick().await;
+    let mut last_heard = Instant::now();
+    loop {
+        let next_pong = delayed
+            .front()
+            .map(|(at, _)| tokio::time::Instant::from_std(*at));
+        tokio::select! {
+            incoming = stream.next(), if pending.len() < MAX_PENDING => {
+                last_heard = Instant::now();
+                match reader.read(incoming) {
+                    Read::Send(messages) => {
+                        for message in messages {
+                            if !writer.send(message).await {
+                                return Ending::ClientGone;
+                            }
+                        }
+                    }
+                    Read::DelayedPong(at, pong) => delayed.push_back((at, pong)),
+                    Read::Work(work) => pending.push_back(work),
+                    Read::End(Ending::ServerClose(code, reason)) => {
+                        let _ = writer.send(close_message(code, &reason)).await;
+                        return Ending::ServerClose(code, reason);
+                    }
+                    Read::End(ending) => return ending,
+                    Read::Nothing => {}
+                }
+            }
+            messages = async {
+                match working.as_mut() {
+                    Some(work) => work.await,
+                    None => std::future::pending().await,
+                }
+            }, if working.is_some() => {
+                working = None;
+                for message in messages {
+                    if !*reader.dead && !writer.send(message).await {
+                        return Ending::ClientGone;
+                    }
+                }
+            }
+            () = sleep_until_or_never(next_pong), if next_pong.is_some() => {
+                if let Some((_, pong)) = delayed.pop_front() {
+                    if !writer.send(pong).await {
+                        return Ending::ClientGone;
+                    }
+                }
+            }
+            Some(command) = commands.recv() => match command {
+                ConnectionCommand::Send(_) if *reader.dead || blackholed(state, &reader.context.session_id) => {
+                    *reader.dead = true;
+                }
+                ConnectionCommand::Send(text) => {
+                    if !writer.send(Message::Text(text.into())).await {
+                        return Ending::ClientGone;
+                    }
+                }
+                ConnectionCommand::Drop => return Ending::ServerDrop,
+                ConnectionCommand::Close { code, reason } => {
+                    let _ = writer.send(close_message(code, &reason)).await;
+                    return Ending::ServerClose(code, reason);
+                }
+            },
+            () = overflowed.cancelled() => {
+                let reason = "send queue full: the client is not reading";
+                let _ = writer.send(close_message(1013, reason)).await;
+                return Ending::ServerClose(1013, reason.to_owned());
+            }
+            _ = heartbeat.tick() => {
+                if last_heard.elapsed() >= idle_timeout {
+                    let _ = writer.send(close_message(1001, "idle timeout")).await;
+                    return Ending::ServerClose(1001, "idle timeout".to_owned());
+                }
+                // A protocol-level ping: browsers answer it by themselves,
+                // so a live client is never silent for the whole timeout.
+                if !*reader.dead && !writer.send(Message::Ping(Default::default())).await {
+                    return Ending::ClientGone;
+                }
+            }
+            () = state.shutdown.cancelled() => {
+                let _ = writer.send(close_message(1001, "server shutting down")).await;
+                return Ending::Shutdown;
+            }
+        }
+        if working.is_none() {
+            working = pending
+                .pop_front()
+                .map(|work| start(Arc::clone(state), reader.context.clone(), work));
+        }
+    }
+}
+
+/// The application's handling of one piece of work, as an owned future.
+fn start(state: SharedState, context: Context, work: Work) -> BoxFuture<'static, Vec<Message>> {
+    Box::pin(async move {
+        match work {
+            Work::Text(job) => exchange::handle(&state, &context, job)
+                .await
+                .into_iter()
+                .map(|text| Message::Text(text.into()))
+                .collect(),
+            Work::Binary(bytes) => state
+                .handler
+                .on_binary(&context, bytes)
+                .await
+                .into_iter()
+                .map(Message::Binary)
+                .collect(),
+        }
+    })
+}
+
+async fn sleep_until_or_never(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Whether a read error is tungstenite's "message too long".
+fn is_too_big(error: axum::Error) -> bool {
+    error
+        .into_inner()
+        .downcast::<tungstenite::Error>()
+        .is_ok_and(|error| matches!(*error, tungstenite::Error::Capacity(_)))
 }
 
 /// Whether the session's frames are being lost (the blackhole fault).
@@ -285,45 +596,18 @@ fn blackholed(state: &SharedState, session_id: &str) -> bool {
     let now = Instant::now();
     state
         .sessions
-        .with(session_id, |s| s.faults.blackhole.is_open(now))
+        .get(session_id, |s| s.faults.blackhole.is_open(now))
+        .unwrap_or(false)
 }
 
-/// What to send back for one text frame.
-struct Answer {
-    /// The acknowledgement, for connections that asked for them.
-    ack: Option<Message>,
-    /// The reply and how to send it; `None` for a suppressed duplicate.
-    reply: Option<(PongPolicy, Message)>,
-}
-
-/// Logs a text frame and works out what to send back (see `Session::accept`);
-/// pongs take the session's pong faults into account.
-fn answer_text(
-    state: &SharedState,
-    session_id: &str,
-    connection: u64,
-    text: &str,
-    acknowledge: bool,
-) -> Answer {
-    let inbound = Inbound::parse(text);
-    let record = FrameRecord::text(connection, state.elapsed_ms(), text, &inbound);
-    let now = iso_now();
-    state.sessions.with(session_id, |session| {
-        let accepted = session.accept(&inbound, record, acknowledge, &now);
-        let reply = accepted.reply.map(|reply| match reply {
-            Reply::Pong(text) => (session.faults.pong_policy(), Message::Text(text.into())),
-            Reply::Numbered(text) => (PongPolicy::Immediate, Message::Text(text.into())),
-        });
-        Answer {
-            ack: accepted.ack.map(|text| Message::Text(text.into())),
-            reply,
-        }
-    })
-}
-
-fn close_message(code: u16, reason: &str) -> Message {
+/// A close frame; the reason is cut to the 123 bytes a close frame can carry.
+pub(crate) fn close_message(code: u16, reason: &str) -> Message {
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
     Message::Close(Some(CloseFrame {
         code,
-        reason: reason.into(),
+        reason: reason.get(..end).unwrap_or("").into(),
     }))
 }

@@ -5,7 +5,6 @@ mod common;
 
 use common::{next_json, send_json, TestServer};
 use futures_util::SinkExt;
-use resocket_server::stream::REPLAY_CAPACITY;
 use serde_json::{json, Value};
 
 async fn echo(client: &mut common::Client, id: &str) -> Value {
@@ -61,9 +60,15 @@ async fn a_client_resuming_with_last_seq_gets_what_it_missed_in_order() {
 
 #[tokio::test]
 async fn a_resume_from_beyond_the_buffer_says_what_was_lost() {
-    let server = TestServer::start().await;
+    // 4 KiB of replay: a few dozen of these replies, not 300.
+    let server = TestServer::start_limited(resocket_server::Limits {
+        replay_bytes_per_session: 4096,
+        message_rate: 0,
+        ..resocket_server::Limits::default()
+    })
+    .await;
     let mut client = server.connect("gap").await;
-    let total = REPLAY_CAPACITY + 5;
+    let total = 300;
     for n in 0..total {
         client
             .feed(tokio_tungstenite::tungstenite::Message::Text(
@@ -80,11 +85,24 @@ async fn a_resume_from_beyond_the_buffer_says_what_was_lost() {
     }
     let mut resumed = server.connect_query("session_id=gap&last_seq=0").await;
     let gap = next_json(&mut resumed).await;
+    let first = gap["data"]["firstAvailable"].as_u64().expect("a gap");
     assert_eq!(
         gap,
-        json!({"type": "gap", "data": {"after": 0, "firstAvailable": 6}})
+        json!({"type": "gap", "data": {"after": 0, "firstAvailable": first}})
     );
-    assert_eq!(next_json(&mut resumed).await["seq"], 6);
+    assert!(
+        first > 250 && first < 300,
+        "a byte budget keeps the newest few: {first}"
+    );
+    let mut replayed = 0;
+    for seq in first..=300 {
+        assert_eq!(next_json(&mut resumed).await["seq"], seq);
+        replayed += 1;
+    }
+    assert!(
+        replayed * 100 <= 4096,
+        "within the budget: {replayed} frames"
+    );
 }
 
 #[tokio::test]

@@ -16,6 +16,15 @@ pub type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// How long a test waits for something that should happen promptly.
 pub const PROMPTLY: Duration = Duration::from_secs(5);
 
+/// What the test command's server runs with: control endpoints on (these
+/// tests drive faults), default limits.
+pub fn test_config() -> resocket_server::Config {
+    resocket_server::Config {
+        enable_control: true,
+        ..resocket_server::Config::default()
+    }
+}
+
 pub struct TestServer {
     pub addr: std::net::SocketAddr,
     stop: Option<oneshot::Sender<()>>,
@@ -29,6 +38,20 @@ impl TestServer {
     }
 
     pub async fn start_with(mounts: &[resocket_server::static_files::StaticMount]) -> Self {
+        Self::start_configured(test_config(), mounts).await
+    }
+
+    /// A server with these limits (control endpoints on).
+    pub async fn start_limited(limits: resocket_server::Limits) -> Self {
+        let mut config = test_config();
+        config.limits = limits;
+        Self::start_configured(config, &[]).await
+    }
+
+    pub async fn start_configured(
+        config: resocket_server::Config,
+        mounts: &[resocket_server::static_files::StaticMount],
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");
@@ -36,7 +59,7 @@ impl TestServer {
         let (stop, stopped) = oneshot::channel::<()>();
         let mounts = mounts.to_vec();
         let task = tokio::spawn(async move {
-            resocket_server::serve(listener, &mounts, async {
+            resocket_server::serve(listener, config, &mounts, None, async {
                 let _ = stopped.await;
             })
             .await

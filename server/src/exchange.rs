@@ -1,0 +1,240 @@
+//! One client envelope's way through the server, the same on every channel
+//! (PROTOCOL.md §2–§5): checked, acknowledged and de-duplicated here, handed
+//! to the application's [`Handler`](crate::handler::Handler) once, and its
+//! replies numbered in the session's stream.
+
+use serde_json::Value;
+
+use crate::config::Limits;
+use crate::handler::{error_envelope, Context, HandlerError, Incoming, Replies};
+use crate::protocol::{ack, frame_error, not_an_envelope, pong, Inbound, PING_TYPE};
+use crate::sessions::Session;
+use crate::state::{iso_now, AppState};
+use crate::stream::Seen;
+
+/// What to do with one received frame, decided under the session's lock.
+#[derive(Debug, PartialEq)]
+pub enum Intake {
+    /// A heartbeat ping: answer with this pong (unnumbered).
+    Pong(String),
+    /// Answer at once with these texts and do nothing else: an `error`
+    /// envelope (numbered).
+    Answer(Vec<String>),
+    /// A copy of a message already handled: answer with this ack only.
+    Duplicate(String),
+    /// Hand it to the application.
+    Handle(Job),
+    /// A copy of a message being handled right now on another channel: its
+    /// ack comes from there (or, lost, the client resends).
+    Ignore,
+}
+
+/// An envelope for the application.
+#[derive(Debug, PartialEq)]
+pub struct Job {
+    /// The envelope.
+    pub message: Incoming,
+    /// The id to acknowledge (and mark handled) once handled, when the
+    /// channel asked for acknowledgements.
+    pub ack_id: Option<String>,
+}
+
+/// Decides what `inbound` gets, for a channel that asked for acks or not.
+pub fn intake(
+    session: &mut Session,
+    inbound: Inbound,
+    acknowledge: bool,
+    limits: &Limits,
+    now: &str,
+) -> Intake {
+    if let Some(error) = not_an_envelope(&inbound, now) {
+        return Intake::Answer(vec![session.stream.number(error)]);
+    }
+    let Inbound::Envelope(envelope) = inbound else {
+        return Intake::Ignore;
+    };
+    let message = Incoming { envelope };
+    let too_long = message.message_type().len() > limits.max_type_bytes
+        || message
+            .id()
+            .is_some_and(|id| id.len() > limits.max_id_bytes);
+    if too_long {
+        let error = frame_error(
+            "too-long",
+            "the envelope's type or id is longer than the server accepts",
+            now,
+        );
+        return Intake::Answer(vec![session.stream.number(error)]);
+    }
+    if message.message_type() == PING_TYPE {
+        return Intake::Pong(pong(&message.envelope, now).to_string());
+    }
+    let ack_id = message.id().filter(|_| acknowledge).map(str::to_owned);
+    if let Some(id) = &ack_id {
+        match session.seen.begin(id) {
+            Seen::New => {}
+            Seen::Done => return Intake::Duplicate(ack(id).to_string()),
+            Seen::InProgress => return Intake::Ignore,
+        }
+    }
+    Intake::Handle(Job { message, ack_id })
+}
+
+/// What a handled message sends back, as texts in order: the ack (when one
+/// was asked for and the handler succeeded), then the replies, numbered; or
+/// a numbered `error` envelope when the handler failed (no ack: the client
+/// resends, and the id is handled again).
+pub fn settle(
+    session: &mut Session,
+    job_ack: Option<&str>,
+    reply_to: Option<&str>,
+    result: Result<Replies, HandlerError>,
+    now: &str,
+) -> Vec<String> {
+    let mut texts = Vec::new();
+    match result {
+        Ok(replies) => {
+            if let Some(id) = job_ack {
+                session.seen.finish(id);
+                texts.push(ack(id).to_string());
+            }
+            for reply in replies {
+                if reply.get("type").is_some_and(Value::is_string) {
+                    texts.push(session.stream.number(reply));
+                } else {
+                    eprintln!(
+                        "resocket-server: a handler reply without a string \"type\" was dropped"
+                    );
+                }
+            }
+        }
+        Err(error) => {
+            if let Some(id) = job_ack {
+                session.seen.abandon(id);
+            }
+            texts.push(session.stream.number(error_envelope(&error, reply_to, now)));
+        }
+    }
+    texts
+}
+
+/// Runs the application's handler on `job` and settles the outcome in the
+/// session: the texts to send back.
+pub async fn handle(state: &AppState, context: &Context, job: Job) -> Vec<String> {
+    let reply_to = job.message.id().map(str::to_owned);
+    let result = state.handler.on_message(context, job.message).await;
+    let now = iso_now();
+    state
+        .sessions
+        .with(&context.session_id, |session| {
+            settle(
+                session,
+                job.ack_id.as_deref(),
+                reply_to.as_deref(),
+                result,
+                &now,
+            )
+        })
+        // Only a session forgotten while its own message was handled and
+        // no room for it again: the client resends (no ack went out).
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::sessions::Sessions;
+
+    const NOW: &str = "2026-01-01T00:00:00.000Z";
+
+    fn with_session<R>(f: impl FnOnce(&mut Session) -> R) -> R {
+        Sessions::new(Limits::default(), false)
+            .with("s", f)
+            .unwrap()
+    }
+
+    fn types(texts: &[String]) -> Vec<String> {
+        texts
+            .iter()
+            .map(|t| {
+                serde_json::from_str::<Value>(t).unwrap()["type"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pings_are_answered_and_bad_frames_get_numbered_errors() {
+        with_session(|session| {
+            let limits = Limits::default();
+            let ping = Inbound::parse(r#"{"type":"ping","id":"p","timestamp":"T"}"#);
+            assert!(matches!(
+                intake(session, ping, true, &limits, NOW),
+                Intake::Pong(_)
+            ));
+            let Intake::Answer(texts) = intake(session, Inbound::parse("nope"), true, &limits, NOW)
+            else {
+                panic!("an answer")
+            };
+            assert_eq!(serde_json::from_str::<Value>(&texts[0]).unwrap()["seq"], 1);
+            let long_id = json!({"type": "t", "id": "i".repeat(129)});
+            let Intake::Answer(texts) =
+                intake(session, Inbound::from_value(long_id), true, &limits, NOW)
+            else {
+                panic!("an answer")
+            };
+            assert!(texts[0].contains("too-long"));
+        });
+    }
+
+    #[test]
+    fn an_id_is_handled_once_acked_again_and_handled_again_after_a_failure() {
+        with_session(|session| {
+            let limits = Limits::default();
+            let message = || Inbound::from_value(json!({"type": "message", "id": "m1"}));
+            let Intake::Handle(job) = intake(session, message(), true, &limits, NOW) else {
+                panic!("handled")
+            };
+            assert_eq!(
+                intake(session, message(), true, &limits, NOW),
+                Intake::Ignore,
+                "in progress"
+            );
+            let failed = settle(
+                session,
+                job.ack_id.as_deref(),
+                Some("m1"),
+                Err(HandlerError::new("down", "backend down")),
+                NOW,
+            );
+            assert_eq!(types(&failed), ["error"], "no ack after a failure");
+            let Intake::Handle(job) = intake(session, message(), true, &limits, NOW) else {
+                panic!("handled again")
+            };
+            let done = settle(
+                session,
+                job.ack_id.as_deref(),
+                Some("m1"),
+                Ok(vec![json!({"type": "reply"}), json!([1])]),
+                NOW,
+            );
+            assert_eq!(
+                types(&done),
+                ["ack", "reply"],
+                "the reply that is no envelope is dropped"
+            );
+            assert_eq!(
+                intake(session, message(), true, &limits, NOW),
+                Intake::Duplicate(ack("m1").to_string())
+            );
+            assert!(matches!(
+                intake(session, message(), false, &limits, NOW),
+                Intake::Handle(Job { ack_id: None, .. })
+            ));
+        });
+    }
+}

@@ -1,0 +1,198 @@
+//! The accept loop: what happens to a TCP connection before any HTTP.
+//!
+//! `axum::serve` takes every connection and waits for headers for ever, so a
+//! few hundred slowloris connections hold the server. This loop caps
+//! connections in total and per IP address (more are closed at accept), gives
+//! each one a header-read timeout (also for the next request on a kept-alive
+//! connection), turns Nagle off, and shuts down gracefully.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::connect_info::ConnectInfo;
+use axum::extract::Request;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower::ServiceExt;
+
+use crate::config::Limits;
+use crate::faults::lock;
+
+/// Counts open connections, in total and per IP address.
+#[derive(Debug)]
+pub struct ConnectionLimiter {
+    total: AtomicUsize,
+    per_ip: Mutex<HashMap<IpAddr, usize>>,
+    max_total: usize,
+    max_per_ip: usize,
+}
+
+/// One counted connection; dropping it gives the place back. Requests carry
+/// it (as an `Arc` extension) so that a WebSocket, which outlives the HTTP
+/// connection it was upgraded from, keeps counting until it closes.
+#[derive(Debug)]
+pub struct ConnectionSlot {
+    limiter: Arc<ConnectionLimiter>,
+    ip: IpAddr,
+}
+
+impl ConnectionLimiter {
+    /// A limiter for `limits`.
+    pub fn new(limits: &Limits) -> Arc<Self> {
+        Arc::new(Self {
+            total: AtomicUsize::new(0),
+            per_ip: Mutex::new(HashMap::new()),
+            max_total: limits.max_connections,
+            max_per_ip: limits.max_connections_per_ip,
+        })
+    }
+
+    /// A place for a connection from `ip`, or `None` when a cap is reached.
+    pub fn try_acquire(self: &Arc<Self>, ip: IpAddr) -> Option<ConnectionSlot> {
+        let mut per_ip = lock(&self.per_ip);
+        let from_ip = per_ip.entry(ip).or_insert(0);
+        if *from_ip >= self.max_per_ip || self.total.load(Ordering::Relaxed) >= self.max_total {
+            if *from_ip == 0 {
+                per_ip.remove(&ip);
+            }
+            return None;
+        }
+        *from_ip += 1;
+        self.total.fetch_add(1, Ordering::Relaxed);
+        Some(ConnectionSlot {
+            limiter: Arc::clone(self),
+            ip,
+        })
+    }
+
+    /// Connections open now.
+    pub fn open(&self) -> usize {
+        self.total.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        let mut per_ip = lock(&self.limiter.per_ip);
+        if let Some(count) = per_ip.get_mut(&self.ip) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                per_ip.remove(&self.ip);
+            }
+        }
+        self.limiter.total.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// How long accepting pauses after an error such as "too many open files",
+/// so the loop does not spin while descriptors are short.
+const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
+
+/// Serves `app` on `listener` until `shutdown` resolves, then stops
+/// accepting and waits up to `grace` for open HTTP connections to finish
+/// (the caller closes WebSockets and event streams, e.g. with
+/// [`Resocket::shutdown`](crate::Resocket::shutdown)).
+pub async fn serve_router(
+    listener: TcpListener,
+    app: Router,
+    limits: &Limits,
+    shutdown: impl Future<Output = ()> + Send,
+    grace: Duration,
+) {
+    let limiter = ConnectionLimiter::new(limits);
+    let stopping = CancellationToken::new();
+    let tasks = TaskTracker::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    eprintln!("resocket-server: accept failed: {error}");
+                    tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Some(slot) = limiter.try_acquire(peer.ip()) else {
+            // Closed at once: no HTTP, no buffers, no task.
+            drop(stream);
+            continue;
+        };
+        // No Nagle: a small reply must not wait for the client's delayed ACK
+        // of the previous one (with many frames in flight that stalls ~40 ms).
+        let _ = stream.set_nodelay(true);
+        let slot = Arc::new(slot);
+        let service = app
+            .clone()
+            .map_request(move |mut request: Request<Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request.extensions_mut().insert(Arc::clone(&slot));
+                request
+            });
+        let connection = http
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
+            .with_upgrades();
+        let stopping = stopping.clone();
+        tasks.spawn(async move {
+            tokio::pin!(connection);
+            // An error here is the client's (reset, bad request, timeout).
+            tokio::select! {
+                _ = connection.as_mut() => return,
+                () = stopping.cancelled() => connection.as_mut().graceful_shutdown(),
+            }
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    // Kept-alive connections finish their request in flight, then close.
+    stopping.cancel();
+    tasks.close();
+    let _ = tokio::time::timeout(grace, tasks.wait()).await;
+}
+
+/// The peer address the accept loop recorded, if the request came through it.
+pub fn peer_of(request_extensions: &axum::http::Extensions) -> Option<SocketAddr> {
+    request_extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| *peer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caps_count_per_ip_and_in_total_and_free_on_drop() {
+        let limits = Limits {
+            max_connections: 3,
+            max_connections_per_ip: 2,
+            ..Limits::default()
+        };
+        let limiter = ConnectionLimiter::new(&limits);
+        let a: IpAddr = [10, 0, 0, 1].into();
+        let b: IpAddr = [10, 0, 0, 2].into();
+        let first = limiter.try_acquire(a).unwrap();
+        let _second = limiter.try_acquire(a).unwrap();
+        assert!(limiter.try_acquire(a).is_none(), "per IP");
+        let _third = limiter.try_acquire(b).unwrap();
+        assert!(limiter.try_acquire(b).is_none(), "in total");
+        drop(first);
+        assert_eq!(limiter.open(), 2);
+        assert!(limiter.try_acquire(a).is_some());
+        assert_eq!(limiter.open(), 2, "the temporary slot was dropped at once");
+    }
+}
