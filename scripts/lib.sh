@@ -14,8 +14,9 @@ export PATH="$CARGO_BIN:$PATH"
 WASM_PACK_VERSION="0.15.1"
 GECKODRIVER_VERSION="0.37.1"
 CARGO_FUZZ_VERSION="0.13.2"
-# Debian packages: browsers and the driver that matches Debian's Chromium.
-APT_PACKAGES=(firefox-esr chromium chromium-driver)
+# Debian packages: browsers, the driver that matches Debian's Chromium, and
+# Python for the gateway test's backend (e2e/gateway/backend.py).
+APT_PACKAGES=(firefox-esr chromium chromium-driver python3)
 
 # wasm-pack must find these instead of downloading its own copies.
 export GECKODRIVER="$CARGO_BIN/geckodriver"

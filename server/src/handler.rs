@@ -130,6 +130,21 @@ pub trait Handler: Send + Sync + 'static {
     }
 }
 
+/// A shared handler (the application keeps a clone to read its state).
+impl<H: Handler> Handler for Arc<H> {
+    fn on_message(
+        &self,
+        context: &Context,
+        message: Incoming,
+    ) -> impl Future<Output = Result<Replies, HandlerError>> + Send {
+        H::on_message(self, context, message)
+    }
+
+    fn on_binary(&self, context: &Context, data: Bytes) -> impl Future<Output = Vec<Bytes>> + Send {
+        H::on_binary(self, context, data)
+    }
+}
+
 /// The reference replies of PROTOCOL.md §2, what the demo and the tests use:
 /// a `message` comes back as `{"type":"message","data":…,"replyTo":<id>,"timestamp":…}`,
 /// any other envelope is echoed unchanged, binary frames are echoed.
