@@ -60,7 +60,7 @@ async fn serve(State(dir): State<Arc<PathBuf>>, request: Request) -> Response {
 /// Whether URL `path` names something inside `dir`: no dot segment, and
 /// once links are resolved, still under `dir`. A path that does not exist
 /// passes (the file server answers 404).
-fn is_inside(dir: &Path, path: &str) -> bool {
+pub fn is_inside(dir: &Path, path: &str) -> bool {
     let Some(decoded) = percent_decode(path) else {
         return false;
     };
