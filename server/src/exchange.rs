@@ -3,12 +3,15 @@
 //! to the application's [`Handler`](crate::handler::Handler) once, and its
 //! replies numbered in the session's stream.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use crate::config::Limits;
+use crate::faults::ConnectionCommand;
 use crate::handler::{error_envelope, Context, HandlerError, Incoming, Replies};
 use crate::protocol::{ack, frame_error, not_an_envelope, pong, Inbound, PING_TYPE};
-use crate::sessions::Session;
+use crate::sessions::{Session, Sessions};
 use crate::state::{iso_now, AppState};
 use crate::stream::Seen;
 
@@ -24,8 +27,9 @@ pub enum Intake {
     Duplicate(String),
     /// Hand it to the application.
     Handle(Job),
-    /// A copy of a message being handled right now on another channel: its
-    /// ack comes from there (or, lost, the client resends).
+    /// A copy of a message being handled right now (on another channel, or
+    /// on one that closed meanwhile): when it is done, its ack goes to every
+    /// live socket of the session.
     Ignore,
 }
 
@@ -37,6 +41,47 @@ pub struct Job {
     /// The id to acknowledge (and mark handled) once handled, when the
     /// channel asked for acknowledgements.
     pub ack_id: Option<String>,
+}
+
+impl Job {
+    /// The job, with its id's "in progress" mark tied to the returned
+    /// [`Claim`]. Call it outside the session lock.
+    pub fn claimed(self, sessions: &Arc<Sessions>, session_id: &Arc<str>) -> (Job, Claim) {
+        let claim = Claim {
+            sessions: Arc::clone(sessions),
+            session_id: Arc::clone(session_id),
+            id: self.ack_id.clone(),
+        };
+        (self, claim)
+    }
+}
+
+/// An id marked "in progress" in its session's seen ids. Dropped before it
+/// is settled (the channel closed with the message still queued, or the
+/// handler's future was cancelled with its POST), it takes the mark back, so
+/// that the client's resend is handled instead of being ignored for ever.
+/// Never dropped under the session lock: its `Drop` takes that lock.
+#[derive(Debug)]
+pub struct Claim {
+    sessions: Arc<Sessions>,
+    session_id: Arc<str>,
+    id: Option<String>,
+}
+
+impl Claim {
+    /// The message was handled: the id is settled by [`settle`] now.
+    fn settle(mut self) -> Option<String> {
+        self.id.take()
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take() {
+            self.sessions
+                .existing(&self.session_id, |session| session.seen.abandon(&id));
+        }
+    }
 }
 
 /// Decides what `inbound` gets, for a channel that asked for acks or not.
@@ -95,8 +140,13 @@ pub fn settle(
     match result {
         Ok(replies) => {
             if let Some(id) = job_ack {
-                session.seen.finish(id);
-                texts.push(ack(id).to_string());
+                let ack = ack(id).to_string();
+                // A copy came on another channel meanwhile and was not
+                // answered: every live socket of the session hears the ack.
+                if session.seen.finish(id) {
+                    session.command_live(&ConnectionCommand::Send(ack.clone()));
+                }
+                texts.push(ack);
             }
             for reply in replies {
                 if reply.get("type").is_some_and(Value::is_string) {
@@ -119,17 +169,19 @@ pub fn settle(
 }
 
 /// Runs the application's handler on `job` and settles the outcome in the
-/// session: the texts to send back.
-pub async fn handle(state: &AppState, context: &Context, job: Job) -> Vec<String> {
+/// session: the texts to send back. Cancelled before the end, the claim
+/// takes the id's mark back.
+pub async fn handle(state: &AppState, context: &Context, job: Job, claim: Claim) -> Vec<String> {
     let reply_to = job.message.id().map(str::to_owned);
     let result = state.handler.on_message(context, job.message).await;
+    let ack_id = claim.settle();
     let now = iso_now();
     state
         .sessions
         .with(&context.session_id, |session| {
             settle(
                 session,
-                job.ack_id.as_deref(),
+                ack_id.as_deref(),
                 reply_to.as_deref(),
                 result,
                 &now,
@@ -165,6 +217,29 @@ mod tests {
                     .to_owned()
             })
             .collect()
+    }
+
+    #[test]
+    fn a_claim_dropped_unsettled_lets_the_resend_through() {
+        let sessions = Arc::new(Sessions::new(Limits::default(), false));
+        let session_id: Arc<str> = Arc::from("s");
+        let message = || Inbound::from_value(json!({"type": "message", "id": "m1"}));
+        let limits = Limits::default();
+        let intake_now = || {
+            sessions
+                .with("s", |s| intake(s, message(), true, &limits, NOW))
+                .unwrap()
+        };
+        let Intake::Handle(job) = intake_now() else {
+            panic!("handled")
+        };
+        let (_job, claim) = job.claimed(&sessions, &session_id);
+        assert_eq!(intake_now(), Intake::Ignore, "in progress");
+        drop(claim);
+        assert!(
+            matches!(intake_now(), Intake::Handle(_)),
+            "the channel closed: the resend is handled"
+        );
     }
 
     #[test]

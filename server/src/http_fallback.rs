@@ -191,7 +191,10 @@ async fn take_one(
     match intake {
         Some(Intake::Pong(text) | Intake::Duplicate(text)) => vec![text],
         Some(Intake::Answer(texts)) => texts,
-        Some(Intake::Handle(job)) => exchange::handle(state, context, job).await,
+        Some(Intake::Handle(job)) => {
+            let (job, claim) = job.claimed(&state.sessions, &context.session_id);
+            exchange::handle(state, context, job, claim).await
+        }
         Some(Intake::Ignore) | None => Vec::new(),
     }
 }

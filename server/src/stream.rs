@@ -101,8 +101,11 @@ impl SessionStream {
             fields.insert("seq".to_owned(), Value::from(self.last_seq));
         }
         let text = envelope.to_string();
-        self.bytes += text.len() + FRAME_OVERHEAD_BYTES;
-        self.buffer.push_back((self.last_seq, text.clone()));
+        // The copy kept is allocated to size (the writer's buffer grew by
+        // doubling), so the bytes counted are the bytes held.
+        let kept = text.as_str().to_owned();
+        self.bytes += kept.len() + FRAME_OVERHEAD_BYTES;
+        self.buffer.push_back((self.last_seq, kept));
         self.trim_to(self.budget);
         text
     }
@@ -228,10 +231,21 @@ impl SessionStream {
 /// (another channel, a resend) is not handled twice.
 #[derive(Debug)]
 pub struct SeenIds {
-    done: HashMap<String, bool>,
+    ids: HashMap<String, IdState>,
     order: VecDeque<String>,
     bytes: usize,
     budget: usize,
+}
+
+/// Where a remembered id is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IdState {
+    /// Being handled; `waiting` once a copy arrived meanwhile (its channel
+    /// is owed an ack, pushed to every live socket when it is done).
+    InProgress {
+        waiting: bool,
+    },
+    Done,
 }
 
 /// What a received id is to the session.
@@ -249,7 +263,7 @@ impl SeenIds {
     /// No ids yet; at most `budget` bytes of them will be kept.
     pub fn new(budget: usize) -> Self {
         Self {
-            done: HashMap::new(),
+            ids: HashMap::new(),
             order: VecDeque::new(),
             bytes: 0,
             budget,
@@ -263,17 +277,21 @@ impl SeenIds {
 
     /// Looks `id` up; a new one is recorded as in progress.
     pub fn begin(&mut self, id: &str) -> Seen {
-        match self.done.get(id) {
-            Some(true) => return Seen::Done,
-            Some(false) => return Seen::InProgress,
+        match self.ids.get_mut(id) {
+            Some(IdState::Done) => return Seen::Done,
+            Some(IdState::InProgress { waiting }) => {
+                *waiting = true;
+                return Seen::InProgress;
+            }
             None => {}
         }
-        self.done.insert(id.to_owned(), false);
+        self.ids
+            .insert(id.to_owned(), IdState::InProgress { waiting: false });
         self.order.push_back(id.to_owned());
         self.bytes += 2 * id.len() + ID_OVERHEAD_BYTES;
         while self.bytes > self.budget && self.order.len() > 1 {
             if let Some(oldest) = self.order.pop_front() {
-                self.done.remove(&oldest);
+                self.ids.remove(&oldest);
                 self.bytes -= 2 * oldest.len() + ID_OVERHEAD_BYTES;
             }
         }
@@ -281,15 +299,23 @@ impl SeenIds {
     }
 
     /// `id` was handled and answered: copies from now on are duplicates.
-    pub fn finish(&mut self, id: &str) {
-        if let Some(done) = self.done.get_mut(id) {
-            *done = true;
+    /// Returns whether a copy arrived while it was handled (its channel is
+    /// owed the ack).
+    pub fn finish(&mut self, id: &str) -> bool {
+        match self.ids.insert(id.to_owned(), IdState::Done) {
+            Some(IdState::InProgress { waiting }) => waiting,
+            Some(IdState::Done) => false,
+            // Forgotten meanwhile (the budget): not remembered again.
+            None => {
+                self.ids.remove(id);
+                false
+            }
         }
     }
 
     /// Handling `id` failed: forget it, so that the client's resend is handled.
     pub fn abandon(&mut self, id: &str) {
-        if self.done.remove(id).is_some() {
+        if self.ids.remove(id).is_some() {
             if let Some(at) = self.order.iter().position(|kept| kept == id) {
                 self.order.remove(at);
                 self.bytes -= 2 * id.len() + ID_OVERHEAD_BYTES;
@@ -509,8 +535,10 @@ mod tests {
         let mut seen = SeenIds::new(100 * (2 * 4 + ID_OVERHEAD_BYTES));
         assert_eq!(seen.begin("a"), Seen::New);
         assert_eq!(seen.begin("a"), Seen::InProgress);
-        seen.finish("a");
+        assert!(seen.finish("a"), "a copy waits for the ack");
         assert_eq!(seen.begin("a"), Seen::Done);
+        assert_eq!(seen.begin("b"), Seen::New);
+        assert!(!seen.finish("b"), "nobody waits");
         for n in 1000..1100 {
             seen.begin(&n.to_string());
         }

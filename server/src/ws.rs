@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::{Rejection, RequestInfo};
-use crate::exchange::{self, Intake, Job};
+use crate::exchange::{self, Claim, Intake, Job};
 use crate::faults::{ConnectionCommand, PongPolicy, MAX_FAULT_DURATION};
 use crate::handler::{BoxFuture, Channel, Context};
 use crate::listener::{peer_of, ConnectionSlot};
@@ -36,6 +36,8 @@ use crate::sessions::LiveSocket;
 use crate::state::{iso_now, SharedState};
 use crate::stream::{ResumeRequest, PROTOCOL_V1_1};
 
+/// Bytes read from a socket at a time.
+const READ_BUFFER_BYTES: usize = 8 * 1024;
 /// How long the server waits for the peer's half of a closing handshake.
 const CLOSE_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Envelopes read and waiting for the application; beyond it the socket is
@@ -163,6 +165,10 @@ pub async fn upgrade(
     upgrade
         .max_message_size(max)
         .max_frame_size(max)
+        // tungstenite's default read buffer is 128 KiB per socket, zeroed on
+        // first use: most of an idle connection's memory. Messages larger
+        // than this are still read, in several reads.
+        .read_buffer_size(READ_BUFFER_BYTES)
         .on_failed_upgrade(move |_| {
             let at = failed_state.elapsed_ms();
             failed_state.sessions.existing(&session_id, |session| {
@@ -221,9 +227,10 @@ enum Ending {
     Shutdown,
 }
 
-/// Work for the application, in arrival order.
+/// Work for the application, in arrival order. A text job's claim takes
+/// its id's mark back if the connection ends before it is handled.
 enum Work {
-    Text(Job),
+    Text(Job, Claim),
     Binary(axum::body::Bytes),
 }
 
@@ -295,6 +302,8 @@ async fn serve_connection(
             }
         }
     }
+    // What the client sent and the application has not finished yet.
+    let mut backlog = Backlog::default();
     let ending = match ending {
         Some(ending) => ending,
         None => {
@@ -312,10 +321,12 @@ async fn serve_connection(
                 &mut stream,
                 &mut commands,
                 &overflowed,
+                &mut backlog,
             )
             .await
         }
     };
+    backlog.finish_without_socket(&state, &context);
 
     if !matches!(ending, Ending::ServerDrop | Ending::ClientGone) {
         // Let the closing handshake complete (flushes our reply to the client's
@@ -444,9 +455,45 @@ impl Reader<'_> {
                 Read::Send(texts.into_iter().map(|t| Message::Text(t.into())).collect())
             }
             Some((Intake::Duplicate(ack), _)) => Read::Send(vec![Message::Text(ack.into())]),
-            Some((Intake::Handle(job), _)) => Read::Work(Work::Text(job)),
+            Some((Intake::Handle(job), _)) => {
+                let (job, claim) = job.claimed(&state.sessions, &self.context.session_id);
+                Read::Work(Work::Text(job, claim))
+            }
             Some((Intake::Ignore, _)) => Read::Nothing,
         }
+    }
+}
+
+/// Messages received and not yet answered: the one being handled, and those
+/// waiting their turn.
+#[derive(Default)]
+struct Backlog {
+    pending: VecDeque<Work>,
+    working: Option<BoxFuture<'static, Vec<Message>>>,
+}
+
+impl Backlog {
+    /// The connection ended with messages still unhandled: they were
+    /// received, so they are handled all the same (their replies are kept
+    /// for replay; a resend of them is answered with the ack), in a task of
+    /// their own that shutdown waits for. Binary frames need the socket: dropped.
+    fn finish_without_socket(self, state: &SharedState, context: &Context) {
+        let Backlog { pending, working } = self;
+        if working.is_none() && pending.is_empty() {
+            return;
+        }
+        let state = Arc::clone(state);
+        let context = context.clone();
+        state.connections.clone().spawn(async move {
+            if let Some(working) = working {
+                working.await;
+            }
+            for work in pending {
+                if let Work::Text(..) = work {
+                    start(Arc::clone(&state), context.clone(), work).await;
+                }
+            }
+        });
     }
 }
 
@@ -457,11 +504,11 @@ async fn run(
     stream: &mut SplitStream<WebSocket>,
     commands: &mut mpsc::Receiver<ConnectionCommand>,
     overflowed: &CancellationToken,
+    backlog: &mut Backlog,
 ) -> Ending {
     let state = reader.state;
     let idle_timeout = state.limits.idle_timeout;
-    let mut pending: VecDeque<Work> = VecDeque::new();
-    let mut working: Option<BoxFuture<'static, Vec<Message>>> = None;
+    let Backlog { pending, working } = backlog;
     // Delayed pongs all wait the same delay, so arrival order is deadline order.
     let mut delayed: VecDeque<(Instant, Message)> = VecDeque::new();
     let mut heartbeat = tokio::time::interval(idle_timeout / 3);
@@ -498,7 +545,7 @@ async fn run(
                     None => std::future::pending().await,
                 }
             }, if working.is_some() => {
-                working = None;
+                *working = None;
                 for message in messages {
                     if !*reader.dead && !writer.send(message).await {
                         return Ending::ClientGone;
@@ -549,7 +596,7 @@ async fn run(
             }
         }
         if working.is_none() {
-            working = pending
+            *working = pending
                 .pop_front()
                 .map(|work| start(Arc::clone(state), reader.context.clone(), work));
         }
@@ -560,7 +607,7 @@ async fn run(
 fn start(state: SharedState, context: Context, work: Work) -> BoxFuture<'static, Vec<Message>> {
     Box::pin(async move {
         match work {
-            Work::Text(job) => exchange::handle(&state, &context, job)
+            Work::Text(job, claim) => exchange::handle(&state, &context, job, claim)
                 .await
                 .into_iter()
                 .map(|text| Message::Text(text.into()))

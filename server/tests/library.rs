@@ -13,11 +13,24 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_tungstenite::connect_async;
 
-/// Counts what it handles; fails the first time it sees `"fail-once"`.
-#[derive(Default)]
+/// Counts what it handles; fails the first time it sees `"fail-once"`;
+/// holds `"slow"` messages until the test adds permits to `gate`.
 struct Counting {
     handled: AtomicUsize,
     failed: AtomicUsize,
+    entered_slow: AtomicUsize,
+    gate: tokio::sync::Semaphore,
+}
+
+impl Default for Counting {
+    fn default() -> Self {
+        Self {
+            handled: AtomicUsize::new(0),
+            failed: AtomicUsize::new(0),
+            entered_slow: AtomicUsize::new(0),
+            gate: tokio::sync::Semaphore::new(0),
+        }
+    }
 }
 
 impl Handler for Counting {
@@ -26,6 +39,11 @@ impl Handler for Counting {
         context: &Context,
         message: Incoming,
     ) -> Result<Replies, HandlerError> {
+        if message.message_type() == "slow" {
+            self.entered_slow.fetch_add(1, Ordering::SeqCst);
+            let permit = self.gate.acquire().await;
+            drop(permit);
+        }
         if message.message_type() == "fail-once" && self.failed.fetch_add(1, Ordering::SeqCst) == 0
         {
             return Err(HandlerError::new("busy", "try again"));
@@ -130,6 +148,46 @@ async fn the_handler_gets_each_message_once_and_its_failures_are_resent() {
     );
     assert_eq!(next_json(&mut client).await["replyTo"], "f1");
     assert_eq!(app.handler.handled.load(Ordering::SeqCst), 2);
+}
+
+/// A message still being handled when its connection drops is handled to
+/// the end all the same, once: the client's resend on the next connection
+/// gets the ack when it is done, and the reply is there for replay. (Before,
+/// the resend was ignored as "in progress" for ever: the chaos run lost
+/// messages this way.)
+#[tokio::test]
+async fn a_message_cut_off_by_a_dropped_connection_is_handled_once_and_acked_on_the_next() {
+    let app = App::start().await;
+    let mut first = app.connect("token=ann&session_id=cut&ack=1").await;
+    send_json(&mut first, json!({"type": "slow", "id": "s1"})).await;
+    common::eventually("the handler is working on it", || async {
+        app.handler.entered_slow.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    drop(first);
+    let mut second = app.connect("token=ann&session_id=cut&ack=1").await;
+    send_json(&mut second, json!({"type": "slow", "id": "s1"})).await;
+    // Let the second copy arrive while the first is still being handled.
+    send_json(&mut second, json!({"type": "ping", "id": "p"})).await;
+    assert_eq!(next_json(&mut second).await["type"], "pong");
+    app.handler.gate.add_permits(10);
+    assert_eq!(
+        next_json(&mut second).await,
+        json!({"type": "ack", "id": "s1"})
+    );
+    assert_eq!(
+        app.handler.entered_slow.load(Ordering::SeqCst),
+        1,
+        "handled once"
+    );
+    let mut resumed = app
+        .connect("token=ann&session_id=cut&ack=1&last_seq=0")
+        .await;
+    assert_eq!(
+        next_json(&mut resumed).await["replyTo"],
+        "s1",
+        "its reply, by replay"
+    );
 }
 
 #[tokio::test]
