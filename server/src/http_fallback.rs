@@ -100,7 +100,7 @@ async fn open(
 /// Answers 200 with the acks (when asked for) and the numbered replies, in
 /// order, each envelope handled before the next; 400 for a body that is no
 /// array, 413 for one larger than the message limit or with more envelopes
-/// than `max_batch`.
+/// than `max_batch`, 429 when the session's POSTs go over the message rate.
 pub async fn post_messages(
     State(state): State<SharedState>,
     Query(query): Query<HttpQuery>,
@@ -132,6 +132,25 @@ pub async fn post_messages(
             Json(json!({ "error": "too many envelopes in one POST" })),
         )
             .into_response();
+    }
+    let count = envelopes.len();
+    let within_rate = state
+        .sessions
+        .existing(&context.session_id, |session| {
+            session.post_rate.allow_many(count, Instant::now())
+        })
+        .unwrap_or(false);
+    if !within_rate {
+        let mut response = (
+            StatusCode::TOO_MANY_REQUESTS,
+            Json(json!({ "error": "message rate limit: send again later" })),
+        )
+            .into_response();
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("1"),
+        );
+        return response;
     }
     let acknowledge = query
         .ack

@@ -28,14 +28,21 @@ impl RateLimiter {
 
     /// Whether one more message may pass at `now`.
     pub fn allow(&mut self, now: Instant) -> bool {
+        self.allow_many(1, now)
+    }
+
+    /// Whether `count` more messages (a POSTed batch) may pass at `now`;
+    /// either all are counted or none.
+    pub fn allow_many(&mut self, count: usize, now: Instant) -> bool {
         if self.rate == 0.0 {
             return true;
         }
         let elapsed = now.saturating_duration_since(self.refilled).as_secs_f64();
         self.refilled = now;
         self.tokens = (self.tokens + elapsed * self.rate).min(self.rate * BURST_SECONDS);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
+        let count = count as f64;
+        if self.tokens >= count {
+            self.tokens -= count;
             true
         } else {
             false
@@ -66,6 +73,16 @@ mod tests {
             20,
             "never more than the burst"
         );
+    }
+
+    #[test]
+    fn a_batch_passes_whole_or_not_at_all() {
+        let start = Instant::now();
+        let mut limiter = RateLimiter::new(10, start);
+        assert!(limiter.allow_many(15, start));
+        assert!(!limiter.allow_many(6, start), "5 left");
+        assert!(limiter.allow_many(5, start));
+        assert!(!limiter.allow(start));
     }
 
     #[test]

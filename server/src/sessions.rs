@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Limits;
 use crate::faults::{lock, ConnectionCommand, SessionFaults};
+use crate::rate::RateLimiter;
 use crate::session_log::SessionLog;
 use crate::stream::{SeenIds, SessionStream};
 
@@ -49,6 +50,9 @@ pub struct Session {
     pub seen: SeenIds,
     /// The user the auth hook named when the session was opened, if any.
     pub owner: Option<Arc<str>>,
+    /// The message rate of the session's POSTs (a WebSocket has its own, per
+    /// connection; POSTs have no connection to count on).
+    pub post_rate: RateLimiter,
     rooms: Vec<Arc<str>>,
     live: HashMap<u64, LiveSocket>,
     event_streams: Vec<EventSender>,
@@ -63,6 +67,7 @@ impl Session {
             stream: SessionStream::new(limits.replay_bytes_per_session),
             seen: SeenIds::new(limits.seen_id_bytes_per_session),
             owner: None,
+            post_rate: RateLimiter::new(limits.message_rate, now),
             rooms: Vec::new(),
             live: HashMap::new(),
             event_streams: Vec::new(),

@@ -319,6 +319,41 @@ async fn a_flooding_client_is_closed_with_1013() {
 }
 
 #[tokio::test]
+async fn posting_faster_than_the_rate_is_answered_429() {
+    let server = TestServer::start_limited(Limits {
+        message_rate: 10,
+        ..limits()
+    })
+    .await;
+    let batch = |n: usize| {
+        let envelopes: Vec<Value> = (0..n).map(|i| json!({"type": "t", "data": i})).collect();
+        Value::from(envelopes).to_string()
+    };
+    let post = |body: String| {
+        let server = &server;
+        async move {
+            server
+                .http
+                .post(server.url("/messages?session_id=poster"))
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(
+        post(batch(15)).await,
+        200,
+        "a burst of up to two seconds' worth"
+    );
+    assert_eq!(post(batch(15)).await, 429);
+    assert_eq!(post(batch(5)).await, 200, "what is left of the burst");
+}
+
+#[tokio::test]
 async fn long_ids_and_types_get_an_error_and_no_ack() {
     let server = TestServer::start().await;
     let mut client = server.connect_query("session_id=long&ack=1").await;
