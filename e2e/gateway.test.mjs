@@ -1,6 +1,6 @@
-// Gateway mode with a backend that is not Rust: resocket-server forwards each
-// client envelope to a 70-line Python backend (standard library only,
-// e2e/gateway/backend.py) and takes the backend's publishes on its API.
+// Gateway mode with a backend that is not Rust: resocket-server asks an
+// 80-line Python backend (standard library only, e2e/gateway/backend.py) who
+// may connect, forwards each client envelope to it, and takes its publishes.
 // The built package in Chromium: a chat message goes browser → gateway →
 // Python → reply → browser, acknowledged; a publish from Python reaches the
 // session it names and no other; a room publish reaches the sessions that
@@ -36,22 +36,33 @@ before(async () => {
   const python = spawn("python3", ["--version"]);
   await new Promise((resolve, reject) => python.on("exit", (code) => (code === 0 ? resolve() : reject(new Error("python3 is missing")))));
   backend = await startListening("python3", [`${ROOT}e2e/gateway/backend.py`, `http://127.0.0.1:${gatewayPort}`]);
-  gateway = await startServer(["--port", String(gatewayPort), "--static-dir", "/pkg=pkg", "--webhook", `${backend.url}/resocket`]);
+  gateway = await startServer([
+    "--port",
+    String(gatewayPort),
+    "--static-dir",
+    "/pkg=pkg",
+    "--webhook",
+    `${backend.url}/resocket`,
+    "--auth-webhook",
+    `${backend.url}/auth`,
+  ]);
   browser = await launchChromium();
   page = await browser.newPage();
   await page.goto(`${gateway.url}/health`);
   await page.evaluate(async (base) => {
     const { default: init, WebSocketTransport } = await import(`${base}/pkg/resocket.js`);
     await init();
-    globalThis.open = (sessionId) => {
+    globalThis.open = (sessionId, token) => {
       const transport = new WebSocketTransport({
-        url: `${base.replace("http", "ws")}/ws`,
+        url: `${base.replace("http", "ws")}/ws?token=${token}`,
         sessionId,
         delivery: "at-least-once",
       });
       const inbox = [];
+      const closes = [];
       transport.on("message", (frame) => inbox.push(frame));
-      return { transport, inbox };
+      transport.on("close", (close) => closes.push(close.code));
+      return { transport, inbox, closes };
     };
     globalThis.waitFor = (predicate) =>
       new Promise((resolve, reject) => {
@@ -75,8 +86,8 @@ after(async () => {
 
 test("browser → gateway → Python → reply → browser; publishes reach the named session only", async () => {
   const replies = await page.evaluate(async () => {
-    globalThis.ann = open("gw-ann");
-    globalThis.bob = open("gw-bob");
+    globalThis.ann = open("gw-ann", "pass-ann");
+    globalThis.bob = open("gw-bob", "pass-bob");
     await waitFor(() => ann.transport.state === "connected" && bob.transport.state === "connected");
     const id = await ann.transport.sendWithAck("chat", { text: "hello" });
     await waitFor(() => ann.inbox.some((frame) => frame.type === "chat-reply"));
@@ -89,7 +100,10 @@ test("browser → gateway → Python → reply → browser; publishes reach the 
 
   const seen = await json(`${backend.url}/seen`);
   assert.equal(seen.length, 1);
-  assert.deepEqual([seen[0].sessionId, seen[0].channel, seen[0].message.data], ["gw-ann", "websocket", { text: "hello" }]);
+  assert.deepEqual(
+    [seen[0].sessionId, seen[0].user, seen[0].channel, seen[0].message.data],
+    ["gw-ann", "ann", "websocket", { text: "hello" }],
+  );
 
   // Python publishes to ann, then to bob: when bob has his, ann's went to ann only.
   await json(`${backend.url}/publish`, { method: "POST", body: JSON.stringify({ session: "gw-ann", text: "for ann" }) });
@@ -113,6 +127,21 @@ test("browser → gateway → Python → reply → browser; publishes reach the 
     return result;
   });
   assert.deepEqual(lobby, ["for bob"], "bob is not in the lobby");
+});
+
+test("the backend's auth decides who connects: a bad token is refused for good (4401), another user's session too (4403)", async () => {
+  const refused = await page.evaluate(async () => {
+    const intruder = open("gw-intruder", "wrong");
+    const thief = open("gw-ann", "pass-mallory");
+    await waitFor(() => intruder.transport.state === "disconnected" && thief.transport.state === "disconnected");
+    const result = { intruder: intruder.closes, thief: thief.closes };
+    intruder.transport.free();
+    thief.transport.free();
+    return result;
+  });
+  assert.deepEqual(refused, { intruder: [4401], thief: [4403] }, "terminal: no retry storm");
+  const seen = await json(`${backend.url}/seen`);
+  assert.ok(!seen.some((event) => event.sessionId === "gw-intruder"), "nothing of theirs reached the backend");
 });
 
 test("the publish API needs the secret", async () => {

@@ -1,5 +1,7 @@
 """A tiny chat backend for resocket-server's gateway mode, standard library only.
 
+POST /auth         the gateway's auth webhook: ?token=pass-<user> lets <user> in,
+                   anything else is 401.
 POST /resocket     the gateway's webhook: {"sessionId","user","channel","message"};
                    a "chat" message is answered with a "chat-reply" and its session
                    joins the room "lobby"; anything else gets no reply.
@@ -44,6 +46,13 @@ class Backend(BaseHTTPRequestHandler):
         self.answer(404, {"error": "no such path"})
 
     def do_POST(self):
+        if self.path == "/auth":
+            if not hmac.compare_digest(self.headers.get("x-resocket-secret", ""), SECRET):
+                return self.answer(401, {"error": "not the gateway"})
+            token = self.body()["query"].get("token", "")
+            if not token.startswith("pass-"):
+                return self.answer(401, {"error": "a valid token is required"})
+            return self.answer(200, {"user": token[len("pass-"):]})
         if self.path == "/resocket":
             if not hmac.compare_digest(self.headers.get("x-resocket-secret", ""), SECRET):
                 return self.answer(401, {"error": "not the gateway"})

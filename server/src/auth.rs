@@ -71,6 +71,9 @@ pub enum Rejection {
     Unauthorized(String),
     /// Valid credentials, not allowed this session (403 / 4403).
     Forbidden(String),
+    /// The hook could not decide now (its backend is down): 503 / 1013, and
+    /// the client tries again later.
+    Unavailable(String),
 }
 
 impl Rejection {
@@ -79,6 +82,7 @@ impl Rejection {
         match self {
             Self::Unauthorized(_) => 4401,
             Self::Forbidden(_) => 4403,
+            Self::Unavailable(_) => 1013,
         }
     }
 
@@ -87,13 +91,16 @@ impl Rejection {
         match self {
             Self::Unauthorized(_) => axum::http::StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => axum::http::StatusCode::FORBIDDEN,
+            Self::Unavailable(_) => axum::http::StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
     /// The message, for the close reason (cut to 123 bytes) or the HTTP body.
     pub fn message(&self) -> &str {
         match self {
-            Self::Unauthorized(message) | Self::Forbidden(message) => message,
+            Self::Unauthorized(message) | Self::Forbidden(message) | Self::Unavailable(message) => {
+                message
+            }
         }
     }
 }

@@ -21,6 +21,8 @@ pub struct Args {
     pub config: Config,
     /// Gateway mode: the application URL each client envelope is POSTed to.
     pub webhook: Option<String>,
+    /// Gateway mode: the application URL that authorises each channel.
+    pub auth_webhook: Option<String>,
     /// How long a webhook call may take.
     pub webhook_timeout: Duration,
 }
@@ -193,7 +195,7 @@ pub fn usage() -> String {
     let mut text = String::from(
         "usage: resocket-server [--host ADDR] [--port PORT] [--static-dir [MOUNT=]DIR]...
                        [--enable-control] [--allow-origin ORIGIN]... [LIMITS]
-                       [--webhook URL [--webhook-timeout-ms MS]]
+                       [--webhook URL [--auth-webhook URL] [--webhook-timeout-ms MS]]
 
   --host ADDR               address to bind (default 127.0.0.1)
   --port PORT               port to bind; 0 picks a free port (default 8080)
@@ -206,6 +208,8 @@ pub fn usage() -> String {
                             without any, only same-origin pages and non-browser clients
   --webhook URL             gateway mode: POST each client envelope to URL (http://);
                             needs RESOCKET_GATEWAY_SECRET; adds /api/publish and /api/rooms/...
+  --auth-webhook URL        gateway mode: ask URL (http://) before accepting a socket, POST or
+                            event stream; without it anyone who knows a session id may use it
   --webhook-timeout-ms MS   how long a webhook call may take (default 10000)
 
 limits (default in brackets):
@@ -241,6 +245,7 @@ impl Args {
             static_mounts: Vec::new(),
             config: Config::default(),
             webhook: None,
+            auth_webhook: None,
             webhook_timeout: Duration::from_secs(10),
         };
         let mut args = args.into_iter();
@@ -313,6 +318,7 @@ impl Args {
                         .map_err(|why| ArgsError::Invalid(format!("--allow-origin: {why}")))?;
                 }
                 "--webhook" => parsed.webhook = Some(value()?),
+                "--auth-webhook" => parsed.auth_webhook = Some(value()?),
                 "--webhook-timeout-ms" => {
                     let text = value()?;
                     let ms: u64 = text.parse().ok().filter(|ms| *ms > 0).ok_or_else(|| {

@@ -6,6 +6,7 @@
 //! a browser can call them with a plain `fetch(url, { method: "POST" })`.
 
 use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use axum::extract::{Path, Query, State};
@@ -173,6 +174,8 @@ pub struct PushQuery {
 
 /// The most pushes one request may schedule.
 const MAX_PUSHES: u32 = 100_000;
+/// The most push tasks at once.
+const MAX_PUSH_TASKS: usize = 64;
 
 /// `POST /control/{session_id}/push?count=N&interval_ms=M`: the server sends
 /// the session `{"type":"push","data":{"n":1…N}}`, numbered, one every M ms
@@ -188,10 +191,26 @@ pub async fn push(
         return bad_request(format!("count must be at most {MAX_PUSHES}, got {count}"));
     }
     let interval = Duration::from_millis(interval_ms.unwrap_or(0)).min(MAX_FAULT_DURATION);
+    if state.push_tasks.fetch_add(1, Ordering::Relaxed) >= MAX_PUSH_TASKS {
+        state.push_tasks.fetch_sub(1, Ordering::Relaxed);
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            Json(json!({ "error": format!("at most {MAX_PUSH_TASKS} pushes run at once") })),
+        )
+            .into_response();
+    }
     let pusher = state.clone();
     let target = session_id.clone();
     let stop = state.shutdown.clone();
-    tokio::spawn(async move {
+    state.connections.spawn(async move {
+        /// Gives the place back however the task ends.
+        struct Running(SharedState);
+        impl Drop for Running {
+            fn drop(&mut self) {
+                self.0.push_tasks.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        let _running = Running(pusher.clone());
         for n in 1..=count {
             if stop.is_cancelled() {
                 break;
@@ -203,7 +222,10 @@ pub async fn push(
             if interval.is_zero() {
                 tokio::task::yield_now().await;
             } else {
-                tokio::time::sleep(interval).await;
+                tokio::select! {
+                    () = tokio::time::sleep(interval) => {}
+                    () = stop.cancelled() => break,
+                }
             }
         }
     });

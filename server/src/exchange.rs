@@ -176,9 +176,12 @@ pub async fn handle(state: &AppState, context: &Context, job: Job, claim: Claim)
     let result = state.handler.on_message(context, job.message).await;
     let ack_id = claim.settle();
     let now = iso_now();
+    // `existing`, not `with`: a session forgotten while its message was
+    // handled is not made again (without its owner, under a new epoch);
+    // the client resends (no ack went out) and opens it anew.
     state
         .sessions
-        .with(&context.session_id, |session| {
+        .existing(&context.session_id, |session| {
             settle(
                 session,
                 ack_id.as_deref(),
@@ -187,8 +190,6 @@ pub async fn handle(state: &AppState, context: &Context, job: Job, claim: Claim)
                 &now,
             )
         })
-        // Only a session forgotten while its own message was handled and
-        // no room for it again: the client resends (no ack went out).
         .unwrap_or_default()
 }
 

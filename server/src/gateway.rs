@@ -13,6 +13,13 @@
 //! - **Publish API.** `POST /api/publish` with `Authorization: Bearer <secret>`
 //!   and `{"session":"<id>","message":{…}}` or `{"room":"<name>","message":{…}}`;
 //!   `POST /api/rooms/join` and `/api/rooms/leave` with `{"session","room"}`.
+//! - **Auth webhook** (`--auth-webhook`). Before a socket, POST or event
+//!   stream is accepted, `POST <auth webhook>` with
+//!   `{"channel","sessionId","query":{…},"headers":{"authorization","cookie"},"origin"}`:
+//!   2xx `{"user":"<id>"|null}` lets it in as that user (a session keeps its
+//!   first user), 401 and 403 refuse it (4401/4403 on a socket), anything
+//!   else answers 503/1013 so the client tries again later. Without it,
+//!   anyone who knows a session id can use the session.
 //!
 //! The secret comes from the environment (`RESOCKET_GATEWAY_SECRET`), never
 //! from a flag (flags show in `ps`).
@@ -28,6 +35,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::auth::{Authorize, Identity, Rejection, RequestInfo};
 use crate::handler::{Channel, Context, Handler, HandlerError, Incoming, Replies};
 use crate::publish::Publisher;
 
@@ -45,6 +53,8 @@ const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 pub struct GatewayConfig {
     /// Where each client envelope is POSTed (`http://…`).
     pub webhook: String,
+    /// Where each channel-opening request is authorised (`http://…`), if anywhere.
+    pub auth_webhook: Option<String>,
     /// The shared secret (from [`SECRET_VARIABLE`]).
     pub secret: String,
     /// How long a webhook call may take.
@@ -57,6 +67,7 @@ impl std::fmt::Debug for GatewayConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GatewayConfig")
             .field("webhook", &self.webhook)
+            .field("auth_webhook", &self.auth_webhook)
             .field("secret", &"[redacted]")
             .field("timeout", &self.timeout)
             .finish()
@@ -67,14 +78,20 @@ impl GatewayConfig {
     /// Checks the webhook URL and the secret; the error says what to fix.
     pub fn new(
         webhook: String,
+        auth_webhook: Option<String>,
         secret: Option<String>,
         timeout: Duration,
         max_body_bytes: usize,
     ) -> Result<Self, String> {
-        if !webhook.starts_with("http://") {
-            return Err(format!(
-                "--webhook must be an http:// URL (a backend beside the gateway; put TLS in front of a remote one), got {webhook:?}"
-            ));
+        for (flag, url) in [
+            ("--webhook", Some(&webhook)),
+            ("--auth-webhook", auth_webhook.as_ref()),
+        ] {
+            if let Some(url) = url.filter(|url| !url.starts_with("http://")) {
+                return Err(format!(
+                    "{flag} must be an http:// URL (a backend beside the gateway; put TLS in front of a remote one), got {url:?}"
+                ));
+            }
         }
         let secret = secret.unwrap_or_default();
         if secret.len() < MIN_SECRET_BYTES {
@@ -84,6 +101,7 @@ impl GatewayConfig {
         }
         Ok(Self {
             webhook,
+            auth_webhook,
             secret,
             timeout,
             max_body_bytes,
@@ -99,15 +117,40 @@ pub struct Webhook {
     secret: String,
 }
 
+/// The HTTP client for the application's URLs: no redirects (one would
+/// carry the secret, and a 307 the message, wherever it points), no proxy
+/// from the environment, the configured timeout.
+fn client(config: &GatewayConfig) -> std::io::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(config.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .map_err(std::io::Error::other)
+}
+
+/// Reads a response body, refusing one larger than [`MAX_ANSWER_BYTES`]
+/// without holding more than that.
+async fn capped_body(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|_| "the answer broke off".to_owned())?
+    {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err("the application's answer is too large".to_owned());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 impl Webhook {
     /// A handler for `config`.
     pub fn new(config: &GatewayConfig) -> std::io::Result<Self> {
-        let client = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .build()
-            .map_err(std::io::Error::other)?;
         Ok(Self {
-            client,
+            client: client(config)?,
             url: config.webhook.clone(),
             secret: config.secret.clone(),
         })
@@ -138,11 +181,7 @@ impl Handler for Webhook {
         let body = json!({
             "sessionId": &*context.session_id,
             "user": context.identity.user.as_deref(),
-            "channel": match context.channel {
-                Channel::WebSocket => "websocket",
-                Channel::Post => "post",
-                Channel::Events => "events",
-            },
+            "channel": channel_name(context.channel),
             "message": message.envelope,
         });
         let unavailable = |error: reqwest::Error| {
@@ -210,6 +249,105 @@ impl Handler for Webhook {
                 replies
             }
         })
+    }
+}
+
+/// The auth hook that asks the application's auth webhook.
+#[derive(Debug, Clone)]
+pub struct AuthWebhook {
+    client: reqwest::Client,
+    url: String,
+    secret: String,
+}
+
+impl AuthWebhook {
+    /// The hook for `config`, if it names an auth webhook.
+    pub fn new(config: &GatewayConfig) -> std::io::Result<Option<Self>> {
+        let Some(url) = config.auth_webhook.clone() else {
+            return Ok(None);
+        };
+        Ok(Some(Self {
+            client: client(config)?,
+            url,
+            secret: config.secret.clone(),
+        }))
+    }
+}
+
+/// What the auth webhook answers on success.
+#[derive(Debug, Default, Deserialize)]
+struct AuthAnswer {
+    #[serde(default)]
+    user: Option<String>,
+}
+
+impl Authorize for AuthWebhook {
+    async fn authorize(&self, request: &RequestInfo) -> Result<Identity, Rejection> {
+        let header = |name: &str| {
+            request
+                .headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+        };
+        let query: serde_json::Map<String, Value> = request
+            .query
+            .iter()
+            .map(|(key, value)| (key.clone(), Value::from(value.as_str())))
+            .collect();
+        let body = json!({
+            "channel": channel_name(request.channel),
+            "sessionId": request.session_id,
+            "query": query,
+            "headers": { "authorization": header("authorization"), "cookie": header("cookie") },
+            "origin": request.origin,
+        });
+        let unavailable =
+            || Rejection::Unavailable("the application's auth did not answer".to_owned());
+        let response = self
+            .client
+            .post(&self.url)
+            .header(SECRET_HEADER, &self.secret)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|_| unavailable())?;
+        let status = response.status();
+        let body = capped_body(response).await.map_err(|_| unavailable())?;
+        let message = || {
+            serde_json::from_slice::<Value>(&body)
+                .ok()
+                .and_then(|value| {
+                    value
+                        .get("error")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
+                .unwrap_or_else(|| "refused by the application".to_owned())
+        };
+        match status.as_u16() {
+            200..=299 => {
+                let answer: AuthAnswer = if body.iter().all(u8::is_ascii_whitespace) {
+                    AuthAnswer::default()
+                } else {
+                    serde_json::from_slice(&body).map_err(|_| unavailable())?
+                };
+                Ok(match answer.user {
+                    Some(user) => Identity::user(user),
+                    None => Identity::anonymous(),
+                })
+            }
+            401 => Err(Rejection::Unauthorized(message())),
+            403 => Err(Rejection::Forbidden(message())),
+            _ => Err(unavailable()),
+        }
+    }
+}
+
+fn channel_name(channel: Channel) -> &'static str {
+    match channel {
+        Channel::WebSocket => "websocket",
+        Channel::Post => "post",
+        Channel::Events => "events",
     }
 }
 
@@ -358,13 +496,17 @@ mod tests {
     #[test]
     fn the_gateway_needs_an_http_webhook_and_a_real_secret() {
         let timeout = Duration::from_secs(1);
-        assert!(GatewayConfig::new("https://x".into(), Some("s".repeat(16)), timeout, 1).is_err());
-        assert!(GatewayConfig::new("http://x".into(), None, timeout, 1)
+        let secret = || Some("s".repeat(16));
+        let new = |webhook: &str, auth: Option<&str>, secret: Option<String>| {
+            GatewayConfig::new(webhook.into(), auth.map(Into::into), secret, timeout, 1)
+        };
+        assert!(new("https://x", None, secret()).is_err());
+        assert!(new("http://x", Some("ftp://y"), secret()).is_err());
+        assert!(new("http://x", None, None)
             .unwrap_err()
             .contains(SECRET_VARIABLE));
-        assert!(GatewayConfig::new("http://x".into(), Some("short".into()), timeout, 1).is_err());
-        let config =
-            GatewayConfig::new("http://x".into(), Some("s".repeat(16)), timeout, 1).unwrap();
+        assert!(new("http://x", None, Some("short".into())).is_err());
+        let config = new("http://x", Some("http://y"), secret()).unwrap();
         assert!(
             !format!("{config:?}").contains("ssss"),
             "the secret is never printed"

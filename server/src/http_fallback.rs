@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 use crate::auth::{Identity, RequestInfo};
 use crate::exchange::{self, Intake};
 use crate::handler::{Channel, Context};
-use crate::listener::peer_of;
+use crate::listener::{peer_of, ConnectionSlot};
 use crate::protocol::Inbound;
 use crate::request::{self, authorize, rejected, too_many_sessions, unavailable, SessionCheck};
 use crate::session_log::FrameRecord;
@@ -162,11 +162,26 @@ pub async fn post_messages(
             session.stream.post_preamble(&query.resume_request(None))
         })
         .unwrap_or_default();
+    // The batch is handled in a task of its own, which keeps the
+    // connection's place in the caps: if the client goes away mid-batch,
+    // what it sent is still handled once (and its resend answered with the
+    // ack), rather than cut off and handled again.
+    let slot = extensions.get::<Arc<ConnectionSlot>>().cloned();
+    let worker = Arc::clone(&state);
+    let handled = state.connections.spawn(async move {
+        let _slot = slot;
+        let mut answers = Vec::new();
+        for envelope in envelopes {
+            answers.extend(take_one(&worker, &context, envelope, acknowledge).await);
+        }
+        answers
+    });
+    match handled.await {
+        Ok(handled) => answers.extend(handled),
+        Err(_) => return unavailable("the server is shutting down"),
+    }
     // The answers are already JSON texts (numbered replies come out of the
     // stream serialised), so the body is assembled rather than re-parsed.
-    for envelope in envelopes {
-        answers.extend(take_one(&state, &context, envelope, acknowledge).await);
-    }
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         format!("[{}]", answers.join(",")),
@@ -258,7 +273,7 @@ pub async fn events(
     };
     let after = last_event_id.or(query.last_seq);
     let (sender, receiver) =
-        mpsc::channel::<(Option<u64>, String)>(state.limits.send_queue_frames.max(1));
+        mpsc::channel::<(Option<u64>, String)>(crate::ws::queue_capacity(&state.limits));
     let first = state
         .sessions
         .existing(&context.session_id, |session| {

@@ -38,6 +38,7 @@ pub mod sessions;
 pub mod state;
 pub mod static_files;
 pub mod stream;
+pub mod write_timeout;
 pub mod ws;
 
 pub use app::{Builder, Resocket};
@@ -65,8 +66,14 @@ pub async fn serve(
     let builder = Resocket::builder().config(config);
     let (resocket, extra) = match gateway {
         Some(gateway) => {
-            let handler = gateway::Webhook::new(&gateway)?;
-            let resocket = builder.handler(handler).build();
+            let mut builder = builder.handler(gateway::Webhook::new(&gateway)?);
+            match gateway::AuthWebhook::new(&gateway)? {
+                Some(auth) => builder = builder.auth(auth),
+                None => eprintln!(
+                    "resocket-server: warning: gateway mode without --auth-webhook: anyone who knows a session id can use the session"
+                ),
+            }
+            let resocket = builder.build();
             let api = gateway::publish_api(resocket.publisher(), &gateway);
             (resocket, Some(api))
         }

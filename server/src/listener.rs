@@ -26,6 +26,7 @@ use tower::ServiceExt;
 
 use crate::config::Limits;
 use crate::faults::lock;
+use crate::write_timeout::WriteTimeout;
 
 /// Counts open connections, in total and per IP address.
 #[derive(Debug)]
@@ -58,6 +59,7 @@ impl ConnectionLimiter {
 
     /// A place for a connection from `ip`, or `None` when a cap is reached.
     pub fn try_acquire(self: &Arc<Self>, ip: IpAddr) -> Option<ConnectionSlot> {
+        let ip = counted_as(ip);
         let mut per_ip = lock(&self.per_ip);
         let from_ip = per_ip.entry(ip).or_insert(0);
         if *from_ip >= self.max_per_ip || self.total.load(Ordering::Relaxed) >= self.max_total {
@@ -90,6 +92,21 @@ impl Drop for ConnectionSlot {
             }
         }
         self.limiter.total.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The address a connection counts against: IPv4 as is (IPv4-mapped IPv6
+/// too), IPv6 by its /64 prefix (one subscriber's whole allocation, so a
+/// client cannot take fresh addresses to get past the per-IP cap).
+fn counted_as(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(std::net::Ipv6Addr::from(
+                u128::from(v6) & !((1u128 << 64) - 1),
+            )),
+        },
     }
 }
 
@@ -143,6 +160,7 @@ pub async fn serve_router(
                 request.extensions_mut().insert(Arc::clone(&slot));
                 request
             });
+        let stream = WriteTimeout::new(stream, limits.send_timeout);
         let connection = http
             .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
             .with_upgrades();
@@ -194,5 +212,26 @@ mod tests {
         assert_eq!(limiter.open(), 2);
         assert!(limiter.try_acquire(a).is_some());
         assert_eq!(limiter.open(), 2, "the temporary slot was dropped at once");
+    }
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64_prefix() {
+        let limits = Limits {
+            max_connections_per_ip: 1,
+            ..Limits::default()
+        };
+        let limiter = ConnectionLimiter::new(&limits);
+        let first: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let same_prefix: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let other_prefix: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        let _held = limiter.try_acquire(first).unwrap();
+        assert!(limiter.try_acquire(same_prefix).is_none());
+        assert!(limiter.try_acquire(other_prefix).is_some());
+        let mapped: IpAddr = "::ffff:10.0.0.1".parse().unwrap();
+        let _v4 = limiter.try_acquire(mapped).unwrap();
+        assert!(
+            limiter.try_acquire([10, 0, 0, 1].into()).is_none(),
+            "mapped is the same address"
+        );
     }
 }

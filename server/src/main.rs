@@ -27,6 +27,7 @@ async fn main() -> ExitCode {
     let gateway = match args.webhook.clone() {
         Some(webhook) => match GatewayConfig::new(
             webhook,
+            args.auth_webhook.clone(),
             std::env::var(SECRET_VARIABLE).ok(),
             args.webhook_timeout,
             args.config.limits.max_message_bytes,
@@ -37,6 +38,10 @@ async fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         },
+        None if args.auth_webhook.is_some() => {
+            eprintln!("resocket-server: --auth-webhook needs --webhook (gateway mode)");
+            return ExitCode::from(2);
+        }
         None => None,
     };
     for mount in &args.static_mounts {

@@ -67,12 +67,16 @@ impl OriginPolicy {
         Ok(())
     }
 
-    /// Whether a request with this `Origin` header sent to this `Host` may proceed.
+    /// Whether a request with this `Origin` header sent to this `Host` may
+    /// proceed. A page is "same-origin" only when the `Host` is an IP address
+    /// or `localhost`: a name in `Host` is the page's to choose (DNS
+    /// rebinding points evil.example at 127.0.0.1 and sends `Host:
+    /// evil.example`), so a server reached by name lists its own origin.
     pub fn permits(&self, origin: Option<&str>, host: Option<&str>) -> bool {
         let Some(origin) = origin else {
             return true;
         };
-        let same_origin = host.is_some_and(|host| {
+        let same_origin = host.filter(|host| is_address(host)).is_some_and(|host| {
             origin
                 .split_once("://")
                 .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
@@ -112,6 +116,19 @@ impl OriginPolicy {
                 axum::http::HeaderName::from_static("last-event-id"),
             ])
     }
+}
+
+/// Whether `host` (a `Host` header: name or address, maybe a port) names
+/// the machine by address or as `localhost`, which no web page can re-point.
+fn is_address(host: &str) -> bool {
+    if let Some(rest) = host.strip_prefix('[') {
+        // [v6]:port
+        return rest
+            .split_once(']')
+            .is_some_and(|(v6, _)| v6.parse::<std::net::Ipv6Addr>().is_ok());
+    }
+    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::Ipv4Addr>().is_ok()
 }
 
 impl OriginPattern {
@@ -165,7 +182,10 @@ mod tests {
     fn without_a_list_only_same_origin_and_non_browsers_pass() {
         let policy = OriginPolicy::default();
         assert!(policy.permits(None, Some("chat.example.com")));
-        assert!(policy.permits(Some("https://chat.example.com"), Some("chat.example.com")));
+        // A name in Host proves nothing (DNS rebinding): it must be listed.
+        assert!(!policy.permits(Some("https://chat.example.com"), Some("chat.example.com")));
+        assert!(policy.permits(Some("http://localhost:8080"), Some("localhost:8080")));
+        assert!(policy.permits(Some("http://[::1]:8080"), Some("[::1]:8080")));
         assert!(policy.permits(Some("http://127.0.0.1:8080"), Some("127.0.0.1:8080")));
         assert!(!policy.permits(Some("https://evil.example"), Some("chat.example.com")));
         assert!(!policy.permits(Some("http://127.0.0.1:9999"), Some("127.0.0.1:8080")));

@@ -1,9 +1,14 @@
 //! The URL map of the protocol (and, with `--enable-control`, the control endpoints).
 
+use std::convert::Infallible;
+
+use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use axum::Router;
+use tower_http::map_request_body::MapRequestBodyLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::state::SharedState;
 use crate::{control, health, http_fallback, origin, ws};
@@ -17,7 +22,13 @@ pub fn router(state: SharedState) -> Router {
         .route(
             "/messages",
             post(http_fallback::post_messages)
-                .layer(DefaultBodyLimit::max(state.limits.max_message_bytes)),
+                .layer::<_, Infallible>(DefaultBodyLimit::max(state.limits.max_message_bytes))
+                // A body sent a byte at a time holds a connection like a
+                // slowloris header: it gets the header's time (408 after it).
+                .layer::<_, Infallible>(MapRequestBodyLayer::new(Body::new))
+                .layer::<_, Infallible>(RequestBodyTimeoutLayer::new(
+                    state.limits.header_read_timeout,
+                )),
         )
         .route("/events", get(http_fallback::events));
     if state.config.enable_control {

@@ -120,7 +120,9 @@ pub fn redact_query(raw: &str) -> String {
         .map(|pair| match pair.split_once('=') {
             Some((name, value)) if LOGGED_PARAMETERS.contains(&name) => format!("{name}={value}"),
             Some((name, _)) => format!("{name}=[redacted]"),
-            None => pair.to_owned(),
+            // A bare key may itself be a token (`?eyJhbGciOi…`).
+            None if LOGGED_PARAMETERS.contains(&pair) => pair.to_owned(),
+            None => "[redacted]".to_owned(),
         })
         .collect::<Vec<_>>()
         .join("&")
@@ -290,8 +292,8 @@ mod tests {
     #[test]
     fn tokens_in_queries_are_never_kept() {
         assert_eq!(
-            redact_query("session_id=s&token=secret&last_seq=4&protocol=1.1&flag&access_token=x"),
-            "session_id=s&token=[redacted]&last_seq=4&protocol=1.1&flag&access_token=[redacted]"
+            redact_query("session_id=s&token=secret&last_seq=4&protocol=1.1&eyJhbGci&access_token=x"),
+            "session_id=s&token=[redacted]&last_seq=4&protocol=1.1&[redacted]&access_token=[redacted]"
         );
     }
 

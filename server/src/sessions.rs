@@ -21,6 +21,8 @@ use crate::rate::RateLimiter;
 use crate::session_log::SessionLog;
 use crate::stream::{SeenIds, SessionStream};
 
+/// Event streams one session may hold open.
+pub const MAX_EVENT_STREAMS: usize = 4;
 /// How often expired idle sessions are looked for (on the next use after it).
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -80,8 +82,14 @@ impl Session {
         self.stream.bytes() + self.seen.bytes()
     }
 
-    /// Registers an open event stream.
+    /// Registers an open event stream, forgetting those that closed (and
+    /// the oldest beyond [`MAX_EVENT_STREAMS`]: a session has one client, so
+    /// more open streams are leftovers, which end).
     pub fn add_event_stream(&mut self, sender: EventSender) {
+        self.event_streams.retain(|stream| !stream.is_closed());
+        if self.event_streams.len() >= MAX_EVENT_STREAMS {
+            self.event_streams.remove(0);
+        }
         self.event_streams.push(sender);
     }
 
@@ -212,26 +220,17 @@ impl Sessions {
     ) -> Result<R, SessionsFull> {
         let now = Instant::now();
         let mut registry = lock(&self.registry);
-        if now.duration_since(registry.last_sweep) >= SWEEP_INTERVAL {
-            registry.sweep(&self.limits, now);
-        }
-        if !registry.by_id.contains_key(session_id) {
-            registry.make_room(&self.limits, now)?;
-            registry
-                .by_id
-                .insert(Arc::from(session_id), Session::new(&self.limits, now));
-        }
-        Ok(registry.update(session_id, &self.limits, now, f))
+        registry.ensure(session_id, &self.limits, now)?;
+        registry
+            .update(session_id, &self.limits, now, f)
+            .ok_or(SessionsFull)
     }
 
     /// Runs `f` on the session if it exists (never creates one).
     pub fn existing<R>(&self, session_id: &str, f: impl FnOnce(&mut Session) -> R) -> Option<R> {
         let now = Instant::now();
         let mut registry = lock(&self.registry);
-        registry
-            .by_id
-            .contains_key(session_id)
-            .then(|| registry.update(session_id, &self.limits, now, f))
+        registry.update(session_id, &self.limits, now, f)
     }
 
     /// Runs `f` on the session if it exists, without counting it as a use.
@@ -279,33 +278,39 @@ impl Sessions {
             .sum()
     }
 
-    /// Puts the session in `room` (creating the session if needed).
+    /// Puts the session in `room` (creating the session if needed). The
+    /// session's list and the room's members change under one lock, so a
+    /// `leave` racing it cannot leave them disagreeing.
     pub fn join(
         &self,
         session_id: &str,
         room: &str,
     ) -> Result<Result<(), TooManyRooms>, SessionsFull> {
+        let now = Instant::now();
         let max_rooms = self.limits.max_rooms_per_session;
         let room: Arc<str> = Arc::from(room);
-        let joined = self.with(session_id, |session| {
-            if session.rooms.contains(&room) {
-                Ok(false)
-            } else if session.rooms.len() >= max_rooms {
-                Err(TooManyRooms)
-            } else {
-                session.rooms.push(Arc::clone(&room));
-                Ok(true)
-            }
-        })?;
-        if joined == Ok(true) {
-            let mut registry = lock(&self.registry);
-            // The session may have been forgotten between the two locks.
-            if let Some((id, _)) = registry.by_id.get_key_value(session_id) {
-                let id = Arc::clone(id);
-                registry.rooms.entry(room).or_default().insert(id);
-            }
+        let mut registry = lock(&self.registry);
+        registry.ensure(session_id, &self.limits, now)?;
+        let Some(id) = registry
+            .by_id
+            .get_key_value(session_id)
+            .map(|(id, _)| Arc::clone(id))
+        else {
+            return Err(SessionsFull);
+        };
+        let Some(session) = registry.by_id.get_mut(session_id) else {
+            return Err(SessionsFull);
+        };
+        session.last_used = now;
+        if session.rooms.contains(&room) {
+            return Ok(Ok(()));
         }
-        Ok(joined.map(|_| ()))
+        if session.rooms.len() >= max_rooms {
+            return Ok(Err(TooManyRooms));
+        }
+        session.rooms.push(Arc::clone(&room));
+        registry.rooms.entry(room).or_default().insert(id);
+        Ok(Ok(()))
     }
 
     /// Takes the session out of `room`.
@@ -327,12 +332,14 @@ impl Sessions {
             .map(|members| members.iter().cloned().collect())
             .unwrap_or_default();
         let now = Instant::now();
-        for member in &members {
-            registry.update(member, &self.limits, now, |session| {
-                session.push(envelope.clone())
-            });
-        }
-        members.len()
+        members
+            .iter()
+            .filter_map(|member| {
+                registry.update(member, &self.limits, now, |session| {
+                    session.push(envelope.clone())
+                })
+            })
+            .count()
     }
 
     /// Sessions, idle ones, bytes and rooms.
@@ -349,17 +356,15 @@ impl Sessions {
 
 impl Registry {
     /// Runs `f` on an existing session, then settles the byte count and the
-    /// memory budget.
+    /// memory budget; `None` when there is no such session.
     fn update<R>(
         &mut self,
         session_id: &str,
         limits: &Limits,
         now: Instant,
         f: impl FnOnce(&mut Session) -> R,
-    ) -> R {
-        let Some(session) = self.by_id.get_mut(session_id) else {
-            unreachable_session()
-        };
+    ) -> Option<R> {
+        let session = self.by_id.get_mut(session_id)?;
         let before = session.bytes();
         session.last_used = now;
         let result = f(session);
@@ -368,11 +373,31 @@ impl Registry {
         if self.bytes > limits.memory_budget_bytes {
             self.enforce_budget(session_id, limits);
         }
-        result
+        Some(result)
+    }
+
+    /// Creates the session if there is none, making room first.
+    fn ensure(
+        &mut self,
+        session_id: &str,
+        limits: &Limits,
+        now: Instant,
+    ) -> Result<(), SessionsFull> {
+        if now.duration_since(self.last_sweep) >= SWEEP_INTERVAL {
+            self.sweep(limits, now);
+        }
+        if !self.by_id.contains_key(session_id) {
+            self.make_room(limits, now)?;
+            self.by_id
+                .insert(Arc::from(session_id), Session::new(limits, now));
+        }
+        Ok(())
     }
 
     /// Over the memory budget: idle sessions go first, least recently used
-    /// first; if live ones alone are over, the log that grew keeps its share.
+    /// first; if live ones alone are over, the log that grew keeps its share,
+    /// even if that drops its newest frame (a client that resumes behind it
+    /// hears of a `gap`): the budget is a bound, not a wish.
     fn enforce_budget(&mut self, growing: &str, limits: &Limits) {
         let mut idle: Vec<(Instant, Arc<str>)> = self
             .by_id
@@ -391,7 +416,7 @@ impl Registry {
             let share = limits.memory_budget_bytes / self.by_id.len().max(1);
             if let Some(session) = self.by_id.get_mut(growing) {
                 let before = session.bytes();
-                session.stream.trim_to(share);
+                session.stream.trim_to_share(share);
                 self.bytes = self.bytes - before + session.bytes();
             }
         }
@@ -457,12 +482,6 @@ impl Registry {
             }
         }
     }
-}
-
-/// `update` is only called for ids just looked up under the same lock.
-#[cold]
-fn unreachable_session() -> ! {
-    unreachable!("a session looked up under the registry lock vanished")
 }
 
 #[cfg(test)]
@@ -591,6 +610,43 @@ mod tests {
         assert_eq!(reached, [1, 1, 0], "the queue holds 2");
         assert!(overflowed.is_cancelled());
         assert!(sessions.get("s", Session::is_idle).unwrap());
+    }
+
+    #[test]
+    fn closed_event_streams_are_forgotten_and_open_ones_capped() {
+        let sessions = Sessions::new(limits(), false);
+        for _ in 0..1000 {
+            let (sender, receiver) = mpsc::channel(1);
+            sessions.with("s", |s| s.add_event_stream(sender)).unwrap();
+            drop(receiver);
+        }
+        assert!(sessions.get("s", |s| s.event_streams.len()).unwrap() <= 1);
+        let receivers: Vec<_> = (0..10)
+            .map(|_| {
+                let (sender, receiver) = mpsc::channel(1);
+                sessions.with("s", |s| s.add_event_stream(sender)).unwrap();
+                receiver
+            })
+            .collect();
+        assert_eq!(
+            sessions.get("s", |s| s.event_streams.len()),
+            Some(MAX_EVENT_STREAMS)
+        );
+        drop(receivers);
+    }
+
+    #[test]
+    fn a_room_member_that_was_forgotten_is_skipped() {
+        let limits = Limits {
+            max_sessions: 1,
+            ..limits()
+        };
+        let sessions = Sessions::new(limits, false);
+        sessions.join("a", "room").unwrap().unwrap();
+        // "b" takes the only place: idle "a" is forgotten, and leaves the room.
+        sessions.with("b", |_| ()).unwrap();
+        assert_eq!(sessions.push_to_room("room", &json!({"type": "t"})), 0);
+        assert_eq!(sessions.counts().rooms, 0);
     }
 
     #[test]

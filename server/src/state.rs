@@ -36,6 +36,8 @@ pub struct AppState {
     pub accepted_connections: AtomicU64,
     /// Open event streams right now.
     pub live_event_streams: AtomicUsize,
+    /// `/control/…/push` tasks running (bounded: they may run for hours).
+    pub push_tasks: AtomicUsize,
     /// Cancelled on shutdown: every socket closes with 1001, every event stream ends.
     pub shutdown: CancellationToken,
     /// The WebSocket tasks, awaited on shutdown.
@@ -76,6 +78,7 @@ impl AppState {
             live_connections: AtomicUsize::new(0),
             accepted_connections: AtomicU64::new(0),
             live_event_streams: AtomicUsize::new(0),
+            push_tasks: AtomicUsize::new(0),
             shutdown: CancellationToken::new(),
             connections: TaskTracker::new(),
             handler,

@@ -55,9 +55,19 @@ impl SessionStream {
     }
 
     /// Forgets the oldest frames until at most `budget` bytes are kept (the
-    /// newest stays); the server's memory budget uses it on the log that grew.
+    /// newest stays, whatever its size, so the last reply can be replayed).
     pub fn trim_to(&mut self, budget: usize) {
-        while self.bytes > budget && self.buffer.len() > 1 {
+        self.trim(budget, 1);
+    }
+
+    /// Forgets the oldest frames until at most `share` bytes are kept, the
+    /// newest included: the server's memory budget on the log that grew.
+    pub fn trim_to_share(&mut self, share: usize) {
+        self.trim(share, 0);
+    }
+
+    fn trim(&mut self, budget: usize, keep_at_least: usize) {
+        while self.bytes > budget && self.buffer.len() > keep_at_least {
             if let Some((_, text)) = self.buffer.pop_front() {
                 self.bytes -= text.len() + FRAME_OVERHEAD_BYTES;
             }
@@ -404,6 +414,13 @@ mod tests {
         assert_eq!(seq_of(&replay.frames[0].1), 101);
         stream.trim_to(0);
         assert_eq!(stream.replay_after(0).frames.len(), 1);
+        stream.trim_to_share(0);
+        assert_eq!(stream.bytes(), 0);
+        let replay = stream.replay_after(100);
+        assert_eq!(
+            replay.gap,
+            Some(json!({"type": "gap", "data": {"after": 100, "firstAvailable": 102}}))
+        );
     }
 
     fn types(frames: &[(Option<u64>, String)]) -> Vec<String> {

@@ -98,7 +98,7 @@ pub async fn upgrade(
     };
     let identity = match authorize(&state, &info).await {
         Ok(identity) => identity,
-        Err(rejection) => return refuse_socket(upgrade, rejection),
+        Err(rejection) => return refuse_socket(upgrade, rejection, slot_of(&extensions)),
     };
     let connection = state.sessions.next_connection_id();
     let control = state.config.enable_control;
@@ -136,7 +136,9 @@ pub async fn upgrade(
     });
     match check {
         Err(_) => return too_many_sessions(),
-        Ok(SessionCheck::Rejected(rejection)) => return refuse_socket(upgrade, rejection),
+        Ok(SessionCheck::Rejected(rejection)) => {
+            return refuse_socket(upgrade, rejection, slot_of(&extensions))
+        }
         Ok(SessionCheck::FaultRefused) => {
             return (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -158,7 +160,7 @@ pub async fn upgrade(
         last_seq: query.last_seq,
         epoch: query.epoch,
     };
-    let slot = extensions.get::<Arc<ConnectionSlot>>().cloned();
+    let slot = slot_of(&extensions);
     let failed_state = state.clone();
     let tracker = state.connections.clone();
     let max = state.limits.max_message_bytes;
@@ -184,10 +186,27 @@ pub async fn upgrade(
         })
 }
 
+/// The send queue's capacity: `send_queue_frames`, within what a channel
+/// can be made with (0 or an absurd size from a library user would panic).
+pub(crate) fn queue_capacity(limits: &crate::config::Limits) -> usize {
+    limits.send_queue_frames.clamp(1, 1 << 24)
+}
+
+/// The accept loop's place for this connection, if it came through it.
+fn slot_of(extensions: &Extensions) -> Option<Arc<ConnectionSlot>> {
+    extensions.get::<Arc<ConnectionSlot>>().cloned()
+}
+
 /// Accepts the upgrade only to close it at once with the rejection's code:
 /// a browser cannot read an upgrade's HTTP status, but it does get 4401/4403.
-fn refuse_socket(upgrade: WebSocketUpgrade, rejection: Rejection) -> Response {
+fn refuse_socket(
+    upgrade: WebSocketUpgrade,
+    rejection: Rejection,
+    slot: Option<Arc<ConnectionSlot>>,
+) -> Response {
     upgrade.on_upgrade(move |mut socket| async move {
+        // Counted against the caps until it is closed.
+        let _slot = slot;
         let _ = socket
             .send(close_message(rejection.close_code(), rejection.message()))
             .await;
@@ -257,12 +276,13 @@ async fn serve_connection(
     context: Context,
     connection: u64,
     options: ConnectionOptions,
-    // Held for the connection's life: it counts against the connection caps.
-    _slot: Option<Arc<ConnectionSlot>>,
+    // Held for the connection's life (and its backlog's): it counts against
+    // the connection caps.
+    slot: Option<Arc<ConnectionSlot>>,
 ) {
     let session_id = Arc::clone(&context.session_id);
     let limits = Arc::clone(&state.limits);
-    let (commands_tx, mut commands) = mpsc::channel(limits.send_queue_frames.max(1));
+    let (commands_tx, mut commands) = mpsc::channel(queue_capacity(&limits));
     let overflowed = CancellationToken::new();
     let live = LiveSocket {
         commands: commands_tx,
@@ -326,7 +346,7 @@ async fn serve_connection(
             .await
         }
     };
-    backlog.finish_without_socket(&state, &context);
+    backlog.finish_without_socket(&state, &context, slot);
 
     if !matches!(ending, Ending::ServerDrop | Ending::ClientGone) {
         // Let the closing handshake complete (flushes our reply to the client's
@@ -476,8 +496,16 @@ impl Backlog {
     /// The connection ended with messages still unhandled: they were
     /// received, so they are handled all the same (their replies are kept
     /// for replay; a resend of them is answered with the ack), in a task of
-    /// their own that shutdown waits for. Binary frames need the socket: dropped.
-    fn finish_without_socket(self, state: &SharedState, context: &Context) {
+    /// their own that shutdown waits for. The task keeps the connection's
+    /// place in the caps until it is done, so a client that sends and
+    /// disconnects over and over holds no more than its connections would.
+    /// Binary frames need the socket: dropped.
+    fn finish_without_socket(
+        self,
+        state: &SharedState,
+        context: &Context,
+        slot: Option<Arc<ConnectionSlot>>,
+    ) {
         let Backlog { pending, working } = self;
         if working.is_none() && pending.is_empty() {
             return;
@@ -485,6 +513,7 @@ impl Backlog {
         let state = Arc::clone(state);
         let context = context.clone();
         state.connections.clone().spawn(async move {
+            let _slot = slot;
             if let Some(working) = working {
                 working.await;
             }
@@ -511,7 +540,9 @@ async fn run(
     let Backlog { pending, working } = backlog;
     // Delayed pongs all wait the same delay, so arrival order is deadline order.
     let mut delayed: VecDeque<(Instant, Message)> = VecDeque::new();
-    let mut heartbeat = tokio::time::interval(idle_timeout / 3);
+    // At least a millisecond: `interval(0)` panics (a library user's Limits
+    // are not checked the way the flags are).
+    let mut heartbeat = tokio::time::interval((idle_timeout / 3).max(Duration::from_millis(1)));
     heartbeat.tick().await;
     let mut last_heard = Instant::now();
     loop {

@@ -202,8 +202,10 @@ async fn a_last_seq_at_the_end_of_u64_is_a_reset_not_a_panic() {
     assert_eq!(too_big.status(), 400, "not a u64: refused, not wrapped");
 }
 
+/// Pushes faster than a socket drains: the bounded queue overflows and the
+/// socket is closed (1013), instead of the server buffering for it.
 #[tokio::test]
-async fn a_client_that_does_not_read_is_closed_not_buffered() {
+async fn a_socket_whose_queue_overflows_is_closed_not_buffered() {
     let server = TestServer::start_limited(Limits {
         send_queue_frames: 16,
         send_timeout: Duration::from_secs(1),
@@ -228,6 +230,64 @@ async fn a_client_that_does_not_read_is_closed_not_buffered() {
         server.get_json("/health").await["websocket"]["connections"] == 0
     })
     .await;
+}
+
+/// A client that sends and never reads: the server's writes of the echoes
+/// wait on full TCP buffers; the send timeout ends the connection (the
+/// queue is made huge so that only the timeout can).
+#[tokio::test]
+async fn a_write_the_client_never_reads_times_out() {
+    let server = TestServer::start_limited(Limits {
+        send_queue_frames: 1_000_000,
+        send_timeout: Duration::from_secs(1),
+        message_rate: 0,
+        ..limits()
+    })
+    .await;
+    let client = server.connect("deaf").await;
+    let (mut sink, _stream_never_read) = client.split();
+    let pad = "e".repeat(64 * 1024);
+    // In a task: once the server stops reading, these sends wait too.
+    let sender = tokio::spawn(async move {
+        for n in 0..400 {
+            let text = json!({"type": "echo-me", "data": pad, "id": n}).to_string();
+            if sink.send(Message::Text(text.into())).await.is_err() {
+                break;
+            }
+        }
+        sink
+    });
+    common::eventually("the server let go of the deaf client", || async {
+        server.get_json("/health").await["websocket"]["connections"] == 0
+    })
+    .await;
+    sender.abort();
+}
+
+/// A request body sent a byte at a time holds its connection no longer
+/// than headers may take.
+#[tokio::test]
+async fn a_post_body_that_never_arrives_is_cut_off() {
+    let server = TestServer::start_limited(Limits {
+        header_read_timeout: Duration::from_secs(1),
+        ..limits()
+    })
+    .await;
+    let mut slow = TcpStream::connect(server.addr).await.unwrap();
+    slow.write_all(
+        b"POST /messages?session_id=trickle HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n[",
+    )
+    .await
+    .unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(6), slow.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "still held open after 6 s");
+    // Refused (the body could not be read in time), and the connection closed.
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 4"),
+        "{answer}"
+    );
 }
 
 #[tokio::test]
