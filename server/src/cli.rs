@@ -124,6 +124,13 @@ const LIMIT_FLAGS: &[LimitFlag] = &[
         get: |l| bytes(l.send_queue_frames),
     },
     LimitFlag {
+        name: "--send-queue-bytes",
+        unit: "N",
+        help: "bytes queued for a socket or event stream that does not read (then 1013)",
+        set: |l, v| l.send_queue_bytes = size(v),
+        get: |l| bytes(l.send_queue_bytes),
+    },
+    LimitFlag {
         name: "--send-timeout",
         unit: "SECONDS",
         help: "a write taking longer ends the connection",
@@ -182,6 +189,7 @@ const NON_ZERO: &[&str] = &[
     "--max-batch",
     "--max-sessions",
     "--send-queue",
+    "--send-queue-bytes",
     "--send-timeout",
     "--header-timeout",
     "--idle-timeout",

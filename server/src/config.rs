@@ -50,6 +50,9 @@ pub struct Limits {
     /// Frames queued for one socket or event stream that is not reading: a
     /// client that lets it fill is closed (1013; it resumes by `last_seq`).
     pub send_queue_frames: usize,
+    /// Bytes queued for one socket or event stream that is not reading (the
+    /// same 1013 beyond it): frames may be up to `max_message_bytes` each.
+    pub send_queue_bytes: usize,
     /// A write that takes longer than this ends the connection.
     pub send_timeout: Duration,
     /// Time to send a request's headers (also a kept-alive connection's next
@@ -83,6 +86,7 @@ impl Default for Limits {
             max_idle_sessions: 10_000,
             session_ttl: Duration::from_secs(10 * 60),
             send_queue_frames: 1024,
+            send_queue_bytes: 4 * 1024 * 1024,
             send_timeout: Duration::from_secs(10),
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(90),

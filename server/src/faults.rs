@@ -26,6 +26,15 @@ pub enum ConnectionCommand {
     },
 }
 
+impl crate::queue::Weighed for ConnectionCommand {
+    fn bytes(&self) -> usize {
+        match self {
+            Self::Send(text) => text.len(),
+            Self::Drop | Self::Close { .. } => 0,
+        }
+    }
+}
+
 /// How the server answers pings for a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PongPolicy {

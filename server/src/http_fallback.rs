@@ -16,7 +16,6 @@ use axum::Json;
 use futures_util::stream::{self, Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio::sync::mpsc;
 
 use crate::auth::{Identity, RequestInfo};
 use crate::exchange::{self, Intake};
@@ -272,8 +271,10 @@ pub async fn events(
         Err(response) => return response,
     };
     let after = last_event_id.or(query.last_seq);
-    let (sender, receiver) =
-        mpsc::channel::<(Option<u64>, String)>(crate::ws::queue_capacity(&state.limits));
+    let (sender, receiver) = crate::queue::channel::<(Option<u64>, String)>(
+        state.limits.send_queue_frames,
+        state.limits.send_queue_bytes,
+    );
     let first = state
         .sessions
         .existing(&context.session_id, |session| {

@@ -29,6 +29,7 @@ pub mod listener;
 pub mod origin;
 pub mod protocol;
 pub mod publish;
+pub mod queue;
 pub mod random;
 pub mod rate;
 pub mod request;

@@ -12,11 +12,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Limits;
 use crate::faults::{lock, ConnectionCommand, SessionFaults};
+use crate::queue::{self, Refused};
 use crate::rate::RateLimiter;
 use crate::session_log::SessionLog;
 use crate::stream::{SeenIds, SessionStream};
@@ -31,13 +31,13 @@ const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 #[derive(Debug, Clone)]
 pub struct LiveSocket {
     /// Commands for the connection's task.
-    pub commands: mpsc::Sender<ConnectionCommand>,
+    pub commands: queue::Sender<ConnectionCommand>,
     /// Cancelled when a command did not fit: the client is not reading.
     pub overflowed: CancellationToken,
 }
 
 /// An open event stream: `(seq, text)` frames to write.
-pub type EventSender = mpsc::Sender<(Option<u64>, String)>;
+pub type EventSender = queue::Sender<(Option<u64>, String)>;
 
 /// Everything the server keeps about one session id.
 #[derive(Debug)]
@@ -113,7 +113,7 @@ impl Session {
 
     /// No socket and no event stream is open.
     pub fn is_idle(&self) -> bool {
-        self.live.is_empty() && self.event_streams.iter().all(mpsc::Sender::is_closed)
+        self.live.is_empty() && self.event_streams.iter().all(queue::Sender::is_closed)
     }
 
     /// The rooms the session is in.
@@ -131,11 +131,11 @@ impl Session {
                     delivered += 1;
                     true
                 }
-                Err(mpsc::error::TrySendError::Full(_)) => {
+                Err(Refused::Full) => {
                     socket.overflowed.cancel();
                     false
                 }
-                Err(mpsc::error::TrySendError::Closed(_)) => false,
+                Err(Refused::Closed) => false,
             },
         );
         delivered
@@ -498,8 +498,8 @@ mod tests {
         }
     }
 
-    fn live_socket() -> (LiveSocket, mpsc::Receiver<ConnectionCommand>) {
-        let (commands, receiver) = mpsc::channel(2);
+    fn live_socket() -> (LiveSocket, queue::Receiver<ConnectionCommand>) {
+        let (commands, receiver) = queue::channel(2, 1 << 20);
         let socket = LiveSocket {
             commands,
             overflowed: CancellationToken::new(),
@@ -616,14 +616,14 @@ mod tests {
     fn closed_event_streams_are_forgotten_and_open_ones_capped() {
         let sessions = Sessions::new(limits(), false);
         for _ in 0..1000 {
-            let (sender, receiver) = mpsc::channel(1);
+            let (sender, receiver) = queue::channel(1, 1 << 20);
             sessions.with("s", |s| s.add_event_stream(sender)).unwrap();
             drop(receiver);
         }
         assert!(sessions.get("s", |s| s.event_streams.len()).unwrap() <= 1);
         let receivers: Vec<_> = (0..10)
             .map(|_| {
-                let (sender, receiver) = mpsc::channel(1);
+                let (sender, receiver) = queue::channel(1, 1 << 20);
                 sessions.with("s", |s| s.add_event_stream(sender)).unwrap();
                 receiver
             })

@@ -19,7 +19,6 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::{Rejection, RequestInfo};
@@ -28,6 +27,7 @@ use crate::faults::{ConnectionCommand, PongPolicy, MAX_FAULT_DURATION};
 use crate::handler::{BoxFuture, Channel, Context};
 use crate::listener::{peer_of, ConnectionSlot};
 use crate::protocol::Inbound;
+use crate::queue;
 use crate::request::{
     authorize, session_id_or_random, too_many_sessions, unavailable, SessionCheck,
 };
@@ -186,12 +186,6 @@ pub async fn upgrade(
         })
 }
 
-/// The send queue's capacity: `send_queue_frames`, within what a channel
-/// can be made with (0 or an absurd size from a library user would panic).
-pub(crate) fn queue_capacity(limits: &crate::config::Limits) -> usize {
-    limits.send_queue_frames.clamp(1, 1 << 24)
-}
-
 /// The accept loop's place for this connection, if it came through it.
 fn slot_of(extensions: &Extensions) -> Option<Arc<ConnectionSlot>> {
     extensions.get::<Arc<ConnectionSlot>>().cloned()
@@ -282,7 +276,8 @@ async fn serve_connection(
 ) {
     let session_id = Arc::clone(&context.session_id);
     let limits = Arc::clone(&state.limits);
-    let (commands_tx, mut commands) = mpsc::channel(queue_capacity(&limits));
+    let (commands_tx, mut commands) =
+        queue::channel(limits.send_queue_frames, limits.send_queue_bytes);
     let overflowed = CancellationToken::new();
     let live = LiveSocket {
         commands: commands_tx,
@@ -531,7 +526,7 @@ async fn run(
     reader: &mut Reader<'_>,
     writer: &mut Writer,
     stream: &mut SplitStream<WebSocket>,
-    commands: &mut mpsc::Receiver<ConnectionCommand>,
+    commands: &mut queue::Receiver<ConnectionCommand>,
     overflowed: &CancellationToken,
     backlog: &mut Backlog,
 ) -> Ending {
