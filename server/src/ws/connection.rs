@@ -1,0 +1,272 @@
+//! One connection's task: the opening frames, the loop over reads, work,
+//! pushes and timers, and the closing handshake.
+
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{Message, WebSocket};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use tokio_util::sync::CancellationToken;
+
+use crate::faults::ConnectionCommand;
+use crate::handler::Context;
+use crate::listener::ConnectionSlot;
+use crate::queue;
+use crate::sessions::LiveSocket;
+use crate::state::SharedState;
+
+use super::backlog::{start, Backlog};
+use super::reader::{blackholed, Read, Reader};
+use super::{close_message, ConnectionOptions, CLOSE_HANDSHAKE_TIMEOUT, MAX_PENDING};
+
+/// How a connection ended.
+pub(super) enum Ending {
+    ClientClose(Option<(u16, String)>),
+    ClientGone,
+    ServerDrop,
+    /// The server closed it with this code and reason (a command, or a limit).
+    ServerClose(u16, String),
+    Shutdown,
+}
+
+/// The writing half with the send timeout: a write that does not finish in
+/// time (a client that stopped reading with full TCP buffers) ends the connection.
+struct Writer {
+    sink: SplitSink<WebSocket, Message>,
+    timeout: Duration,
+}
+
+impl Writer {
+    /// Sends `message`; false when the connection is gone or too slow.
+    async fn send(&mut self, message: Message) -> bool {
+        matches!(
+            tokio::time::timeout(self.timeout, self.sink.send(message)).await,
+            Ok(Ok(()))
+        )
+    }
+}
+
+pub(super) async fn serve_connection(
+    socket: WebSocket,
+    state: SharedState,
+    context: Context,
+    connection: u64,
+    options: ConnectionOptions,
+    // Held for the connection's life (and its backlog's): it counts against
+    // the connection caps.
+    slot: Option<Arc<ConnectionSlot>>,
+) {
+    let session_id = Arc::clone(&context.session_id);
+    let limits = Arc::clone(&state.limits);
+    let (commands_tx, mut commands) =
+        queue::channel(limits.send_queue_frames, limits.send_queue_bytes);
+    let overflowed = CancellationToken::new();
+    let live = LiveSocket {
+        commands: commands_tx,
+        overflowed: overflowed.clone(),
+    };
+    let (sink, mut stream) = socket.split();
+    let mut writer = Writer {
+        sink,
+        timeout: limits.send_timeout,
+    };
+    if state
+        .sessions
+        .attach(&session_id, connection, live)
+        .is_err()
+    {
+        let _ = writer.send(close_message(1013, "the server is full")).await;
+        return;
+    }
+    state.live_connections.fetch_add(1, Ordering::Relaxed);
+    state.accepted_connections.fetch_add(1, Ordering::Relaxed);
+
+    // A v1.1 client first hears the stream's epoch; a resuming client then
+    // gets what it missed, in order (or the whole stream after a reset).
+    // A connection caught by the blackhole fault stays dead for good, as a TCP
+    // connection over a dead path does: what it lost is never delivered late.
+    let mut dead = blackholed(&state, &session_id);
+    let mut ending = None;
+    if !dead {
+        let opening = state
+            .sessions
+            .existing(&session_id, |s| s.stream.opening(&options.resume_request()))
+            .unwrap_or_default();
+        for (_, text) in opening {
+            if !writer.send(Message::Text(text.into())).await {
+                ending = Some(Ending::ClientGone);
+                break;
+            }
+        }
+    }
+    // What the client sent and the application has not finished yet.
+    let mut backlog = Backlog::default();
+    let ending = match ending {
+        Some(ending) => ending,
+        None => {
+            let mut reader = Reader {
+                state: &state,
+                context: &context,
+                connection,
+                acknowledge: options.acknowledge,
+                limiter: crate::rate::RateLimiter::new(limits.message_rate, Instant::now()),
+                dead: &mut dead,
+            };
+            run(
+                &mut reader,
+                &mut writer,
+                &mut stream,
+                &mut commands,
+                &overflowed,
+                &mut backlog,
+            )
+            .await
+        }
+    };
+    backlog.finish_without_socket(&state, &context, slot);
+
+    if !matches!(ending, Ending::ServerDrop | Ending::ClientGone) {
+        // Let the closing handshake complete (flushes our reply to the client's
+        // close, or reads the client's reply to ours), but not forever.
+        let _ = tokio::time::timeout(CLOSE_HANDSHAKE_TIMEOUT, async {
+            let _ = writer.sink.flush().await;
+            while let Some(Ok(_)) = stream.next().await {}
+        })
+        .await;
+    }
+    // Dropping both halves closes the TCP connection; for `ServerDrop` that
+    // happens without any close frame, which the client sees as code 1006.
+    drop((writer, stream));
+
+    let (closed_by, close) = match ending {
+        Ending::ClientClose(close) => ("client-close", close),
+        Ending::ClientGone => ("client-gone", None),
+        Ending::ServerDrop => ("server-drop", None),
+        Ending::ServerClose(code, reason) => ("server-close", Some((code, reason))),
+        Ending::Shutdown => ("shutdown", Some((1001, "server shutting down".to_owned()))),
+    };
+    let at = state.elapsed_ms();
+    state.sessions.existing(&session_id, |s| {
+        s.log.record_close(connection, at, closed_by, close);
+    });
+    state.sessions.detach(&session_id, connection);
+    state.live_connections.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// The connection's loop; returns how it ended.
+async fn run(
+    reader: &mut Reader<'_>,
+    writer: &mut Writer,
+    stream: &mut SplitStream<WebSocket>,
+    commands: &mut queue::Receiver<ConnectionCommand>,
+    overflowed: &CancellationToken,
+    backlog: &mut Backlog,
+) -> Ending {
+    let state = reader.state;
+    let idle_timeout = state.limits.idle_timeout;
+    let Backlog { pending, working } = backlog;
+    // Delayed pongs all wait the same delay, so arrival order is deadline order.
+    let mut delayed: VecDeque<(Instant, Message)> = VecDeque::new();
+    // At least a millisecond: `interval(0)` panics (a library user's Limits
+    // are not checked the way the flags are).
+    let mut heartbeat = tokio::time::interval((idle_timeout / 3).max(Duration::from_millis(1)));
+    heartbeat.tick().await;
+    let mut last_heard = Instant::now();
+    loop {
+        let next_pong = delayed
+            .front()
+            .map(|(at, _)| tokio::time::Instant::from_std(*at));
+        tokio::select! {
+            incoming = stream.next(), if pending.len() < MAX_PENDING => {
+                last_heard = Instant::now();
+                match reader.read(incoming) {
+                    Read::Send(messages) => {
+                        for message in messages {
+                            if !writer.send(message).await {
+                                return Ending::ClientGone;
+                            }
+                        }
+                    }
+                    Read::DelayedPong(at, pong) => delayed.push_back((at, pong)),
+                    Read::Work(work) => pending.push_back(work),
+                    Read::End(Ending::ServerClose(code, reason)) => {
+                        let _ = writer.send(close_message(code, &reason)).await;
+                        return Ending::ServerClose(code, reason);
+                    }
+                    Read::End(ending) => return ending,
+                    Read::Nothing => {}
+                }
+            }
+            messages = async {
+                match working.as_mut() {
+                    Some(work) => work.await,
+                    None => std::future::pending().await,
+                }
+            }, if working.is_some() => {
+                *working = None;
+                for message in messages {
+                    if !*reader.dead && !writer.send(message).await {
+                        return Ending::ClientGone;
+                    }
+                }
+            }
+            () = sleep_until_or_never(next_pong), if next_pong.is_some() => {
+                if let Some((_, pong)) = delayed.pop_front() {
+                    if !writer.send(pong).await {
+                        return Ending::ClientGone;
+                    }
+                }
+            }
+            Some(command) = commands.recv() => match command {
+                ConnectionCommand::Send(_) if *reader.dead || blackholed(state, &reader.context.session_id) => {
+                    *reader.dead = true;
+                }
+                ConnectionCommand::Send(text) => {
+                    if !writer.send(Message::Text(text.into())).await {
+                        return Ending::ClientGone;
+                    }
+                }
+                ConnectionCommand::Drop => return Ending::ServerDrop,
+                ConnectionCommand::Close { code, reason } => {
+                    let _ = writer.send(close_message(code, &reason)).await;
+                    return Ending::ServerClose(code, reason);
+                }
+            },
+            () = overflowed.cancelled() => {
+                let reason = "send queue full: the client is not reading";
+                let _ = writer.send(close_message(1013, reason)).await;
+                return Ending::ServerClose(1013, reason.to_owned());
+            }
+            _ = heartbeat.tick() => {
+                if last_heard.elapsed() >= idle_timeout {
+                    let _ = writer.send(close_message(1001, "idle timeout")).await;
+                    return Ending::ServerClose(1001, "idle timeout".to_owned());
+                }
+                // A protocol-level ping: browsers answer it by themselves,
+                // so a live client is never silent for the whole timeout.
+                if !*reader.dead && !writer.send(Message::Ping(Default::default())).await {
+                    return Ending::ClientGone;
+                }
+            }
+            () = state.shutdown.cancelled() => {
+                let _ = writer.send(close_message(1001, "server shutting down")).await;
+                return Ending::Shutdown;
+            }
+        }
+        if working.is_none() {
+            *working = pending
+                .pop_front()
+                .map(|work| start(Arc::clone(state), reader.context.clone(), work));
+        }
+    }
+}
+
+async fn sleep_until_or_never(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,140 @@
+//! Reading a frame: what it asks of the connection's loop.
+
+use std::time::Instant;
+
+use axum::extract::ws::Message;
+
+use crate::exchange::{self, Intake};
+use crate::faults::PongPolicy;
+use crate::handler::Context;
+use crate::protocol::Inbound;
+use crate::session_log::FrameRecord;
+use crate::state::{iso_now, SharedState};
+
+use super::backlog::Work;
+use super::connection::Ending;
+
+/// What reading a frame needs.
+pub(super) struct Reader<'a> {
+    pub(super) state: &'a SharedState,
+    pub(super) context: &'a Context,
+    pub(super) connection: u64,
+    pub(super) acknowledge: bool,
+    pub(super) limiter: crate::rate::RateLimiter,
+    pub(super) dead: &'a mut bool,
+}
+
+/// What a received frame asks of the loop.
+pub(super) enum Read {
+    /// Send these now.
+    Send(Vec<Message>),
+    /// Send this pong after the delay (the delay-pongs fault).
+    DelayedPong(Instant, Message),
+    /// Queue this for the application.
+    Work(Work),
+    /// End the connection.
+    End(Ending),
+    /// Nothing to do.
+    Nothing,
+}
+
+impl Reader<'_> {
+    pub(super) fn read(&mut self, incoming: Option<Result<Message, axum::Error>>) -> Read {
+        let state = self.state;
+        let session_id = &*self.context.session_id;
+        *self.dead = *self.dead || blackholed(state, session_id);
+        if *self.dead && matches!(incoming, Some(Ok(_))) {
+            return Read::Nothing;
+        }
+        let message = match incoming {
+            Some(Ok(message)) => message,
+            Some(Err(error)) => {
+                return Read::End(if is_too_big(error) {
+                    Ending::ServerClose(1009, "message too big".to_owned())
+                } else {
+                    Ending::ClientGone
+                });
+            }
+            None => return Read::End(Ending::ClientGone),
+        };
+        let counts = matches!(message, Message::Text(_) | Message::Binary(_));
+        if counts && !self.limiter.allow(Instant::now()) {
+            return Read::End(Ending::ServerClose(1013, "message rate limit".to_owned()));
+        }
+        match message {
+            Message::Text(text) => self.read_text(text.as_str()),
+            Message::Binary(bytes) => {
+                if state.sessions.logging() {
+                    let record =
+                        FrameRecord::binary(self.connection, state.elapsed_ms(), bytes.len());
+                    state
+                        .sessions
+                        .existing(session_id, |s| s.log.record_frame(record));
+                }
+                Read::Work(Work::Binary(bytes))
+            }
+            Message::Close(frame) => Read::End(Ending::ClientClose(
+                frame.map(|f| (f.code, f.reason.to_string())),
+            )),
+            Message::Ping(_) | Message::Pong(_) => Read::Nothing,
+        }
+    }
+
+    fn read_text(&mut self, text: &str) -> Read {
+        let state = self.state;
+        let inbound = Inbound::parse(text);
+        let record = state
+            .sessions
+            .logging()
+            .then(|| FrameRecord::text(self.connection, state.elapsed_ms(), text, &inbound));
+        let now = iso_now();
+        let limits = &state.limits;
+        let acknowledge = self.acknowledge;
+        let answer = state
+            .sessions
+            .existing(&self.context.session_id, |session| {
+                let intake = exchange::intake(session, inbound, acknowledge, limits, &now);
+                if let Some(mut record) = record {
+                    record.duplicate = matches!(intake, Intake::Duplicate(_) | Intake::Ignore);
+                    session.log.record_frame(record);
+                }
+                (intake, session.faults.pong_policy())
+            });
+        match answer {
+            None => Read::End(Ending::ServerClose(1013, "session forgotten".to_owned())),
+            Some((Intake::Pong(pong), policy)) => match policy {
+                PongPolicy::Immediate => Read::Send(vec![Message::Text(pong.into())]),
+                PongPolicy::Delay(delay) => {
+                    Read::DelayedPong(Instant::now() + delay, Message::Text(pong.into()))
+                }
+                PongPolicy::Mute => Read::Nothing,
+            },
+            Some((Intake::Answer(texts), _)) => {
+                Read::Send(texts.into_iter().map(|t| Message::Text(t.into())).collect())
+            }
+            Some((Intake::Duplicate(ack), _)) => Read::Send(vec![Message::Text(ack.into())]),
+            Some((Intake::Handle(job), _)) => {
+                let (job, claim) = job.claimed(&state.sessions, &self.context.session_id);
+                Read::Work(Work::Text(job, claim))
+            }
+            Some((Intake::Ignore, _)) => Read::Nothing,
+        }
+    }
+}
+
+/// Whether a read error is tungstenite's "message too long".
+fn is_too_big(error: axum::Error) -> bool {
+    error
+        .into_inner()
+        .downcast::<tungstenite::Error>()
+        .is_ok_and(|error| matches!(*error, tungstenite::Error::Capacity(_)))
+}
+
+/// Whether the session's frames are being lost (the blackhole fault).
+pub(super) fn blackholed(state: &SharedState, session_id: &str) -> bool {
+    let now = Instant::now();
+    state
+        .sessions
+        .get(session_id, |s| s.faults.blackhole.is_open(now))
+        .unwrap_or(false)
+}
