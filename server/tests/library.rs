@@ -272,3 +272,40 @@ async fn the_publisher_reaches_sessions_and_rooms_and_keeps_it_for_replay() {
     let not_an_envelope = app.publisher.to_room("general", Value::from(5));
     assert!(not_an_envelope.is_err());
 }
+
+/// Mounted in an app that serves itself with plain `axum::serve` (no
+/// accept-loop limits): the protocol works the same.
+#[tokio::test]
+async fn it_works_under_plain_axum_serve_too() {
+    let resocket = Resocket::builder().build();
+    let app = axum::Router::new().nest("/realtime", resocket.router());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let (mut client, _) = connect_async(format!(
+        "ws://{addr}/realtime/ws?session_id=plain&ack=1&protocol=1.1"
+    ))
+    .await
+    .expect("connects");
+    assert_eq!(next_json(&mut client).await["type"], "welcome");
+    send_json(
+        &mut client,
+        json!({"type": "message", "data": "hi", "id": "m"}),
+    )
+    .await;
+    assert_eq!(
+        next_json(&mut client).await,
+        json!({"type": "ack", "id": "m"})
+    );
+    let reply = next_json(&mut client).await;
+    assert_eq!([&reply["replyTo"], &reply["seq"]], [&json!("m"), &json!(1)]);
+    let health: Value = reqwest::get(format!("http://{addr}/realtime/health"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+}
