@@ -46,13 +46,17 @@ function opening(s, query, lastSeq) {
   const epoch = query.get("epoch");
   const frames = [];
   if (!v11) return Number.isInteger(lastSeq) ? replayAfter(s, lastSeq) : frames;
-  frames.push([null, JSON.stringify({ type: "welcome", data: { epoch: s.epoch, lastSeq: s.lastSeq } })]);
+  frames.push([null, welcomeFrame(s)]);
   if (!Number.isInteger(lastSeq)) return frames;
   if ((epoch !== null && epoch !== s.epoch) || lastSeq > s.lastSeq) {
     frames.push([null, resetFrame(s, epoch, lastSeq)]);
     return frames.concat(s.kept);
   }
   return frames.concat(replayAfter(s, lastSeq));
+}
+
+function welcomeFrame(s) {
+  return JSON.stringify({ type: "welcome", data: { epoch: s.epoch, lastSeq: s.lastSeq } });
 }
 
 function resetFrame(s, previousEpoch, after) {
@@ -122,7 +126,7 @@ const http = createServer((request, response) => {
       // §4.1: a v1.1 client that does not know this epoch hears it first.
       const epoch = url.searchParams.get("epoch");
       if (url.searchParams.get("protocol") === "1.1" && epoch !== s.epoch) {
-        out.push(JSON.stringify({ type: "welcome", data: { epoch: s.epoch, lastSeq: s.lastSeq } }));
+        out.push(welcomeFrame(s));
         if (epoch !== null) out.push(resetFrame(s, epoch, null));
       }
       for (const envelope of envelopes) {

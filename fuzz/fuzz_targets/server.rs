@@ -14,7 +14,7 @@ use resocket_server::handler::HandlerError;
 use resocket_server::http_fallback::HttpQuery;
 use resocket_server::protocol::Inbound;
 use resocket_server::request::parse_query;
-use resocket_server::session_log::redact_query;
+use resocket_server::session_log::{redact_query, LOGGED_PARAMETERS};
 use resocket_server::sessions::Sessions;
 use resocket_server::static_files::is_inside;
 use resocket_server::stream::ResumeRequest;
@@ -100,8 +100,10 @@ fn run(u: &mut Unstructured) -> Result<()> {
                 let kept = redact_query(&query);
                 for pair in kept.split('&') {
                     if let Some((name, value)) = pair.split_once('=') {
-                        let protocol = ["session_id", "last_seq", "ack", "protocol", "epoch", "delay_pongs", "mute_pings"];
-                        assert!(protocol.contains(&name) || value == "[redacted]", "kept {pair}");
+                        assert!(
+                            LOGGED_PARAMETERS.contains(&name) || value == "[redacted]",
+                            "kept {pair}"
+                        );
                     }
                 }
             }

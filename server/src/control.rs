@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::faults::{ConnectionCommand, FaultWindow, SessionFaults, MAX_FAULT_DURATION};
+use crate::request::json_error;
 use crate::session_log::{ConnectionRecord, FrameRecord};
 use crate::state::{iso_now, SharedState};
 
@@ -193,11 +194,10 @@ pub async fn push(
     let interval = Duration::from_millis(interval_ms.unwrap_or(0)).min(MAX_FAULT_DURATION);
     if state.push_tasks.fetch_add(1, Ordering::Relaxed) >= MAX_PUSH_TASKS {
         state.push_tasks.fetch_sub(1, Ordering::Relaxed);
-        return (
+        return json_error(
             StatusCode::TOO_MANY_REQUESTS,
-            Json(json!({ "error": format!("at most {MAX_PUSH_TASKS} pushes run at once") })),
-        )
-            .into_response();
+            &format!("at most {MAX_PUSH_TASKS} pushes run at once"),
+        );
     }
     let pusher = state.clone();
     let target = session_id.clone();
@@ -271,11 +271,10 @@ pub async fn session_log(
     match body {
         Some(Ok(body)) => Json(body).into_response(),
         Some(Err(error)) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
-        None => (
+        None => json_error(
             StatusCode::NOT_FOUND,
-            Json(json!({ "error": format!("no session {session_id:?} has been seen") })),
-        )
-            .into_response(),
+            &format!("no session {session_id:?} has been seen"),
+        ),
     }
 }
 
@@ -311,5 +310,5 @@ pub async fn server_down(
 }
 
 fn bad_request(message: String) -> Response {
-    (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
+    json_error(StatusCode::BAD_REQUEST, &message)
 }

@@ -8,9 +8,10 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::config::Limits;
-use crate::faults::ConnectionCommand;
+use crate::faults::{ConnectionCommand, PongPolicy};
 use crate::handler::{error_envelope, Context, HandlerError, Incoming, Replies};
 use crate::protocol::{ack, frame_error, not_an_envelope, pong, Inbound, PING_TYPE};
+use crate::session_log::FrameRecord;
 use crate::sessions::{Session, Sessions};
 use crate::state::{iso_now, AppState};
 use crate::stream::Seen;
@@ -82,6 +83,28 @@ impl Drop for Claim {
                 .existing(&self.session_id, |session| session.seen.abandon(&id));
         }
     }
+}
+
+/// [`intake`] under the session's lock, for a channel of the server:
+/// `record` (kept when the session keeps a log) goes into the log, marked
+/// duplicate when the frame is a copy; the session's pong policy comes
+/// along. `None` when the session is gone.
+pub fn take(
+    state: &AppState,
+    session_id: &str,
+    inbound: Inbound,
+    record: Option<FrameRecord>,
+    acknowledge: bool,
+) -> Option<(Intake, PongPolicy)> {
+    let now = iso_now();
+    state.sessions.existing(session_id, |session| {
+        let intake = intake(session, inbound, acknowledge, &state.limits, &now);
+        if let Some(mut record) = record {
+            record.duplicate = matches!(intake, Intake::Duplicate(_) | Intake::Ignore);
+            session.log.record_frame(record);
+        }
+        (intake, session.faults.pong_policy())
+    })
 }
 
 /// Decides what `inbound` gets, for a channel that asked for acks or not.

@@ -53,6 +53,17 @@ pub enum Channel {
     Events,
 }
 
+impl Channel {
+    /// How the gateway's webhooks name it: `websocket`, `post`, `events`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::WebSocket => "websocket",
+            Channel::Post => "post",
+            Channel::Events => "events",
+        }
+    }
+}
+
 /// Who sent a message, and a way to reach others from the handler.
 #[derive(Debug, Clone)]
 pub struct Context {

@@ -12,19 +12,17 @@ use axum::extract::{Query, RawQuery, State};
 use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use futures_util::stream::{self, Stream, StreamExt};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::auth::{Identity, RequestInfo};
 use crate::exchange::{self, Intake};
 use crate::handler::{Channel, Context};
-use crate::listener::{peer_of, ConnectionSlot};
+use crate::listener::ConnectionSlot;
 use crate::protocol::Inbound;
-use crate::request::{self, authorize, rejected, too_many_sessions, unavailable, SessionCheck};
+use crate::request::{self, rejected, too_many_sessions, unavailable, SessionCheck};
 use crate::session_log::FrameRecord;
-use crate::state::{iso_now, AppState, SharedState};
+use crate::state::{AppState, SharedState};
 use crate::stream::{ResumeRequest, PROTOCOL_V1_1};
 
 /// `?session_id=…&ack=1&last_seq=N&protocol=1.1&epoch=E`
@@ -64,15 +62,16 @@ async fn open(
     }
     let session_id = request::session_id_or_random(Some(query.session_id.clone()), &state.limits)
         .map_err(|response| *response)?;
-    let info = RequestInfo {
+    let identity = request::identify(
+        state,
         channel,
-        session_id: session_id.clone(),
-        origin: request::origin(&headers),
+        &session_id,
         headers,
-        query: request::parse_query(raw_query.as_deref().unwrap_or("")),
-        peer: peer_of(extensions),
-    };
-    let identity: Identity = authorize(state, &info).await.map_err(|r| rejected(&r))?;
+        raw_query.as_deref().unwrap_or(""),
+        extensions,
+    )
+    .await
+    .map_err(|rejection| rejected(&rejection))?;
     let check = state.sessions.with(&session_id, |session| {
         if let Err(rejection) = request::claim(session, &identity) {
             SessionCheck::Rejected(rejection)
@@ -126,11 +125,10 @@ pub async fn post_messages(
         return request::bad_request("the body must be a JSON array of envelopes");
     };
     if envelopes.len() > state.limits.max_batch {
-        return (
+        return request::json_error(
             StatusCode::PAYLOAD_TOO_LARGE,
-            Json(json!({ "error": "too many envelopes in one POST" })),
-        )
-            .into_response();
+            "too many envelopes in one POST",
+        );
     }
     let count = envelopes.len();
     let within_rate = state
@@ -140,21 +138,13 @@ pub async fn post_messages(
         })
         .unwrap_or(false);
     if !within_rate {
-        let mut response = (
+        return request::json_error_retry_after(
             StatusCode::TOO_MANY_REQUESTS,
-            Json(json!({ "error": "message rate limit: send again later" })),
-        )
-            .into_response();
-        response.headers_mut().insert(
-            axum::http::header::RETRY_AFTER,
-            axum::http::HeaderValue::from_static("1"),
+            "message rate limit: send again later",
+            "1",
         );
-        return response;
     }
-    let acknowledge = query
-        .ack
-        .as_deref()
-        .is_some_and(|v| matches!(v, "" | "1" | "true"));
+    let acknowledge = request::is_on(query.ack.as_deref());
     let mut answers = state
         .sessions
         .existing(&context.session_id, |session| {
@@ -195,32 +185,16 @@ async fn take_one(
     envelope: Value,
     acknowledge: bool,
 ) -> Vec<String> {
-    let record = state.sessions.logging().then(|| {
-        let text = envelope.to_string();
-        let mut record = FrameRecord::text(
-            0,
-            state.elapsed_ms(),
-            &text,
-            &Inbound::from_value(envelope.clone()),
-        );
+    // The text is only written for the log (the frame came parsed, in an array).
+    let text = state.sessions.logging().then(|| envelope.to_string());
+    let inbound = Inbound::from_value(envelope);
+    let record = text.map(|text| {
+        let mut record = FrameRecord::text(0, state.elapsed_ms(), &text, &inbound);
         record.via = "http";
         record
     });
-    let now = iso_now();
-    let intake = state.sessions.existing(&context.session_id, |session| {
-        let intake = exchange::intake(
-            session,
-            Inbound::from_value(envelope),
-            acknowledge,
-            &state.limits,
-            &now,
-        );
-        if let Some(mut record) = record {
-            record.duplicate = matches!(intake, Intake::Duplicate(_) | Intake::Ignore);
-            session.log.record_frame(record);
-        }
-        intake
-    });
+    let intake = exchange::take(state, &context.session_id, inbound, record, acknowledge)
+        .map(|(intake, _)| intake);
     match intake {
         Some(Intake::Pong(text) | Intake::Duplicate(text)) => vec![text],
         Some(Intake::Answer(texts)) => texts,

@@ -9,10 +9,10 @@ use axum::extract::{Request, State};
 use axum::http::header::{HOST, ORIGIN};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
-use serde_json::json;
+use axum::response::Response;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::request::json_error;
 
 /// The allowed origins. Without any, only requests without `Origin`
 /// (non-browser clients) and same-origin pages (the `Origin`'s host is the
@@ -158,11 +158,10 @@ pub async fn guard(State(policy): State<OriginPolicy>, request: Request, next: N
     if policy.permits_headers(request.headers()) {
         next.run(request).await
     } else {
-        (
+        json_error(
             StatusCode::FORBIDDEN,
-            Json(json!({ "error": "this origin is not allowed (see --allow-origin)" })),
+            "this origin is not allowed (see --allow-origin)",
         )
-            .into_response()
     }
 }
 

@@ -4,13 +4,15 @@
 use std::sync::Arc;
 
 use axum::http::header::{ORIGIN, RETRY_AFTER};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
 use crate::auth::{Identity, Rejection, RequestInfo};
 use crate::config::Limits;
+use crate::handler::Channel;
+use crate::listener::peer_of;
 use crate::random::random_token;
 use crate::sessions::Session;
 use crate::state::AppState;
@@ -41,9 +43,25 @@ pub fn session_id_or_random(id: Option<String>, limits: &Limits) -> Result<Strin
     }
 }
 
-/// Asks the auth hook.
-pub async fn authorize(state: &AppState, info: &RequestInfo) -> Result<Identity, Rejection> {
-    state.auth.authorize(info).await
+/// What the auth hook says of a request for `channel` of `session_id`:
+/// it sees the headers, the decoded query, the origin and the peer.
+pub async fn identify(
+    state: &AppState,
+    channel: Channel,
+    session_id: &str,
+    headers: HeaderMap,
+    raw_query: &str,
+    extensions: &Extensions,
+) -> Result<Identity, Rejection> {
+    let info = RequestInfo {
+        channel,
+        session_id: session_id.to_owned(),
+        origin: origin(&headers),
+        headers,
+        query: parse_query(raw_query),
+        peer: peer_of(extensions),
+    };
+    state.auth.authorize(&info).await
 }
 
 /// Binds a session to the first user that opens it, and refuses it to others.
@@ -73,36 +91,52 @@ pub fn parse_query(raw: &str) -> Vec<(String, String)> {
     serde_urlencoded::from_str(raw).unwrap_or_default()
 }
 
+/// Every refusal the server writes: `status` with `{"error": message}`.
+pub fn json_error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+/// `json_error` with a `Retry-After` of `seconds`.
+pub fn json_error_retry_after(
+    status: StatusCode,
+    message: &str,
+    seconds: &'static str,
+) -> Response {
+    let mut response = json_error(status, message);
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, axum::http::HeaderValue::from_static(seconds));
+    response
+}
+
+/// Whether a query flag is on: present empty, `1` or `true` (`?ack`,
+/// `?ack=1`, `?mute_pings=true`).
+pub fn is_on(flag: Option<&str>) -> bool {
+    flag.is_some_and(|value| matches!(value, "" | "1" | "true"))
+}
+
 /// 503 with a JSON reason.
 pub fn unavailable(message: &str) -> Response {
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        Json(json!({ "error": message })),
-    )
-        .into_response()
+    json_error(StatusCode::SERVICE_UNAVAILABLE, message)
 }
 
 /// 503 because every kept session is live: try again in a while.
 pub fn too_many_sessions() -> Response {
-    let mut response = unavailable("the server holds as many sessions as it may");
-    response
-        .headers_mut()
-        .insert(RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
-    response
+    json_error_retry_after(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the server holds as many sessions as it may",
+        "5",
+    )
 }
 
 /// 401/403 with the rejection's message.
 pub fn rejected(rejection: &Rejection) -> Response {
-    (
-        rejection.status(),
-        Json(json!({ "error": rejection.message() })),
-    )
-        .into_response()
+    json_error(rejection.status(), rejection.message())
 }
 
 /// 400 with a JSON reason.
 pub fn bad_request(message: &str) -> Response {
-    (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
+    json_error(StatusCode::BAD_REQUEST, message)
 }
 
 #[cfg(test)]

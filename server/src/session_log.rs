@@ -103,7 +103,7 @@ impl ConnectionRecord {
 /// The query parameters the protocol and the fault injection define; any
 /// other value (a token, a signature, an application's own) is replaced
 /// by `[redacted]` before the query is kept in a log.
-const LOGGED_PARAMETERS: &[&str] = &[
+pub const LOGGED_PARAMETERS: &[&str] = &[
     "session_id",
     "last_seq",
     "ack",

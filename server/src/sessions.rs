@@ -399,14 +399,7 @@ impl Registry {
     /// even if that drops its newest frame (a client that resumes behind it
     /// hears of a `gap`): the budget is a bound, not a wish.
     fn enforce_budget(&mut self, growing: &str, limits: &Limits) {
-        let mut idle: Vec<(Instant, Arc<str>)> = self
-            .by_id
-            .iter()
-            .filter(|(id, session)| session.is_idle() && &***id != growing)
-            .map(|(id, session)| (session.last_used, Arc::clone(id)))
-            .collect();
-        idle.sort_unstable();
-        for (_, id) in idle {
+        for (_, id) in self.idle_oldest_first(Some(growing)) {
             if self.bytes <= limits.memory_budget_bytes {
                 return;
             }
@@ -422,17 +415,24 @@ impl Registry {
         }
     }
 
+    /// The idle sessions (but `except`), least recently used first, with
+    /// when each was last used.
+    fn idle_oldest_first(&self, except: Option<&str>) -> Vec<(Instant, Arc<str>)> {
+        let mut idle: Vec<(Instant, Arc<str>)> = self
+            .by_id
+            .iter()
+            .filter(|(id, session)| session.is_idle() && Some(&***id) != except)
+            .map(|(id, session)| (session.last_used, Arc::clone(id)))
+            .collect();
+        idle.sort_unstable();
+        idle
+    }
+
     /// Forgets idle sessions unused for the TTL, then the oldest idle ones
     /// beyond the idle cap.
     fn sweep(&mut self, limits: &Limits, now: Instant) {
         self.last_sweep = now;
-        let mut idle: Vec<(Instant, Arc<str>)> = self
-            .by_id
-            .iter()
-            .filter(|(_, session)| session.is_idle())
-            .map(|(id, session)| (session.last_used, Arc::clone(id)))
-            .collect();
-        idle.sort_unstable();
+        let idle = self.idle_oldest_first(None);
         let excess = idle.len().saturating_sub(limits.max_idle_sessions);
         for (index, (last_used, id)) in idle.into_iter().enumerate() {
             if index < excess || now.duration_since(last_used) >= limits.session_ttl {

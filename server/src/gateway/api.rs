@@ -7,10 +7,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::publish::Publisher;
+use crate::request::json_error;
 
 use super::GatewayConfig;
 
@@ -49,14 +51,9 @@ struct RoomBody {
 }
 
 async fn publish(State(api): State<Api>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
-    if !api.authorized(&headers) {
-        return unauthorized();
-    }
-    let Ok(body) = serde_json::from_slice::<PublishBody>(&body) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "expected {\"session\"|\"room\": …, \"message\": {…}}",
-        );
+    let body: PublishBody = match api.read(&headers, &body, PUBLISH_SHAPE) {
+        Ok(body) => body,
+        Err(refused) => return *refused,
     };
     let result = match (&body.session, &body.room) {
         (Some(session), None) => api
@@ -68,7 +65,7 @@ async fn publish(State(api): State<Api>, headers: HeaderMap, body: axum::body::B
             .to_room(room, body.message)
             .map(|sessions| json!({ "sessions": sessions })),
         _ => {
-            return error(
+            return json_error(
                 StatusCode::BAD_REQUEST,
                 "name exactly one of \"session\" and \"room\"",
             )
@@ -76,41 +73,51 @@ async fn publish(State(api): State<Api>, headers: HeaderMap, body: axum::body::B
     };
     match result {
         Ok(body) => Json(body).into_response(),
-        Err(problem) => error(StatusCode::UNPROCESSABLE_ENTITY, &problem.to_string()),
+        Err(problem) => json_error(StatusCode::UNPROCESSABLE_ENTITY, &problem.to_string()),
     }
 }
 
 async fn join(State(api): State<Api>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
-    if !api.authorized(&headers) {
-        return unauthorized();
-    }
-    let Ok(body) = serde_json::from_slice::<RoomBody>(&body) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "expected {\"session\": …, \"room\": …}",
-        );
+    let body: RoomBody = match api.read(&headers, &body, ROOM_SHAPE) {
+        Ok(body) => body,
+        Err(refused) => return *refused,
     };
     match api.publisher.join(&body.session, &body.room) {
         Ok(()) => Json(json!({ "joined": true })).into_response(),
-        Err(problem) => error(StatusCode::UNPROCESSABLE_ENTITY, &problem.to_string()),
+        Err(problem) => json_error(StatusCode::UNPROCESSABLE_ENTITY, &problem.to_string()),
     }
 }
 
 async fn leave(State(api): State<Api>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
-    if !api.authorized(&headers) {
-        return unauthorized();
-    }
-    let Ok(body) = serde_json::from_slice::<RoomBody>(&body) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "expected {\"session\": …, \"room\": …}",
-        );
+    let body: RoomBody = match api.read(&headers, &body, ROOM_SHAPE) {
+        Ok(body) => body,
+        Err(refused) => return *refused,
     };
     api.publisher.leave(&body.session, &body.room);
     Json(json!({ "left": true })).into_response()
 }
 
+/// What a publish body looks like, for the 400 that answers another.
+const PUBLISH_SHAPE: &str = "expected {\"session\"|\"room\": …, \"message\": {…}}";
+/// What a join or leave body looks like.
+const ROOM_SHAPE: &str = "expected {\"session\": …, \"room\": …}";
+
 impl Api {
+    /// The body of a request that carries the secret, as `T`; otherwise
+    /// the refusal to answer with (401, or 400 saying what was `expected`).
+    fn read<T: DeserializeOwned>(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        expected: &str,
+    ) -> Result<T, Box<Response>> {
+        if !self.authorized(headers) {
+            return Err(Box::new(unauthorized()));
+        }
+        serde_json::from_slice(body)
+            .map_err(|_| Box::new(json_error(StatusCode::BAD_REQUEST, expected)))
+    }
+
     /// `Authorization: Bearer <secret>`, compared in constant time.
     fn authorized(&self, headers: &HeaderMap) -> bool {
         let given = headers
@@ -131,14 +138,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 fn unauthorized() -> Response {
-    error(
+    json_error(
         StatusCode::UNAUTHORIZED,
         "the publish API needs Authorization: Bearer <secret>",
     )
-}
-
-fn error(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({ "error": message }))).into_response()
 }
 
 #[cfg(test)]

@@ -5,14 +5,12 @@ use serde_json::{json, Value};
 
 use crate::auth::{Authorize, Identity, Rejection, RequestInfo};
 
-use super::{capped_body, channel_name, client, GatewayConfig, SECRET_HEADER};
+use super::{is_blank, Endpoint, GatewayConfig};
 
 /// The auth hook that asks the application's auth webhook.
 #[derive(Debug, Clone)]
 pub struct AuthWebhook {
-    client: reqwest::Client,
-    url: String,
-    secret: String,
+    endpoint: Endpoint,
 }
 
 impl AuthWebhook {
@@ -22,9 +20,7 @@ impl AuthWebhook {
             return Ok(None);
         };
         Ok(Some(Self {
-            client: client(config)?,
-            url,
-            secret: config.secret.clone(),
+            endpoint: Endpoint::new(config, url)?,
         }))
     }
 }
@@ -50,7 +46,7 @@ impl Authorize for AuthWebhook {
             .map(|(key, value)| (key.clone(), Value::from(value.as_str())))
             .collect();
         let body = json!({
-            "channel": channel_name(request.channel),
+            "channel": request.channel.name(),
             "sessionId": request.session_id,
             "query": query,
             "headers": { "authorization": header("authorization"), "cookie": header("cookie") },
@@ -58,16 +54,8 @@ impl Authorize for AuthWebhook {
         });
         let unavailable =
             || Rejection::Unavailable("the application's auth did not answer".to_owned());
-        let response = self
-            .client
-            .post(&self.url)
-            .header(SECRET_HEADER, &self.secret)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|_| unavailable())?;
-        let status = response.status();
-        let body = capped_body(response).await.map_err(|_| unavailable())?;
+        let (status, answer) = self.endpoint.call(&body).await.map_err(|_| unavailable())?;
+        let body = answer.map_err(|_| unavailable())?;
         let message = || {
             serde_json::from_slice::<Value>(&body)
                 .ok()
@@ -81,7 +69,7 @@ impl Authorize for AuthWebhook {
         };
         match status.as_u16() {
             200..=299 => {
-                let answer: AuthAnswer = if body.iter().all(u8::is_ascii_whitespace) {
+                let answer: AuthAnswer = if is_blank(&body) {
                     AuthAnswer::default()
                 } else {
                     serde_json::from_slice(&body).map_err(|_| unavailable())?

@@ -26,7 +26,7 @@
 
 use std::time::Duration;
 
-use crate::handler::Channel;
+use serde_json::Value;
 
 mod api;
 mod auth;
@@ -106,41 +106,66 @@ impl GatewayConfig {
     }
 }
 
-/// The HTTP client for the application's URLs: no redirects (one would
-/// carry the secret, and a 307 the message, wherever it points), no proxy
-/// from the environment, the configured timeout.
-fn client(config: &GatewayConfig) -> std::io::Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .timeout(config.timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .build()
-        .map_err(std::io::Error::other)
+/// One of the application's URLs (the webhook, the auth webhook), called
+/// with the secret by a client that follows no redirect (one would carry
+/// the secret, and a 307 the message, wherever it points), uses no proxy
+/// from the environment, and gives up after the configured timeout.
+#[derive(Debug, Clone)]
+struct Endpoint {
+    client: reqwest::Client,
+    url: String,
+    secret: String,
 }
 
-/// Reads a response body, refusing one larger than [`MAX_ANSWER_BYTES`]
-/// without holding more than that.
-async fn capped_body(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|_| "the answer broke off".to_owned())?
-    {
-        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-            return Err("the application's answer is too large".to_owned());
+/// What an endpoint answered: its status, and its body read up to
+/// [`MAX_ANSWER_BYTES`] (or why it could not be).
+type Answered = (reqwest::StatusCode, Result<Vec<u8>, String>);
+
+impl Endpoint {
+    fn new(config: &GatewayConfig, url: String) -> std::io::Result<Self> {
+        let client = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .map_err(std::io::Error::other)?;
+        Ok(Self {
+            client,
+            url,
+            secret: config.secret.clone(),
+        })
+    }
+
+    /// POSTs `body` as JSON with the secret header; `Err` when no answer came.
+    async fn call(&self, body: &Value) -> Result<Answered, reqwest::Error> {
+        let mut response = self
+            .client
+            .post(&self.url)
+            .header(SECRET_HEADER, &self.secret)
+            .json(body)
+            .send()
+            .await?;
+        let status = response.status();
+        let mut read = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) if read.len() + chunk.len() > MAX_ANSWER_BYTES => {
+                    return Ok((
+                        status,
+                        Err("the application's answer is too large".to_owned()),
+                    ));
+                }
+                Ok(Some(chunk)) => read.extend_from_slice(&chunk),
+                Ok(None) => return Ok((status, Ok(read))),
+                Err(_) => return Ok((status, Err("the answer broke off".to_owned()))),
+            }
         }
-        body.extend_from_slice(&chunk);
     }
-    Ok(body)
 }
 
-fn channel_name(channel: Channel) -> &'static str {
-    match channel {
-        Channel::WebSocket => "websocket",
-        Channel::Post => "post",
-        Channel::Events => "events",
-    }
+/// An answer with nothing in it (an empty body, or only whitespace).
+fn is_blank(body: &[u8]) -> bool {
+    body.iter().all(u8::is_ascii_whitespace)
 }
 
 /// reqwest's errors name the URL; the client need not learn where the backend is.

@@ -5,23 +5,19 @@ use serde_json::{json, Value};
 
 use crate::handler::{Context, Handler, HandlerError, Incoming, Replies};
 
-use super::{capped_body, channel_name, client, without_url, GatewayConfig, SECRET_HEADER};
+use super::{is_blank, without_url, Endpoint, GatewayConfig};
 
 /// The handler that forwards to the webhook.
 #[derive(Debug, Clone)]
 pub struct Webhook {
-    client: reqwest::Client,
-    url: String,
-    secret: String,
+    endpoint: Endpoint,
 }
 
 impl Webhook {
     /// A handler for `config`.
     pub fn new(config: &GatewayConfig) -> std::io::Result<Self> {
         Ok(Self {
-            client: client(config)?,
-            url: config.webhook.clone(),
-            secret: config.secret.clone(),
+            endpoint: Endpoint::new(config, config.webhook.clone())?,
         })
     }
 }
@@ -50,7 +46,7 @@ impl Handler for Webhook {
         let body = json!({
             "sessionId": &*context.session_id,
             "user": context.identity.user.as_deref(),
-            "channel": channel_name(context.channel),
+            "channel": context.channel.name(),
             "message": message.envelope,
         });
         let unavailable = |error: reqwest::Error| {
@@ -59,25 +55,15 @@ impl Handler for Webhook {
                 format!("the application did not answer: {}", without_url(&error)),
             )
         };
-        let response = self
-            .client
-            .post(&self.url)
-            .header(SECRET_HEADER, &self.secret)
-            .json(&body)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        let status = response.status();
+        let (status, answer) = self.endpoint.call(&body).await.map_err(unavailable)?;
         if !status.is_success() {
             return Err(HandlerError::new(
                 "backend-error",
                 format!("the application answered HTTP {}", status.as_u16()),
             ));
         }
-        let bytes = capped_body(response)
-            .await
-            .map_err(|why| HandlerError::new("backend-error", why))?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
+        let bytes = answer.map_err(|why| HandlerError::new("backend-error", why))?;
+        if is_blank(&bytes) {
             return Ok(Vec::new());
         }
         let answer: Answer = serde_json::from_slice(&bytes).map_err(|_| {

@@ -16,12 +16,12 @@ use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::auth::{Rejection, RequestInfo};
+use crate::auth::Rejection;
 use crate::faults::MAX_FAULT_DURATION;
 use crate::handler::{Channel, Context};
-use crate::listener::{peer_of, ConnectionSlot};
+use crate::listener::ConnectionSlot;
 use crate::request::{
-    authorize, session_id_or_random, too_many_sessions, unavailable, SessionCheck,
+    identify, is_on, session_id_or_random, too_many_sessions, unavailable, SessionCheck,
 };
 use crate::session_log::{redact_query, ConnectionRecord};
 use crate::state::{iso_now, SharedState};
@@ -61,10 +61,6 @@ pub struct WsQuery {
     epoch: Option<String>,
 }
 
-fn flag(value: Option<&String>) -> bool {
-    value.is_some_and(|v| matches!(v.as_str(), "" | "1" | "true"))
-}
-
 /// Upgrades to a WebSocket once the origin (middleware), the auth hook and
 /// the session's owner agree; refuses with 503 while the server is down,
 /// full, or a fault says so.
@@ -85,15 +81,16 @@ pub async fn upgrade(
         Err(response) => return *response,
     };
     let raw_query = raw_query.unwrap_or_default();
-    let info = RequestInfo {
-        channel: Channel::WebSocket,
-        session_id: session_id.clone(),
-        origin: crate::request::origin(&headers),
+    let identity = match identify(
+        &state,
+        Channel::WebSocket,
+        &session_id,
         headers,
-        query: crate::request::parse_query(&raw_query),
-        peer: peer_of(&extensions),
-    };
-    let identity = match authorize(&state, &info).await {
+        &raw_query,
+        &extensions,
+    )
+    .await
+    {
         Ok(identity) => identity,
         Err(rejection) => return refuse_socket(upgrade, rejection, slot_of(&extensions)),
     };
@@ -115,10 +112,10 @@ pub async fn upgrade(
                     .faults
                     .set_pong_delay(Duration::from_millis(ms).min(MAX_FAULT_DURATION));
             }
-            if let Some(flag) = &query.mute_pings {
+            if query.mute_pings.is_some() {
                 session
                     .faults
-                    .set_mute_pings(matches!(flag.as_str(), "" | "1" | "true"));
+                    .set_mute_pings(is_on(query.mute_pings.as_deref()));
             }
         }
         let refused = session.faults.refuse_upgrades.is_open(now);
@@ -152,7 +149,7 @@ pub async fn upgrade(
         publisher: state.publisher.clone(),
     };
     let options = ConnectionOptions {
-        acknowledge: flag(query.ack.as_ref()),
+        acknowledge: is_on(query.ack.as_deref()),
         v1_1: query.protocol.as_deref() == Some(PROTOCOL_V1_1),
         last_seq: query.last_seq,
         epoch: query.epoch,

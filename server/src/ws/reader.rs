@@ -9,7 +9,7 @@ use crate::faults::PongPolicy;
 use crate::handler::Context;
 use crate::protocol::Inbound;
 use crate::session_log::FrameRecord;
-use crate::state::{iso_now, SharedState};
+use crate::state::SharedState;
 
 use super::backlog::Work;
 use super::connection::Ending;
@@ -87,19 +87,13 @@ impl Reader<'_> {
             .sessions
             .logging()
             .then(|| FrameRecord::text(self.connection, state.elapsed_ms(), text, &inbound));
-        let now = iso_now();
-        let limits = &state.limits;
-        let acknowledge = self.acknowledge;
-        let answer = state
-            .sessions
-            .existing(&self.context.session_id, |session| {
-                let intake = exchange::intake(session, inbound, acknowledge, limits, &now);
-                if let Some(mut record) = record {
-                    record.duplicate = matches!(intake, Intake::Duplicate(_) | Intake::Ignore);
-                    session.log.record_frame(record);
-                }
-                (intake, session.faults.pong_policy())
-            });
+        let answer = exchange::take(
+            state,
+            &self.context.session_id,
+            inbound,
+            record,
+            self.acknowledge,
+        );
         match answer {
             None => Read::End(Ending::ServerClose(1013, "session forgotten".to_owned())),
             Some((Intake::Pong(pong), policy)) => match policy {

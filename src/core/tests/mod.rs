@@ -344,6 +344,12 @@ pub fn open_url(sim: &Sim, actions: &[Output<Payload>]) -> String {
     sim.transport.socket_url().to_owned()
 }
 
+/// Fires the retry deadline; the URL of the socket that opens.
+pub fn retry_url(sim: &mut Sim) -> String {
+    let actions = sim.fire(Deadline::Retry);
+    open_url(sim, &actions)
+}
+
 /// The attempt number of the URL request among `actions`.
 pub fn resolve_request(actions: &[Output<Payload>]) -> u64 {
     actions

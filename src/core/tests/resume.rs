@@ -19,10 +19,7 @@ fn the_first_attempt_reports_nothing_and_later_ones_the_last_delivered_seq() {
     }
     assert_eq!(sim.transport.last_seq(), Some(7));
     sim.close(1006);
-    let url = {
-        let actions = sim.fire(Deadline::Retry);
-        open_url(&sim, &actions)
-    };
+    let url = retry_url(&mut sim);
     assert_eq!(url, "ws://h/ws?session_id=s&protocol=1.1&last_seq=7");
 }
 
@@ -82,10 +79,7 @@ fn a_stream_that_restarts_below_the_resume_point_is_delivered_and_reported() {
         assert!(sim.transport.on_numbered_frame(sim.now, seq));
     }
     sim.close(1006);
-    let url = {
-        let actions = sim.fire(Deadline::Retry);
-        open_url(&sim, &actions)
-    };
+    let url = retry_url(&mut sim);
     assert!(url.ends_with("last_seq=5"), "{url}");
     sim.open();
     let delivered: Vec<u64> = (1..=5)
@@ -129,10 +123,7 @@ fn the_epoch_a_welcome_names_rides_in_every_later_url() {
         assert!(sim.transport.on_numbered_frame(sim.now, seq));
     }
     sim.close(1006);
-    let url = {
-        let actions = sim.fire(Deadline::Retry);
-        open_url(&sim, &actions)
-    };
+    let url = retry_url(&mut sim);
     assert_eq!(
         url,
         "ws://h/ws?session_id=s&protocol=1.1&epoch=e1&last_seq=3"
@@ -174,10 +165,7 @@ fn an_explicit_reset_delivers_a_new_stream_that_went_past_the_old_position() {
     );
     assert_eq!(sim.transport.snapshot().stats.resets, 1);
     sim.close(1006);
-    let url = {
-        let actions = sim.fire(Deadline::Retry);
-        open_url(&sim, &actions)
-    };
+    let url = retry_url(&mut sim);
     assert_eq!(
         url,
         "ws://h/ws?session_id=s&protocol=1.1&epoch=e2&last_seq=8"
@@ -195,9 +183,6 @@ fn a_welcome_or_reset_without_an_epoch_is_an_application_frame() {
     assert!(sim.control(FrameKind::Welcome, Some(&too_long), f64::NAN));
     assert_eq!(sim.transport.snapshot().stats.resets, 0);
     sim.close(1006);
-    let url = {
-        let actions = sim.fire(Deadline::Retry);
-        open_url(&sim, &actions)
-    };
+    let url = retry_url(&mut sim);
     assert!(!url.contains("epoch="), "{url}");
 }
