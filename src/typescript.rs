@@ -132,10 +132,23 @@ export interface CommonTransportOptions {
 export interface Envelope<T = unknown> {
   type: string;
   data: T;
+  /** Unique per sender: the transport sets it on everything it sends (acks name it). */
   id?: string;
+  /** ISO 8601, set by the sender. */
   timestamp?: string;
+  /** The frame's number in the server's stream, when the server numbers frames (PROTOCOL.md §4): resume goes by it. */
+  seq?: number;
+  /** The `id` of the message this one answers, when the server says so (the reference server's replies do). */
+  replyTo?: string;
   [field: string]: unknown;
 }
+
+/**
+ * Loads the .wasm (once: the same as `await init()`) and creates a transport,
+ * so an application needs no separate `init()` call. Rejects with the loader's
+ * error (which URL failed and why) or the constructor's option error.
+ */
+export function createTransport(options: TransportOptions): Promise<WebSocketTransport>;
 
 /** Heartbeat round trips measured on the client's clock (ms; null before the first). */
 export interface LatencyStats {

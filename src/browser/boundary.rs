@@ -377,10 +377,17 @@ mod tests {
             };
             constant(&mut js, &name, *field as u32, doc);
         }
+        // `url` is one option in two HEAD_ fields (a string or a function).
+        let head_options: std::vec::Vec<String> = HEAD_FIELDS
+            .iter()
+            .filter(|field| !matches!(field, HeadField::UrlFunction))
+            .map(|field| option_name(&format!("{field:?}")))
+            .collect();
         js.push_str(&format!(
-            "/** Options read as numbers, then as strings, in this order (after the HEAD_ fields). */\nconst NUMBER_OPTIONS = [{}];\nconst STRING_OPTIONS = [{}];\n",
+            "/** Options read as numbers, then as strings, in this order (after the HEAD_ fields). */\nconst NUMBER_OPTIONS = [{}];\nconst STRING_OPTIONS = [{}];\n/** The other options' names: with the two lists above, every option there is. */\nconst OTHER_OPTIONS = [{}];\n",
             list(&NUMBER_OPTIONS.map(|option| option_name(&format!("{option:?}")))),
-            list(&STRING_OPTIONS.map(|option| option_name(&format!("{option:?}"))))
+            list(&STRING_OPTIONS.map(|option| option_name(&format!("{option:?}")))),
+            list(&head_options)
         ));
         js.push_str(END);
         js

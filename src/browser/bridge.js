@@ -71,6 +71,8 @@ const HEAD_ENABLE_WEB_SOCKET = 5;
 /** Options read as numbers, then as strings, in this order (after the HEAD_ fields). */
 const NUMBER_OPTIONS = ["reconnectInterval", "maxReconnectInterval", "reconnectBackoffFactor", "reconnectJitter", "maxReconnectAttempts", "connectTimeout", "minUptime", "heartbeatInterval", "heartbeatTimeout", "messageQueueSize", "fallbackAfterAttempts", "upgradeProbeInterval", "ackTimeout"];
 const STRING_OPTIONS = ["sessionId", "queueOverflow", "pingType", "pongType", "httpFallbackUrl", "httpEventsUrl", "delivery"];
+/** The other options' names: with the two lists above, every option there is. */
+const OTHER_OPTIONS = ["url", "protocols", "autoConnect", "shouldReconnect", "enableWebSocket"];
 // --- end of generated code ---
 
 /**
@@ -128,6 +130,41 @@ function optional(options, name, type) {
 }
 
 /**
+ * How many single-letter edits turn `a` into `b` (Levenshtein), for "did you mean".
+ * @param {string} a
+ * @param {string} b
+ */
+export function editDistance(a, b) {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 0; i < a.length; i++) {
+    let diagonal = row[0]++;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j];
+      row[j] = Math.min(above + 1, row[j - 1] + 1, diagonal + (a[i] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length];
+}
+
+/**
+ * Throws a TypeError for an option name resocket does not know, naming the
+ * nearest known one: a misspelled option would otherwise be ignored and its
+ * default used without a word.
+ * @param {Record<string, unknown>} record
+ */
+function rejectUnknownOptions(record) {
+  const known = [...OTHER_OPTIONS, ...NUMBER_OPTIONS, ...STRING_OPTIONS];
+  for (const name of Object.keys(record)) {
+    if (known.includes(name)) continue;
+    const distance = (/** @type {string} */ option) => editDistance(name.toLowerCase(), option.toLowerCase());
+    const nearest = known.reduce((best, option) => (distance(option) < distance(best) ? option : best));
+    const hint = distance(nearest) <= Math.max(2, name.length / 3) ? ` (did you mean ${nearest}?)` : "";
+    throw typeError(name, `is not an option${hint}`, record[name]);
+  }
+}
+
+/**
  * Type-checks the constructor's options. Returns the HEAD_ fields at their
  * positions, then the NUMBER_OPTIONS, then the STRING_OPTIONS (undefined where
  * absent), all as boundary.rs declares them. Value rules are the core's.
@@ -139,6 +176,7 @@ export function readOptions(options) {
     throw typeError("options", 'must be an object such as { url: "ws://…" }', options);
   }
   const record = /** @type {Record<string, unknown>} */ (options);
+  rejectUnknownOptions(record);
   const url = record.url;
   const enableWebSocket = optional(record, "enableWebSocket", "boolean");
   // HTTP-only transports (the seed's kill switch) need no WebSocket URL.
@@ -173,17 +211,14 @@ export function optionValue(options, name) {
   return options !== null && typeof options === "object" ? /** @type {Record<string, unknown>} */ (options)[name] : options;
 }
 
+// Both exist in every browser, worker and Node.js version the package runs in.
 /** @param {Uint8Array} bytes */
 export function randomFill(bytes) {
-  if (globalThis.crypto?.getRandomValues) {
-    globalThis.crypto.getRandomValues(bytes);
-  } else {
-    for (let i = 0; i < bytes.length; i++) bytes[i] = (Math.random() * 256) | 0;
-  }
+  crypto.getRandomValues(bytes);
 }
 
 export function now() {
-  return globalThis.performance ? performance.now() : Date.now();
+  return performance.now();
 }
 
 /** @param {unknown} data */
@@ -633,14 +668,14 @@ class Host {
    * @param {string[]} frames
    */
   postFrames(url, frames) {
-    const controller = typeof AbortController === "function" ? new AbortController() : null;
+    const controller = new AbortController();
     this.post = controller;
     const current = () => this.post === controller;
     fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: `[${frames.join(",")}]`,
-      signal: controller?.signal,
+      signal: controller.signal,
     })
       .then(async (response) => {
         const replies = await response.json().catch(() => undefined);

@@ -9,6 +9,7 @@ import {
   closeEvents,
   createHost,
   describe,
+  editDistance,
   openEvents,
   openSocket,
   readOptions,
@@ -179,6 +180,29 @@ test("options of the wrong type are TypeErrors naming the option and the value",
   for (const [options, message] of cases) {
     assert.throws(() => readOptions(options), { name: "TypeError", message });
   }
+});
+
+test("an option name resocket does not know is a TypeError naming it and the nearest known one", () => {
+  const cases = [
+    [{ url: "ws://h", reconectInterval: 500 }, /^resocket: reconectInterval is not an option \(did you mean reconnectInterval\?\), got 500$/],
+    [{ url: "ws://h", heartbeatinterval: 0 }, /heartbeatinterval is not an option \(did you mean heartbeatInterval\?\)/],
+    [{ url: "ws://h", protocol: "chat" }, /protocol is not an option \(did you mean protocols\?\)/],
+    [{ url: "ws://h", ackTimout: 5 }, /ackTimout is not an option \(did you mean ackTimeout\?\)/],
+    [{ urls: "ws://h" }, /urls is not an option \(did you mean url\?\)/],
+    // Nothing near: no guess.
+    [{ url: "ws://h", onMessage: () => {} }, /^resocket: onMessage is not an option, got a function$/],
+  ];
+  for (const [options, message] of cases) {
+    assert.throws(() => readOptions(options), { name: "TypeError", message });
+  }
+  // Every documented option is known (the lists are generated from boundary.rs).
+  const every = Object.fromEntries(
+    [...K.OTHER_OPTIONS, ...K.NUMBER_OPTIONS, ...K.STRING_OPTIONS].map((name) => [name, undefined]),
+  );
+  assert.doesNotThrow(() => readOptions({ ...every, url: "ws://h" }));
+  assert.equal(editDistance("reconectInterval", "reconnectInterval"), 1);
+  assert.equal(editDistance("", "abc"), 3);
+  assert.equal(editDistance("kitten", "sitting"), 3);
 });
 
 test("a POST reply's envelopes take the frame path, then the status goes to the core", async () => {
