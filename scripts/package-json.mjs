@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync, existsSync, rmSync } from "node:fs";
 
 const generated = JSON.parse(readFileSync("pkg/package.json", "utf8"));
-const files = ["resocket.js", "resocket.d.ts", "resocket_bg.wasm", "README.md", "LICENSE"].filter((file) =>
+const files = ["resocket.js", "resocket.d.ts", "resocket_bg.wasm", "react.js", "react.d.ts", "README.md", "LICENSE"].filter((file) =>
   existsSync(`pkg/${file}`),
 );
 // Only the wasm-bindgen export table, not needed by users.
@@ -23,10 +23,15 @@ const manifest = {
   types: "./resocket.d.ts",
   exports: {
     ".": { types: "./resocket.d.ts", default: "./resocket.js" },
+    // React hooks, in their own module: importing "resocket" never loads React.
+    "./react": { types: "./react.d.ts", default: "./react.js" },
     "./resocket_bg.wasm": "./resocket_bg.wasm",
     "./package.json": "./package.json",
   },
   files,
+  // Only resocket/react uses React (useSyncExternalStore: 18 or later).
+  peerDependencies: { react: ">=18" },
+  peerDependenciesMeta: { react: { optional: true } },
   // Importing has no side effects: nothing runs until init() and `new WebSocketTransport`.
   sideEffects: false,
 };
