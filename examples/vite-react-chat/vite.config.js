@@ -8,9 +8,11 @@ const server = process.env.RESOCKET_SERVER ?? "127.0.0.1:8080";
 
 export default defineConfig({
   plugins: [react()],
-  // The wasm-bindgen glue finds its .wasm with `new URL(…, import.meta.url)`;
-  // pre-bundling would move the glue away from the file.
-  optimizeDeps: { exclude: ["resocket"] },
+  // This example links the package from ../../pkg: without dedupe, the
+  // import of "react" in pkg/react.js (resocket/react) would resolve from
+  // there, to the repository's own copy, and the page would run two Reacts.
+  // An app that installs resocket from npm needs no entry.
+  resolve: { dedupe: ["react", "react-dom"] },
   server: {
     // This example links the package from ../../pkg (outside its root); an app
     // that installs resocket from npm has it under node_modules and needs no entry.

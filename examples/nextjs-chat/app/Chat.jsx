@@ -1,7 +1,8 @@
 "use client";
 
 import { useEffect, useState } from "react";
-import { useChatStore } from "./chatStore.js";
+import { useTransport } from "resocket/react";
+import { transportOptions, useChatStore } from "./chatStore.js";
 
 // The seed store's status line: green "Connected (45ms)" ("Connected (HTTP)"
 // on the fallback), yellow "Connecting…" / "Reconnecting (attempt 2)…", red
@@ -43,18 +44,10 @@ export function Chat({ socketUrl }) {
   const sessionId = useChatStore((state) => state.transport?.sessionId);
   const [draft, setDraft] = useState("");
 
-  // One transport per mounted chat, created in the browser only.
-  useEffect(() => {
-    const abort = new AbortController();
-    const disposed = initializeWebSocket(socketUrl, abort.signal).catch((error) => {
-      console.error("resocket failed to start", error);
-      return () => {};
-    });
-    return () => {
-      abort.abort();
-      disposed.then((dispose) => dispose());
-    };
-  }, [initializeWebSocket, socketUrl]);
+  // One transport per mounted chat (StrictMode's rehearsal mount opens no
+  // socket), created again only if the options change, freed on unmount.
+  const { transport, error } = useTransport(transportOptions(socketUrl));
+  useEffect(() => (transport ? initializeWebSocket(transport) : undefined), [transport, initializeWebSocket]);
 
   const submit = (event) => {
     event.preventDefault();
@@ -68,6 +61,8 @@ export function Chat({ socketUrl }) {
         <h1>Chat</h1>
         <ConnectionStatus />
       </header>
+      {/* The .wasm did not load, or an option is wrong: the message says which. */}
+      {error && <p role="alert">resocket could not start: {error.message}</p>}
       <ul className="messages">
         {messages.map((message) => (
           <li key={message.id} className={message.from}>

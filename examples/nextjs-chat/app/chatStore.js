@@ -1,15 +1,35 @@
 // The chat store, in the seed store's shape: state `transport`, `useWebSocket`,
 // `latency`, `connectionStatus`, `messages`; actions `initializeWebSocket`,
-// `sendMessage`, `reconnectWebSocket`, `disconnectWebSocket`. Importing
-// resocket is safe during server rendering; only init() needs a browser, and
-// it runs in an effect.
-import init, { WebSocketTransport } from "resocket";
+// `sendMessage`, `reconnectWebSocket`, `disconnectWebSocket`. The transport
+// itself comes from resocket/react's useTransport (created in the browser,
+// one per mounted chat, freed on unmount); `initializeWebSocket(transport)`
+// mirrors it into the store.
 import { create } from "zustand";
 
 let nextId = 0;
 
 // The seed's kill switch: "false" sends everything over HTTP from the start.
 const ENABLE_WEBSOCKET = process.env.NEXT_PUBLIC_ENABLE_WEBSOCKET !== "false";
+
+// The transport's options for a socket URL: the HTTP fallback lives beside
+// the socket on the same server (PROTOCOL.md §6), and the session moves to it
+// after two attempts in a row that cannot get through.
+export function transportOptions(url) {
+  const httpBase = url.replace(/^ws/, "http").replace(/\/ws$/, "");
+  return {
+    url,
+    enableWebSocket: ENABLE_WEBSOCKET,
+    httpFallbackUrl: `${httpBase}/messages`,
+    httpEventsUrl: `${httpBase}/events`,
+    fallbackAfterAttempts: 2,
+    upgradeProbeInterval: 10000,
+    reconnectInterval: 500,
+    maxReconnectInterval: 5000,
+    maxReconnectAttempts: Infinity,
+    heartbeatInterval: 2000,
+    heartbeatTimeout: 3000,
+  };
+}
 
 export const useChatStore = create((set, get) => ({
   transport: null,
@@ -20,27 +40,10 @@ export const useChatStore = create((set, get) => ({
   attempt: 0,
   messages: [],
 
-  // Creates the transport and mirrors its snapshot into the store; returns the
-  // function that frees it. `signal` lets an effect cancel before the socket
-  // exists (StrictMode's rehearsal mount), so there is never a second socket.
-  async initializeWebSocket(url, signal) {
-    await init();
-    if (signal?.aborted) return () => {};
-    // The HTTP fallback lives beside the socket on the same server (PROTOCOL.md §6).
-    const httpBase = url.replace(/^ws/, "http").replace(/\/ws$/, "");
-    const transport = new WebSocketTransport({
-      url,
-      enableWebSocket: ENABLE_WEBSOCKET,
-      httpFallbackUrl: `${httpBase}/messages`,
-      httpEventsUrl: `${httpBase}/events`,
-      fallbackAfterAttempts: 2,
-      upgradeProbeInterval: 10000,
-      reconnectInterval: 500,
-      maxReconnectInterval: 5000,
-      maxReconnectAttempts: Infinity,
-      heartbeatInterval: 2000,
-      heartbeatTimeout: 3000,
-    });
+  // Mirrors a transport's snapshot and the server's messages into the store
+  // until the returned function detaches it (useTransport frees the
+  // transport itself).
+  initializeWebSocket(transport) {
     const sync = () => {
       const snapshot = transport.getSnapshot();
       set({
@@ -61,8 +64,7 @@ export const useChatStore = create((set, get) => ({
     return () => {
       offMessages();
       unsubscribe();
-      transport.free();
-      set({ transport: null, connectionStatus: "disconnected", latency: null });
+      set({ transport: null, connectionStatus: "connecting", latency: null });
     };
   },
 

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
-import { useChatStore } from "./chatStore.js";
+import { useTransport } from "resocket/react";
+import { transportOptions, useChatStore } from "./chatStore.js";
 import { ConnectionStatus } from "./ConnectionStatus.jsx";
 
 const socketUrl = () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
@@ -13,19 +14,10 @@ export function App() {
   const sessionId = useChatStore((state) => state.transport?.sessionId);
   const [draft, setDraft] = useState("");
 
-  // One transport per mounted chat; freed on unmount (and on StrictMode's
-  // rehearsal unmount, before any socket was opened).
-  useEffect(() => {
-    const abort = new AbortController();
-    const disposed = initializeWebSocket(socketUrl(), abort.signal).catch((error) => {
-      console.error("resocket failed to start", error);
-      return () => {};
-    });
-    return () => {
-      abort.abort();
-      disposed.then((dispose) => dispose());
-    };
-  }, [initializeWebSocket]);
+  // One transport per mounted chat (StrictMode's rehearsal mount opens no
+  // socket), created again only if the options change, freed on unmount.
+  const { transport, error } = useTransport(transportOptions(socketUrl()));
+  useEffect(() => (transport ? initializeWebSocket(transport) : undefined), [transport, initializeWebSocket]);
 
   const submit = (event) => {
     event.preventDefault();
@@ -39,6 +31,8 @@ export function App() {
         <h1>Chat</h1>
         <ConnectionStatus />
       </header>
+      {/* The .wasm did not load, or an option is wrong: the message says which. */}
+      {error && <p role="alert">resocket could not start: {error.message}</p>}
       <ul className="messages">
         {messages.map((message) => (
           <li key={message.id} className={message.from}>
