@@ -14,7 +14,7 @@
 // version; node_modules is installed once and kept).
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -108,7 +108,7 @@ async function buildApp(dir, command, args) {
  * Opens the app against a server of its own; resolves once the probe shows
  * the echo acknowledged, and checks what the server saw.
  */
-async function probeApp(appUrl, name, app) {
+async function probeApp(appUrl, name, app, afterEcho) {
   const server = await startServer([]);
   const page = await browser.newPage();
   const pageErrors = [];
@@ -159,12 +159,32 @@ async function probeApp(appUrl, name, app) {
     const health = await json(`${server.url}/health`);
     assert.equal(health.websocket.accepted, 1, `${name}: one socket, even under StrictMode's double effects`);
     assert.equal(health.websocket.connections, 1);
+    await afterEcho?.(page, server);
     assert.deepEqual(pageErrors, [], `${name}: errors on the page`);
     return { wasmResponses };
   } finally {
     await page.close();
     await server.stop();
   }
+}
+
+/**
+ * Fast Refresh: edits the probe's source while `next dev` runs. React keeps
+ * the component's state (with Next 15 and 16 the transport survives the
+ * edit); whatever it re-runs, the page must go on with one socket, and a
+ * leaked transport would keep a second one open (the loop would never end).
+ */
+function hotReload(dir) {
+  return async (page, server) => {
+    const source = join(dir, "app/EchoProbe.jsx");
+    writeFileSync(source, readFileSync(source, "utf8").replace('const REVISION = "1";', 'const REVISION = "2";'));
+    await page.locator('#probe[data-revision="2"]').waitFor({ state: "attached", timeout: 60_000 });
+    await page.locator('#probe[data-state="connected"]').waitFor({ state: "attached", timeout: 30_000 });
+    // A leaked transport would keep its socket open: this would never end.
+    while ((await json(`${server.url}/health`)).websocket.connections !== 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
 }
 
 for (const major of [5, 6, 7, 8]) {
@@ -219,7 +239,7 @@ for (const { major, ...flags } of NEXT) {
         const port = await freePort();
         const app = startApp(dir, "node_modules/.bin/next", ["dev", ...flags[bundler], "-p", String(port), "-H", "127.0.0.1"]);
         try {
-          await probeApp(`http://127.0.0.1:${port}`, `Next.js ${major} ${bundler} dev`, app);
+          await probeApp(`http://127.0.0.1:${port}`, `Next.js ${major} ${bundler} dev`, app, hotReload(dir));
         } finally {
           await app.stop();
         }

@@ -5,6 +5,9 @@
 import { useEffect, useState } from "react";
 import { useMessages, useOutbox, useTransport, useTransportSnapshot } from "resocket/react";
 
+// The hot-reload check rewrites this line while `next dev` runs.
+const REVISION = "1";
+
 export function EchoProbe() {
   const [server, setServer] = useState(null);
   useEffect(() => setServer(new URLSearchParams(location.search).get("server") ?? "ws://127.0.0.1:8080/ws"), []);
@@ -24,6 +27,7 @@ export function EchoProbe() {
       data-echo={replies.map((reply) => reply.data.text).join("|")}
       data-delivery={outbox.messages.map((message) => message.status).join("|")}
       data-error={error?.message ?? ""}
+      data-revision={REVISION}
     >
       {error ? `failed: ${error.message}` : `${snapshot?.state ?? "loading"}: ${replies.length} replies`}
     </output>
