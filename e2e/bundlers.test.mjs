@@ -7,7 +7,8 @@
 // - Next.js 15 and 16, Turbopack and webpack: `next dev` and `next build` +
 //   `next start` (the page is server-rendered: importing resocket on the
 //   server must touch no browser API);
-// - plain ESM: a page with an import map and `<script type=module>`;
+// - plain ESM: a page with an import map and `<script type=module>`, and a
+//   module Worker holding the transport;
 // - Node.js 20 (--experimental-websocket) and 22: `init()` with no argument.
 // The apps live in e2e/bundlers/: vite-app/, next-app/ and node-app/ are the
 // sources, copied into each version's folder (its package.json pins that
@@ -120,7 +121,8 @@ async function probeApp(appUrl, name, app, afterEcho) {
     }
   });
   try {
-    const target = `${appUrl}/?server=${encodeURIComponent(server.url.replace(/^http/, "ws") + "/ws")}`;
+    const separator = appUrl.endsWith(".html") ? "" : "/";
+    const target = `${appUrl}${separator}?server=${encodeURIComponent(server.url.replace(/^http/, "ws") + "/ws")}`;
     // A dev server compiles on the first request: keep asking until it answers.
     for (let tries = 0; ; tries++) {
       try {
@@ -265,6 +267,16 @@ test("plain ESM: <script type=module> and an import map, no bundler", { timeout:
   const site = await startServer(["--static-dir", dir]);
   try {
     await probeApp(site.url, "plain ESM");
+  } finally {
+    await site.stop();
+  }
+});
+
+test("plain ESM in a module Worker: the transport off the main thread", { timeout: 120_000 }, async () => {
+  const dir = await prepare("plain");
+  const site = await startServer(["--static-dir", dir]);
+  try {
+    await probeApp(`${site.url}/worker.html`, "module worker");
   } finally {
     await site.stop();
   }
