@@ -1,6 +1,6 @@
 // How the .wasm should reach the page, measured: the package as it ships
 // (the glue fetches resocket_bg.wasm beside it: two downloads, the second
-// streamed once the first has run) against an "inline" build of the same
+// started once the first has run) against an "inline" build of the same
 // package (the .wasm embedded in the glue as base64: one download, decoded in
 // JavaScript). Prints the gzip size of each and the time from navigation to
 // the transport's first "open" in headless Chromium, over loopback as is and
@@ -10,11 +10,12 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { launchChromium, startServer } from "../e2e/support.mjs";
 
-const ROOT = new URL("..", import.meta.url).pathname;
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values: flags } = parseArgs({ options: { rounds: { type: "string", default: "15" } } });
 const rounds = Number(flags.rounds);
 

@@ -100,7 +100,7 @@ async function roundTrip() {
   });
 }
 
-test("under StrictMode one socket; re-renders with equal options keep the transport", async () => {
+test("under StrictMode one socket; re-renders with equal options keep the transport", { timeout: 60_000 }, async () => {
   await render({ mounted: true, url: wsUrl(serverA) });
   await waitForState("connected");
   const session = await probe("session");
@@ -117,7 +117,7 @@ test("under StrictMode one socket; re-renders with equal options keep the transp
   assert.deepEqual(pageErrors, []);
 });
 
-test("a new url re-creates the transport: the old socket closes, the new server gets one", async () => {
+test("a new url re-creates the transport: the old socket closes, the new server gets one", { timeout: 60_000 }, async () => {
   await render({ mounted: true, url: wsUrl(serverA) });
   await waitForState("connected");
   await render({ mounted: true, url: wsUrl(serverB) });
@@ -135,9 +135,10 @@ test("a new url re-creates the transport: the old socket closes, the new server 
     }
   });
   assert.match(error, /this transport was freed/);
+  assert.deepEqual(pageErrors, []);
 });
 
-test("a url function new on every render: nothing re-created, the latest one is called", async () => {
+test("a url function new on every render: nothing re-created, the latest one is called", { timeout: 60_000 }, async () => {
   await page.evaluate((url) => (window.socketUrl = url), wsUrl(serverA));
   await render({ mounted: true, url: "function", urlFunction: true });
   await waitForState("connected");
@@ -153,7 +154,7 @@ test("a url function new on every render: nothing re-created, the latest one is 
   await waitForConnections(serverA, 0);
 });
 
-test("unmounting frees the transport: the server sees its socket close", async () => {
+test("unmounting frees the transport: the server sees its socket close", { timeout: 60_000 }, async () => {
   await render({ mounted: true, url: wsUrl(serverA) });
   await waitForState("connected");
   await render({ mounted: false, url: null });
@@ -162,7 +163,7 @@ test("unmounting frees the transport: the server sees its socket close", async (
   assert.match(await page.evaluate(() => window.transports[0].sendRaw("x").toString()).catch((error) => error.message), /freed/);
 });
 
-test("null options: no transport until there are options, then exactly one", async () => {
+test("null options: no transport until there are options, then exactly one", { timeout: 60_000 }, async () => {
   await render({ mounted: true, url: null });
   await page.locator("#probe[data-commits]").waitFor({ state: "attached" });
   assert.equal(await probe("state"), "none");
@@ -173,7 +174,7 @@ test("null options: no transport until there are options, then exactly one", asy
   assert.equal((await health(serverA)).websocket.accepted, 1);
 });
 
-test("a bad or misspelled option is an error state naming it, not a throw", async () => {
+test("a bad or misspelled option is an error state naming it, not a throw", { timeout: 60_000 }, async () => {
   await render({ mounted: true, url: wsUrl(serverA), extra: { reconnectInterval: -5 } });
   await page.locator('#probe:not([data-error=""])').waitFor({ state: "attached" });
   assert.equal(
@@ -190,7 +191,7 @@ test("a bad or misspelled option is an error state naming it, not a throw", asyn
   assert.deepEqual(pageErrors, []);
 });
 
-test("a .wasm that does not load is an error state saying which URL and why, not an unhandled rejection", async () => {
+test("a .wasm that does not load is an error state saying which URL and why, not an unhandled rejection", { timeout: 60_000 }, async () => {
   await page.goto(`${broken.url}/index.html`);
   await page.waitForFunction(() => typeof window.render === "function");
   await render({ mounted: true, url: wsUrl(serverA) });
@@ -202,4 +203,71 @@ test("a .wasm that does not load is an error state saying which URL and why, not
   assert.equal(await probe("state"), "none");
   assert.deepEqual(pageErrors, [], "no unhandled rejection");
   assert.equal((await health(serverA)).websocket.accepted, 0);
+});
+
+const send = (text) => page.evaluate((text) => window.transports.at(-1).send("message", { text }), text);
+
+test("useMessages keeps the last `limit` of its type, and starts empty for another transport", { timeout: 60_000 }, async () => {
+  await render({ mounted: true, url: wsUrl(serverA) });
+  await waitForState("connected");
+  for (const text of ["m1", "m2", "m3", "m4", "m5"]) await send(text);
+  await page.locator('#probe[data-received="m3|m4|m5"]').waitFor({ state: "attached", timeout: 20_000 });
+  await render({ mounted: true, url: wsUrl(serverB) });
+  await page.waitForFunction(() => window.transports.length === 2);
+  await waitForState("connected");
+  assert.equal(await probe("received"), "", "a new transport: an empty list");
+  await send("n1");
+  await page.locator('#probe[data-received="n1"]').waitFor({ state: "attached", timeout: 20_000 });
+  assert.deepEqual(pageErrors, []);
+});
+
+test("useOnMessage calls the latest handler, once per envelope", { timeout: 60_000 }, async () => {
+  await render({ mounted: true, url: wsUrl(serverA), tag: "first" });
+  await waitForState("connected");
+  await send("x");
+  await page.waitForFunction(() => window.handled.length === 1);
+  for (let i = 0; i < 3; i++) await render({ mounted: true, url: wsUrl(serverA), tag: "second" });
+  await send("y");
+  await page.waitForFunction(() => window.handled.length >= 2);
+  await roundTrip(); // anything else on its way has arrived
+  assert.deepEqual(
+    await page.evaluate(() => window.handled.filter((entry) => !entry.endsWith(":undefined"))),
+    ["first:x", "second:y"],
+  );
+});
+
+test("useOutbox: acknowledged with at-least-once; failed, with the reason, without it or without a transport", { timeout: 60_000 }, async () => {
+  await render({ mounted: true, url: null });
+  await page.waitForFunction(() => window.outbox !== undefined);
+  await page.evaluate(() => window.outbox.send("message", { text: "early" }));
+  await page.locator('#probe[data-outbox="early:failed"]').waitFor({ state: "attached", timeout: 20_000 });
+  assert.match(await probe("outbox-errors"), /there is no transport yet/);
+
+  await render({ mounted: true, url: wsUrl(serverA), extra: { delivery: "at-least-once" } });
+  await waitForState("connected");
+  await page.evaluate(() => window.outbox.send("message", { text: "sure" }));
+  await page.locator('#probe[data-outbox="early:failed|sure:acknowledged"]').waitFor({ state: "attached", timeout: 20_000 });
+  const log = await json(`${serverA.url}/control/${encodeURIComponent(await probe("session"))}/log`);
+  assert.equal(log.frames.filter((frame) => frame.data?.text === "sure").length, 1);
+
+  await render({ mounted: true, url: wsUrl(serverA) });
+  await page.waitForFunction(() => window.transports.length === 2);
+  await waitForState("connected");
+  await page.evaluate(() => window.outbox.send("message", { text: "unsure" }));
+  await page.locator('#probe[data-outbox$="unsure:failed"]').waitFor({ state: "attached", timeout: 20_000 });
+  assert.match(await probe("outbox-errors"), /sendWithAck needs the option delivery: "at-least-once"/);
+  assert.deepEqual(pageErrors, []);
+});
+
+test("Infinity and the default are different values; undefined and absent are the same", { timeout: 60_000 }, async () => {
+  await render({ mounted: true, url: wsUrl(serverA), extra: { maxReconnectAttempts: Infinity } });
+  await waitForState("connected");
+  await render({ mounted: true, url: wsUrl(serverA), extra: { maxReconnectAttempts: undefined } });
+  await page.waitForFunction(() => window.transports.length === 2);
+  await waitForState("connected");
+  await render({ mounted: true, url: wsUrl(serverA) });
+  await roundTrip();
+  assert.equal(await page.evaluate(() => window.transports.length), 2, "absent = undefined: the same transport");
+  await waitForConnections(serverA, 1);
+  assert.deepEqual(pageErrors, []);
 });

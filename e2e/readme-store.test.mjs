@@ -52,7 +52,7 @@ async function openStore() {
 
 const state = (page, field) => page.evaluate((field) => window.chat.getState()[field], field);
 
-test("the README's store connects, sends with an ack, receives the echo, and frees on disconnect", async () => {
+test("the README's store connects, sends with an ack, receives the echo, and frees on disconnect", { timeout: 60_000 }, async () => {
   const { server, page, pageErrors, wsUrl } = await openStore();
   try {
     await page.evaluate((url) => window.chat.getState().initializeWebSocket(url), wsUrl);
@@ -94,7 +94,7 @@ test("the README's store connects, sends with an ack, receives the echo, and fre
   }
 });
 
-test("initialize, disconnect, initialize (StrictMode's double effect) opens one socket", async () => {
+test("initialize, disconnect, initialize (StrictMode's double effect) opens one socket", { timeout: 60_000 }, async () => {
   const { server, page, pageErrors, wsUrl } = await openStore();
   try {
     await page.evaluate((url) => {

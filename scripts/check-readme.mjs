@@ -7,9 +7,10 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { readmeSnippets } from "./readme-snippets.mjs";
 
-const root = new URL("..", import.meta.url).pathname;
+const root = fileURLToPath(new URL("..", import.meta.url));
 const snippets = readmeSnippets(join(root, "README.md"));
 if (snippets.length < 5) throw new Error(`check-readme: only ${snippets.length} TypeScript blocks found in README.md`);
 

@@ -5,7 +5,8 @@
 import { StrictMode, useEffect } from "react";
 import { createRoot } from "react-dom/client";
 import type { TransportOptions, WebSocketTransport } from "resocket";
-import { useTransport, useTransportSnapshot } from "resocket/react";
+import { useMessages, useOnMessage, useOutbox, useTransport, useTransportSnapshot } from "resocket/react";
+import type { Outbox } from "resocket/react";
 
 /** What the test passes to window.render(). */
 interface HarnessProps {
@@ -15,6 +16,8 @@ interface HarnessProps {
   /** Pass `url` as a new function on every render, returning window.socketUrl. */
   urlFunction?: boolean;
   extra?: Record<string, unknown>;
+  /** Put into every useOnMessage record: which render's handler ran. */
+  tag?: string;
 }
 
 interface HarnessWindow {
@@ -23,17 +26,28 @@ interface HarnessWindow {
   /** Every distinct transport the component rendered with, in order. */
   transports: WebSocketTransport[];
   commits: number;
+  /** `tag:text` for every "message" envelope the useOnMessage handler saw. */
+  handled: string[];
+  outbox: Outbox<{ text: string }>;
 }
 const harness = window as unknown as HarnessWindow;
 harness.transports = [];
 harness.commits = 0;
+harness.handled = [];
 
-function Probe({ url, urlFunction, extra }: HarnessProps) {
+function Probe({ url, urlFunction, extra, tag }: HarnessProps) {
   const options: TransportOptions | null =
     url === null ? null : { ...extra, url: urlFunction ? () => harness.socketUrl : url };
   const { transport, error } = useTransport(options);
   const snapshot = useTransportSnapshot(transport);
+  const received = useMessages<{ text: string }>(transport, "message", { limit: 3 });
+  // A new closure on every render: the latest one must be the one called.
+  useOnMessage<{ text: string }>(transport, "message", (envelope) => harness.handled.push(`${tag}:${envelope.data.text}`));
+  const outbox = useOutbox<{ text: string }>(transport);
   if (transport && !harness.transports.includes(transport)) harness.transports.push(transport);
+  useEffect(() => {
+    harness.outbox = outbox;
+  }, [outbox]);
   useEffect(() => {
     harness.commits++;
     document.getElementById("probe")?.setAttribute("data-commits", String(harness.commits));
@@ -44,6 +58,9 @@ function Probe({ url, urlFunction, extra }: HarnessProps) {
       data-state={snapshot?.state ?? "none"}
       data-session={snapshot?.sessionId ?? ""}
       data-error={error ? `${error.name}: ${error.message}` : ""}
+      data-received={received.map((envelope) => envelope.data.text).join("|")}
+      data-outbox={outbox.messages.map((message) => `${message.data.text}:${message.status}`).join("|")}
+      data-outbox-errors={outbox.messages.map((message) => message.error?.message ?? "").join("|")}
     />
   );
 }

@@ -34,8 +34,10 @@ async function bytesOf(pending, href) {
   try {
     const response = await pending;
     const bytes = new Uint8Array(await response.arrayBuffer());
-    // An HTML page (a dev server's fallback for unknown paths) is not valid.
-    if (response.ok && WebAssembly.validate(bytes)) return bytes;
+    // The magic number `\0asm` tells a module from an HTML page (a dev
+    // server's answer to unknown paths); anything else the engine rejects is
+    // reported by instantiate() as it is.
+    if (response.ok && bytes[0] === 0 && bytes[1] === 97 && bytes[2] === 115 && bytes[3] === 109) return bytes;
     problem = response.ok ? `got ${response.headers.get("content-type")}, not WebAssembly` : `HTTP ${response.status}`;
   } catch (error) {
     problem = /** @type {Error} */ (error).message;

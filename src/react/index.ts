@@ -4,7 +4,7 @@
 //
 // Built by scripts/build-pkg with tsc into pkg/react.js and pkg/react.d.ts
 // (the import of "resocket" becomes "./resocket.js": one module instance).
-import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import init, { WebSocketTransport } from "resocket";
 import type { Envelope, TransportOptions, TransportSnapshot } from "resocket";
 
@@ -25,17 +25,43 @@ export interface TransportState {
 }
 
 const NO_TRANSPORT: TransportState = Object.freeze({ transport: null, error: null });
+const EMPTY_LIST: readonly never[] = Object.freeze([]);
 
 /**
- * The options a transport is re-created for: every value but functions,
- * whose latest version is always the one called (see `useTransport`).
+ * Keeps a ref on what the last committed render saw, never on a render React
+ * may throw away. A layout effect runs before the passive effects that read
+ * it; on the server (no document) nothing reads it, and React 18 warns about
+ * layout effects there.
+ */
+const useCommittedEffect = typeof document === "undefined" ? useEffect : useLayoutEffect;
+
+/**
+ * The options a transport is re-created for, as one string: every value but
+ * functions (whose latest version is always the one called, see
+ * `useTransport`). An absent option and one set to `undefined` are the same
+ * (the default); `Infinity` and `NaN` stay apart from `null`. A value JSON
+ * cannot spell (a BigInt, a cycle) gets one fixed mark: the constructor then
+ * names the option in `error`.
  */
 function identityOf(options: TransportOptions): string {
-  return JSON.stringify(
-    Object.entries(options)
-      .map(([name, value]) => [name, typeof value === "function" ? "function" : value])
-      .sort(([a], [b]) => (String(a) < String(b) ? -1 : 1)),
-  );
+  const record = options as unknown as Record<string, unknown>;
+  const parts: string[] = [];
+  for (const name of Object.keys(record).sort()) {
+    const value = record[name];
+    if (value === undefined) continue;
+    let spelled: string;
+    if (typeof value === "function") spelled = "function";
+    else if (typeof value === "number") spelled = `number ${String(value)}`;
+    else {
+      try {
+        spelled = JSON.stringify(value);
+      } catch {
+        spelled = "unrepresentable";
+      }
+    }
+    parts.push(`${JSON.stringify(name)}=${spelled}`);
+  }
+  return parts.join(",");
 }
 
 /**
@@ -60,17 +86,22 @@ function identityOf(options: TransportOptions): string {
  */
 export function useTransport(options: TransportOptions | null): TransportState {
   const [state, setState] = useState<TransportState>(NO_TRANSPORT);
-  // The latest options, read by the stable functions handed to the transport.
+  // The latest committed options, read by the stable functions handed to the transport.
   const latest = useRef(options);
-  latest.current = options;
+  useCommittedEffect(() => {
+    latest.current = options;
+  });
   const identity = options === null ? null : identityOf(options);
 
   useEffect(() => {
-    const current = latest.current;
+    // This render's options: the ones committed with `identity`.
+    const current = options;
     if (current === null) {
       setState(NO_TRANSPORT);
       return;
     }
+    // A previous failure no longer applies to these options.
+    setState((state) => (state.error ? NO_TRANSPORT : state));
     let cancelled = false;
     let created: WebSocketTransport | null = null;
     // Functions go through the ref: a new closure on each render must not
@@ -107,6 +138,8 @@ export function useTransport(options: TransportOptions | null): TransportState {
         setState((state) => (state.transport === freed ? NO_TRANSPORT : state));
       }
     };
+    // Only `identity` decides: a new object with the same values is not a change.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [identity]);
 
   return state;
@@ -170,7 +203,9 @@ export function useOnMessage<T = unknown>(
   handler: (envelope: Envelope<T>) => void,
 ): void {
   const latest = useRef(handler);
-  latest.current = handler;
+  useCommittedEffect(() => {
+    latest.current = handler;
+  });
   useEffect(() => {
     if (!transport) return;
     let unsubscribe: () => void;
@@ -208,18 +243,22 @@ export function useMessages<T = unknown>(
   if (!Number.isInteger(limit) || limit < 1) {
     throw new RangeError(`resocket: useMessages limit must be a whole number >= 1, got ${String(limit)}`);
   }
-  const [received, setReceived] = useState<{ key: unknown[]; list: readonly Envelope<T>[] }>({ key: [], list: [] });
-  const key = useMemo(() => [transport, type], [transport, type]);
+  // The list, with the transport and type it was received from: another
+  // transport or type starts from an empty list.
+  const [received, setReceived] = useState<{
+    transport: WebSocketTransport | null;
+    type: string;
+    list: readonly Envelope<T>[];
+  }>({ transport: null, type: "", list: EMPTY_LIST });
   useOnMessage<T>(transport, type, (envelope) =>
     setReceived((previous) => {
-      const list = previous.key === key ? previous.list : [];
-      return { key, list: [...list.slice(Math.max(0, list.length + 1 - limit)), envelope] };
+      const list = previous.transport === transport && previous.type === type ? previous.list : EMPTY_LIST;
+      return { transport, type, list: [...list.slice(Math.max(0, list.length + 1 - limit)), envelope] };
     }),
   );
-  return received.key === key ? received.list : EMPTY_LIST;
+  return received.transport === transport && received.type === type ? received.list : EMPTY_LIST;
 }
 
-const EMPTY_LIST: readonly never[] = Object.freeze([]);
 
 /** A message sent through `useOutbox`, with where its delivery stands. */
 export interface OutgoingMessage<T = unknown> {

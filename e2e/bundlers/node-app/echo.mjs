@@ -12,6 +12,8 @@ transport.on("error", (error) => errors.push(error.message));
 const echo = new Promise((resolve) => transport.onMessage("message", resolve));
 const id = await transport.sendWithAck("message", { text: `hello from node ${process.versions.node}` });
 const reply = await echo;
+// The first ping went out on open; its pong may come after the echo.
+if (transport.latencyMs === null) await new Promise((resolve) => transport.on("latency", resolve));
 console.log(
   JSON.stringify({ node: process.versions.node, state: transport.state, id, reply, errors, latencyMs: transport.latencyMs }),
 );
