@@ -137,6 +137,75 @@ impl SessionStream {
             .map_or(self.last_seq.saturating_add(1), |(seq, _)| *seq)
     }
 
+    /// Where this log stands, for the decisions a channel's opening makes.
+    pub fn state(&self) -> StreamState<'_> {
+        StreamState {
+            epoch: &self.epoch,
+            last_seq: self.last_seq,
+            first_available: self.first_available(),
+        }
+    }
+
+    /// `{"type":"welcome",…}`: see [`StreamState::welcome`].
+    pub fn welcome(&self) -> Value {
+        self.state().welcome()
+    }
+
+    /// See [`StreamState::is_stale`].
+    pub fn is_stale(&self, request: &ResumeRequest<'_>) -> bool {
+        self.state().is_stale(request)
+    }
+
+    /// `{"type":"reset",…}`: see [`StreamState::reset`].
+    pub fn reset(&self, request: &ResumeRequest<'_>) -> Value {
+        self.state().reset(request)
+    }
+
+    /// The frames a channel opened with `request` starts with: see
+    /// [`StreamState::opening`].
+    pub fn opening(&self, request: &ResumeRequest<'_>) -> Vec<(Option<u64>, String)> {
+        let state = self.state();
+        let frames = self.frames_after(state.replay_after(request).unwrap_or(u64::MAX));
+        state.opening(request, frames)
+    }
+
+    /// See [`StreamState::post_preamble`].
+    pub fn post_preamble(&self, request: &ResumeRequest<'_>) -> Vec<String> {
+        self.state().post_preamble(request)
+    }
+
+    /// What to send a client that has delivered everything up to `after`.
+    pub fn replay_after(&self, after: u64) -> Replay {
+        Replay {
+            gap: self.state().gap_after(after),
+            frames: self.frames_after(after),
+        }
+    }
+
+    /// The kept frames numbered above `after`, in order.
+    fn frames_after(&self, after: u64) -> Vec<(u64, String)> {
+        self.buffer
+            .iter()
+            .filter(|(seq, _)| *seq > after)
+            .cloned()
+            .collect()
+    }
+}
+
+/// Where a session's numbered stream stands, wherever it is kept (this
+/// process, or Redis): what a channel's opening decides from. The rules of
+/// PROTOCOL.md §4–§4.1 are written here once, for every engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamState<'a> {
+    /// The log's epoch.
+    pub epoch: &'a str,
+    /// The highest `seq` numbered so far (0 before the first).
+    pub last_seq: u64,
+    /// The lowest `seq` still kept (`last_seq + 1` when nothing is).
+    pub first_available: u64,
+}
+
+impl StreamState<'_> {
     /// `{"type":"welcome","data":{"epoch":…,"lastSeq":…}}`: the first frame
     /// of every channel a v1.1 client opens.
     pub fn welcome(&self) -> Value {
@@ -164,8 +233,30 @@ impl SessionStream {
                 "epoch": self.epoch,
                 "previousEpoch": request.epoch,
                 "after": request.last_seq,
-                "firstSeq": self.first_available(),
+                "firstSeq": self.first_available,
             },
+        })
+    }
+
+    /// The `seq` after which a channel opened with `request` replays the
+    /// kept frames: its `last_seq`, or 0 (everything) after a reset; `None`
+    /// when it asked for no replay.
+    pub fn replay_after(&self, request: &ResumeRequest<'_>) -> Option<u64> {
+        if request.v1_1 && self.is_stale(request) {
+            Some(0)
+        } else {
+            request.last_seq
+        }
+    }
+
+    /// `{"type":"gap",…}` when a client at `after` missed frames that are no
+    /// longer kept.
+    pub fn gap_after(&self, after: u64) -> Option<Value> {
+        (after.saturating_add(1) < self.first_available && after < self.last_seq).then(|| {
+            json!({
+                "type": "gap",
+                "data": { "after": after, "firstAvailable": self.first_available },
+            })
         })
     }
 
@@ -173,32 +264,29 @@ impl SessionStream {
     /// `(seq, JSON text)` (`None` for control frames): for a v1.1 client the
     /// `welcome`, then a `reset` and the whole kept stream if it asked to
     /// resume one that is gone; otherwise what followed its `last_seq` (with
-    /// a `gap` first if some of it is no longer kept).
-    pub fn opening(&self, request: &ResumeRequest<'_>) -> Vec<(Option<u64>, String)> {
-        let mut frames = Vec::new();
-        let mut after = request.last_seq;
-        let mut reset = false;
+    /// a `gap` first if some of it is no longer kept). `frames` are the kept
+    /// frames after [`replay_after`](Self::replay_after), in order.
+    pub fn opening(
+        &self,
+        request: &ResumeRequest<'_>,
+        frames: Vec<(u64, String)>,
+    ) -> Vec<(Option<u64>, String)> {
+        let mut opening = Vec::new();
+        let reset = request.v1_1 && self.is_stale(request);
         if request.v1_1 {
-            frames.push((None, self.welcome().to_string()));
-            if self.is_stale(request) {
-                frames.push((None, self.reset(request).to_string()));
-                after = Some(0);
-                reset = true;
+            opening.push((None, self.welcome().to_string()));
+            if reset {
+                opening.push((None, self.reset(request).to_string()));
             }
         }
-        if let Some(after) = after {
-            let replay = self.replay_after(after);
+        if let Some(after) = self.replay_after(request) {
             // After a reset its `firstSeq` already says where the stream starts.
-            let gap = replay.gap.filter(|_| !reset);
-            frames.extend(gap.map(|gap| (None, gap.to_string())));
-            frames.extend(
-                replay
-                    .frames
-                    .into_iter()
-                    .map(|(seq, text)| (Some(seq), text)),
-            );
+            if !reset {
+                opening.extend(self.gap_after(after).map(|gap| (None, gap.to_string())));
+            }
+            opening.extend(frames.into_iter().map(|(seq, text)| (Some(seq), text)));
         }
-        frames
+        opening
     }
 
     /// The control frames a POST's answer starts with for a v1.1 client
@@ -206,7 +294,7 @@ impl SessionStream {
     /// named another epoch (a POST carries no `last_seq`: its replies are
     /// numbered in this stream, which the client must know to place them).
     pub fn post_preamble(&self, request: &ResumeRequest<'_>) -> Vec<String> {
-        if !request.v1_1 || request.epoch == Some(self.epoch.as_str()) {
+        if !request.v1_1 || request.epoch == Some(self.epoch) {
             return Vec::new();
         }
         let mut frames = vec![self.welcome().to_string()];
@@ -214,24 +302,6 @@ impl SessionStream {
             frames.push(self.reset(request).to_string());
         }
         frames
-    }
-
-    /// What to send a client that has delivered everything up to `after`.
-    pub fn replay_after(&self, after: u64) -> Replay {
-        let first_available = self.first_available();
-        let gap = (after.saturating_add(1) < first_available && after < self.last_seq).then(|| {
-            json!({
-                "type": "gap",
-                "data": { "after": after, "firstAvailable": first_available },
-            })
-        });
-        let frames = self
-            .buffer
-            .iter()
-            .filter(|(seq, _)| *seq > after)
-            .cloned()
-            .collect();
-        Replay { gap, frames }
     }
 }
 
