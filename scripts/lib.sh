@@ -14,9 +14,11 @@ export PATH="$CARGO_BIN:$PATH"
 WASM_PACK_VERSION="0.15.1"
 GECKODRIVER_VERSION="0.37.1"
 CARGO_FUZZ_VERSION="0.13.2"
-# Debian packages: browsers, the driver that matches Debian's Chromium, and
-# Python for the gateway test's backend (e2e/gateway/backend.py).
-APT_PACKAGES=(firefox-esr chromium chromium-driver python3)
+# Debian packages: browsers, the driver that matches Debian's Chromium,
+# Python for the gateway test's backend (e2e/gateway/backend.py), and Redis
+# and HAProxy for the cluster (the Redis engine's tests start their own
+# redis-server on a free port; the service Debian starts is not used).
+APT_PACKAGES=(firefox-esr chromium chromium-driver python3 redis-server haproxy)
 
 # wasm-pack must find these instead of downloading its own copies.
 export GECKODRIVER="$CARGO_BIN/geckodriver"

@@ -19,6 +19,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod control;
+pub mod engine;
 pub mod exchange;
 pub mod faults;
 pub mod gateway;

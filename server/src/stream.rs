@@ -11,13 +11,13 @@ use crate::random::random_token;
 
 /// What one kept frame costs beyond its text (the deque slot, the `String`
 /// header, the allocator's rounding), so that many tiny frames count too.
-const FRAME_OVERHEAD_BYTES: usize = 48;
+pub const FRAME_OVERHEAD_BYTES: usize = 48;
 /// What one remembered id costs beyond its bytes (kept twice: the map's key
 /// and the age queue).
 const ID_OVERHEAD_BYTES: usize = 64;
 
 /// Random bytes in an epoch: enough that two logs never share one by chance.
-const EPOCH_BYTES: usize = 8;
+pub const EPOCH_BYTES: usize = 8;
 
 /// The frames the server sent to one session, numbered from 1, under an
 /// epoch: a random id chosen when this log was created (PROTOCOL.md §4.1).

@@ -1,6 +1,8 @@
 //! A real server on a free loopback port, and real clients for it.
 #![allow(dead_code)] // each test file uses a different subset
 
+pub mod redis;
+
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
