@@ -5,3 +5,4 @@
 //! node holding a session's channel over pub/sub (issue 15).
 
 pub mod redis;
+pub mod sequencer;
