@@ -6,7 +6,10 @@
 //! channels. Valkey and DragonflyDB speak the same commands; the tests run
 //! Debian's redis-server 7.
 
+mod feed;
 mod scripts;
+
+pub use feed::{Feed, FeedItem, Subscription};
 
 use std::time::Duration;
 
