@@ -9,7 +9,7 @@
 
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use resocket_server::exchange::{intake, settle, Intake};
+use resocket_server::exchange::{intake, settle, Intake, Outgoing};
 use resocket_server::handler::HandlerError;
 use resocket_server::http_fallback::HttpQuery;
 use resocket_server::protocol::Inbound;
@@ -29,6 +29,19 @@ const SEEN_BUDGET: usize = 1024;
 fn text(u: &mut Unstructured) -> Result<String> {
     let len = u.int_in_range(0..=200)?;
     Ok(String::from_utf8_lossy(u.bytes(len)?).into_owned())
+}
+
+/// The frames' texts; a numbered one must carry its own `seq`.
+fn texts_of(frames: Vec<Outgoing>) -> Vec<String> {
+    frames
+        .into_iter()
+        .map(|frame| {
+            if let Outgoing::Numbered(seq, text) = &frame {
+                assert!(text.contains(&format!("\"seq\":{seq}")), "{text} is not numbered {seq}");
+            }
+            frame.into_text()
+        })
+        .collect()
 }
 
 fn assert_json(texts: &[String]) {
@@ -68,10 +81,10 @@ fn run(u: &mut Unstructured) -> Result<()> {
                                     Err(HandlerError::new("e", reply.clone()))
                                 };
                                 let id = job.message.id().map(str::to_owned);
-                                settle(session, job.ack_id.as_deref(), id.as_deref(), result, NOW)
+                                texts_of(settle(session, job.ack_id.as_deref(), id.as_deref(), result, NOW))
                             }
                             Intake::Pong(text) | Intake::Duplicate(text) => vec![text],
-                            Intake::Answer(texts) => texts,
+                            Intake::Answer(frames) => texts_of(frames),
                             Intake::Ignore => Vec::new(),
                         }
                     })
@@ -84,8 +97,8 @@ fn run(u: &mut Unstructured) -> Result<()> {
                 if let Ok(Value::Array(envelopes)) = serde_json::from_str::<Value>(&body) {
                     let _ = sessions.with("s", |session| {
                         for envelope in envelopes {
-                            if let Intake::Answer(texts) = intake(session, Inbound::from_value(envelope), true, &limits, NOW) {
-                                assert_json(&texts);
+                            if let Intake::Answer(frames) = intake(session, Inbound::from_value(envelope), true, &limits, NOW) {
+                                assert_json(&texts_of(frames));
                             }
                         }
                     });

@@ -16,14 +16,34 @@ use crate::sessions::{Session, Sessions};
 use crate::state::{iso_now, AppState};
 use crate::stream::Seen;
 
+/// A frame for the client, as its channel must send it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outgoing {
+    /// Not part of the numbered stream: an ack.
+    Plain(String),
+    /// Numbered `seq` in the session's stream: a channel sends these in
+    /// `seq` order with its other numbered frames (see
+    /// [`Sequencer`](crate::engine::sequencer::Sequencer)).
+    Numbered(u64, String),
+}
+
+impl Outgoing {
+    /// The frame's text.
+    pub fn into_text(self) -> String {
+        match self {
+            Self::Plain(text) | Self::Numbered(_, text) => text,
+        }
+    }
+}
+
 /// What to do with one received frame, decided under the session's lock.
 #[derive(Debug, PartialEq)]
 pub enum Intake {
     /// A heartbeat ping: answer with this pong (unnumbered).
     Pong(String),
-    /// Answer at once with these texts and do nothing else: an `error`
+    /// Answer at once with these frames and do nothing else: an `error`
     /// envelope (numbered).
-    Answer(Vec<String>),
+    Answer(Vec<Outgoing>),
     /// A copy of a message already handled: answer with this ack only.
     Duplicate(String),
     /// Hand it to the application.
@@ -116,7 +136,7 @@ pub fn intake(
     now: &str,
 ) -> Intake {
     if let Some(error) = not_an_envelope(&inbound, now) {
-        return Intake::Answer(vec![session.stream.number(error)]);
+        return Intake::Answer(vec![numbered(session, error)]);
     }
     let Inbound::Envelope(envelope) = inbound else {
         return Intake::Ignore;
@@ -132,7 +152,7 @@ pub fn intake(
             "the envelope's type or id is longer than the server accepts",
             now,
         );
-        return Intake::Answer(vec![session.stream.number(error)]);
+        return Intake::Answer(vec![numbered(session, error)]);
     }
     if message.message_type() == PING_TYPE {
         return Intake::Pong(pong(&message.envelope, now).to_string());
@@ -148,7 +168,12 @@ pub fn intake(
     Intake::Handle(Job { message, ack_id })
 }
 
-/// What a handled message sends back, as texts in order: the ack (when one
+fn numbered(session: &mut Session, envelope: Value) -> Outgoing {
+    let (seq, text) = session.stream.numbered(envelope);
+    Outgoing::Numbered(seq, text)
+}
+
+/// What a handled message sends back, as frames in order: the ack (when one
 /// was asked for and the handler succeeded), then the replies, numbered; or
 /// a numbered `error` envelope when the handler failed (no ack: the client
 /// resends, and the id is handled again).
@@ -158,7 +183,7 @@ pub fn settle(
     reply_to: Option<&str>,
     result: Result<Replies, HandlerError>,
     now: &str,
-) -> Vec<String> {
+) -> Vec<Outgoing> {
     let mut texts = Vec::new();
     match result {
         Ok(replies) => {
@@ -169,11 +194,11 @@ pub fn settle(
                 if session.seen.finish(id) {
                     session.command_live(&ConnectionCommand::Send(ack.clone()));
                 }
-                texts.push(ack);
+                texts.push(Outgoing::Plain(ack));
             }
             for reply in replies {
                 if reply.get("type").is_some_and(Value::is_string) {
-                    texts.push(session.stream.number(reply));
+                    texts.push(numbered(session, reply));
                 } else {
                     eprintln!(
                         "resocket-server: a handler reply without a string \"type\" was dropped"
@@ -185,7 +210,7 @@ pub fn settle(
             if let Some(id) = job_ack {
                 session.seen.abandon(id);
             }
-            texts.push(session.stream.number(error_envelope(&error, reply_to, now)));
+            texts.push(numbered(session, error_envelope(&error, reply_to, now)));
         }
     }
     texts
@@ -194,7 +219,7 @@ pub fn settle(
 /// Runs the application's handler on `job` and settles the outcome in the
 /// session: the texts to send back. Cancelled before the end, the claim
 /// takes the id's mark back.
-pub async fn handle(state: &AppState, context: &Context, job: Job, claim: Claim) -> Vec<String> {
+pub async fn handle(state: &AppState, context: &Context, job: Job, claim: Claim) -> Vec<Outgoing> {
     let reply_to = job.message.id().map(str::to_owned);
     let result = state.handler.on_message(context, job.message).await;
     let ack_id = claim.settle();
@@ -231,10 +256,11 @@ mod tests {
             .unwrap()
     }
 
-    fn types(texts: &[String]) -> Vec<String> {
-        texts
+    fn types(frames: &[Outgoing]) -> Vec<String> {
+        frames
             .iter()
-            .map(|t| {
+            .map(|frame| {
+                let (Outgoing::Plain(t) | Outgoing::Numbered(_, t)) = frame;
                 serde_json::from_str::<Value>(t).unwrap()["type"]
                     .as_str()
                     .unwrap()
@@ -279,14 +305,16 @@ mod tests {
             else {
                 panic!("an answer")
             };
-            assert_eq!(serde_json::from_str::<Value>(&texts[0]).unwrap()["seq"], 1);
+            assert!(
+                matches!(&texts[0], Outgoing::Numbered(1, text) if text.contains(r#""seq":1"#))
+            );
             let long_id = json!({"type": "t", "id": "i".repeat(129)});
             let Intake::Answer(texts) =
                 intake(session, Inbound::from_value(long_id), true, &limits, NOW)
             else {
                 panic!("an answer")
             };
-            assert!(texts[0].contains("too-long"));
+            assert!(texts[0].clone().into_text().contains("too-long"));
         });
     }
 

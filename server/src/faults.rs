@@ -13,8 +13,11 @@ pub const MAX_FAULT_DURATION: Duration = Duration::from_secs(3600);
 /// An order for one live connection, sent through its command channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnectionCommand {
-    /// Send this (already numbered) text frame: a server push.
+    /// Send this unnumbered text frame (an ack owed to a copy that waited).
     Send(String),
+    /// Send this frame, numbered `seq` in the session's stream (a server
+    /// push): in `seq` order with the connection's other numbered frames.
+    Numbered(u64, String),
     /// Drop the TCP connection without a close frame (the client sees 1006).
     Drop,
     /// Send a close frame with this code and reason, then finish the handshake.
@@ -29,7 +32,7 @@ pub enum ConnectionCommand {
 impl crate::queue::Weighed for ConnectionCommand {
     fn bytes(&self) -> usize {
         match self {
-            Self::Send(text) => text.len(),
+            Self::Send(text) | Self::Numbered(_, text) => text.len(),
             Self::Drop | Self::Close { .. } => 0,
         }
     }

@@ -16,7 +16,7 @@ use futures_util::stream::{self, Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::exchange::{self, Intake};
+use crate::exchange::{self, Intake, Outgoing};
 use crate::handler::{Channel, Context};
 use crate::listener::ConnectionSlot;
 use crate::protocol::Inbound;
@@ -197,10 +197,15 @@ async fn take_one(
         .map(|(intake, _)| intake);
     match intake {
         Some(Intake::Pong(text) | Intake::Duplicate(text)) => vec![text],
-        Some(Intake::Answer(texts)) => texts,
+        // Numbered under the session's lock, so already in `seq` order.
+        Some(Intake::Answer(frames)) => frames.into_iter().map(Outgoing::into_text).collect(),
         Some(Intake::Handle(job)) => {
             let (job, claim) = job.claimed(&state.sessions, &context.session_id);
-            exchange::handle(state, context, job, claim).await
+            exchange::handle(state, context, job, claim)
+                .await
+                .into_iter()
+                .map(Outgoing::into_text)
+                .collect()
         }
         Some(Intake::Ignore) | None => Vec::new(),
     }

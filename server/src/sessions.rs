@@ -108,7 +108,7 @@ impl Session {
         // A full or closed event stream is dropped: the client reopens it and resumes.
         self.event_streams
             .retain(|stream| stream.try_send((Some(seq), text.clone())).is_ok());
-        self.event_streams.len() + self.command_live(&ConnectionCommand::Send(text))
+        self.event_streams.len() + self.command_live(&ConnectionCommand::Numbered(seq, text))
     }
 
     /// No socket and no event stream is open.

@@ -103,7 +103,12 @@ pub struct Replay {
 
 impl SessionStream {
     /// Gives `envelope` the next `seq`, keeps it for replay, and returns its text.
-    pub fn number(&mut self, mut envelope: Value) -> String {
+    pub fn number(&mut self, envelope: Value) -> String {
+        self.numbered(envelope).1
+    }
+
+    /// [`number`](Self::number), with the `seq` it gave.
+    pub fn numbered(&mut self, mut envelope: Value) -> (u64, String) {
         // 2^64 frames are not sent in this universe; saturating keeps it a
         // non-panicking statement all the same.
         self.last_seq = self.last_seq.saturating_add(1);
@@ -117,7 +122,7 @@ impl SessionStream {
         self.bytes += kept.len() + FRAME_OVERHEAD_BYTES;
         self.buffer.push_back((self.last_seq, kept));
         self.trim_to(self.budget);
-        text
+        (self.last_seq, text)
     }
 
     /// The highest `seq` sent so far (0 before the first).

@@ -176,3 +176,43 @@ async fn without_ack_1_there_are_no_acks_and_no_suppression() {
     assert_eq!(echo(&mut client, "same").await["replyTo"], "same");
     assert_eq!(echo(&mut client, "same").await["replyTo"], "same");
 }
+
+/// Pushes (numbered by another task) and replies (numbered by the socket's
+/// own work) interleave on one socket: the client must see every `seq`
+/// once, in order, or it drops the ones that arrive after a higher one.
+#[tokio::test]
+async fn pushes_and_replies_racing_on_one_socket_arrive_in_seq_order() {
+    let server = TestServer::start_limited(resocket_server::Limits {
+        message_rate: 0,
+        ..resocket_server::Limits::default()
+    })
+    .await;
+    let mut client = server.connect("race").await;
+    const EACH: u64 = 1500;
+    let push_path = format!("/control/race/push?count={EACH}&interval_ms=0");
+    let push = server.post(&push_path);
+    let sends = async {
+        for n in 0..EACH {
+            send_json(&mut client, json!({"type": "message", "data": n})).await;
+        }
+        client
+    };
+    let (_, mut client) = tokio::join!(push, sends);
+    let mut seqs = Vec::new();
+    while (seqs.len() as u64) < 2 * EACH {
+        let frame = next_json(&mut client).await;
+        if let Some(seq) = frame["seq"].as_u64() {
+            seqs.push(seq);
+        }
+    }
+    let out_of_order: Vec<(u64, u64)> = seqs
+        .windows(2)
+        .filter(|pair| pair[1] != pair[0] + 1)
+        .map(|pair| (pair[0], pair[1]))
+        .collect();
+    assert_eq!(
+        out_of_order,
+        [],
+        "every seq once, in order (pairs of neighbours that are not)"
+    );
+}

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use axum::extract::ws::Message;
 
 use crate::exchange::{self, Claim, Job};
+
+use super::Out;
 use crate::handler::{BoxFuture, Context};
 use crate::listener::ConnectionSlot;
 use crate::state::SharedState;
@@ -22,7 +24,7 @@ pub(super) enum Work {
 #[derive(Default)]
 pub(super) struct Backlog {
     pub(super) pending: VecDeque<Work>,
-    pub(super) working: Option<BoxFuture<'static, Vec<Message>>>,
+    pub(super) working: Option<BoxFuture<'static, Vec<Out>>>,
 }
 
 impl Backlog {
@@ -64,20 +66,20 @@ pub(super) fn start(
     state: SharedState,
     context: Context,
     work: Work,
-) -> BoxFuture<'static, Vec<Message>> {
+) -> BoxFuture<'static, Vec<Out>> {
     Box::pin(async move {
         match work {
             Work::Text(job, claim) => exchange::handle(&state, &context, job, claim)
                 .await
                 .into_iter()
-                .map(|text| Message::Text(text.into()))
+                .map(Out::from)
                 .collect(),
             Work::Binary(bytes) => state
                 .handler
                 .on_binary(&context, bytes)
                 .await
                 .into_iter()
-                .map(Message::Binary)
+                .map(|bytes| Out::Message(Message::Binary(bytes)))
                 .collect(),
         }
     })

@@ -11,6 +11,7 @@ use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio_util::sync::CancellationToken;
 
+use crate::engine::sequencer::{Release, Sequencer};
 use crate::faults::ConnectionCommand;
 use crate::handler::Context;
 use crate::listener::ConnectionSlot;
@@ -20,7 +21,7 @@ use crate::state::SharedState;
 
 use super::backlog::{start, Backlog};
 use super::reader::{blackholed, Read, Reader};
-use super::{close_message, ConnectionOptions, CLOSE_HANDSHAKE_TIMEOUT, MAX_PENDING};
+use super::{close_message, ConnectionOptions, Out, CLOSE_HANDSHAKE_TIMEOUT, MAX_PENDING};
 
 /// How a connection ended.
 pub(super) enum Ending {
@@ -46,6 +47,39 @@ impl Writer {
             tokio::time::timeout(self.timeout, self.sink.send(message)).await,
             Ok(Ok(()))
         )
+    }
+
+    /// Sends `out`: a numbered frame through the sequencer, so that frames
+    /// go out in `seq` order whichever path brought them (this socket's
+    /// replies, pushes, the log). `Err` ends the connection.
+    async fn emit(&mut self, sequencer: &mut Sequencer, out: Out) -> Result<(), Ending> {
+        match out {
+            Out::Message(message) => {
+                if self.send(message).await {
+                    Ok(())
+                } else {
+                    Err(Ending::ClientGone)
+                }
+            }
+            Out::Numbered(seq, text) => {
+                let release = sequencer.offer(seq, text, Instant::now());
+                self.release(release).await
+            }
+        }
+    }
+
+    async fn release(&mut self, release: Release) -> Result<(), Ending> {
+        for text in release.ready {
+            if !self.send(Message::Text(text.into())).await {
+                return Err(Ending::ClientGone);
+            }
+        }
+        if release.overflowed {
+            let reason = "too far behind the session's stream";
+            let _ = self.send(close_message(1013, reason)).await;
+            return Err(Ending::ServerClose(1013, reason.to_owned()));
+        }
+        Ok(())
     }
 }
 
@@ -90,11 +124,20 @@ pub(super) async fn serve_connection(
     // connection over a dead path does: what it lost is never delivered late.
     let mut dead = blackholed(&state, &session_id);
     let mut ending = None;
+    let mut sequencer = Sequencer::new(0);
     if !dead {
-        let opening = state
+        let (opening, last_seq) = state
             .sessions
-            .existing(&session_id, |s| s.stream.opening(&options.resume_request()))
+            .existing(&session_id, |s| {
+                (
+                    s.stream.opening(&options.resume_request()),
+                    s.stream.last_seq(),
+                )
+            })
             .unwrap_or_default();
+        // Everything numbered up to here is in the opening (or was not asked
+        // for); what was numbered after it and queued meanwhile goes next.
+        sequencer = Sequencer::new(last_seq);
         for (_, text) in opening {
             if !writer.send(Message::Text(text.into())).await {
                 ending = Some(Ending::ClientGone);
@@ -122,6 +165,7 @@ pub(super) async fn serve_connection(
                 &mut commands,
                 &overflowed,
                 &mut backlog,
+                &mut sequencer,
             )
             .await
         }
@@ -164,6 +208,7 @@ async fn run(
     commands: &mut queue::Receiver<ConnectionCommand>,
     overflowed: &CancellationToken,
     backlog: &mut Backlog,
+    sequencer: &mut Sequencer,
 ) -> Ending {
     let state = reader.state;
     let idle_timeout = state.limits.idle_timeout;
@@ -183,10 +228,10 @@ async fn run(
             incoming = stream.next(), if pending.len() < MAX_PENDING => {
                 last_heard = Instant::now();
                 match reader.read(incoming) {
-                    Read::Send(messages) => {
-                        for message in messages {
-                            if !writer.send(message).await {
-                                return Ending::ClientGone;
+                    Read::Send(frames) => {
+                        for out in frames {
+                            if let Err(ending) = writer.emit(sequencer, out).await {
+                                return ending;
                             }
                         }
                     }
@@ -207,10 +252,28 @@ async fn run(
                 }
             }, if working.is_some() => {
                 *working = None;
-                for message in messages {
-                    if !*reader.dead && !writer.send(message).await {
-                        return Ending::ClientGone;
+                for out in messages {
+                    if *reader.dead {
+                        break;
                     }
+                    if let Err(ending) = writer.emit(sequencer, out).await {
+                        return ending;
+                    }
+                }
+            }
+            () = sleep_until_or_never(sequencer.fill_at().map(tokio::time::Instant::from_std)), if sequencer.fill_at().is_some() => {
+                // A numbered frame this socket never got (another channel's
+                // reply): read it from the log, or move past it if trimmed.
+                let after = sequencer.sent();
+                let Some((frames, first_available)) = state.sessions.existing(&reader.context.session_id, |s| {
+                    (s.stream.replay_after(after).frames, s.stream.state().first_available)
+                }) else {
+                    let _ = writer.send(close_message(1013, "session forgotten")).await;
+                    return Ending::ServerClose(1013, "session forgotten".to_owned());
+                };
+                let release = sequencer.fill(frames, first_available, Instant::now());
+                if let Err(ending) = writer.release(release).await {
+                    return ending;
                 }
             }
             () = sleep_until_or_never(next_pong), if next_pong.is_some() => {
@@ -221,12 +284,17 @@ async fn run(
                 }
             }
             Some(command) = commands.recv() => match command {
-                ConnectionCommand::Send(_) if *reader.dead || blackholed(state, &reader.context.session_id) => {
+                ConnectionCommand::Send(_) | ConnectionCommand::Numbered(..) if *reader.dead || blackholed(state, &reader.context.session_id) => {
                     *reader.dead = true;
                 }
                 ConnectionCommand::Send(text) => {
                     if !writer.send(Message::Text(text.into())).await {
                         return Ending::ClientGone;
+                    }
+                }
+                ConnectionCommand::Numbered(seq, text) => {
+                    if let Err(ending) = writer.emit(sequencer, Out::Numbered(seq, text)).await {
+                        return ending;
                     }
                 }
                 ConnectionCommand::Drop => return Ending::ServerDrop,

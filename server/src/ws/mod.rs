@@ -31,6 +31,22 @@ mod backlog;
 mod connection;
 mod reader;
 
+/// What the connection's loop writes: a message as it is, or a frame
+/// numbered in the session's stream, which goes out in `seq` order.
+pub(crate) enum Out {
+    Message(Message),
+    Numbered(u64, String),
+}
+
+impl From<crate::exchange::Outgoing> for Out {
+    fn from(frame: crate::exchange::Outgoing) -> Self {
+        match frame {
+            crate::exchange::Outgoing::Plain(text) => Self::Message(Message::Text(text.into())),
+            crate::exchange::Outgoing::Numbered(seq, text) => Self::Numbered(seq, text),
+        }
+    }
+}
+
 use connection::serve_connection;
 
 /// Bytes read from a socket at a time.

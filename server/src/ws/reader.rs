@@ -13,6 +13,7 @@ use crate::state::SharedState;
 
 use super::backlog::Work;
 use super::connection::Ending;
+use super::Out;
 
 /// What reading a frame needs.
 pub(super) struct Reader<'a> {
@@ -27,7 +28,7 @@ pub(super) struct Reader<'a> {
 /// What a received frame asks of the loop.
 pub(super) enum Read {
     /// Send these now.
-    Send(Vec<Message>),
+    Send(Vec<Out>),
     /// Send this pong after the delay (the delay-pongs fault).
     DelayedPong(Instant, Message),
     /// Queue this for the application.
@@ -97,16 +98,18 @@ impl Reader<'_> {
         match answer {
             None => Read::End(Ending::ServerClose(1013, "session forgotten".to_owned())),
             Some((Intake::Pong(pong), policy)) => match policy {
-                PongPolicy::Immediate => Read::Send(vec![Message::Text(pong.into())]),
+                PongPolicy::Immediate => Read::Send(vec![Out::Message(Message::Text(pong.into()))]),
                 PongPolicy::Delay(delay) => {
                     Read::DelayedPong(Instant::now() + delay, Message::Text(pong.into()))
                 }
                 PongPolicy::Mute => Read::Nothing,
             },
-            Some((Intake::Answer(texts), _)) => {
-                Read::Send(texts.into_iter().map(|t| Message::Text(t.into())).collect())
+            Some((Intake::Answer(frames), _)) => {
+                Read::Send(frames.into_iter().map(Out::from).collect())
             }
-            Some((Intake::Duplicate(ack), _)) => Read::Send(vec![Message::Text(ack.into())]),
+            Some((Intake::Duplicate(ack), _)) => {
+                Read::Send(vec![Out::Message(Message::Text(ack.into()))])
+            }
             Some((Intake::Handle(job), _)) => {
                 let (job, claim) = job.claimed(&state.sessions, &self.context.session_id);
                 Read::Work(Work::Text(job, claim))
