@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::{AllowAll, Authorize, DynAuthorize};
 use crate::config::Config;
+use crate::engine::Engine;
 use crate::handler::{DynHandler, Echo, Handler};
 use crate::listener::serve_router;
 use crate::publish::Publisher;
@@ -51,6 +52,7 @@ pub struct Builder {
     config: Config,
     handler: Arc<dyn DynHandler>,
     auth: Arc<dyn DynAuthorize>,
+    engine: Engine,
 }
 
 impl std::fmt::Debug for Builder {
@@ -80,10 +82,17 @@ impl Builder {
         self
     }
 
+    /// Where sessions' streams live: [`Engine::Memory`] (the default) or a
+    /// Redis shared by several nodes ([`Engine::redis`]).
+    pub fn engine(mut self, engine: Engine) -> Self {
+        self.engine = engine;
+        self
+    }
+
     /// The server (no task is started until a socket or stream opens).
     pub fn build(self) -> Resocket {
         Resocket {
-            state: AppState::new(self.config, self.handler, self.auth),
+            state: AppState::new(self.config, self.handler, self.auth, self.engine),
         }
     }
 }
@@ -95,6 +104,7 @@ impl Resocket {
             config: Config::default(),
             handler: Arc::new(Echo),
             auth: Arc::new(AllowAll),
+            engine: Engine::Memory,
         }
     }
 

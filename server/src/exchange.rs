@@ -8,6 +8,8 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::config::Limits;
+use crate::engine::redis::EngineError;
+use crate::engine::RedisEngine;
 use crate::faults::{ConnectionCommand, PongPolicy};
 use crate::handler::{error_envelope, Context, HandlerError, Incoming, Replies};
 use crate::protocol::{ack, frame_error, not_an_envelope, pong, Inbound, PING_TYPE};
@@ -239,6 +241,110 @@ pub async fn handle(state: &AppState, context: &Context, job: Job, claim: Claim)
             )
         })
         .unwrap_or_default()
+}
+
+/// The pong for `inbound` if it is a heartbeat ping the server answers at
+/// once (the Redis engine's channels answer pings before anything queued).
+pub fn ping_answer(inbound: &Inbound, limits: &Limits, now: &str) -> Option<String> {
+    let Inbound::Envelope(envelope) = inbound else {
+        return None;
+    };
+    let is_ping = envelope.get("type").and_then(Value::as_str) == Some(PING_TYPE);
+    let id_fits = envelope
+        .get("id")
+        .and_then(Value::as_str)
+        .is_none_or(|id| id.len() <= limits.max_id_bytes);
+    (is_ping && id_fits).then(|| pong(envelope, now).to_string())
+}
+
+/// [`intake`], [`handle`] and [`settle`] for a server on the Redis engine:
+/// the same decisions, with the session's ids and stream in Redis, so that
+/// a message resent to another node is acknowledged, not handled again.
+/// The ack goes out only once the replies are in the log, so an
+/// acknowledged message's replies outlive this node. A Redis error is
+/// returned: the channel closes, and the client, with nothing acknowledged,
+/// resends.
+pub async fn handle_clustered(
+    state: &AppState,
+    context: &Context,
+    redis: &RedisEngine,
+    inbound: Inbound,
+    acknowledge: bool,
+) -> Result<Vec<Outgoing>, EngineError> {
+    let now = iso_now();
+    let session = &*context.session_id;
+    let store = &redis.store;
+    let append = |envelopes: Vec<Value>| async move {
+        let appended = store.append(session, envelopes, false).await?;
+        Ok::<Vec<Outgoing>, EngineError>(
+            appended
+                .map(|appended| {
+                    appended
+                        .frames
+                        .into_iter()
+                        .map(|(seq, text)| Outgoing::Numbered(seq, text))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        )
+    };
+    if let Some(error) = not_an_envelope(&inbound, &now) {
+        return append(vec![error]).await;
+    }
+    let Inbound::Envelope(envelope) = inbound else {
+        return Ok(Vec::new());
+    };
+    let message = Incoming { envelope };
+    let limits = &state.limits;
+    if message.message_type().len() > limits.max_type_bytes
+        || message
+            .id()
+            .is_some_and(|id| id.len() > limits.max_id_bytes)
+    {
+        let error = frame_error(
+            "too-long",
+            "the envelope's type or id is longer than the server accepts",
+            &now,
+        );
+        return append(vec![error]).await;
+    }
+    if message.message_type() == PING_TYPE {
+        return Ok(vec![Outgoing::Plain(
+            pong(&message.envelope, &now).to_string(),
+        )]);
+    }
+    let ack_id = message.id().filter(|_| acknowledge).map(str::to_owned);
+    if let Some(id) = &ack_id {
+        match store.begin(session, id).await? {
+            Seen::New => {}
+            Seen::Done => return Ok(vec![Outgoing::Plain(ack(id).to_string())]),
+            Seen::InProgress => return Ok(Vec::new()),
+        }
+    }
+    let reply_to = message.id().map(str::to_owned);
+    match state.handler.on_message(context, message).await {
+        Ok(replies) => {
+            let replies = replies
+                .into_iter()
+                .filter(|reply| reply.get("type").is_some_and(Value::is_string))
+                .collect();
+            let numbered = append(replies).await?;
+            let mut out = Vec::new();
+            if let Some(id) = &ack_id {
+                let ack = ack(id).to_string();
+                store.finish(session, id, &ack).await?;
+                out.push(Outgoing::Plain(ack));
+            }
+            out.extend(numbered);
+            Ok(out)
+        }
+        Err(error) => {
+            if let Some(id) = &ack_id {
+                store.abandon(session, id).await?;
+            }
+            append(vec![error_envelope(&error, reply_to.as_deref(), &now)]).await
+        }
+    }
 }
 
 #[cfg(test)]

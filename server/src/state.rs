@@ -48,6 +48,8 @@ pub struct AppState {
     pub(crate) auth: Arc<dyn DynAuthorize>,
     /// Publishing, for handlers' contexts.
     pub publisher: Publisher,
+    /// Where the sessions' streams live.
+    pub engine: crate::engine::Engine,
 }
 
 impl std::fmt::Debug for AppState {
@@ -65,6 +67,7 @@ impl AppState {
         config: Config,
         handler: Arc<dyn DynHandler>,
         auth: Arc<dyn DynAuthorize>,
+        engine: crate::engine::Engine,
     ) -> SharedState {
         let limits = Arc::new(config.limits.clone());
         let sessions = Arc::new(Sessions::new(config.limits.clone(), config.enable_control));
@@ -83,6 +86,7 @@ impl AppState {
             connections: TaskTracker::new(),
             handler,
             auth,
+            engine,
         })
     }
 

@@ -6,16 +6,20 @@ use std::sync::Arc;
 use axum::extract::ws::Message;
 
 use crate::exchange::{self, Claim, Job};
-
-use super::Out;
 use crate::handler::{BoxFuture, Context};
 use crate::listener::ConnectionSlot;
+use crate::protocol::Inbound;
 use crate::state::SharedState;
+
+use super::Out;
 
 /// Work for the application, in arrival order. A text job's claim takes
 /// its id's mark back if the connection ends before it is handled.
 pub(super) enum Work {
     Text(Job, Claim),
+    /// A text frame for a server on the Redis engine (with whether the
+    /// channel asked for acks): every decision needs the shared store.
+    Clustered(Inbound, bool),
     Binary(axum::body::Bytes),
 }
 
@@ -53,7 +57,7 @@ impl Backlog {
                 working.await;
             }
             for work in pending {
-                if let Work::Text(..) = work {
+                if let Work::Text(..) | Work::Clustered(..) = work {
                     start(Arc::clone(&state), context.clone(), work).await;
                 }
             }
@@ -74,6 +78,24 @@ pub(super) fn start(
                 .into_iter()
                 .map(Out::from)
                 .collect(),
+            Work::Clustered(inbound, acknowledge) => {
+                let Some(redis) = state.engine.as_redis() else {
+                    return Vec::new();
+                };
+                match exchange::handle_clustered(&state, &context, redis, inbound, acknowledge)
+                    .await
+                {
+                    Ok(frames) => frames.into_iter().map(Out::from).collect(),
+                    // Nothing was acknowledged: the client resends after reconnecting.
+                    Err(error) => {
+                        eprintln!("resocket-server: {error}: closing the socket");
+                        vec![Out::Close(
+                            1013,
+                            "the cluster's store is unavailable".to_owned(),
+                        )]
+                    }
+                }
+            }
             Work::Binary(bytes) => state
                 .handler
                 .on_binary(&context, bytes)

@@ -11,13 +11,16 @@ use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio_util::sync::CancellationToken;
 
+use crate::engine::redis::{EngineError, FeedItem, Subscription};
 use crate::engine::sequencer::{Release, Sequencer};
+use crate::engine::RedisEngine;
 use crate::faults::ConnectionCommand;
 use crate::handler::Context;
 use crate::listener::ConnectionSlot;
 use crate::queue;
 use crate::sessions::LiveSocket;
 use crate::state::SharedState;
+use crate::stream::ResumeRequest;
 
 use super::backlog::{start, Backlog};
 use super::reader::{blackholed, Read, Reader};
@@ -64,6 +67,10 @@ impl Writer {
             Out::Numbered(seq, text) => {
                 let release = sequencer.offer(seq, text, Instant::now());
                 self.release(release).await
+            }
+            Out::Close(code, reason) => {
+                let _ = self.send(close_message(code, &reason)).await;
+                Err(Ending::ServerClose(code, reason))
             }
         }
     }
@@ -125,23 +132,41 @@ pub(super) async fn serve_connection(
     let mut dead = blackholed(&state, &session_id);
     let mut ending = None;
     let mut sequencer = Sequencer::new(0);
+    let mut cluster = None;
     if !dead {
-        let (opening, last_seq) = state
-            .sessions
-            .existing(&session_id, |s| {
-                (
-                    s.stream.opening(&options.resume_request()),
-                    s.stream.last_seq(),
-                )
-            })
-            .unwrap_or_default();
-        // Everything numbered up to here is in the opening (or was not asked
-        // for); what was numbered after it and queued meanwhile goes next.
-        sequencer = Sequencer::new(last_seq);
-        for (_, text) in opening {
-            if !writer.send(Message::Text(text.into())).await {
-                ending = Some(Ending::ClientGone);
-                break;
+        let request = options.resume_request();
+        let opened = match state.engine.as_redis() {
+            None => Ok(state
+                .sessions
+                .existing(&session_id, |s| {
+                    (s.stream.opening(&request), s.stream.last_seq())
+                })
+                .unwrap_or_default()),
+            Some(redis) => open_clustered(redis, &session_id, &request).await.map(
+                |(joined, opening, last_seq)| {
+                    cluster = Some(joined);
+                    (opening, last_seq)
+                },
+            ),
+        };
+        match opened {
+            Ok((opening, last_seq)) => {
+                // Everything numbered up to here is in the opening (or was not
+                // asked for); what was numbered after it and queued meanwhile
+                // (pushes, the feed) goes next.
+                sequencer = Sequencer::new(last_seq);
+                for (_, text) in opening {
+                    if !writer.send(Message::Text(text.into())).await {
+                        ending = Some(Ending::ClientGone);
+                        break;
+                    }
+                }
+            }
+            Err(error) => {
+                eprintln!("resocket-server: {error}: closing the socket");
+                let reason = "the cluster's store is unavailable";
+                let _ = writer.send(close_message(1013, reason)).await;
+                ending = Some(Ending::ServerClose(1013, reason.to_owned()));
             }
         }
     }
@@ -158,6 +183,13 @@ pub(super) async fn serve_connection(
                 limiter: crate::rate::RateLimiter::new(limits.message_rate, Instant::now()),
                 dead: &mut dead,
             };
+            let feed = cluster.as_mut().map(|joined: &mut Cluster| ClusterFeed {
+                items: &mut joined.subscription.items,
+                lost: joined.subscription.lost.clone(),
+                overflowed: joined.subscription.overflowed.clone(),
+                redis: Arc::clone(&joined.redis),
+                epoch: joined.epoch.clone(),
+            });
             run(
                 &mut reader,
                 &mut writer,
@@ -165,7 +197,10 @@ pub(super) async fn serve_connection(
                 &mut commands,
                 &overflowed,
                 &mut backlog,
-                &mut sequencer,
+                Numbering {
+                    sequencer: &mut sequencer,
+                    feed,
+                },
             )
             .await
         }
@@ -208,8 +243,18 @@ async fn run(
     commands: &mut queue::Receiver<ConnectionCommand>,
     overflowed: &CancellationToken,
     backlog: &mut Backlog,
-    sequencer: &mut Sequencer,
+    numbering: Numbering<'_>,
 ) -> Ending {
+    let Numbering {
+        sequencer,
+        mut feed,
+    } = numbering;
+    let feed_broken = feed
+        .as_ref()
+        .map(|feed| (feed.lost.clone(), feed.overflowed.clone()));
+    let fill_from = feed
+        .as_ref()
+        .map(|feed| (Arc::clone(&feed.redis), feed.epoch.clone()));
     let state = reader.state;
     let idle_timeout = state.limits.idle_timeout;
     let Backlog { pending, working } = backlog;
@@ -263,18 +308,53 @@ async fn run(
             }
             () = sleep_until_or_never(sequencer.fill_at().map(tokio::time::Instant::from_std)), if sequencer.fill_at().is_some() => {
                 // A numbered frame this socket never got (another channel's
-                // reply): read it from the log, or move past it if trimmed.
-                let after = sequencer.sent();
-                let Some((frames, first_available)) = state.sessions.existing(&reader.context.session_id, |s| {
-                    (s.stream.replay_after(after).frames, s.stream.state().first_available)
-                }) else {
-                    let _ = writer.send(close_message(1013, "session forgotten")).await;
-                    return Ending::ServerClose(1013, "session forgotten".to_owned());
+                // reply, a feed message lost): read it from the log, or move
+                // past it if trimmed.
+                let filled = match &fill_from {
+                    None => fill_from_memory(state, &reader.context.session_id, sequencer.sent()),
+                    Some((redis, epoch)) => fill_from_redis(redis, epoch, &reader.context.session_id, sequencer.sent()).await,
+                };
+                let Ok((frames, first_available)) = filled else {
+                    let reason = "the session's stream is gone";
+                    let _ = writer.send(close_message(1013, reason)).await;
+                    return Ending::ServerClose(1013, reason.to_owned());
                 };
                 let release = sequencer.fill(frames, first_available, Instant::now());
                 if let Err(ending) = writer.release(release).await {
                     return ending;
                 }
+            }
+            item = async {
+                match feed.as_mut() {
+                    Some(feed) => feed.items.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                let out = match item {
+                    Some(FeedItem::Numbered(seq, text)) => Out::Numbered(seq, text),
+                    Some(FeedItem::Unnumbered(text)) => Out::Message(Message::Text(text.into())),
+                    None => Out::Close(1013, "the cluster's feed ended".to_owned()),
+                };
+                if !*reader.dead {
+                    if let Err(ending) = writer.emit(sequencer, out).await {
+                        return ending;
+                    }
+                }
+            }
+            () = async {
+                match &feed_broken {
+                    Some((lost, overflowed)) => tokio::select! {
+                        () = lost.cancelled() => {}
+                        () = overflowed.cancelled() => {}
+                    },
+                    None => std::future::pending().await,
+                }
+            } => {
+                // Frames published meanwhile may be lost to this socket: the
+                // client resumes by seq on a connection whose feed is whole.
+                let reason = "the cluster's feed was lost";
+                let _ = writer.send(close_message(1013, reason)).await;
+                return Ending::ServerClose(1013, reason.to_owned());
             }
             () = sleep_until_or_never(next_pong), if next_pong.is_some() => {
                 if let Some((_, pong)) = delayed.pop_front() {
@@ -329,6 +409,84 @@ async fn run(
                 .pop_front()
                 .map(|work| start(Arc::clone(state), reader.context.clone(), work));
         }
+    }
+}
+
+/// A socket's place in the cluster: its share of the session's feed, and
+/// the epoch its opening saw.
+struct Cluster {
+    redis: Arc<RedisEngine>,
+    subscription: Subscription,
+    epoch: String,
+}
+
+/// Where the loop's numbered frames are put in order, and (with the Redis
+/// engine) the session's feed they also come from.
+struct Numbering<'a> {
+    sequencer: &'a mut Sequencer,
+    feed: Option<ClusterFeed<'a>>,
+}
+
+/// What the connection's loop uses of its [`Cluster`].
+struct ClusterFeed<'a> {
+    items: &'a mut tokio::sync::mpsc::Receiver<FeedItem>,
+    lost: CancellationToken,
+    overflowed: CancellationToken,
+    redis: Arc<RedisEngine>,
+    epoch: String,
+}
+
+/// Subscribes to the session's feed, then reads the log: nothing numbered
+/// between the two is missed (the sequencer drops what both bring).
+async fn open_clustered(
+    redis: &Arc<RedisEngine>,
+    session_id: &str,
+    request: &ResumeRequest<'_>,
+) -> Result<(Cluster, Vec<(Option<u64>, String)>, u64), EngineError> {
+    let subscription = redis.feed.subscribe(&redis.store, session_id).await?;
+    let stored = redis.store.opening(session_id, request).await?;
+    let opening = stored.state().opening(request, stored.frames.clone());
+    let cluster = Cluster {
+        redis: Arc::clone(redis),
+        subscription,
+        epoch: stored.epoch.clone(),
+    };
+    Ok((cluster, opening, stored.last_seq))
+}
+
+/// The frames after `after` and the first kept seq, from this process's log.
+fn fill_from_memory(
+    state: &SharedState,
+    session_id: &str,
+    after: u64,
+) -> Result<(Vec<(u64, String)>, u64), ()> {
+    state
+        .sessions
+        .existing(session_id, |s| {
+            (
+                s.stream.replay_after(after).frames,
+                s.stream.state().first_available,
+            )
+        })
+        .ok_or(())
+}
+
+/// The same from Redis; an error if the log is gone or was replaced (another
+/// epoch: the socket must close so that its client learns of the reset).
+async fn fill_from_redis(
+    redis: &RedisEngine,
+    epoch: &str,
+    session_id: &str,
+    after: u64,
+) -> Result<(Vec<(u64, String)>, u64), ()> {
+    let request = ResumeRequest {
+        v1_1: false,
+        last_seq: Some(after),
+        epoch: None,
+    };
+    match redis.store.opening(session_id, &request).await {
+        Ok(stored) if stored.epoch == epoch => Ok((stored.frames, stored.first_available)),
+        _ => Err(()),
     }
 }
 

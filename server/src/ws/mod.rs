@@ -36,6 +36,8 @@ mod reader;
 pub(crate) enum Out {
     Message(Message),
     Numbered(u64, String),
+    /// Close with this code and reason.
+    Close(u16, String),
 }
 
 impl From<crate::exchange::Outgoing> for Out {

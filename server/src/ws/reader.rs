@@ -9,7 +9,7 @@ use crate::faults::PongPolicy;
 use crate::handler::Context;
 use crate::protocol::Inbound;
 use crate::session_log::FrameRecord;
-use crate::state::SharedState;
+use crate::state::{iso_now, SharedState};
 
 use super::backlog::Work;
 use super::connection::Ending;
@@ -88,6 +88,9 @@ impl Reader<'_> {
             .sessions
             .logging()
             .then(|| FrameRecord::text(self.connection, state.elapsed_ms(), text, &inbound));
+        if state.engine.as_redis().is_some() {
+            return self.read_clustered(inbound, record);
+        }
         let answer = exchange::take(
             state,
             &self.context.session_id,
@@ -120,6 +123,34 @@ impl Reader<'_> {
 }
 
 /// Whether a read error is tungstenite's "message too long".
+impl Reader<'_> {
+    /// With the Redis engine: pings are answered at once; everything else
+    /// is work, in order, against the shared store.
+    fn read_clustered(&mut self, inbound: Inbound, record: Option<FrameRecord>) -> Read {
+        let state = self.state;
+        let session_id = &self.context.session_id;
+        let policy = state
+            .sessions
+            .existing(session_id, |session| {
+                if let Some(record) = record {
+                    session.log.record_frame(record);
+                }
+                session.faults.pong_policy()
+            })
+            .unwrap_or(PongPolicy::Immediate);
+        match exchange::ping_answer(&inbound, &state.limits, &iso_now()) {
+            Some(pong) => match policy {
+                PongPolicy::Immediate => Read::Send(vec![Out::Message(Message::Text(pong.into()))]),
+                PongPolicy::Delay(delay) => {
+                    Read::DelayedPong(Instant::now() + delay, Message::Text(pong.into()))
+                }
+                PongPolicy::Mute => Read::Nothing,
+            },
+            None => Read::Work(Work::Clustered(inbound, self.acknowledge)),
+        }
+    }
+}
+
 fn is_too_big(error: axum::Error) -> bool {
     error
         .into_inner()
