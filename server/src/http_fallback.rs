@@ -16,6 +16,8 @@ use futures_util::stream::{self, Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::engine::redis::EngineError;
+use crate::engine::relay::relay_feed;
 use crate::exchange::{self, Intake, Outgoing};
 use crate::handler::{Channel, Context};
 use crate::listener::ConnectionSlot;
@@ -145,12 +147,22 @@ pub async fn post_messages(
         );
     }
     let acknowledge = request::is_on(query.ack.as_deref());
-    let mut answers = state
-        .sessions
-        .existing(&context.session_id, |session| {
-            session.stream.post_preamble(&query.resume_request(None))
-        })
-        .unwrap_or_default();
+    let request = query.resume_request(None);
+    let mut answers = match state.engine.as_redis() {
+        None => state
+            .sessions
+            .existing(&context.session_id, |session| {
+                session.stream.post_preamble(&request)
+            })
+            .unwrap_or_default(),
+        Some(redis) => match redis.store.opening(&context.session_id, &request).await {
+            Ok(stored) => stored.state().post_preamble(&request),
+            Err(error) => {
+                eprintln!("resocket-server: {error}: answering a POST with 503");
+                return unavailable("the cluster's store is unavailable");
+            }
+        },
+    };
     // The batch is handled in a task of its own, which keeps the
     // connection's place in the caps: if the client goes away mid-batch,
     // what it sent is still handled once (and its resend answered with the
@@ -161,12 +173,15 @@ pub async fn post_messages(
         let _slot = slot;
         let mut answers = Vec::new();
         for envelope in envelopes {
-            answers.extend(take_one(&worker, &context, envelope, acknowledge).await);
+            answers.extend(take_one(&worker, &context, envelope, acknowledge).await?);
         }
-        answers
+        Ok(answers)
     });
     match handled.await {
-        Ok(handled) => answers.extend(handled),
+        Ok(Ok(handled)) => answers.extend(handled),
+        // Nothing of the batch counts as answered: the client sends it
+        // again, and what was done is acknowledged, not done twice.
+        Ok(Err(StoreUnavailable)) => return unavailable("the cluster's store is unavailable"),
         Err(_) => return unavailable("the server is shutting down"),
     }
     // The answers are already JSON texts (numbered replies come out of the
@@ -178,16 +193,35 @@ pub async fn post_messages(
         .into_response()
 }
 
+/// The Redis engine's store did not answer.
+struct StoreUnavailable;
+
 /// One POSTed envelope: what it gets back.
 async fn take_one(
     state: &AppState,
     context: &Context,
     envelope: Value,
     acknowledge: bool,
-) -> Vec<String> {
+) -> Result<Vec<String>, StoreUnavailable> {
     // The text is only written for the log (the frame came parsed, in an array).
     let text = state.sessions.logging().then(|| envelope.to_string());
     let inbound = Inbound::from_value(envelope);
+    if let Some(redis) = state.engine.as_redis() {
+        if let Some(text) = text {
+            let mut record = FrameRecord::text(0, state.elapsed_ms(), &text, &inbound);
+            record.via = "http";
+            state
+                .sessions
+                .existing(&context.session_id, |s| s.log.record_frame(record));
+        }
+        return match exchange::handle_clustered(state, context, redis, inbound, acknowledge).await {
+            Ok(frames) => Ok(frames.into_iter().map(Outgoing::into_text).collect()),
+            Err(error) => {
+                eprintln!("resocket-server: {error}: answering a POST with 503");
+                Err(StoreUnavailable)
+            }
+        };
+    }
     let record = text.map(|text| {
         let mut record = FrameRecord::text(0, state.elapsed_ms(), &text, &inbound);
         record.via = "http";
@@ -195,7 +229,7 @@ async fn take_one(
     });
     let intake = exchange::take(state, &context.session_id, inbound, record, acknowledge)
         .map(|(intake, _)| intake);
-    match intake {
+    Ok(match intake {
         Some(Intake::Pong(text) | Intake::Duplicate(text)) => vec![text],
         // Numbered under the session's lock, so already in `seq` order.
         Some(Intake::Answer(frames)) => frames.into_iter().map(Outgoing::into_text).collect(),
@@ -208,7 +242,7 @@ async fn take_one(
                 .collect()
         }
         Some(Intake::Ignore) | None => Vec::new(),
-    }
+    })
 }
 
 /// Counts an open event stream for as long as it lives.
@@ -254,13 +288,45 @@ pub async fn events(
         state.limits.send_queue_frames,
         state.limits.send_queue_bytes,
     );
-    let first = state
-        .sessions
-        .existing(&context.session_id, |session| {
-            session.add_event_stream(sender);
-            session.stream.opening(&query.resume_request(after))
-        })
-        .unwrap_or_default();
+    let request = query.resume_request(after);
+    let first = match state.engine.as_redis() {
+        None => state
+            .sessions
+            .existing(&context.session_id, |session| {
+                session.add_event_stream(sender);
+                session.stream.opening(&request)
+            })
+            .unwrap_or_default(),
+        // The session's feed first, then the log: nothing numbered between
+        // the two is missed; a task relays the feed in order to the stream.
+        Some(redis) => {
+            let opened = async {
+                let subscription = redis
+                    .feed
+                    .subscribe(&redis.store, &context.session_id)
+                    .await?;
+                let stored = redis.store.opening(&context.session_id, &request).await?;
+                Ok::<_, EngineError>((subscription, stored))
+            };
+            match opened.await {
+                Ok((subscription, stored)) => {
+                    tokio::spawn(relay_feed(
+                        Arc::clone(redis),
+                        context.session_id.to_string(),
+                        stored.epoch.clone(),
+                        subscription,
+                        stored.last_seq,
+                        sender,
+                    ));
+                    stored.state().opening(&request, stored.frames.clone())
+                }
+                Err(error) => {
+                    eprintln!("resocket-server: {error}: answering an event stream with 503");
+                    return unavailable("the cluster's store is unavailable");
+                }
+            }
+        }
+    };
     state.live_event_streams.fetch_add(1, Ordering::Relaxed);
     let count = EventStreamCount(Arc::clone(&state));
     let live = stream::unfold((receiver, count), |(mut receiver, count)| async move {

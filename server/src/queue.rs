@@ -90,6 +90,11 @@ impl<T: Weighed> Sender<T> {
     pub fn is_closed(&self) -> bool {
         self.sender.is_closed()
     }
+
+    /// Resolves once the receiver is gone.
+    pub async fn closed(&self) {
+        self.sender.closed().await;
+    }
 }
 
 impl<T: Weighed> Receiver<T> {

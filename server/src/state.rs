@@ -72,7 +72,7 @@ impl AppState {
         let limits = Arc::new(config.limits.clone());
         let sessions = Arc::new(Sessions::new(config.limits.clone(), config.enable_control));
         Arc::new(Self {
-            publisher: Publisher::new(Arc::clone(&sessions), Arc::clone(&limits)),
+            publisher: Publisher::new(Arc::clone(&sessions), Arc::clone(&limits), engine.clone()),
             config,
             limits,
             started: Instant::now(),

@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 
 use resocket_server::engine::redis::{RedisOptions, RedisStore};
 use resocket_server::engine::Engine;
+use resocket_server::publish::Publisher;
 use resocket_server::Resocket;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
@@ -22,6 +23,7 @@ use common::{next_json, send_json, test_config, wait_for_end, Client};
 /// A node of the cluster, stopped when dropped.
 struct Node {
     addr: SocketAddr,
+    publisher: Publisher,
     _stop: oneshot::Sender<()>,
 }
 
@@ -37,6 +39,7 @@ impl Node {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
+        let publisher = resocket.publisher();
         tokio::spawn(async move {
             let app = resocket.router();
             resocket
@@ -45,7 +48,11 @@ impl Node {
                 })
                 .await;
         });
-        Self { addr, _stop: stop }
+        Self {
+            addr,
+            publisher,
+            _stop: stop,
+        }
     }
 
     async fn connect(&self, query: &str) -> Client {
@@ -194,4 +201,114 @@ async fn a_lost_redis_closes_sockets_with_a_code_the_client_reconnects_from() {
     redis.kill();
     let (code, reason) = wait_for_end(&mut on_a).await.expect("a close frame");
     assert_eq!(code, 1013, "{reason}");
+}
+
+/// Reads an event stream's body until `count` numbered events arrived;
+/// returns their `id:` values and data.
+async fn events(response: &mut reqwest::Response, count: usize) -> Vec<(u64, Value)> {
+    let mut text = String::new();
+    let mut frames = Vec::new();
+    while frames.len() < count {
+        let chunk = tokio::time::timeout(common::PROMPTLY, response.chunk())
+            .await
+            .expect("an event arrives in time")
+            .expect("the stream is readable")
+            .expect("the stream is open");
+        text.push_str(std::str::from_utf8(&chunk).unwrap());
+        while let Some(end) = text.find("\n\n") {
+            let event: String = text.drain(..end + 2).collect();
+            let id = event.lines().find_map(|line| line.strip_prefix("id: "));
+            let data = event.lines().find_map(|line| line.strip_prefix("data: "));
+            if let (Some(id), Some(data)) = (id, data) {
+                frames.push((id.parse().unwrap(), serde_json::from_str(data).unwrap()));
+            }
+        }
+    }
+    frames
+}
+
+#[tokio::test]
+async fn a_post_on_one_node_and_the_event_stream_on_another_share_the_session() {
+    let redis = RedisServer::start();
+    let (a, b) = (Node::start(&redis).await, Node::start(&redis).await);
+    let http = reqwest::Client::new();
+    let mut stream = http
+        .get(format!("http://{}/events?session_id=split", b.addr))
+        .send()
+        .await
+        .unwrap();
+    assert!(stream.status().is_success());
+    let answer: Value = http
+        .post(format!("http://{}/messages?session_id=split&ack=1", a.addr))
+        .body(json!([{"type": "message", "id": "p1", "data": {"text": "hi"}}]).to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let types: Vec<&str> = answer
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        ["ack", "message"],
+        "the POST's answer: the ack and the numbered reply"
+    );
+    assert_eq!(answer[1]["seq"], 1);
+    a.publisher
+        .publish_to_session("split", json!({"type": "push", "data": 1}))
+        .await
+        .unwrap();
+    // The event stream on b gets both, numbered, in order.
+    let frames = events(&mut stream, 2).await;
+    assert_eq!(frames.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(frames[0].1["replyTo"], "p1");
+    assert_eq!(frames[1].1["type"], "push");
+    // The same id POSTed to b: acknowledged only.
+    let again: Value = http
+        .post(format!("http://{}/messages?session_id=split&ack=1", b.addr))
+        .body(json!([{"type": "message", "id": "p1", "data": {"text": "hi"}}]).to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again, json!([{"type": "ack", "id": "p1"}]));
+}
+
+#[tokio::test]
+async fn a_room_spans_nodes() {
+    let redis = RedisServer::start();
+    let (a, b) = (Node::start(&redis).await, Node::start(&redis).await);
+    let mut on_a = a.connect("session_id=r1").await;
+    let mut on_b = b.connect("session_id=r2").await;
+    for (client, id) in [(&mut on_a, "a"), (&mut on_b, "b")] {
+        message(client, id).await;
+        assert_eq!(next_json(client).await["seq"], 1);
+    }
+    b.publisher.join_room("r1", "lobby").await.unwrap();
+    b.publisher.join_room("r2", "lobby").await.unwrap();
+    // The plain method, as a handler written for one node calls it.
+    a.publisher
+        .to_room("lobby", json!({"type": "news", "data": "x"}))
+        .unwrap();
+    for client in [&mut on_a, &mut on_b] {
+        let news = next_json(client).await;
+        assert_eq!(
+            (news["type"].clone(), news["seq"].clone()),
+            (json!("news"), json!(2))
+        );
+    }
+    assert_eq!(
+        b.publisher
+            .publish_to_room("lobby", json!({"type": "news"}))
+            .await
+            .unwrap(),
+        2
+    );
 }

@@ -9,6 +9,7 @@
 //! brought them.
 
 pub mod redis;
+pub mod relay;
 pub mod sequencer;
 
 use std::sync::Arc;
