@@ -25,6 +25,10 @@ pub struct Args {
     pub auth_webhook: Option<String>,
     /// How long a webhook call may take.
     pub webhook_timeout: Duration,
+    /// The Redis engine: the URL of the Redis every node shares.
+    pub redis: Option<String>,
+    /// The prefix of the Redis engine's keys and channels.
+    pub redis_prefix: String,
 }
 
 /// A flag that sets one number in [`Limits`].
@@ -204,6 +208,7 @@ pub fn usage() -> String {
         "usage: resocket-server [--host ADDR] [--port PORT] [--static-dir [MOUNT=]DIR]...
                        [--enable-control] [--allow-origin ORIGIN]... [LIMITS]
                        [--webhook URL [--auth-webhook URL] [--webhook-timeout-ms MS]]
+                       [--redis URL [--redis-prefix PREFIX]]
 
   --host ADDR               address to bind (default 127.0.0.1)
   --port PORT               port to bind; 0 picks a free port (default 8080)
@@ -219,6 +224,10 @@ pub fn usage() -> String {
   --auth-webhook URL        gateway mode: ask URL (http://) before accepting a socket, POST or
                             event stream; without it anyone who knows a session id may use it
   --webhook-timeout-ms MS   how long a webhook call may take (default 10000)
+  --redis URL               keep sessions' streams, ids, owners and rooms in the Redis at URL
+                            (redis://host:port/db), shared by every node of a cluster; the node
+                            exits if it cannot reach it at start (default: in this process)
+  --redis-prefix PREFIX     prefix of the Redis engine's keys and channels (default resocket)
 
 limits (default in brackets):
 ",
@@ -255,6 +264,8 @@ impl Args {
             webhook: None,
             auth_webhook: None,
             webhook_timeout: Duration::from_secs(10),
+            redis: None,
+            redis_prefix: "resocket".to_owned(),
         };
         let mut args = args.into_iter();
         while let Some(flag) = args.next() {
@@ -326,6 +337,16 @@ impl Args {
                         .map_err(|why| ArgsError::Invalid(format!("--allow-origin: {why}")))?;
                 }
                 "--webhook" => parsed.webhook = Some(value()?),
+                "--redis" => parsed.redis = Some(value()?),
+                "--redis-prefix" => {
+                    let prefix = value()?;
+                    if prefix.is_empty() || prefix.contains(['{', '}']) {
+                        return Err(ArgsError::Invalid(format!(
+                            "--redis-prefix: must be non-empty and without braces, got {prefix:?}"
+                        )));
+                    }
+                    parsed.redis_prefix = prefix;
+                }
                 "--auth-webhook" => parsed.auth_webhook = Some(value()?),
                 "--webhook-timeout-ms" => {
                     let text = value()?;

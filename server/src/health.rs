@@ -17,7 +17,14 @@ use crate::state::{iso_now, SharedState};
 /// injection) the status is `degraded` and the HTTP status 503, so a load
 /// balancer's check takes the node out.
 pub async fn health(State(state): State<SharedState>) -> Response {
-    let degraded = state.shutdown.is_cancelled() || state.down.is_down(Instant::now());
+    // With the Redis engine a node without its store serves nobody well:
+    // degraded, so that the balancer sends clients to the other nodes.
+    let redis = match state.engine.as_redis() {
+        None => None,
+        Some(redis) => Some(!redis.feed.is_lost() && redis.store.ping().await.is_ok()),
+    };
+    let degraded =
+        state.shutdown.is_cancelled() || state.down.is_down(Instant::now()) || redis == Some(false);
     let counts = state.sessions.counts();
     let body = json!({
         "status": if degraded { "degraded" } else { "ok" },
@@ -31,6 +38,10 @@ pub async fn health(State(state): State<SharedState>) -> Response {
             "idle": counts.idle,
             "bytes": counts.bytes,
             "rooms": counts.rooms,
+        },
+        "engine": match redis {
+            None => json!("memory"),
+            Some(reachable) => json!({ "redis": if reachable { "ok" } else { "unreachable" } }),
         },
         "uptimeSeconds": state.started.elapsed().as_secs(),
         "timestamp": iso_now(),

@@ -74,6 +74,16 @@ async fn open(
     )
     .await
     .map_err(|rejection| rejected(&rejection))?;
+    if let Some(redis) = state.engine.as_redis() {
+        match request::claim_clustered(redis, &session_id, &identity).await {
+            Ok(Ok(())) => {}
+            Ok(Err(rejection)) => return Err(rejected(&rejection)),
+            Err(error) => {
+                eprintln!("resocket-server: {error}: answering with 503");
+                return Err(unavailable("the cluster's store is unavailable"));
+            }
+        }
+    }
     let check = state.sessions.with(&session_id, |session| {
         if let Err(rejection) = request::claim(session, &identity) {
             SessionCheck::Rejected(rejection)

@@ -63,9 +63,10 @@ pub async fn serve(
     config: Config,
     static_mounts: &[StaticMount],
     gateway: Option<gateway::GatewayConfig>,
+    engine: engine::Engine,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let builder = Resocket::builder().config(config);
+    let builder = Resocket::builder().config(config).engine(engine);
     let (resocket, extra) = match gateway {
         Some(gateway) => {
             let mut builder = builder.handler(gateway::Webhook::new(&gateway)?);

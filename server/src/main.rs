@@ -8,6 +8,8 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use resocket_server::cli::{usage, Args, ArgsError};
+use resocket_server::engine::redis::RedisOptions;
+use resocket_server::engine::Engine;
 use resocket_server::gateway::{GatewayConfig, SECRET_VARIABLE};
 use tokio::net::TcpListener;
 
@@ -43,6 +45,21 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
         None => None,
+    };
+    // Before listening: a node that cannot reach its cluster's Redis must
+    // not take clients (and a supervisor sees it fail at once).
+    let engine = match &args.redis {
+        None => Engine::Memory,
+        Some(url) => {
+            let options = RedisOptions::for_limits(&args.config.limits, &args.redis_prefix);
+            match Engine::redis(url, options).await {
+                Ok(engine) => engine,
+                Err(error) => {
+                    eprintln!("resocket-server: --redis {url}: cannot reach Redis: {error}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
     };
     for mount in &args.static_mounts {
         if !mount.dir.is_dir() {
@@ -84,6 +101,7 @@ async fn main() -> ExitCode {
         args.config,
         &args.static_mounts,
         gateway,
+        engine,
         shutdown,
     )
     .await

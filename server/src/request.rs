@@ -11,6 +11,8 @@ use serde_json::json;
 
 use crate::auth::{Identity, Rejection, RequestInfo};
 use crate::config::Limits;
+use crate::engine::redis::EngineError;
+use crate::engine::RedisEngine;
 use crate::handler::Channel;
 use crate::listener::peer_of;
 use crate::random::random_token;
@@ -76,6 +78,26 @@ pub fn claim(session: &mut Session, identity: &Identity) -> Result<(), Rejection
             "this session belongs to another user".to_owned(),
         )),
     }
+}
+
+/// [`claim`] against the session's owner in the cluster's Redis (the same
+/// rule, for every node): `Err` when Redis does not answer.
+pub async fn claim_clustered(
+    redis: &RedisEngine,
+    session_id: &str,
+    identity: &Identity,
+) -> Result<Result<(), Rejection>, EngineError> {
+    let owner = redis
+        .store
+        .claim_owner(session_id, identity.user.as_deref())
+        .await?;
+    Ok(match (owner, &identity.user) {
+        (None, _) => Ok(()),
+        (Some(owner), Some(user)) if *owner == **user => Ok(()),
+        (Some(_), _) => Err(Rejection::Forbidden(
+            "this session belongs to another user".to_owned(),
+        )),
+    })
 }
 
 /// The `Origin` header, if any.

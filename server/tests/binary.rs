@@ -88,3 +88,65 @@ fn rejects_unknown_flags_with_usage_and_status_2() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("usage: resocket-server"));
 }
+
+#[test]
+fn an_unreachable_redis_at_start_is_a_clear_error_and_a_failure_exit() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("redis://127.0.0.1:{port}/");
+    let output = Command::new(env!("CARGO_BIN_EXE_resocket-server"))
+        .args(["--port", "0", "--redis", &url])
+        .output()
+        .expect("the binary runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !stdout.contains("listening on"),
+        "it never takes clients: {stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("--redis {url}: cannot reach Redis: redis: ")),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn with_redis_it_serves_and_health_names_the_engine() {
+    let redis = common::redis::RedisServer::start();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_resocket-server"))
+        .args([
+            "--port",
+            "0",
+            "--redis",
+            &redis.url(),
+            "--redis-prefix",
+            "test",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let address = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    let health: serde_json::Value = reqwest::get(format!("{address}/health"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["engine"], serde_json::json!({"redis": "ok"}));
+    assert_eq!(health["status"], "ok");
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -8,6 +8,7 @@ mod common;
 
 use std::net::SocketAddr;
 
+use resocket_server::auth::{from_fn, Identity};
 use resocket_server::engine::redis::{RedisOptions, RedisStore};
 use resocket_server::engine::Engine;
 use resocket_server::publish::Publisher;
@@ -32,9 +33,16 @@ impl Node {
         let engine = Engine::redis(&redis.url(), RedisOptions::default())
             .await
             .expect("redis answers");
+        // The user is whoever `?user=` names (anonymous without it).
         let resocket = Resocket::builder()
             .config(test_config())
             .engine(engine)
+            .auth(from_fn(|request| {
+                Ok(match request.query_param("user") {
+                    Some(user) => Identity::user(user),
+                    None => Identity::anonymous(),
+                })
+            }))
             .build();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -311,4 +319,19 @@ async fn a_room_spans_nodes() {
             .unwrap(),
         2
     );
+}
+
+#[tokio::test]
+async fn a_session_belongs_to_its_first_user_on_every_node() {
+    let redis = RedisServer::start();
+    let (a, b) = (Node::start(&redis).await, Node::start(&redis).await);
+    let mut ann = a.connect("session_id=owned&user=ann").await;
+    message(&mut ann, "m").await;
+    assert_eq!(next_json(&mut ann).await["seq"], 1);
+    let mut bob = b.connect("session_id=owned&user=bob").await;
+    let (code, _) = wait_for_end(&mut bob).await.expect("a close frame");
+    assert_eq!(code, 4403, "another user, on another node");
+    let mut ann_on_b = b.connect("session_id=owned&user=ann").await;
+    message(&mut ann_on_b, "n").await;
+    assert_eq!(next_json(&mut ann_on_b).await["seq"], 2);
 }

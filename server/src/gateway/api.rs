@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::publish::Publisher;
+use crate::publish::{PublishError, Publisher};
 use crate::request::json_error;
 
 use super::GatewayConfig;
@@ -56,13 +56,16 @@ async fn publish(State(api): State<Api>, headers: HeaderMap, body: axum::body::B
         Err(refused) => return *refused,
     };
     let result = match (&body.session, &body.room) {
+        // The async methods: done (on either engine) when they return.
         (Some(session), None) => api
             .publisher
-            .to_session(session, body.message)
+            .publish_to_session(session, body.message)
+            .await
             .map(|channels| json!({ "channels": channels })),
         (None, Some(room)) => api
             .publisher
-            .to_room(room, body.message)
+            .publish_to_room(room, body.message)
+            .await
             .map(|sessions| json!({ "sessions": sessions })),
         _ => {
             return json_error(
@@ -71,8 +74,17 @@ async fn publish(State(api): State<Api>, headers: HeaderMap, body: axum::body::B
             )
         }
     };
+    respond(result)
+}
+
+/// 200 with `body`, 503 when the cluster's store did not answer, else 422.
+fn respond(result: Result<serde_json::Value, PublishError>) -> Response {
     match result {
         Ok(body) => Json(body).into_response(),
+        Err(PublishError::Unavailable) => json_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &PublishError::Unavailable.to_string(),
+        ),
         Err(problem) => json_error(StatusCode::UNPROCESSABLE_ENTITY, &problem.to_string()),
     }
 }
@@ -82,10 +94,12 @@ async fn join(State(api): State<Api>, headers: HeaderMap, body: axum::body::Byte
         Ok(body) => body,
         Err(refused) => return *refused,
     };
-    match api.publisher.join(&body.session, &body.room) {
-        Ok(()) => Json(json!({ "joined": true })).into_response(),
-        Err(problem) => json_error(StatusCode::UNPROCESSABLE_ENTITY, &problem.to_string()),
-    }
+    respond(
+        api.publisher
+            .join_room(&body.session, &body.room)
+            .await
+            .map(|()| json!({ "joined": true })),
+    )
 }
 
 async fn leave(State(api): State<Api>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
@@ -93,8 +107,12 @@ async fn leave(State(api): State<Api>, headers: HeaderMap, body: axum::body::Byt
         Ok(body) => body,
         Err(refused) => return *refused,
     };
-    api.publisher.leave(&body.session, &body.room);
-    Json(json!({ "left": true })).into_response()
+    respond(
+        api.publisher
+            .leave_room(&body.session, &body.room)
+            .await
+            .map(|()| json!({ "left": true })),
+    )
 }
 
 /// What a publish body looks like, for the 400 that answers another.

@@ -61,7 +61,7 @@ impl TestServer {
         let (stop, stopped) = oneshot::channel::<()>();
         let mounts = mounts.to_vec();
         let task = tokio::spawn(async move {
-            resocket_server::serve(listener, config, &mounts, None, async {
+            resocket_server::serve(listener, config, &mounts, None, Default::default(), async {
                 let _ = stopped.await;
             })
             .await

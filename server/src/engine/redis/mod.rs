@@ -57,6 +57,20 @@ pub struct RedisOptions {
     pub max_rooms_per_session: usize,
 }
 
+impl RedisOptions {
+    /// The options that match a node's [`Limits`]: the same replay budget,
+    /// session time to live and rooms per session, under `prefix`.
+    pub fn for_limits(limits: &crate::config::Limits, prefix: &str) -> Self {
+        Self {
+            prefix: prefix.to_owned(),
+            session_ttl: limits.session_ttl,
+            replay_bytes: limits.replay_bytes_per_session,
+            max_rooms_per_session: limits.max_rooms_per_session,
+            ..Self::default()
+        }
+    }
+}
+
 impl Default for RedisOptions {
     fn default() -> Self {
         Self {

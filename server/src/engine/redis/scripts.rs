@@ -137,10 +137,11 @@ return 0
 "#;
 
 /// The session's owner: the first user to open it keeps it (`ARGV[1]`;
-/// `""` for none) for `ARGV[2]` ms after its last use. Returns the owner.
+/// `""` for none: an anonymous session, which the first user to open it
+/// then claims) for `ARGV[2]` ms after its last use. Returns the owner.
 pub const OWNER: &str = r#"
 local owner = redis.call('GET', KEYS[1])
-if not owner then
+if not owner or (owner == '' and ARGV[1] ~= '') then
   owner = ARGV[1]
   redis.call('SET', KEYS[1], owner, 'PX', ARGV[2])
 else
