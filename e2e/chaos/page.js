@@ -13,6 +13,7 @@ const record = {
   pushes: [], // data.n of every "push", in arrival order
   seqs: [], // seq of every numbered envelope delivered, in arrival order
   echoes: 0,
+  echoed: [], // data.n of every echo reply, in arrival order (each message handled once: once each)
   modes: [], // every "mode" event
   closes: 0,
   errors: [],
@@ -45,7 +46,10 @@ function start({ messages, rate, sessionId, delivery }) {
     if (typeof envelope !== "object" || envelope === null || envelope instanceof ArrayBuffer) return;
     if (Number.isInteger(envelope.seq)) record.seqs.push(envelope.seq);
     if (envelope.type === "push") record.pushes.push(envelope.data.n);
-    else if (envelope.type === "message" && envelope.replyTo) record.echoes += 1;
+    else if (envelope.type === "message" && envelope.replyTo) {
+      record.echoes += 1;
+      record.echoed.push(envelope.data?.n);
+    }
   });
   transport.on("mode", (mode) => record.modes.push(mode));
   transport.on("close", () => (record.closes += 1));
@@ -96,7 +100,7 @@ function report(full = false) {
     state: snapshot?.state,
     mode: snapshot?.mode,
     queued: snapshot?.queued,
-    ...(full ? { pushes: record.pushes, seqs: record.seqs } : {}),
+    ...(full ? { pushes: record.pushes, seqs: record.seqs, echoed: record.echoed } : {}),
   };
 }
 

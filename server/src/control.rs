@@ -171,6 +171,9 @@ pub async fn drop_events(
 pub struct PushQuery {
     count: u32,
     interval_ms: Option<u64>,
+    /// The first push's `n` (default 1): a cluster test numbers pushes
+    /// published on different nodes in one sequence.
+    first: Option<u64>,
 }
 
 /// The most pushes one request may schedule.
@@ -178,15 +181,20 @@ const MAX_PUSHES: u32 = 100_000;
 /// The most push tasks at once.
 const MAX_PUSH_TASKS: usize = 64;
 
-/// `POST /control/{session_id}/push?count=N&interval_ms=M`: the server sends
-/// the session `{"type":"push","data":{"n":1…N}}`, numbered, one every M ms
+/// `POST /control/{session_id}/push?count=N&interval_ms=M[&first=F]`: the
+/// server sends the session `{"type":"push","data":{"n":F…F+N-1}}` (F is 1
+/// by default), numbered, one every M ms
 /// (default 0; at most an hour), down every live channel; a client that is
 /// away gets them by replay. At most 100,000 per request; the pushing task
 /// yields after each, so a burst never holds a worker thread.
 pub async fn push(
     State(state): State<SharedState>,
     Path(session_id): Path<String>,
-    Query(PushQuery { count, interval_ms }): Query<PushQuery>,
+    Query(PushQuery {
+        count,
+        interval_ms,
+        first,
+    }): Query<PushQuery>,
 ) -> Response {
     if count > MAX_PUSHES {
         return bad_request(format!("count must be at most {MAX_PUSHES}, got {count}"));
@@ -211,12 +219,21 @@ pub async fn push(
             }
         }
         let _running = Running(pusher.clone());
-        for n in 1..=count {
+        let first = first.unwrap_or(1);
+        for n in first..first.saturating_add(u64::from(count)) {
             if stop.is_cancelled() {
                 break;
             }
             let envelope = json!({ "type": "push", "data": { "n": n }, "timestamp": iso_now() });
-            if pusher.sessions.with(&target, |s| s.push(envelope)).is_err() {
+            // Through the publisher: on the Redis engine the frame is
+            // numbered in the shared log and reaches whichever node holds
+            // the session's channel.
+            if pusher
+                .publisher
+                .publish_to_session(&target, envelope)
+                .await
+                .is_err()
+            {
                 break;
             }
             if interval.is_zero() {

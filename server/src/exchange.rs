@@ -328,14 +328,19 @@ pub async fn handle_clustered(
                 .into_iter()
                 .filter(|reply| reply.get("type").is_some_and(Value::is_string))
                 .collect();
-            let numbered = append(replies).await?;
-            let mut out = Vec::new();
-            if let Some(id) = &ack_id {
-                let ack = ack(id).to_string();
-                store.finish(session, id, &ack).await?;
-                out.push(Outgoing::Plain(ack));
-            }
-            out.extend(numbered);
+            let Some(id) = &ack_id else {
+                return append(replies).await;
+            };
+            // Replies numbered and the id marked done in one step.
+            let ack = ack(id).to_string();
+            let appended = store.append_and_finish(session, replies, id, &ack).await?;
+            let mut out = vec![Outgoing::Plain(ack)];
+            out.extend(
+                appended
+                    .frames
+                    .into_iter()
+                    .map(|(seq, text)| Outgoing::Numbered(seq, text)),
+            );
             Ok(out)
         }
         Err(error) => {

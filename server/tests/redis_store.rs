@@ -453,3 +453,37 @@ async fn an_unreachable_redis_is_an_error_at_connect() {
     .unwrap_err();
     assert!(error.to_string().starts_with("redis: "), "{error}");
 }
+
+#[tokio::test]
+async fn replies_and_the_done_mark_are_one_step() {
+    let redis = RedisServer::start();
+    let store = store(&redis, RedisOptions::default()).await;
+    let mut pubsub = store.client().get_async_pubsub().await.unwrap();
+    pubsub.subscribe(store.feed_channel("s")).await.unwrap();
+    let mut feed = pubsub.into_on_message();
+    assert_eq!(store.begin("s", "m1").await.unwrap(), Seen::New);
+    assert_eq!(
+        store.begin("s", "m1").await.unwrap(),
+        Seen::InProgress,
+        "a copy waits"
+    );
+    let ack = r#"{"type":"ack","id":"m1"}"#;
+    let appended = store
+        .append_and_finish("s", vec![json!({"type": "reply"})], "m1", ack)
+        .await
+        .unwrap();
+    assert_eq!(appended.frames[0].0, 1);
+    assert_eq!(store.begin("s", "m1").await.unwrap(), Seen::Done);
+    let mut payloads = Vec::new();
+    for _ in 0..2 {
+        let message = tokio::time::timeout(Duration::from_secs(5), feed.next())
+            .await
+            .unwrap()
+            .unwrap();
+        payloads.push(message.get_payload::<String>().unwrap());
+    }
+    assert_eq!(
+        payloads,
+        [format!("1 {}", appended.frames[0].1), format!("0 {ack}")]
+    );
+}

@@ -233,16 +233,49 @@ impl RedisStore {
         envelopes: Vec<Value>,
         only_existing: bool,
     ) -> Result<Option<Appended>, EngineError> {
+        self.append_answering(session, envelopes, only_existing, None)
+            .await
+    }
+
+    /// [`append`](Self::append) the replies to message `id` and mark `id`
+    /// handled (see [`finish`](Self::finish), whose `ack` this takes) in one
+    /// atomic step: a node killed in between cannot leave the replies
+    /// numbered and the id still "in progress".
+    pub async fn append_and_finish(
+        &self,
+        session: &str,
+        replies: Vec<Value>,
+        id: &str,
+        ack: &str,
+    ) -> Result<Appended, EngineError> {
+        self.append_answering(session, replies, false, Some((id, ack)))
+            .await?
+            .ok_or_else(|| EngineError("the log was not written".to_owned()))
+    }
+
+    async fn append_answering(
+        &self,
+        session: &str,
+        envelopes: Vec<Value>,
+        only_existing: bool,
+        answered: Option<(&str, &str)>,
+    ) -> Result<Option<Appended>, EngineError> {
         let mut invocation = self.append.prepare_invoke();
         invocation
             .key(self.key(session, "log"))
-            .key(self.key(session, "meta"))
+            .key(self.key(session, "meta"));
+        if let Some((id, _)) = answered {
+            invocation.key(self.id_key(session, id));
+        }
+        invocation
             .arg(random_token(EPOCH_BYTES))
             .arg(self.options.replay_bytes)
             .arg(FRAME_OVERHEAD_BYTES)
             .arg(self.ttl_ms())
             .arg(self.feed_channel(session))
-            .arg(if only_existing { "1" } else { "0" });
+            .arg(if only_existing { "1" } else { "0" })
+            .arg(answered.map_or("", |(_, ack)| ack))
+            .arg(self.ttl_ms());
         for mut envelope in envelopes {
             if let Value::Object(fields) = &mut envelope {
                 fields.remove("seq");

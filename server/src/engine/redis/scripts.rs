@@ -19,7 +19,12 @@
 ///   (`"<seq> <text>"`), for the nodes holding the session's channels.
 /// - `ARGV[6]`: `"1"` to number only in a log that exists (a publish to a
 ///   session that is gone creates nothing).
-/// - `ARGV[7..]`: the frames, JSON objects without `seq`.
+/// - `KEYS[3]` (optional): the id of the message these frames answer: it is
+///   marked done (`d`, for `ARGV[8]` ms) in the same step, so that a node
+///   killed after numbering the replies never leaves the id "in progress"
+///   for a resend to be handled again; a copy that waited gets the ack
+///   `ARGV[7]` over the feed, as in [`FINISH`].
+/// - `ARGV[9..]`: the frames, JSON objects without `seq`.
 ///
 /// Returns `{epoch, seq of the first frame, text…}`, or `false` when
 /// `ARGV[6]` is `"1"` and there is no log.
@@ -36,7 +41,7 @@ local bytes = tonumber(redis.call('HGET', KEYS[2], 'bytes'))
 local budget = tonumber(ARGV[2])
 local overhead = tonumber(ARGV[3])
 local out = {epoch, last + 1}
-for i = 7, #ARGV do
+for i = 9, #ARGV do
   last = last + 1
   local body = ARGV[i]
   local text
@@ -60,6 +65,11 @@ end
 redis.call('HSET', KEYS[2], 'last', last, 'bytes', bytes)
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
+if #KEYS >= 3 then
+  local state = redis.call('GET', KEYS[3])
+  redis.call('SET', KEYS[3], 'd', 'PX', ARGV[8])
+  if state == 'w' then redis.call('PUBLISH', ARGV[5], '0 ' .. ARGV[7]) end
+end
 return out
 "#;
 
