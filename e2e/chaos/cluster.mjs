@@ -18,14 +18,9 @@
 // show losses and duplicates (the proof that the run can fail).
 //
 // node e2e/chaos/cluster.mjs [--messages N] [--rate PER_SECOND] [--seed S] [--engine redis|memory] [--kills K]
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { ROOT, TEST_SERVER_FLAGS, launchChromium } from "../support.mjs";
+import { freePort, sleep, startHaproxy, startNode, startRedis, stopAll } from "../cluster-support.mjs";
+import { TEST_SERVER_FLAGS, launchChromium } from "../support.mjs";
 
 const { values: flags } = parseArgs({
   options: {
@@ -68,95 +63,14 @@ function seededRandom(state) {
 }
 const random = seededRandom(seed);
 const between = (low, high) => Math.round(low + random() * (high - low));
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-
-function freePort() {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port, what) {
-  for (let tries = 0; tries < 200; tries++) {
-    const open = await new Promise((resolve) => {
-      const socket = createServer().listen(port, "127.0.0.1", () => socket.close(() => resolve(false)));
-      socket.on("error", () => resolve(true));
-    });
-    if (open) return;
-    await sleep(50);
-  }
-  throw new Error(`${what} did not listen on ${port}`);
-}
-
-const work = mkdtempSync(join(tmpdir(), "resocket-cluster-"));
-const children = new Set();
-function run(command, args, options = {}) {
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], ...options });
-  children.add(child);
-  child.on("exit", () => children.delete(child));
-  return child;
-}
-
 // --- the cluster ---
-const redisPort = await freePort();
-if (flags.engine === "redis") {
-  run("redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
-  await waitForPort(redisPort, "redis-server");
-}
-const nodePorts = [];
-for (let i = 0; i < NODES; i++) nodePorts.push(await freePort());
-const nodes = nodePorts.map((port) => ({ port, child: null, url: `http://127.0.0.1:${port}` }));
-
-async function startNode(node) {
-  const args = [
-    "--port", String(node.port), ...TEST_SERVER_FLAGS,
-    "--static-dir", "/chaos=e2e/chaos", "--static-dir", "/pkg=pkg",
-    "--message-rate", "0",
-  ];
-  if (flags.engine === "redis") args.push("--redis", `redis://127.0.0.1:${redisPort}/`);
-  const child = run(join(ROOT, "target/debug/resocket-server"), args, { cwd: ROOT });
-  await new Promise((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`node ${node.port} exited with ${code}`)));
-    createInterface({ input: child.stdout }).once("line", resolve);
-  });
-  child.removeAllListeners("exit");
-  child.on("exit", () => children.delete(child));
-  node.child = child;
-}
-for (const node of nodes) await startNode(node);
-
-const proxyPort = await freePort();
-const haproxyConfig = join(work, "haproxy.cfg");
-writeFileSync(
-  haproxyConfig,
-  `global
-  maxconn 4096
-defaults
-  mode http
-  timeout connect 1s
-  timeout client 30s
-  timeout server 30s
-  timeout tunnel 1h
-  option redispatch
-  retries 2
-frontend resocket
-  bind 127.0.0.1:${proxyPort}
-  default_backend nodes
-backend nodes
-  # Round-robin, no stickiness: every connection may land on any node.
-  balance roundrobin
-  option httpchk GET /health
-  http-check expect status 200
-  default-server inter 300ms fall 1 rise 1
-${nodes.map((node, i) => `  server node${i} 127.0.0.1:${node.port} check`).join("\n")}
-`,
-);
-run("haproxy", ["-f", haproxyConfig, "-db"]);
-await waitForPort(proxyPort, "haproxy");
-const front = `http://127.0.0.1:${proxyPort}`;
+const redisPort = flags.engine === "redis" ? await startRedis() : undefined;
+const nodes = [];
+for (let i = 0; i < NODES; i++) nodes.push({ port: await freePort(), child: null });
+const nodeArgs = [...TEST_SERVER_FLAGS, "--static-dir", "/chaos=e2e/chaos", "--static-dir", "/pkg=pkg", "--message-rate", "0"];
+const start = (node) => startNode(node, { args: nodeArgs, redisPort });
+for (const node of nodes) await start(node);
+const front = await startHaproxy(nodes);
 
 const browser = await launchChromium();
 let exitCode = 1;
@@ -166,8 +80,7 @@ try {
   console.error(`cluster-chaos: the run itself failed: ${error.stack ?? error}`);
 } finally {
   await browser.close();
-  for (const child of children) child.kill("SIGKILL");
-  rmSync(work, { recursive: true, force: true });
+  stopAll();
 }
 process.exit(exitCode);
 
@@ -251,7 +164,7 @@ async function chaos() {
     }
     for (const restart of restarts.filter((entry) => entry.at <= now)) {
       restarts.splice(restarts.indexOf(restart), 1);
-      await startNode(restart.node);
+      await start(restart.node);
     }
     // The single-node faults, on whichever node holds the session.
     if (now >= nextFaultAt && now < sendingMs) {
@@ -285,7 +198,7 @@ async function chaos() {
     }
     await sleep(20);
   }
-  for (const restart of restarts) await startNode(restart.node);
+  for (const restart of restarts) await start(restart.node);
 
   // Draining, with every node up and no faults.
   let report;

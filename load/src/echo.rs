@@ -35,6 +35,8 @@ pub struct EchoReport {
     pub replies: u64,
     /// The server's RSS after the phase, in KiB.
     pub rss_after_kib: Option<u64>,
+    /// Every answer's latency inside the window, sorted (µs).
+    pub latencies_us: Vec<u32>,
     /// Everything that went wrong.
     pub problems: Problems,
 }
@@ -43,6 +45,13 @@ impl EchoReport {
     /// Correct answers per second over the measured window.
     pub fn messages_per_s(&self) -> f64 {
         self.replies_in_window as f64 / self.seconds.max(f64::EPSILON)
+    }
+
+    /// The latency below which `fraction` of the answers came, in ms.
+    pub fn latency_ms(&self, fraction: f64) -> Option<f64> {
+        let last = self.latencies_us.len().checked_sub(1)?;
+        let index = ((last as f64) * fraction).round() as usize;
+        Some(f64::from(self.latencies_us[index.min(last)]) / 1000.0)
     }
 
     /// The figures for the JSON line.
@@ -54,6 +63,8 @@ impl EchoReport {
             "seconds": self.seconds,
             "replies_in_window": self.replies_in_window,
             "messages_per_s": self.messages_per_s(),
+            "p50_ms": self.latency_ms(0.5),
+            "p99_ms": self.latency_ms(0.99),
             "sent": self.sent,
             "replies": self.replies,
             "rss_after_kib": self.rss_after_kib,
@@ -68,6 +79,8 @@ struct Outcome {
     sent: u64,
     replies: u64,
     replies_in_window: u64,
+    /// Each answer's time from its message being sent, inside the window (µs).
+    latencies_us: Vec<u32>,
     problems: Problems,
 }
 
@@ -132,13 +145,16 @@ pub async fn run(args: &Args) -> EchoReport {
         report.sent += outcome.sent;
         report.replies += outcome.replies;
         report.replies_in_window += outcome.replies_in_window;
+        report.latencies_us.extend(outcome.latencies_us);
         report.problems.merge(outcome.problems);
     }
+    report.latencies_us.sort_unstable();
     println!(
-        "echo: {} answers in {:.1} s: {:.0} messages/s ({} sent, {} answered in all); {}",
+        "echo: {} answers in {:.1} s: {:.0} messages/s, p99 {:.2} ms ({} sent, {} answered in all); {}",
         report.replies_in_window,
         report.seconds,
         report.messages_per_s(),
+        report.latency_ms(0.99).unwrap_or(f64::NAN),
         report.sent,
         report.replies,
         report.problems.summary()
@@ -190,7 +206,12 @@ async fn echo(
                         outcome.problems.add(Kind::Wrong, 1, format!("echo {i}: {why}"));
                         continue;
                     }
-                    Answer::Correct => outcome.replies += 1,
+                    Answer::Correct(latency) => {
+                        outcome.replies += 1;
+                        if stop_sending.is_some_and(|end| Instant::now() < end) {
+                            outcome.latencies_us.push(u32::try_from(latency.as_micros()).unwrap_or(u32::MAX));
+                        }
+                    }
                 }
                 if stop_sending.is_some_and(|end| Instant::now() < end) {
                     outcome.replies_in_window += 1;

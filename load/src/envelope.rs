@@ -73,6 +73,8 @@ pub struct Sent {
     pub envelope: Value,
     /// The exact text sent, for checking a verbatim echo.
     pub text: String,
+    /// When it was made (just before it is sent): the answer's latency.
+    pub at: std::time::Instant,
 }
 
 impl Sent {
@@ -83,7 +85,12 @@ impl Sent {
             .unwrap_or_default()
             .to_owned();
         let text = envelope.to_string();
-        Self { id, envelope, text }
+        Self {
+            id,
+            envelope,
+            text,
+            at: std::time::Instant::now(),
+        }
     }
 
     /// The resocket heartbeat: `{"type":"ping","id":…,"timestamp":<ISO-8601>}`.
@@ -132,7 +139,8 @@ impl InFlight {
 #[derive(Debug, PartialEq)]
 pub enum Answer {
     /// The correct answer to a frame in flight.
-    Correct,
+    /// The right answer, this long after its message was made.
+    Correct(std::time::Duration),
     /// Not an answer to anything (e.g. `welcome`): ignored.
     Ignored,
     /// Not JSON, an answer to nothing in flight, or an answer with the wrong
@@ -153,7 +161,7 @@ pub fn classify(target: Target, in_flight: &mut InFlight, text: &str) -> Answer 
         return Answer::Wrong(format!("an answer to nothing in flight: {text}"));
     };
     match target.check(&sent, text, &frame) {
-        Ok(()) => Answer::Correct,
+        Ok(()) => Answer::Correct(sent.at.elapsed()),
         Err(why) => Answer::Wrong(why),
     }
 }
@@ -181,18 +189,18 @@ mod tests {
             Answer::Ignored
         );
         let reply = r#"{"type":"message","data":{"n":7},"replyTo":"c-1","seq":1,"timestamp":"T"}"#;
-        assert_eq!(
+        assert!(matches!(
             classify(Target::Resocket, &mut flight, reply),
-            Answer::Correct
-        );
+            Answer::Correct(_)
+        ));
         let pong = json!({
             "type": "pong", "id": "hb-1",
             "timestamp": ping.envelope["timestamp"], "serverTime": "T",
         });
-        assert_eq!(
+        assert!(matches!(
             classify(Target::Resocket, &mut flight, &pong.to_string()),
-            Answer::Correct
-        );
+            Answer::Correct(_)
+        ));
         assert!(flight.is_empty());
     }
 
@@ -227,10 +235,10 @@ mod tests {
     fn the_floor_must_echo_verbatim() {
         let message = Sent::message("c-1".to_owned(), 7);
         let mut flight = in_flight(&[&message]);
-        assert_eq!(
+        assert!(matches!(
             classify(Target::Floor, &mut flight, &message.text),
-            Answer::Correct
-        );
+            Answer::Correct(_)
+        ));
         let mut flight = in_flight(&[&message]);
         let reformatted = r#"{ "type":"message","data":{"n":7},"id":"c-1"}"#;
         assert!(matches!(

@@ -218,7 +218,7 @@ async fn hold(
                     }
                 };
                 match classify(heartbeat.target, &mut in_flight, text.as_str()) {
-                    Answer::Correct => outcome.pongs += 1,
+                    Answer::Correct(_) => outcome.pongs += 1,
                     Answer::Ignored => {}
                     Answer::Wrong(why) => outcome.problems.add(Kind::Wrong, 1, format!("idle {i}: {why}")),
                 }
