@@ -132,6 +132,7 @@ async function chaos() {
   }
 
   const faults = { drop: 0, down: 0, blackhole: 0, refuse: 0, kill: 0 };
+  let killsWithUnacked = 0; // kills while the page had messages awaiting acks
   let nextPush = 1;
   let nextPushAt = 0;
   let nextFaultAt = between(1500, 3000);
@@ -159,6 +160,7 @@ async function chaos() {
       victim.child.kill("SIGKILL");
       victim.child = null;
       faults.kill += 1;
+      if (report.sent > report.acked) killsWithUnacked += 1;
       restarts.push({ node: victim, at: now + between(500, 2000), awaiting: report.sent - report.acked });
       nextKillAt = now + killEvery * (0.6 + random() * 0.8);
     }
@@ -223,7 +225,7 @@ async function chaos() {
   for (let i = 1; i < ordered.length; i++) if (ordered[i].node !== ordered[i - 1].node) moves += 1;
   console.log(
     `cluster-chaos: client→server sent=${report.sent} handled=${handled.delivered} lost=${handled.lost} ` +
-      `duplicated=${handled.duplicated} acked=${report.acked} kills=${faults.kill} ` +
+      `duplicated=${handled.duplicated} acked=${report.acked} kills=${faults.kill} (${killsWithUnacked} with messages awaiting acks) ` +
       `resumes-on-another-node=${moves}/${Math.max(0, ordered.length - 1)} ` +
       `fallbacks=${report.modes.filter((mode) => mode === "http").length}`,
   );

@@ -115,7 +115,7 @@ fn an_unreachable_redis_at_start_is_a_clear_error_and_a_failure_exit() {
 }
 
 #[tokio::test]
-async fn with_redis_it_serves_and_health_names_the_engine() {
+async fn with_redis_it_serves_and_health_names_the_engine_and_says_degraded_without_it() {
     let redis = common::redis::RedisServer::start();
     let mut child = Command::new(env!("CARGO_BIN_EXE_resocket-server"))
         .args([
@@ -147,6 +147,16 @@ async fn with_redis_it_serves_and_health_names_the_engine() {
         .unwrap();
     assert_eq!(health["engine"], serde_json::json!({"redis": "ok"}));
     assert_eq!(health["status"], "ok");
+    // Redis lost while running: the balancer's check takes the node out.
+    drop(redis);
+    let response = reqwest::get(format!("{address}/health")).await.unwrap();
+    assert_eq!(response.status(), 503);
+    let health: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(health["status"], "degraded");
+    assert_eq!(
+        health["engine"],
+        serde_json::json!({"redis": "unreachable"})
+    );
     let _ = child.kill();
     let _ = child.wait();
 }
