@@ -21,6 +21,7 @@
 import { parseArgs } from "node:util";
 import { freePort, sleep, startHaproxy, startNode, startRedis, stopAll } from "../cluster-support.mjs";
 import { TEST_SERVER_FLAGS, launchChromium } from "../support.mjs";
+import { compare, positiveInteger, seededRandom } from "./tally.mjs";
 
 const { values: flags } = parseArgs({
   options: {
@@ -35,32 +36,15 @@ if (!["redis", "memory"].includes(flags.engine)) {
   console.error(`cluster-chaos: --engine must be redis or memory, got ${flags.engine}`);
   process.exit(2);
 }
-const messages = positiveInteger("--messages", flags.messages);
-const rate = positiveInteger("--rate", flags.rate);
-const seed = positiveInteger("--seed", flags.seed);
-const minimumKills = positiveInteger("--kills", flags.kills);
+const messages = positiveInteger("cluster-chaos", "--messages", flags.messages);
+const rate = positiveInteger("cluster-chaos", "--rate", flags.rate);
+const seed = positiveInteger("cluster-chaos", "--seed", flags.seed);
+const minimumKills = positiveInteger("cluster-chaos", "--kills", flags.kills);
 const sendingMs = (messages / rate) * 1000;
 const PUSHES_PER_SECOND = 10;
 const SETTLE_MS = 60_000;
 const NODES = 3;
 
-function positiveInteger(name, text) {
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    console.error(`cluster-chaos: ${name} must be a positive integer, got ${text}`);
-    process.exit(2);
-  }
-  return value;
-}
-
-function seededRandom(state) {
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = seededRandom(seed);
 const between = (low, high) => Math.round(low + random() * (high - low));
 // --- the cluster ---
@@ -218,8 +202,8 @@ async function chaos() {
   }
   await readConnections();
 
-  const handled = count(report.echoed, messages, 0);
-  const pushed = count(report.pushes, pushes, 1);
+  const handled = compare(report.echoed, messages, 0);
+  const pushed = compare(report.pushes, pushes, 1);
   const ordered = [...attempts.values()].sort((a, b) => a.at.localeCompare(b.at));
   let moves = 0;
   for (let i = 1; i < ordered.length; i++) if (ordered[i].node !== ordered[i - 1].node) moves += 1;
@@ -245,22 +229,3 @@ async function chaos() {
   return problems.length ? 1 : 0;
 }
 
-// What `arrived` did with the numbers first..first+expected-1.
-function count(arrived, expected, first) {
-  const seen = new Set();
-  let duplicated = 0;
-  let reordered = 0;
-  let highest = -Infinity;
-  for (const n of arrived) {
-    if (seen.has(n)) {
-      duplicated += 1;
-      continue;
-    }
-    seen.add(n);
-    if (n < highest) reordered += 1;
-    highest = Math.max(highest, n);
-  }
-  let delivered = 0;
-  for (let n = first; n < first + expected; n++) if (seen.has(n)) delivered += 1;
-  return { delivered, lost: expected - delivered, duplicated, reordered };
-}

@@ -16,6 +16,7 @@
 // node e2e/chaos/run.mjs [--messages N] [--rate PER_SECOND] [--seed S] [--delivery at-most-once]
 import { parseArgs } from "node:util";
 import { json, launchChromium, startServer } from "../support.mjs";
+import { compare, positiveInteger, seededRandom } from "./tally.mjs";
 
 const { values: flags } = parseArgs({
   options: {
@@ -30,31 +31,13 @@ if (!["at-least-once", "at-most-once"].includes(flags.delivery)) {
   console.error(`chaos: --delivery must be at-least-once or at-most-once, got ${flags.delivery}`);
   process.exit(2);
 }
-const messages = positiveInteger("--messages", flags.messages);
-const rate = positiveInteger("--rate", flags.rate);
-const seed = positiveInteger("--seed", flags.seed);
+const messages = positiveInteger("chaos", "--messages", flags.messages);
+const rate = positiveInteger("chaos", "--rate", flags.rate);
+const seed = positiveInteger("chaos", "--seed", flags.seed);
 const sendingMs = (messages / rate) * 1000;
 const PUSHES_PER_SECOND = 10;
 const SETTLE_MS = 60_000; // after the last fault, for the outbox and the stream to drain
 
-function positiveInteger(name, text) {
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    console.error(`chaos: ${name} must be a positive integer, got ${text}`);
-    process.exit(2);
-  }
-  return value;
-}
-
-// mulberry32: a small seeded generator, so a failing run can be replayed with --seed.
-function seededRandom(state) {
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = seededRandom(seed);
 const between = (low, high) => Math.round(low + random() * (high - low));
 
@@ -261,26 +244,6 @@ async function run() {
   for (const problem of problems) console.error(`chaos: FAILED: ${problem}`);
   if (problems.length && report.errors.length) console.error(`chaos: transport errors: ${report.errors.join("; ")}`);
   return problems.length ? 1 : 0;
-}
-
-// Counts what `arrived` (in order) did with the numbers first..first+expected-1.
-function compare(arrived, expected, first) {
-  const seen = new Set();
-  let duplicated = 0;
-  let reordered = 0;
-  let highest = -Infinity;
-  for (const n of arrived) {
-    if (seen.has(n)) {
-      duplicated += 1;
-      continue;
-    }
-    seen.add(n);
-    if (n < highest) reordered += 1;
-    highest = Math.max(highest, n);
-  }
-  let delivered = 0;
-  for (let n = first; n < first + expected; n++) if (seen.has(n)) delivered += 1;
-  return { delivered, lost: expected - delivered, duplicated, reordered };
 }
 
 // The first few numbers in first..first+expected-1 that never arrived.
