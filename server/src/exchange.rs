@@ -144,16 +144,7 @@ pub fn intake(
         return Intake::Ignore;
     };
     let message = Incoming { envelope };
-    let too_long = message.message_type().len() > limits.max_type_bytes
-        || message
-            .id()
-            .is_some_and(|id| id.len() > limits.max_id_bytes);
-    if too_long {
-        let error = frame_error(
-            "too-long",
-            "the envelope's type or id is longer than the server accepts",
-            now,
-        );
+    if let Some(error) = too_long(&message, limits, now) {
         return Intake::Answer(vec![numbered(session, error)]);
     }
     if message.message_type() == PING_TYPE {
@@ -168,6 +159,22 @@ pub fn intake(
         }
     }
     Intake::Handle(Job { message, ack_id })
+}
+
+/// The `error` envelope for a message whose type or id is longer than the
+/// server accepts, if it is one.
+fn too_long(message: &Incoming, limits: &Limits, now: &str) -> Option<Value> {
+    let too_long = message.message_type().len() > limits.max_type_bytes
+        || message
+            .id()
+            .is_some_and(|id| id.len() > limits.max_id_bytes);
+    too_long.then(|| {
+        frame_error(
+            "too-long",
+            "the envelope's type or id is longer than the server accepts",
+            now,
+        )
+    })
 }
 
 fn numbered(session: &mut Session, envelope: Value) -> Outgoing {
@@ -295,17 +302,7 @@ pub async fn handle_clustered(
         return Ok(Vec::new());
     };
     let message = Incoming { envelope };
-    let limits = &state.limits;
-    if message.message_type().len() > limits.max_type_bytes
-        || message
-            .id()
-            .is_some_and(|id| id.len() > limits.max_id_bytes)
-    {
-        let error = frame_error(
-            "too-long",
-            "the envelope's type or id is longer than the server accepts",
-            &now,
-        );
+    if let Some(error) = too_long(&message, &state.limits, &now) {
         return append(vec![error]).await;
     }
     if message.message_type() == PING_TYPE {

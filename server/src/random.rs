@@ -7,12 +7,17 @@ pub fn random_token(bytes: usize) -> String {
     // The OS source fails only on a broken system (no /dev/urandom, no
     // getrandom(2)); a predictable token would be worse than stopping.
     getrandom::fill(&mut buffer).expect("the operating system's random source works");
-    let mut token = String::with_capacity(bytes * 2);
-    for byte in buffer {
-        token.push(char::from(HEX[usize::from(byte >> 4)]));
-        token.push(char::from(HEX[usize::from(byte & 0xf)]));
+    hex(&buffer)
+}
+
+/// `bytes` as lowercase hex, two characters each.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        text.push(char::from(HEX[usize::from(byte >> 4)]));
+        text.push(char::from(HEX[usize::from(byte & 0xf)]));
     }
-    token
+    text
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";

@@ -12,7 +12,6 @@ use super::redis::{FeedItem, Subscription};
 use super::sequencer::{Release, Sequencer};
 use super::RedisEngine;
 use crate::queue;
-use crate::stream::ResumeRequest;
 
 /// Relays `subscription` to `sender` from after `sent`, for the session's
 /// log of `epoch`, until one of the ends above.
@@ -40,15 +39,10 @@ pub async fn relay_feed(
                     Some(at) => tokio::time::sleep_until(at).await,
                     None => std::future::pending().await,
                 }
-            } => {
-                let request = ResumeRequest { v1_1: false, last_seq: Some(before), epoch: None };
-                match redis.store.opening(&session_id, &request).await {
-                    Ok(stored) if stored.epoch == epoch => {
-                        sequencer.fill(stored.frames, stored.first_available, Instant::now())
-                    }
-                    _ => return,
-                }
-            }
+            } => match redis.store.continuation(&session_id, &epoch, before).await {
+                Some((frames, first_available)) => sequencer.fill(frames, first_available, Instant::now()),
+                None => return,
+            },
             () = subscription.lost.cancelled() => return,
             () = subscription.overflowed.cancelled() => return,
             () = sender.closed() => return,

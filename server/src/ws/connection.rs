@@ -312,7 +312,11 @@ async fn run(
                 // past it if trimmed.
                 let filled = match &fill_from {
                     None => fill_from_memory(state, &reader.context.session_id, sequencer.sent()),
-                    Some((redis, epoch)) => fill_from_redis(redis, epoch, &reader.context.session_id, sequencer.sent()).await,
+                    Some((redis, epoch)) => redis
+                        .store
+                        .continuation(&reader.context.session_id, epoch, sequencer.sent())
+                        .await
+                        .ok_or(()),
                 };
                 let Ok((frames, first_available)) = filled else {
                     let reason = "the session's stream is gone";
@@ -469,25 +473,6 @@ fn fill_from_memory(
             )
         })
         .ok_or(())
-}
-
-/// The same from Redis; an error if the log is gone or was replaced (another
-/// epoch: the socket must close so that its client learns of the reset).
-async fn fill_from_redis(
-    redis: &RedisEngine,
-    epoch: &str,
-    session_id: &str,
-    after: u64,
-) -> Result<(Vec<(u64, String)>, u64), ()> {
-    let request = ResumeRequest {
-        v1_1: false,
-        last_seq: Some(after),
-        epoch: None,
-    };
-    match redis.store.opening(session_id, &request).await {
-        Ok(stored) if stored.epoch == epoch => Ok((stored.frames, stored.first_available)),
-        _ => Err(()),
-    }
 }
 
 async fn sleep_until_or_never(at: Option<tokio::time::Instant>) {

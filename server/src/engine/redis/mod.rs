@@ -17,7 +17,7 @@ use redis::aio::ConnectionManager;
 use redis::{Client, Script, Value as RedisValue};
 use serde_json::Value;
 
-use crate::random::random_token;
+use crate::random::{hex, random_token};
 use crate::stream::{ResumeRequest, Seen, StreamState, EPOCH_BYTES, FRAME_OVERHEAD_BYTES};
 
 /// What went wrong talking to Redis.
@@ -143,12 +143,7 @@ impl std::fmt::Debug for RedisStore {
 /// A session id as it appears in keys: hex, so that no id can break out of
 /// the hash tag or collide with another key's shape.
 fn key_part(session: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    session
-        .bytes()
-        .flat_map(|byte| [HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]])
-        .map(char::from)
-        .collect()
+    hex(session.as_bytes())
 }
 
 fn millis(duration: Duration) -> u64 {
@@ -341,6 +336,27 @@ impl RedisStore {
             first_available,
             frames,
         })
+    }
+
+    /// The kept frames after `after` and the lowest `seq` kept, if the log
+    /// is still the one of `epoch`: what a channel reads to fill a hole.
+    /// `None` when Redis does not answer or the log was replaced (the
+    /// channel must close, so that its client learns of the reset).
+    pub async fn continuation(
+        &self,
+        session: &str,
+        epoch: &str,
+        after: u64,
+    ) -> Option<(Vec<(u64, String)>, u64)> {
+        let request = ResumeRequest {
+            v1_1: false,
+            last_seq: Some(after),
+            epoch: None,
+        };
+        match self.opening(session, &request).await {
+            Ok(stored) if stored.epoch == epoch => Some((stored.frames, stored.first_available)),
+            _ => None,
+        }
     }
 
     fn id_key(&self, session: &str, id: &str) -> String {
