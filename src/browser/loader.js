@@ -1,3 +1,4 @@
+// @ts-check
 // Loads resocket_bg.wasm for `init()`, in place of wasm-bindgen's generated
 // loader (scripts/patch-loader.mjs swaps it in). Three things the generated
 // one does not do:
