@@ -75,14 +75,9 @@ async fn open(
     .await
     .map_err(|rejection| rejected(&rejection))?;
     if let Some(redis) = state.engine.as_redis() {
-        match request::claim_clustered(redis, &session_id, &identity).await {
-            Ok(Ok(())) => {}
-            Ok(Err(rejection)) => return Err(rejected(&rejection)),
-            Err(error) => {
-                eprintln!("resocket-server: {error}: answering with 503");
-                return Err(unavailable("the cluster's store is unavailable"));
-            }
-        }
+        request::claim_clustered(redis, &session_id, &identity)
+            .await
+            .map_err(|rejection| rejected(&rejection))?;
     }
     let check = state.sessions.with(&session_id, |session| {
         if let Err(rejection) = request::claim(session, &identity) {

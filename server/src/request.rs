@@ -11,7 +11,6 @@ use serde_json::json;
 
 use crate::auth::{Identity, Rejection, RequestInfo};
 use crate::config::Limits;
-use crate::engine::redis::EngineError;
 use crate::engine::RedisEngine;
 use crate::handler::Channel;
 use crate::listener::peer_of;
@@ -81,23 +80,29 @@ pub fn claim(session: &mut Session, identity: &Identity) -> Result<(), Rejection
 }
 
 /// [`claim`] against the session's owner in the cluster's Redis (the same
-/// rule, for every node): `Err` when Redis does not answer.
+/// rule, for every node). A Redis that does not answer is
+/// [`Rejection::Unavailable`] (503, or 1013 for a socket: the client tries
+/// again, maybe on a node whose Redis connection works).
 pub async fn claim_clustered(
     redis: &RedisEngine,
     session_id: &str,
     identity: &Identity,
-) -> Result<Result<(), Rejection>, EngineError> {
+) -> Result<(), Rejection> {
     let owner = redis
         .store
         .claim_owner(session_id, identity.user.as_deref())
-        .await?;
-    Ok(match (owner, &identity.user) {
+        .await
+        .map_err(|error| {
+            eprintln!("resocket-server: {error}: refusing a channel");
+            Rejection::Unavailable("the cluster's store is unavailable".to_owned())
+        })?;
+    match (owner, &identity.user) {
         (None, _) => Ok(()),
         (Some(owner), Some(user)) if *owner == **user => Ok(()),
         (Some(_), _) => Err(Rejection::Forbidden(
             "this session belongs to another user".to_owned(),
         )),
-    })
+    }
 }
 
 /// The `Origin` header, if any.

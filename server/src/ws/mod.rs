@@ -113,19 +113,9 @@ pub async fn upgrade(
         Err(rejection) => return refuse_socket(upgrade, rejection, slot_of(&extensions)),
     };
     if let Some(redis) = state.engine.as_redis() {
-        match crate::request::claim_clustered(redis, &session_id, &identity).await {
-            Ok(Ok(())) => {}
-            Ok(Err(rejection)) => return refuse_socket(upgrade, rejection, slot_of(&extensions)),
-            // 1013 "try again later": the client reconnects, maybe to a node
-            // whose Redis connection works.
-            Err(error) => {
-                eprintln!("resocket-server: {error}: refusing a socket");
-                return refuse_socket(
-                    upgrade,
-                    Rejection::Unavailable("the cluster's store is unavailable".to_owned()),
-                    slot_of(&extensions),
-                );
-            }
+        if let Err(rejection) = crate::request::claim_clustered(redis, &session_id, &identity).await
+        {
+            return refuse_socket(upgrade, rejection, slot_of(&extensions));
         }
     }
     let connection = state.sessions.next_connection_id();
