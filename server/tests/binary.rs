@@ -11,8 +11,14 @@ use tokio_tungstenite::tungstenite::Message;
 
 /// Starts the binary on a free port and returns it with its printed address.
 fn spawn_server() -> (Child, String) {
+    spawn_server_with(&[])
+}
+
+/// [`spawn_server`] with more flags.
+fn spawn_server_with(flags: &[&str]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_resocket-server"))
         .args(["--port", "0"])
+        .args(flags)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -117,28 +123,8 @@ fn an_unreachable_redis_at_start_is_a_clear_error_and_a_failure_exit() {
 #[tokio::test]
 async fn with_redis_it_serves_and_health_names_the_engine_and_says_degraded_without_it() {
     let redis = common::redis::RedisServer::start();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_resocket-server"))
-        .args([
-            "--port",
-            "0",
-            "--redis",
-            &redis.url(),
-            "--redis-prefix",
-            "test",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the binary starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let address = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
+    let url = redis.url();
+    let (mut child, address) = spawn_server_with(&["--redis", &url, "--redis-prefix", "test"]);
     let health: serde_json::Value = reqwest::get(format!("{address}/health"))
         .await
         .unwrap()

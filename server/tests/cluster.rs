@@ -235,6 +235,21 @@ async fn events(response: &mut reqwest::Response, count: usize) -> Vec<(u64, Val
     frames
 }
 
+/// POSTs the message `p1` to session `split` on `node` (with acks); its answer.
+async fn post_p1(http: &reqwest::Client, node: &Node) -> Value {
+    http.post(format!(
+        "http://{}/messages?session_id=split&ack=1",
+        node.addr
+    ))
+    .body(json!([{"type": "message", "id": "p1", "data": {"text": "hi"}}]).to_string())
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn a_post_on_one_node_and_the_event_stream_on_another_share_the_session() {
     let redis = RedisServer::start();
@@ -246,15 +261,7 @@ async fn a_post_on_one_node_and_the_event_stream_on_another_share_the_session() 
         .await
         .unwrap();
     assert!(stream.status().is_success());
-    let answer: Value = http
-        .post(format!("http://{}/messages?session_id=split&ack=1", a.addr))
-        .body(json!([{"type": "message", "id": "p1", "data": {"text": "hi"}}]).to_string())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer: Value = post_p1(&http, &a).await;
     let types: Vec<&str> = answer
         .as_array()
         .unwrap()
@@ -277,15 +284,7 @@ async fn a_post_on_one_node_and_the_event_stream_on_another_share_the_session() 
     assert_eq!(frames[0].1["replyTo"], "p1");
     assert_eq!(frames[1].1["type"], "push");
     // The same id POSTed to b: acknowledged only.
-    let again: Value = http
-        .post(format!("http://{}/messages?session_id=split&ack=1", b.addr))
-        .body(json!([{"type": "message", "id": "p1", "data": {"text": "hi"}}]).to_string())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let again: Value = post_p1(&http, &b).await;
     assert_eq!(again, json!([{"type": "ack", "id": "p1"}]));
 }
 

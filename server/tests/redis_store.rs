@@ -25,6 +25,13 @@ fn seq_of(text: &str) -> u64 {
         .unwrap()
 }
 
+/// The raw pub/sub messages of `session`'s feed channel.
+async fn feed_of(store: &RedisStore, session: &str) -> redis::aio::PubSubStream {
+    let mut pubsub = store.client().get_async_pubsub().await.unwrap();
+    pubsub.subscribe(store.feed_channel(session)).await.unwrap();
+    pubsub.into_on_message()
+}
+
 fn v1_1(last_seq: Option<u64>, epoch: Option<&str>) -> ResumeRequest<'_> {
     ResumeRequest {
         v1_1: true,
@@ -290,9 +297,7 @@ async fn ids_are_handled_once_a_waiting_copy_gets_the_ack_on_the_feed_and_a_fail
 ) {
     let redis = RedisServer::start();
     let store = store(&redis, RedisOptions::default()).await;
-    let mut pubsub = store.client().get_async_pubsub().await.unwrap();
-    pubsub.subscribe(store.feed_channel("s")).await.unwrap();
-    let mut feed = pubsub.into_on_message();
+    let mut feed = feed_of(&store, "s").await;
 
     assert_eq!(store.begin("s", "m1").await.unwrap(), Seen::New);
     assert_eq!(
@@ -335,9 +340,7 @@ async fn ids_are_handled_once_a_waiting_copy_gets_the_ack_on_the_feed_and_a_fail
 async fn numbered_frames_reach_the_feed_in_order() {
     let redis = RedisServer::start();
     let store = store(&redis, RedisOptions::default()).await;
-    let mut pubsub = store.client().get_async_pubsub().await.unwrap();
-    pubsub.subscribe(store.feed_channel("s")).await.unwrap();
-    let mut feed = pubsub.into_on_message();
+    let mut feed = feed_of(&store, "s").await;
     let appended = store
         .append("s", vec![json!({"type": "m"}); 3], false)
         .await
@@ -458,9 +461,7 @@ async fn an_unreachable_redis_is_an_error_at_connect() {
 async fn replies_and_the_done_mark_are_one_step() {
     let redis = RedisServer::start();
     let store = store(&redis, RedisOptions::default()).await;
-    let mut pubsub = store.client().get_async_pubsub().await.unwrap();
-    pubsub.subscribe(store.feed_channel("s")).await.unwrap();
-    let mut feed = pubsub.into_on_message();
+    let mut feed = feed_of(&store, "s").await;
     assert_eq!(store.begin("s", "m1").await.unwrap(), Seen::New);
     assert_eq!(
         store.begin("s", "m1").await.unwrap(),
