@@ -139,9 +139,13 @@ pub struct Transport<P> {
     socket_resume: Option<u64>,
     events_resume: Option<u64>,
     last_close: Option<CloseInfo>,
+    /// How many closes `last_close` has seen: the snapshot's change check
+    /// compares this number, not the reason's text.
+    closes: u64,
     stats: Stats,
     reported_state: ConnectionState,
-    published: Option<Snapshot>,
+    /// What the last `snapshot_changed` saw (without the close; closes counted).
+    published: Option<(Snapshot, u64)>,
     /// Decided and not yet polled, oldest first, behind `polling`.
     outputs: Vec<Output<P>>,
     /// The batch being handed out by `poll_output` (a `Vec` and its iterator
@@ -171,6 +175,7 @@ impl<P: Clone> Transport<P> {
             socket_resume: None,
             events_resume: None,
             last_close: None,
+            closes: 0,
             stats: Stats::default(),
             reported_state: ConnectionState::Disconnected,
             published: None,
@@ -236,6 +241,14 @@ impl<P: Clone> Transport<P> {
     /// Everything `getSnapshot()` reports.
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
+            last_close: self.last_close.clone(),
+            ..self.snapshot_without_close()
+        }
+    }
+
+    /// The snapshot with `last_close` left out: nothing in it allocates.
+    fn snapshot_without_close(&self) -> Snapshot {
+        Snapshot {
             state: self.state(),
             mode: self.mode(),
             attempt: self.connection.retry,
@@ -244,15 +257,17 @@ impl<P: Clone> Transport<P> {
             queued: self.queue_length(),
             last_seq: self.last_seq(),
             disconnect_reason: self.connection.disconnect_reason,
-            last_close: self.last_close.clone(),
+            last_close: None,
             stats: self.stats,
         }
     }
 
     /// Whether the snapshot differs from the one this method saw last time:
-    /// the driver rebuilds its frozen JS object (and notifies subscribers) only then.
+    /// the driver rebuilds its frozen JS object (and notifies subscribers)
+    /// only then. It runs after every input, so it compares the snapshot
+    /// without the close, and the number of closes: it allocates nothing.
     pub fn snapshot_changed(&mut self) -> bool {
-        let current = self.snapshot();
+        let current = (self.snapshot_without_close(), self.closes);
         if self.published.as_ref() == Some(&current) {
             return false;
         }
@@ -1245,6 +1260,7 @@ impl<P: Clone> Transport<P> {
 
     fn record_close(&mut self, info: CloseInfo) {
         self.last_close = Some(info.clone());
+        self.closes += 1;
         self.emit(Event::Closed(info));
     }
 
