@@ -93,20 +93,22 @@ ensure_npm_tools() {
   npm_ci_if_stale "$REPO_ROOT"
 }
 
-# Everything the demo needs: Rust for wasm, wasm-pack, wasm-bindgen, wasm-opt.
+# Everything the package build (and so the demo) needs: Rust's wasm32 target,
+# and the npm tools pinned in package-lock.json (wasm-opt, esbuild, terser).
 ensure_build_tools() {
   command -v cargo >/dev/null || die "cargo is missing: install Rust with rustup first"
   command -v npm >/dev/null || die "npm is missing: install Node.js 20+ first"
   ensure_rust_wasm_target
-  ensure_cargo_tool wasm-pack wasm-pack "$WASM_PACK_VERSION"
-  ensure_cargo_tool wasm-bindgen wasm-bindgen-cli "$(wasm_bindgen_version)"
-  [ -x "$CARGO_BIN/wasm-bindgen-test-runner" ] || ensure_cargo_tool wasm-bindgen-test-runner wasm-bindgen-cli "$(wasm_bindgen_version)"
   ensure_npm_tools
 }
 
-# Everything the test suite needs on top: browsers and their drivers.
+# Everything the test suite needs on top: wasm-pack and wasm-bindgen for the
+# browser tests (tests/*.rs), browsers and their drivers.
 ensure_test_tools() {
   ensure_build_tools
+  ensure_cargo_tool wasm-pack wasm-pack "$WASM_PACK_VERSION"
+  ensure_cargo_tool wasm-bindgen wasm-bindgen-cli "$(wasm_bindgen_version)"
+  [ -x "$CARGO_BIN/wasm-bindgen-test-runner" ] || ensure_cargo_tool wasm-bindgen-test-runner wasm-bindgen-cli "$(wasm_bindgen_version)"
   rustup component list --installed | grep -q '^clippy' || rustup component add clippy
   rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
   ensure_apt_packages "${APT_PACKAGES[@]}"

@@ -1,14 +1,22 @@
-// Writes pkg/package.json for the npm package: wasm-pack's generated one lacks
-// `exports` (with types), lists files the bundled build no longer has, and
-// marks snippet files as side effects. Run by scripts/build-pkg.
-import { readFileSync, writeFileSync, existsSync, rmSync } from "node:fs";
+// Writes pkg/package.json for the npm package, from Cargo.toml's [package]:
+// `exports` with types, the files, React as an optional peer. Run by
+// scripts/build-pkg.
+import { readFileSync, writeFileSync, existsSync } from "node:fs";
 
-const generated = JSON.parse(readFileSync("pkg/package.json", "utf8"));
+// Name, version, description and the rest come from Cargo.toml's [package].
+const cargo = readFileSync("Cargo.toml", "utf8").split(/^\[/m).find((table) => table.startsWith("package]")) ?? "";
+/** @param {string} key */
+const field = (key) => cargo.match(new RegExp(`^${key} = (.*)$`, "m"))?.[1];
+const generated = {
+  version: JSON.parse(field("version") ?? '"0.0.0"'),
+  description: JSON.parse(field("description") ?? '""'),
+  license: JSON.parse(field("license") ?? '""'),
+  repository: { type: "git", url: JSON.parse(field("repository") ?? '""') },
+  keywords: JSON.parse(field("keywords") ?? "[]"),
+};
 const files = ["resocket.js", "resocket.d.ts", "resocket_bg.wasm", "react.js", "react.d.ts", "README.md", "LICENSE"].filter((file) =>
   existsSync(`pkg/${file}`),
 );
-// Only the wasm-bindgen export table, not needed by users.
-rmSync("pkg/resocket_bg.wasm.d.ts", { force: true });
 
 const manifest = {
   name: "resocket",

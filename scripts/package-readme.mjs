@@ -1,4 +1,4 @@
-// Rewrites the links of pkg/README.md (wasm-pack's copy of README.md) to
+// Writes pkg/README.md: README.md with its links rewritten to
 // absolute URLs: npm shows the file without the repository around it, so
 // `PROTOCOL.md`, `docs/demo.png`, `examples/` and `#anchors` would point
 // nowhere. Run by scripts/build-pkg; scripts/check-readme.mjs verifies it.
@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 const REPOSITORY = "https://github.com/resocket/resocket";
 const path = "pkg/README.md";
-let readme = readFileSync(path, "utf8");
+let readme = readFileSync("README.md", "utf8");
 let rewritten = 0;
 readme = readme.replace(/(!?)\[([^\]]*)\]\(([^)\s]+)\)/g, (whole, image, label, target) => {
   if (/^https?:\/\//.test(target)) return whole;

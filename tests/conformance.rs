@@ -7,11 +7,11 @@
 mod support;
 
 use js_sys::{Array, Promise};
-use resocket::{SendResult, WebSocketTransport};
 use support::{
     collect_envelopes, fallback_options, field, object, options_with, sleep, unique_session,
     wait_for_state, wait_until, ws_url, EventRecorder,
 };
+use support::{SendResult, WebSocketTransport};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};

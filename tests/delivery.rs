@@ -6,12 +6,12 @@
 mod support;
 
 use js_sys::Promise;
-use resocket::{SendResult, WebSocketTransport};
 use support::{
     collect_envelopes, entries, fallback_options, field, object, options_with, post, server_url,
     session_log, sleep, unique_session, wait_for_state, wait_until, wait_until_within,
     EventRecorder,
 };
+use support::{SendResult, WebSocketTransport};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};

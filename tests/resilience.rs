@@ -8,11 +8,11 @@
 mod support;
 
 use js_sys::{Array, Function, Object};
-use resocket::{SendResult, WebSocketTransport};
 use support::{
     collect_envelopes, entries, field, options_with, post, pusher, session_log, sleep,
     unique_session, wait_until, wait_until_within, ws_url, EventRecorder,
 };
+use support::{SendResult, WebSocketTransport};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 

@@ -7,8 +7,8 @@
 mod support;
 
 use js_sys::{Object, Reflect};
-use resocket::{SendResult, WebSocketTransport};
 use support::{field, options, post, session_log, unique_session, wait_until, EventRecorder};
+use support::{SendResult, WebSocketTransport};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 

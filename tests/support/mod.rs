@@ -7,9 +7,11 @@ use std::future::Future;
 
 use gloo_timers::future::TimeoutFuture;
 use js_sys::{Array, Function, Object, Reflect};
-use resocket::WebSocketTransport;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+
+mod transport;
+pub use transport::{SendResult, WebSocketTransport};
 
 /// How long a test waits for something that should happen promptly.
 const PROMPTLY_MS: f64 = 5_000.0;

@@ -1,11 +1,8 @@
-//! The TypeScript declarations for the package's public types, appended to the
-//! generated `.d.ts`. `on` is declared here too (through interface merging with
-//! the class) because its handler type depends on the event name.
+// The package's TypeScript declarations (pkg/resocket.d.ts): the class that
+// src/browser/transport.js implements, the entry points of resocket.js, and
+// every type they use. Written by hand, next to the code; the test command
+// type-checks the JavaScript against it and e2e/types/ against the package.
 
-use wasm_bindgen::prelude::*;
-
-#[wasm_bindgen(typescript_custom_section)]
-const TYPESCRIPT_TYPES: &str = r#"
 /** The transport's connection state (the seed chat store's four). */
 export type ConnectionState = "connecting" | "connected" | "reconnecting" | "disconnected";
 
@@ -143,12 +140,6 @@ export interface Envelope<T = unknown> {
   [field: string]: unknown;
 }
 
-/**
- * Loads the .wasm (once: the same as `await init()`) and creates a transport,
- * so an application needs no separate `init()` call. Rejects with the loader's
- * error (which URL failed and why) or the constructor's option error.
- */
-export function createTransport(options: TransportOptions): Promise<WebSocketTransport>;
 
 /** Heartbeat round trips measured on the client's clock (ms; null before the first). */
 export interface LatencyStats {
@@ -214,16 +205,127 @@ export interface TransportSnapshot {
   };
 }
 
-export interface WebSocketTransport {
+
+/**
+ * A WebSocket connection that reconnects, queues while offline, and measures
+ * its own latency.
+ *
+ * ```js
+ * const t = new WebSocketTransport({ url: "ws://127.0.0.1:8080/ws" });
+ * const off = t.on("message", (envelope) => console.log(envelope));
+ * t.send("message", { text: "hi" }); // "sent", or "queued" while offline
+ * off();
+ * t.free(); // closes the socket, cancels timers, detaches every handler
+ * ```
+ */
+export class WebSocketTransport {
+  /**
+   * Creates a transport and, unless `autoConnect` is `false`, starts
+   * connecting. Throws a `TypeError` or `RangeError` naming the option and
+   * the value that is wrong, and an `Error` before `init()`.
+   */
+  constructor(options: TransportOptions);
+  /** Opens the connection if it is down, or retries at once if waiting out a backoff. Does nothing while connecting or connected. */
+  connect(): void;
+  /** Closes any connection and starts a fresh attempt now, backoff reset. */
+  reconnect(): void;
   /**
    * Closes the connection with `code` (default 1000; 1000 or 3000–4999) and
    * `reason` (default "", at most 123 bytes) and stays down until `connect()`
    * or `reconnect()`.
    */
   disconnect(code?: number, reason?: string): void;
-  /** Calls `handler` on every `event`; returns a function that unsubscribes it. */
+  /**
+   * Sends `{type, data, id, timestamp}` as one JSON text frame if connected,
+   * otherwise queues it. Returns `"sent"`, `"http"` (going out over the HTTP
+   * fallback), `"queued"`, or `"dropped"` (queue full under `"drop-newest"`);
+   * throws when the queue is full under `"error"`, or when `data` is not
+   * JSON-serialisable.
+   */
+  send(type: string, data: unknown): SendResult;
+  /**
+   * Sends like `send` and returns a promise that resolves (with the
+   * envelope's id) when the server has acknowledged the message. It rejects
+   * with an `Error` saying why when the message cannot be delivered: the
+   * queue was full (`"error"`, or it was dropped by an overflow), the
+   * transport was disconnected, freed or gave up, or `clearQueue()` removed
+   * it. Needs `delivery: "at-least-once"`; throws a `TypeError` for a bad
+   * `type` or unserialisable `data`.
+   */
+  sendWithAck(type: string, data: unknown): Promise<string>;
+  /** Sends a frame as is (a string as text; an `ArrayBuffer` or typed array as binary), queued like `send` while not connected. */
+  sendRaw(data: string | ArrayBuffer | ArrayBufferView): SendResult;
+  /** Calls `handler` on every `event`; returns a function that unsubscribes it (safe to call twice, and after `free()`). */
   on<K extends keyof TransportEvents>(event: K, handler: (argument: TransportEvents[K]) => void): () => void;
   /** Calls `handler` with every envelope of this `type`; returns a function that unsubscribes it. */
   onMessage<T = unknown>(type: string, handler: (envelope: Envelope<T>) => void): () => void;
+  /** A copy of the queued messages (envelopes as objects, raw frames as given), oldest first. */
+  queued(): QueuedFrame[];
+  /** Empties the offline queue without sending anything. */
+  clearQueue(): void;
+  /** The connection state. */
+  readonly state: ConnectionState;
+  /** The last heartbeat round trip in ms, or `null` before the first. */
+  readonly latencyMs: number | null;
+  /** How many messages wait in the offline queue. */
+  readonly queueLength: number;
+  /** The session id sent as `?session_id=` on every connection attempt. */
+  readonly sessionId: string;
+  /**
+   * `subscribe(listener)` for React's `useSyncExternalStore`: calls `listener`
+   * whenever the snapshot changes and returns the unsubscribe function. Works
+   * unbound and is the same function on every access.
+   */
+  readonly subscribe: (listener: () => void) => () => void;
+  /**
+   * `getSnapshot()` for React's `useSyncExternalStore`: a frozen
+   * `TransportSnapshot` that keeps its identity until something changes.
+   * Works unbound and is the same function on every access; after `free()`
+   * it keeps returning the last snapshot.
+   */
+  readonly getSnapshot: () => TransportSnapshot;
+  /** The current snapshot (what `getSnapshot()` returns). */
+  snapshot(): TransportSnapshot;
+  /**
+   * Closes the socket, cancels timers, detaches every handler and rejects
+   * unacknowledged `sendWithAck` promises. Idempotent, and safe inside a
+   * listener; every other member throws afterwards.
+   */
+  free(): void;
+  /** `free()`, for `using` declarations. */
+  [Symbol.dispose](): void;
 }
-"#;
+
+/**
+ * Loads the .wasm (once: the same as `await init()`) and creates a transport,
+ * so an application needs no separate `init()` call. Rejects with the loader's
+ * error (which URL failed and why) or the constructor's option error.
+ */
+export function createTransport(options: TransportOptions): Promise<WebSocketTransport>;
+
+/** Where the .wasm can come from: a URL or request, a response, its bytes, or a compiled module. */
+export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
+
+/** The .wasm's exports (the boundary in src/abi/mod.rs). */
+export interface InitOutput {
+  readonly memory: WebAssembly.Memory;
+  readonly rs_input: (len: number) => number;
+  readonly rs_output: () => number;
+  readonly rs_call: (session: number, call: number, a: number, b: number, now: number, len: number) => number;
+}
+
+/** What `initSync` takes: the .wasm's bytes or a compiled module. */
+export type SyncInitInput = BufferSource | WebAssembly.Module;
+
+/** Instantiates the .wasm synchronously (once; later calls return the same exports). */
+export function initSync(module: { module: SyncInitInput } | SyncInitInput): InitOutput;
+
+/**
+ * Loads and instantiates the .wasm (once; later calls return the same
+ * exports). Without an argument it is fetched from beside this module (a
+ * `file:` URL is read from disk in Node.js); a failure says which URL and
+ * what came back.
+ */
+export default function init(
+  module_or_path?: { module_or_path: InitInput | Promise<InitInput> } | InitInput | Promise<InitInput>,
+): Promise<InitOutput>;

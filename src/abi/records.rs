@@ -1,0 +1,357 @@
+//! The byte format of the exchange buffer: what the JavaScript half writes
+//! for the core (strings, the options) and the records the core writes back
+//! for it to execute.
+//!
+//! Numbers are little-endian: `u32` for codes, counts and lengths, `f64` for
+//! times, message numbers and anything that may be absent (`NaN`). A string is
+//! its UTF-8 length as a `u32`, then its bytes. Nothing is aligned, so
+//! `bridge.js` reads with a `DataView`.
+
+use crate::prelude::*;
+
+/// What a record asks the JavaScript half to do (or tells it), by number;
+/// the fields that follow each are listed per variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Op {
+    /// Arm the one timer (replacing it). f64 delay in ms.
+    SetTimer = 0,
+    /// Cancel the timer.
+    ClearTimer,
+    /// Call the URL function. f64 attempt.
+    ResolveUrl,
+    /// Open a WebSocket (replacing any). str URL.
+    OpenSocket,
+    /// Close the WebSocket. u32 code, str reason.
+    CloseSocket,
+    /// Send a held frame on the socket. f64 handle.
+    Transmit,
+    /// Send heartbeat ping. f64 number.
+    Ping,
+    /// Open the event stream (replacing any). str URL.
+    OpenEvents,
+    /// Close the event stream.
+    CloseEvents,
+    /// POST frames as one JSON array. str URL, u32 count, f64 handle × count.
+    Post,
+    /// Abandon the POST in flight.
+    AbortPost,
+    /// `"state"` event. u32 state.
+    State,
+    /// `"mode"` event. u32 mode.
+    Mode,
+    /// `"open"` event.
+    Opened,
+    /// `"close"` event. u32 code, u32 clean (0/1), str reason.
+    Closed,
+    /// `"error"` event. str message.
+    Error,
+    /// `"latency"` event. Latency stats (see `Writer::latency`).
+    Latency,
+    /// `"reconnecting"` event. u32 attempt, f64 delay.
+    Reconnecting,
+    /// `"reset"` event. f64 previous seq, f64 first seq.
+    Reset,
+    /// `"queue"` event. u32 length, u32 count, f64 handle × count (dropped).
+    Queue,
+    /// A `sendWithAck` message was acknowledged. str id.
+    Acked,
+    /// `sendWithAck` messages that will never be. str why, u32 count, str id × count.
+    AckLost,
+    /// Frames the core holds no more. u32 count, f64 handle × count.
+    Release,
+    /// A transport was made. u32 handle, str session id, str id prefix, str
+    /// ping type, str pong type.
+    Created,
+    /// Throw `new (Error, TypeError, RangeError)[kind](message)`. u32 kind, str message.
+    Throw,
+    /// Throw an option's error, with its value appended. u32 kind (1 type,
+    /// 2 range), str option name, str message.
+    OptionError,
+    /// The snapshot. See `Writer::snapshot`.
+    Snapshot,
+    /// The held frames, oldest first. u32 count, f64 handle × count.
+    Held,
+}
+
+impl Op {
+    /// Every op, by number.
+    pub(crate) const ALL: [Op; 28] = [
+        Op::SetTimer,
+        Op::ClearTimer,
+        Op::ResolveUrl,
+        Op::OpenSocket,
+        Op::CloseSocket,
+        Op::Transmit,
+        Op::Ping,
+        Op::OpenEvents,
+        Op::CloseEvents,
+        Op::Post,
+        Op::AbortPost,
+        Op::State,
+        Op::Mode,
+        Op::Opened,
+        Op::Closed,
+        Op::Error,
+        Op::Latency,
+        Op::Reconnecting,
+        Op::Reset,
+        Op::Queue,
+        Op::Acked,
+        Op::AckLost,
+        Op::Release,
+        Op::Created,
+        Op::Throw,
+        Op::OptionError,
+        Op::Snapshot,
+        Op::Held,
+    ];
+}
+
+/// Appends records to the exchange buffer.
+pub(crate) struct Writer<'a> {
+    out: &'a mut Vec<u8>,
+}
+
+impl<'a> Writer<'a> {
+    /// A writer appending to `out`.
+    pub(crate) fn new(out: &'a mut Vec<u8>) -> Self {
+        Self { out }
+    }
+
+    /// Starts a record.
+    pub(crate) fn op(&mut self, op: Op) -> &mut Self {
+        self.out.push(op as u8);
+        self
+    }
+
+    /// One byte (the options' presence and flag bytes, in tests).
+    #[cfg(all(test, not(target_arch = "wasm32")))]
+    pub(crate) fn out_byte(&mut self, value: u8) -> &mut Self {
+        self.out.push(value);
+        self
+    }
+
+    pub(crate) fn u32(&mut self, value: u32) -> &mut Self {
+        self.out.extend_from_slice(&value.to_le_bytes());
+        self
+    }
+
+    /// A count or length, saturating (nothing the core holds comes near).
+    pub(crate) fn len(&mut self, value: usize) -> &mut Self {
+        self.u32(u32::try_from(value).unwrap_or(u32::MAX))
+    }
+
+    pub(crate) fn f64(&mut self, value: f64) -> &mut Self {
+        self.out.extend_from_slice(&value.to_le_bytes());
+        self
+    }
+
+    /// `NaN` for `None`.
+    pub(crate) fn maybe(&mut self, value: Option<f64>) -> &mut Self {
+        self.f64(value.unwrap_or(f64::NAN))
+    }
+
+    pub(crate) fn str(&mut self, text: &str) -> &mut Self {
+        self.len(text.len());
+        self.out.extend_from_slice(text.as_bytes());
+        self
+    }
+
+    /// A count, then each handle.
+    pub(crate) fn handles<'h>(
+        &mut self,
+        handles: impl ExactSizeIterator<Item = &'h u64>,
+    ) -> &mut Self {
+        self.len(handles.len());
+        for &handle in handles {
+            self.f64(handle as f64);
+        }
+        self
+    }
+}
+
+/// Reads what the JavaScript half wrote; `None` when the bytes run out or a
+/// string is not UTF-8 (which `TextEncoder` never writes: the options reader
+/// reports that as malformed rather than trusting it).
+pub(crate) struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    /// A reader over `bytes`.
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Self { bytes }
+    }
+
+    pub(crate) fn take(&mut self, count: usize) -> Option<&'a [u8]> {
+        if count > self.bytes.len() {
+            return None;
+        }
+        let (head, rest) = self.bytes.split_at(count);
+        self.bytes = rest;
+        Some(head)
+    }
+
+    pub(crate) fn u8(&mut self) -> Option<u8> {
+        self.take(1).map(|bytes| bytes[0])
+    }
+
+    pub(crate) fn u32(&mut self) -> Option<u32> {
+        let bytes: [u8; 4] = self.take(4)?.try_into().ok()?;
+        Some(u32::from_le_bytes(bytes))
+    }
+
+    pub(crate) fn f64(&mut self) -> Option<f64> {
+        let bytes: [u8; 8] = self.take(8)?.try_into().ok()?;
+        Some(f64::from_le_bytes(bytes))
+    }
+
+    pub(crate) fn str(&mut self) -> Option<&'a str> {
+        let len = self.u32()? as usize;
+        ::core::str::from_utf8(self.take(len)?).ok()
+    }
+
+    /// Whether every byte was read.
+    pub(crate) fn is_done(&self) -> bool {
+        self.bytes.is_empty()
+    }
+}
+
+/// Reads records through to the end as `transport.js` does and returns
+/// their ops, panicking when one does not parse (for the fuzzer and the
+/// tests: the format's contract).
+pub(crate) fn check(out: &[u8]) -> Vec<Op> {
+    let mut reader = Reader::new(out);
+    let mut ops = Vec::new();
+    let handles = |reader: &mut Reader| {
+        let count = reader.u32().expect("a count");
+        for _ in 0..count {
+            reader.f64().expect("a handle");
+        }
+    };
+    while let Some(op) = reader.u8() {
+        let op = *Op::ALL.get(usize::from(op)).expect("a known op");
+        ops.push(op);
+        match op {
+            Op::SetTimer | Op::ResolveUrl | Op::Transmit | Op::Ping => {
+                reader.f64().expect("a number");
+            }
+            Op::OpenSocket | Op::OpenEvents | Op::Error | Op::Acked => {
+                reader.str().expect("a string");
+            }
+            Op::CloseSocket | Op::Throw => {
+                reader.u32().expect("a code");
+                reader.str().expect("a string");
+            }
+            Op::OptionError => {
+                reader.u32().expect("a kind");
+                reader.str().expect("a field");
+                reader.str().expect("a message");
+            }
+            Op::State | Op::Mode => {
+                reader.u32().expect("a number");
+            }
+            Op::Closed => {
+                reader.u32().expect("a code");
+                reader.u32().expect("clean");
+                reader.str().expect("a reason");
+            }
+            Op::Latency => latency(&mut reader),
+            Op::Reconnecting => {
+                reader.u32().expect("an attempt");
+                reader.f64().expect("a delay");
+            }
+            Op::Reset => {
+                reader.f64().expect("a seq");
+                reader.f64().expect("a seq");
+            }
+            Op::Queue => {
+                reader.u32().expect("a length");
+                handles(&mut reader);
+            }
+            Op::AckLost => {
+                reader.str().expect("why");
+                let count = reader.u32().expect("a count");
+                for _ in 0..count {
+                    reader.str().expect("an id");
+                }
+            }
+            Op::Release | Op::Held | Op::Post => {
+                if op == Op::Post {
+                    reader.str().expect("a URL");
+                }
+                handles(&mut reader);
+            }
+            Op::Created => {
+                reader.u32().expect("a handle");
+                for _ in 0..4 {
+                    reader.str().expect("a string");
+                }
+            }
+            Op::Snapshot => {
+                for _ in 0..3 {
+                    reader.u32().expect("a number");
+                }
+                reader.f64().expect("a delay");
+                latency(&mut reader);
+                reader.u32().expect("queued");
+                reader.u32().expect("a reason");
+                reader.f64().expect("a code");
+                reader.str().expect("a reason");
+                for _ in 0..7 {
+                    reader.f64().expect("a number");
+                }
+            }
+            Op::ClearTimer | Op::CloseEvents | Op::AbortPost | Op::Opened => {}
+        }
+    }
+    ops
+}
+
+fn latency(reader: &mut Reader) {
+    for _ in 0..5 {
+        reader.f64().expect("a figure");
+    }
+    reader.u32().expect("samples");
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_the_writer_writes_the_reader_reads() {
+        let mut out = Vec::new();
+        Writer::new(&mut out)
+            .u32(7)
+            .f64(1.5)
+            .str("héllo")
+            .maybe(None)
+            .handles([3u64, 9].iter());
+        let mut reader = Reader::new(&out);
+        assert_eq!(reader.u32(), Some(7));
+        assert_eq!(reader.f64(), Some(1.5));
+        assert_eq!(reader.str(), Some("héllo"));
+        assert!(reader.f64().is_some_and(f64::is_nan));
+        assert_eq!(reader.u32(), Some(2));
+        assert_eq!(reader.f64(), Some(3.0));
+        assert_eq!(reader.f64(), Some(9.0));
+        assert!(reader.is_done());
+    }
+
+    #[test]
+    fn a_short_or_invalid_input_reads_as_none() {
+        assert_eq!(Reader::new(&[1, 0, 0]).u32(), None);
+        assert_eq!(Reader::new(&[5, 0, 0, 0, b'a']).str(), None);
+        assert_eq!(Reader::new(&[2, 0, 0, 0, 0xff, 0xfe]).str(), None);
+        assert_eq!(Reader::new(&[0xff, 0xff, 0xff, 0xff]).str(), None);
+    }
+
+    #[test]
+    fn ops_round_trip_through_their_numbers() {
+        for (number, op) in Op::ALL.iter().enumerate() {
+            assert_eq!(*op as usize, number);
+        }
+    }
+}

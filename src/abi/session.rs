@@ -1,0 +1,730 @@
+//! One transport behind the boundary: the core, and what the boundary itself
+//! must remember between calls (the armed timer, the frames the JavaScript
+//! half keeps). Each call becomes one core input; the outputs become records.
+
+use crate::prelude::*;
+
+use super::calls::{
+    frame_call, Call, ANSWER_MASK, ASK, CHANGED, DELIVER, DROPPED, FRAME, HTTP, KEPT, PAGE_EVENTS,
+    QUEUED, SENT, THROW, TRANSMIT,
+};
+use super::options::read_options;
+use super::records::{Op, Writer};
+use crate::core::{
+    push_number, CloseInfo, ConfigError, ConfigErrorKind, ConnectionState, Delivery,
+    DisconnectReason, Event, FrameKind, Handled, InboundFrame, Input, InputError, Instant,
+    LatencyStats, Mode, Output, SendOutcome, Transport, MAX_TIMER_MS,
+};
+
+/// A transport's core and the boundary's memory of it.
+pub(crate) struct Session {
+    core: Transport<u64>,
+    /// When the JavaScript timer is due, while one is armed.
+    timer_due: Option<Instant>,
+    /// The frames the core held after the last call, oldest first: the
+    /// JavaScript half keeps exactly these (and the one being sent).
+    held: Vec<u64>,
+    /// Whether the application gave `shouldReconnect`.
+    asks_should_reconnect: bool,
+    /// The highest frame number seen: numbers must grow (ids are unique).
+    last_number: u64,
+}
+
+impl Session {
+    /// Makes a transport from the options in `input`, writing `Created` (with
+    /// `handle` of the box it will live in, filled by the caller) or the
+    /// error to throw. The first connection attempt starts unless
+    /// `autoConnect` is false.
+    pub(crate) fn create(input: &[u8], now: f64, out: &mut Vec<u8>) -> Result<Session, u32> {
+        let mut writer = Writer::new(out);
+        let Some(read) = read_options(input) else {
+            writer
+                .op(Op::Throw)
+                .u32(0)
+                .str("resocket: the options could not be read");
+            return Err(THROW);
+        };
+        let config = match read.values.validate() {
+            Ok(config) => config,
+            Err(error) => {
+                option_error(&mut writer, &error);
+                return Err(THROW);
+            }
+        };
+        let core = Transport::new(config, read.seed);
+        let mut session = Session {
+            core,
+            timer_due: None,
+            held: Vec::new(),
+            asks_should_reconnect: read.should_reconnect,
+            last_number: 0,
+        };
+        if read.auto_connect {
+            let _ = session
+                .core
+                .handle_input(Instant::from_ms(now), Input::Connect);
+        }
+        Ok(session)
+    }
+
+    /// Writes `Created` for this session living at `handle`, then the
+    /// records of what creating it did.
+    pub(crate) fn created(&mut self, handle: u32, now: f64, out: &mut Vec<u8>) -> u32 {
+        let mut writer = Writer::new(out);
+        writer
+            .op(Op::Created)
+            .u32(handle)
+            .str(self.core.session_id())
+            .str(self.core.message_id_prefix())
+            .str(&self.core.config().ping_type)
+            .str(&self.core.config().pong_type);
+        self.finish(Instant::from_ms(now), 0, &mut writer)
+    }
+
+    /// Handles one call (see [`Call`]): records go to `out`; the answer
+    /// packs the call's answer bits and whether the snapshot changed.
+    pub(crate) fn call(
+        &mut self,
+        call: u32,
+        a: f64,
+        b: f64,
+        now: f64,
+        input: &[u8],
+        out: &mut Vec<u8>,
+    ) -> u32 {
+        let now = Instant::from_ms(now);
+        let mut writer = Writer::new(out);
+        let text = || ::core::str::from_utf8(input).unwrap_or_default().to_owned();
+        let answer = if call >= FRAME {
+            self.frame(call, a, b, input, now)
+        } else {
+            match Call::ALL.get(call as usize).copied() {
+                Some(Call::Connect) => self.feed(now, Input::Connect),
+                Some(Call::Reconnect) => self.feed(now, Input::Reconnect),
+                Some(Call::Disconnect) => self.disconnect(now, a, b, text(), &mut writer),
+                Some(Call::Send) => self.send(now, a, b, &mut writer),
+                Some(Call::ClearQueue) => self.feed(now, Input::ClearQueue),
+                Some(Call::Queued) => {
+                    writer.op(Op::Held).handles(self.held.iter());
+                    0
+                }
+                Some(Call::Snapshot) => {
+                    self.write_snapshot(&mut writer);
+                    0
+                }
+                Some(Call::SocketOpened) => self.feed(now, Input::SocketOpened),
+                Some(Call::SocketError) => self.feed(now, Input::SocketError),
+                Some(Call::SocketClosed) => self.socket_closed(now, a, b, text()),
+                Some(Call::SocketUnusable) => {
+                    self.feed(now, Input::SocketUnusable { message: text() })
+                }
+                Some(Call::Timeout) => {
+                    self.timer_due = None;
+                    self.feed(now, Input::Timeout)
+                }
+                Some(Call::Page) => match PAGE_EVENTS.get(a as usize) {
+                    Some(&event) => self.feed(now, Input::Page(event)),
+                    None => 0,
+                },
+                Some(Call::UrlAnswer) => {
+                    let text = text();
+                    let result = if b == 1.0 { Ok(text) } else { Err(text) };
+                    self.feed(
+                        now,
+                        Input::UrlResolved {
+                            attempt: a as u64,
+                            result,
+                        },
+                    )
+                }
+                Some(Call::EventsOpened) => self.feed(now, Input::EventsOpened),
+                Some(Call::EventsFailed) => self.feed(now, Input::EventsFailed),
+                Some(Call::PostAnswered) => {
+                    self.feed(now, Input::PostAnswered { status: a as u16 })
+                }
+                Some(Call::PostFailed) => self.feed(now, Input::PostFailed { reason: text() }),
+                // `New` and `Free` are the caller's (they make and drop the box).
+                Some(Call::New | Call::Free) | None => 0,
+            }
+        };
+        if answer & ANSWER_MASK == THROW {
+            return answer;
+        }
+        self.finish(now, answer, &mut writer)
+    }
+
+    /// Frees the transport: what is open closes (the records say so).
+    pub(crate) fn free(self, out: &mut Vec<u8>) {
+        let mut writer = Writer::new(out);
+        writer.op(Op::CloseSocket).u32(1000).str("transport freed");
+        writer.op(Op::CloseEvents);
+        writer.op(Op::AbortPost);
+        writer.op(Op::ClearTimer);
+    }
+
+    fn feed(&mut self, now: Instant, input: Input<u64>) -> u32 {
+        let _ = self.core.handle_input(now, input);
+        0
+    }
+
+    fn disconnect(
+        &mut self,
+        now: Instant,
+        code: f64,
+        given: f64,
+        reason: String,
+        writer: &mut Writer,
+    ) -> u32 {
+        let code = if given == 1.0 {
+            // In range first, so the cast is exact exactly when the number is whole.
+            if (0.0..=f64::from(u16::MAX)).contains(&code) && code == f64::from(code as u16) {
+                code as u16
+            } else {
+                option_error(
+                    writer,
+                    &ConfigError::range("code", "must be 1000 or from 3000 to 4999"),
+                );
+                return THROW;
+            }
+        } else {
+            1000
+        };
+        match self
+            .core
+            .handle_input(now, Input::Disconnect { code, reason })
+        {
+            Err(InputError::BadClose(error)) => {
+                option_error(writer, &error);
+                THROW
+            }
+            _ => 0,
+        }
+    }
+
+    fn send(&mut self, now: Instant, number: f64, kind: f64, writer: &mut Writer) -> u32 {
+        let number = number as u64;
+        if number <= self.last_number {
+            writer
+                .op(Op::Throw)
+                .u32(0)
+                .str("resocket: frame numbers must grow");
+            return THROW;
+        }
+        self.last_number = number;
+        if kind == 2.0 && self.core.config().delivery != Delivery::AtLeastOnce {
+            writer.op(Op::Throw).u32(0).str(
+                "resocket: sendWithAck needs the option delivery: \"at-least-once\" (the server only acknowledges then)",
+            );
+            return THROW;
+        }
+        let envelope = (kind != 0.0).then_some(number);
+        let answer = match self.core.handle_input(
+            now,
+            Input::Send {
+                payload: number,
+                envelope,
+            },
+        ) {
+            Ok(Handled::Sent(SendOutcome::Sent)) => SENT,
+            Ok(Handled::Sent(SendOutcome::Http)) => HTTP,
+            Ok(Handled::Sent(SendOutcome::Dropped)) => DROPPED,
+            Err(InputError::QueueFull(capacity)) => {
+                let mut message = "resocket: the offline queue is full (".to_owned();
+                push_number(&mut message, capacity as u64, 10);
+                message.push_str(" messages) and queueOverflow is \"error\"");
+                writer.op(Op::Throw).u32(0).str(&message);
+                return THROW;
+            }
+            _ => QUEUED,
+        };
+        let kept = self.core.queued().any(|&held| held == number);
+        let kept = if kept { KEPT } else { 0 };
+        // The steady state: the frame goes out and nothing else happens.
+        match self.core.poll_output() {
+            Some(Output::Transmit(handle)) if handle == number => match self.core.poll_output() {
+                None => answer | kept | TRANSMIT,
+                Some(next) => {
+                    self.write_output(Output::Transmit(handle), writer);
+                    self.write_output(next, writer);
+                    answer | kept
+                }
+            },
+            Some(first) => {
+                self.write_output(first, writer);
+                answer | kept
+            }
+            None => answer | kept,
+        }
+    }
+
+    fn socket_closed(&mut self, now: Instant, code: f64, detail: f64, reason: String) -> u32 {
+        let detail = detail as u32;
+        let close = CloseInfo {
+            code: code as u16,
+            reason,
+            was_clean: detail & 1 != 0,
+        };
+        // A background probe's close says nothing about the session.
+        let verdict = match detail >> 1 {
+            0 if self.asks_should_reconnect && !self.core.is_probing() => return ASK,
+            1 => Some(false),
+            2 => Some(true),
+            _ => None,
+        };
+        let verdict = verdict.filter(|_| !self.core.is_probing());
+        self.feed(now, Input::SocketClosed { close, verdict })
+    }
+
+    fn frame(&mut self, call: u32, seq: f64, number: f64, input: &[u8], now: Instant) -> u32 {
+        let (kind, source) = frame_call(call);
+        let mut frame = InboundFrame::of_kind(source, kind);
+        let text = || ::core::str::from_utf8(input).ok().map(ToOwned::to_owned);
+        if kind.needs_id() {
+            frame.id = text();
+        } else if kind.needs_epoch() {
+            frame.epoch = text();
+        }
+        if kind == FrameKind::Gap || kind == FrameKind::Reset {
+            frame.first_available = number;
+        }
+        // A reset is never numbered.
+        if kind != FrameKind::Reset {
+            frame.seq = seq;
+        }
+        match self.core.handle_input(now, Input::Frame(frame)) {
+            Ok(Handled::Frame { deliver: true }) => DELIVER,
+            _ => 0,
+        }
+    }
+
+    /// Writes the outputs, re-arms the timer, names the frames let go of,
+    /// and adds `CHANGED` when the snapshot changed.
+    fn finish(&mut self, now: Instant, answer: u32, writer: &mut Writer) -> u32 {
+        while let Some(output) = self.core.poll_output() {
+            self.write_output(output, writer);
+        }
+        self.arm_timer(now, writer);
+        self.release(writer);
+        let changed = if self.core.snapshot_changed() {
+            CHANGED
+        } else {
+            0
+        };
+        answer | changed
+    }
+
+    /// Keeps the one timer on the core's deadline. A deadline that moved
+    /// later keeps the armed timer (it fires early and the core finds
+    /// nothing due): the per-message path never touches the timer.
+    fn arm_timer(&mut self, now: Instant, writer: &mut Writer) {
+        let due = self.core.poll_timeout();
+        match due {
+            None if self.timer_due.is_some() => {
+                writer.op(Op::ClearTimer);
+                self.timer_due = None;
+            }
+            Some(due) if self.timer_due.is_none_or(|armed| due < armed) => {
+                // max/min rather than clamp: clamp's NaN assertion formats floats.
+                #[allow(clippy::manual_clamp)]
+                let delay = (due.as_ms() - now.as_ms()).max(0.0).min(MAX_TIMER_MS);
+                writer.op(Op::SetTimer).f64(delay);
+                self.timer_due = Some(due);
+            }
+            _ => {}
+        }
+    }
+
+    /// `Release` for every frame held before this call and not after it.
+    /// Both lists are in the core's order (removals keep it), so one pass
+    /// finds them.
+    fn release(&mut self, writer: &mut Writer) {
+        if self.held.is_empty() && self.core.queue_length() == 0 {
+            return;
+        }
+        let mut now_held = self.core.queued().copied().peekable();
+        let released: Vec<u64> = self
+            .held
+            .iter()
+            .copied()
+            .filter(|&handle| {
+                if now_held.peek() == Some(&handle) {
+                    now_held.next();
+                    false
+                } else {
+                    true
+                }
+            })
+            .collect();
+        if !released.is_empty() {
+            writer.op(Op::Release).handles(released.iter());
+        }
+        self.held.clear();
+        self.held.extend(self.core.queued().copied());
+    }
+
+    fn write_output(&mut self, output: Output<u64>, writer: &mut Writer) {
+        match output {
+            Output::ResolveUrl { attempt } => {
+                writer.op(Op::ResolveUrl).f64(attempt as f64);
+            }
+            Output::OpenSocket => {
+                writer.op(Op::OpenSocket).str(self.core.socket_url());
+            }
+            Output::CloseSocket { code, reason } => {
+                writer.op(Op::CloseSocket).u32(code.into()).str(&reason);
+            }
+            Output::Transmit(handle) => {
+                writer.op(Op::Transmit).f64(handle as f64);
+            }
+            Output::SendPing { number } => {
+                writer.op(Op::Ping).f64(number as f64);
+            }
+            Output::OpenEvents { url } => {
+                writer.op(Op::OpenEvents).str(&url);
+            }
+            Output::CloseEvents => {
+                writer.op(Op::CloseEvents);
+            }
+            Output::Post { url, frames } => {
+                writer.op(Op::Post).str(&url).handles(frames.iter());
+            }
+            Output::AbortPost => {
+                writer.op(Op::AbortPost);
+            }
+            Output::Emit(event) => write_event(event, writer),
+        }
+    }
+
+    fn write_snapshot(&self, writer: &mut Writer) {
+        let snapshot = self.core.snapshot();
+        let close = snapshot.last_close.as_ref();
+        let stats = snapshot.stats;
+        writer
+            .op(Op::Snapshot)
+            .u32(state_number(snapshot.state))
+            .u32(mode_number(snapshot.mode))
+            .u32(snapshot.attempt)
+            .maybe(snapshot.next_retry_in_ms);
+        write_latency(&snapshot.latency, writer);
+        writer
+            .len(snapshot.queued)
+            .u32(snapshot.disconnect_reason.map_or(0, reason_number))
+            .maybe(close.map(|close| f64::from(close.code)))
+            .str(close.map_or("", |close| close.reason.as_str()))
+            .maybe(snapshot.last_seq.map(|seq| seq as f64));
+        for count in [
+            stats.sent,
+            stats.received,
+            stats.reconnects,
+            stats.dropped,
+            stats.errors,
+            stats.resets,
+        ] {
+            writer.f64(count as f64);
+        }
+    }
+}
+
+fn write_event(event: Event<u64>, writer: &mut Writer) {
+    match event {
+        Event::StateChanged(state) => {
+            writer.op(Op::State).u32(state_number(state));
+        }
+        Event::ModeChanged(mode) => {
+            writer.op(Op::Mode).u32(mode_number(mode));
+        }
+        Event::Opened => {
+            writer.op(Op::Opened);
+        }
+        Event::Closed(close) => {
+            writer
+                .op(Op::Closed)
+                .u32(close.code.into())
+                .u32(close.was_clean.into())
+                .str(&close.reason);
+        }
+        Event::Error(message) => {
+            writer.op(Op::Error).str(&message);
+        }
+        Event::Latency(stats) => write_latency(&stats, writer.op(Op::Latency)),
+        Event::Reconnecting { attempt, delay_ms } => {
+            writer.op(Op::Reconnecting).u32(attempt).f64(delay_ms);
+        }
+        Event::StreamReset { previous, first } => {
+            writer.op(Op::Reset).f64(previous as f64).f64(first as f64);
+        }
+        Event::Queue { length, dropped } => {
+            writer.op(Op::Queue).len(length).handles(dropped.iter());
+        }
+        Event::Acked(id) => {
+            writer.op(Op::Acked).str(&id);
+        }
+        Event::AckLost { ids, reason } => {
+            let mut message = "resocket: the message ".to_owned();
+            message.push_str(reason);
+            writer.op(Op::AckLost).str(&message).len(ids.len());
+            for id in &ids {
+                writer.str(id);
+            }
+        }
+    }
+}
+
+/// `last, avg, min, max, jitter` (NaN before the first sample), then `samples`.
+fn write_latency(stats: &LatencyStats, writer: &mut Writer) {
+    writer
+        .maybe(stats.last)
+        .maybe(stats.avg)
+        .maybe(stats.min)
+        .maybe(stats.max)
+        .maybe(stats.jitter)
+        .u32(stats.samples);
+}
+
+/// An option's `TypeError` (kind 1) or `RangeError` (2); the JavaScript
+/// half appends the value it was given.
+fn option_error(writer: &mut Writer, error: &ConfigError) {
+    let kind = match error.kind {
+        ConfigErrorKind::Type => 1,
+        ConfigErrorKind::Range => 2,
+    };
+    writer
+        .op(Op::OptionError)
+        .u32(kind)
+        .str(error.field)
+        .str(&error.message());
+}
+
+/// The connection states, in the order of their numbers.
+pub(crate) const STATES: [ConnectionState; 4] = [
+    ConnectionState::Connecting,
+    ConnectionState::Connected,
+    ConnectionState::Reconnecting,
+    ConnectionState::Disconnected,
+];
+
+/// The modes, in the order of their numbers.
+pub(crate) const MODES: [Mode; 2] = [Mode::WebSocket, Mode::Http];
+
+/// Why a transport is down, in the order of their numbers from 1 (0: it is not).
+pub(crate) const REASONS: [DisconnectReason; 3] = [
+    DisconnectReason::Client,
+    DisconnectReason::MaxAttempts,
+    DisconnectReason::TerminalClose,
+];
+
+fn state_number(state: ConnectionState) -> u32 {
+    STATES.iter().position(|&s| s == state).unwrap_or(0) as u32
+}
+
+fn mode_number(mode: Mode) -> u32 {
+    MODES.iter().position(|&m| m == mode).unwrap_or(0) as u32
+}
+
+fn reason_number(reason: DisconnectReason) -> u32 {
+    REASONS
+        .iter()
+        .position(|&r| r == reason)
+        .map_or(0, |i| i as u32 + 1)
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::super::calls::{Call, CHANGED, FRAME, KEPT, RECORDS_SHIFT, TRANSMIT};
+    use super::super::options::tests::blob;
+    use super::super::records::{self, Reader};
+    use super::*;
+    use crate::core::FrameKind;
+
+    /// The ops of a call's records, in order (each parsed to its end).
+    fn ops(out: &[u8]) -> Vec<Op> {
+        records::check(out)
+    }
+
+    fn session(numbers: &[(&str, f64)], strings: &[(&str, &str)]) -> Session {
+        let mut out = Vec::new();
+        let mut session = Session::create(
+            &blob(Some("ws://h/ws"), numbers, strings, Some(false)),
+            0.0,
+            &mut out,
+        )
+        .unwrap_or_else(|_| panic!("valid options"));
+        session.created(1, 0.0, &mut out);
+        session
+    }
+
+    fn call(session: &mut Session, call: Call, a: f64, b: f64, input: &str) -> (u32, Vec<Op>) {
+        let mut out = Vec::new();
+        let answer = session.call(call as u32, a, b, 0.0, input.as_bytes(), &mut out);
+        (answer, ops(&out))
+    }
+
+    /// The call's answer code (its low bits).
+    fn code(session: &mut Session, which: Call, a: f64, b: f64, input: &str) -> u32 {
+        call(session, which, a, b, input).0 & ANSWER_MASK
+    }
+
+    fn open(session: &mut Session) {
+        call(session, Call::Connect, 0.0, 0.0, "");
+        call(session, Call::SocketOpened, 0.0, 0.0, "");
+    }
+
+    #[test]
+    fn a_send_on_an_open_socket_writes_no_records_and_is_not_kept() {
+        let mut session = session(&[("heartbeatInterval", 0.0)], &[]);
+        open(&mut session);
+        let mut out = Vec::new();
+        let answer = session.call(Call::Send as u32, 1.0, 1.0, 0.0, &[], &mut out);
+        assert_eq!(answer & ANSWER_MASK, SENT);
+        assert_eq!(answer & KEPT, 0);
+        assert_ne!(answer & TRANSMIT, 0, "the answer stands for the one record");
+        assert!(out.is_empty());
+        // The snapshot's sent count moved: the flag says so, without a record.
+        assert_ne!(answer & CHANGED, 0);
+        assert_eq!(answer >> RECORDS_SHIFT, out.len() as u32);
+    }
+
+    #[test]
+    fn a_received_envelope_is_delivered_with_no_records() {
+        let mut session = session(&[("heartbeatInterval", 0.0)], &[]);
+        open(&mut session);
+        let mut out = Vec::new();
+        let answer = session.call(
+            FRAME + FrameKind::Envelope as u32,
+            f64::NAN,
+            f64::NAN,
+            0.0,
+            &[],
+            &mut out,
+        );
+        assert_eq!(answer & ANSWER_MASK, DELIVER);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn queued_frames_are_kept_then_released_once_sent() {
+        let mut session = session(&[], &[]);
+        let (answer, _) = call(&mut session, Call::Send, 1.0, 1.0, "");
+        assert_eq!(answer & ANSWER_MASK, QUEUED);
+        assert_ne!(answer & KEPT, 0);
+        call(&mut session, Call::Connect, 0.0, 0.0, "");
+        let (_, ops) = call(&mut session, Call::SocketOpened, 0.0, 0.0, "");
+        let transmit = ops
+            .iter()
+            .position(|&op| op == Op::Transmit)
+            .expect("flushed");
+        let release = ops
+            .iter()
+            .position(|&op| op == Op::Release)
+            .expect("released");
+        assert!(transmit < release, "released after it went out: {ops:?}");
+    }
+
+    #[test]
+    fn an_acknowledged_frame_is_released() {
+        let mut session = session(
+            &[("heartbeatInterval", 0.0)],
+            &[("delivery", "at-least-once")],
+        );
+        open(&mut session);
+        let (answer, _) = call(&mut session, Call::Send, 1.0, 2.0, "");
+        assert_eq!(answer & ANSWER_MASK, SENT);
+        assert_ne!(answer & KEPT, 0, "held until its ack");
+        let id = session.core.message_id(1);
+        let (_, ops) = call_frame(&mut session, FrameKind::Ack, &id);
+        assert!(
+            ops.contains(&Op::Acked) && ops.contains(&Op::Release),
+            "{ops:?}"
+        );
+        assert!(session.held.is_empty());
+    }
+
+    fn call_frame(session: &mut Session, kind: FrameKind, input: &str) -> (u32, Vec<Op>) {
+        let mut out = Vec::new();
+        let answer = session.call(
+            FRAME + kind as u32,
+            f64::NAN,
+            f64::NAN,
+            0.0,
+            input.as_bytes(),
+            &mut out,
+        );
+        (answer, ops(&out))
+    }
+
+    #[test]
+    fn numbers_must_grow_and_send_with_ack_needs_at_least_once() {
+        let mut session = session(&[], &[]);
+        assert_eq!(code(&mut session, Call::Send, 2.0, 1.0, ""), QUEUED);
+        assert_eq!(code(&mut session, Call::Send, 2.0, 1.0, ""), THROW);
+        assert_eq!(code(&mut session, Call::Send, 3.0, 2.0, ""), THROW);
+    }
+
+    #[test]
+    fn a_close_asks_should_reconnect_only_when_given_and_not_for_a_probe() {
+        let mut out = Vec::new();
+        let mut options = blob(Some("ws://h/ws"), &[], &[], Some(false));
+        // The `shouldReconnect` byte follows the URL, enableWebSocket and autoConnect.
+        let position = 8 + 16 + 1 + 4 + "ws://h/ws".len() + 2;
+        options[position] = 1;
+        let mut session =
+            Session::create(&options, 0.0, &mut out).unwrap_or_else(|_| panic!("valid"));
+        open(&mut session);
+        assert_eq!(code(&mut session, Call::SocketClosed, 4001.0, 1.0, ""), ASK);
+        assert_eq!(
+            session.core.state(),
+            ConnectionState::Connected,
+            "nothing decided yet"
+        );
+        call(
+            &mut session,
+            Call::SocketClosed,
+            4001.0,
+            1.0 + 2.0 * 1.0,
+            "",
+        );
+        assert_eq!(session.core.state(), ConnectionState::Disconnected);
+    }
+
+    #[test]
+    fn bad_options_and_arguments_become_errors_naming_the_field() {
+        let mut out = Vec::new();
+        let bad = blob(Some("ws://h/ws"), &[("reconnectInterval", -5.0)], &[], None);
+        assert!(Session::create(&bad, 0.0, &mut out).is_err());
+        let mut reader = Reader::new(&out);
+        assert_eq!(reader.u8(), Some(Op::OptionError as u8));
+        assert_eq!(reader.u32(), Some(2));
+        assert_eq!(reader.str(), Some("reconnectInterval"));
+        out.clear();
+        assert!(
+            Session::create(&[1, 2, 3], 0.0, &mut out).is_err(),
+            "malformed bytes are an error, not a panic"
+        );
+        let mut session = session(&[], &[]);
+        assert_eq!(code(&mut session, Call::Disconnect, 1001.0, 1.0, ""), THROW);
+        assert_eq!(code(&mut session, Call::Disconnect, 1000.5, 1.0, ""), THROW);
+        assert_eq!(code(&mut session, Call::Disconnect, 0.0, 0.0, "bye"), 0);
+    }
+
+    #[test]
+    fn the_timer_is_armed_for_a_retry_and_cleared_when_nothing_is_due() {
+        let mut session = session(&[("reconnectJitter", 0.0), ("heartbeatInterval", 0.0)], &[]);
+        open(&mut session);
+        let (_, ops) = call(&mut session, Call::SocketClosed, 1006.0, 0.0, "");
+        assert!(ops.contains(&Op::SetTimer), "{ops:?}");
+        let (_, ops) = call(&mut session, Call::Disconnect, 0.0, 0.0, "");
+        assert!(ops.contains(&Op::ClearTimer), "{ops:?}");
+    }
+
+    #[test]
+    fn unknown_calls_and_page_numbers_do_nothing() {
+        let mut session = session(&[], &[]);
+        let mut out = Vec::new();
+        assert_eq!(
+            session.call(31, 0.0, 0.0, 0.0, &[], &mut out) & ANSWER_MASK,
+            0
+        );
+        assert_eq!(code(&mut session, Call::Page, 99.0, 0.0, ""), 0);
+        assert!(out.is_empty());
+    }
+}
