@@ -71,9 +71,10 @@ extern "C" {
 // The crate is linked only when named: its .wasm code is all these tests need.
 extern crate resocket;
 
-// The boundary's exports, defined in the resocket rlib. Naming them here makes
-// the linker include them (an archive member nothing refers to is left out),
-// so the test's .wasm exports them as the package's does.
+// The boundary's exports, defined in the resocket rlib (on wasm32). Naming
+// them here makes the linker include them (an archive member nothing refers
+// to is left out), so the test's .wasm exports them as the package's does.
+#[cfg(target_arch = "wasm32")]
 extern "C" {
     fn rs_input(len: u32) -> *mut u8;
     fn rs_output() -> *const u8;
@@ -81,6 +82,7 @@ extern "C" {
 }
 
 /// Refers to the exports (see above); never called.
+#[cfg(target_arch = "wasm32")]
 #[used]
 static BOUNDARY: (
     unsafe extern "C" fn(u32) -> *mut u8,
