@@ -24,6 +24,7 @@ extern crate alloc;
 mod abi;
 pub mod core;
 
+#[cfg(any(test, fuzzing))]
 #[doc(hidden)]
 pub use abi::fuzz_session;
 mod prelude;

@@ -119,6 +119,7 @@ mod exports {
 /// numbers, the time, input text). Panics only where the boundary breaks its
 /// own contract: a call must never panic, and its records must end where
 /// the answer says and parse as the format describes.
+#[cfg(any(test, fuzzing))]
 #[doc(hidden)]
 pub fn fuzz_session(data: &[u8]) {
     use crate::prelude::*;

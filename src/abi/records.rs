@@ -76,6 +76,7 @@ pub(crate) enum Op {
 
 impl Op {
     /// Every op, by number.
+    #[cfg(any(test, fuzzing))]
     pub(crate) const ALL: [Op; 28] = [
         Op::SetTimer,
         Op::ClearTimer,
@@ -221,6 +222,7 @@ impl<'a> Reader<'a> {
 /// Reads records through to the end as `transport.js` does and returns
 /// their ops, panicking when one does not parse (for the fuzzer and the
 /// tests: the format's contract).
+#[cfg(any(test, fuzzing))]
 pub(crate) fn check(out: &[u8]) -> Vec<Op> {
     let mut reader = Reader::new(out);
     let mut ops = Vec::new();
@@ -309,6 +311,7 @@ pub(crate) fn check(out: &[u8]) -> Vec<Op> {
     ops
 }
 
+#[cfg(any(test, fuzzing))]
 fn latency(reader: &mut Reader) {
     for _ in 0..5 {
         reader.f64().expect("a figure");
