@@ -150,6 +150,10 @@ mod tests {
         );
         let names = |names: &[&str]| quoted(names);
         js.push_str(&format!(
+            "/** Each record's fields by op: u a u32, f an f64, s a string, F and S a count then f64s or strings. */\nconst SHAPES = {};\n",
+            names(&Op::ALL.map(Op::shape))
+        ));
+        js.push_str(&format!(
             "/** What `send` answers, by its answer bits (SENT = 1, QUEUED, DROPPED, HTTP). */\nconst SEND_RESULTS = {};\n",
             names(&["", "sent", "queued", "dropped", "http"])
         ));

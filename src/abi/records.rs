@@ -5,7 +5,10 @@
 //! Numbers are little-endian: `u32` for codes, counts and lengths, `f64` for
 //! times, message numbers and anything that may be absent (`NaN`). A string is
 //! its UTF-8 length as a `u32`, then its bytes. Nothing is aligned, so
-//! `bridge.js` reads with a `DataView`.
+//! `transport.js` reads with a `DataView`.
+//!
+//! Each op's fields are declared once, as its [`Op::shape`]: the
+//! JavaScript reader is generated from it, and [`check`] reads by it.
 
 use crate::prelude::*;
 
@@ -107,7 +110,37 @@ impl Op {
         Op::Snapshot,
         Op::Held,
     ];
+
+    /// The fields that follow the op, in order: `u` a `u32`, `f` an `f64`,
+    /// `s` a string, `F` a count then that many `f64`s, `S` a count then that
+    /// many strings.
+    pub(crate) const fn shape(self) -> &'static str {
+        match self {
+            Op::ClearTimer | Op::CloseEvents | Op::AbortPost | Op::Opened => "",
+            Op::SetTimer | Op::ResolveUrl | Op::Transmit | Op::Ping => "f",
+            Op::OpenSocket | Op::OpenEvents | Op::Error | Op::Acked => "s",
+            Op::State | Op::Mode => "u",
+            Op::CloseSocket | Op::Throw => "us",
+            Op::Post => "sF",
+            Op::Closed => "uus",
+            Op::Latency => LATENCY_SHAPE,
+            Op::Reconnecting => "uf",
+            Op::Reset => "ff",
+            Op::Queue => "uF",
+            Op::AckLost => "sS",
+            Op::Release | Op::Held => "F",
+            Op::Created => "ussss",
+            Op::OptionError => "uss",
+            // state, mode, attempt, next retry; latency; queued, reason,
+            // close code, close reason, last seq; six counters.
+            Op::Snapshot => "uuuffffffuuufsfffffff",
+        }
+    }
 }
+
+/// Latency statistics: last, avg, min, max, jitter (NaN before the first
+/// sample), then the number of samples.
+pub(crate) const LATENCY_SHAPE: &str = "fffffu";
 
 /// Appends records to the exchange buffer.
 pub(crate) struct Writer<'a> {
@@ -219,104 +252,32 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Reads records through to the end as `transport.js` does and returns
-/// their ops, panicking when one does not parse (for the fuzzer and the
-/// tests: the format's contract).
+/// Reads records through to the end as `transport.js` does (by each op's
+/// shape) and returns their ops, panicking when one does not parse (for the
+/// fuzzer and the tests: the format's contract).
 #[cfg(any(test, fuzzing))]
 pub(crate) fn check(out: &[u8]) -> Vec<Op> {
     let mut reader = Reader::new(out);
     let mut ops = Vec::new();
-    let handles = |reader: &mut Reader| {
-        let count = reader.u32().expect("a count");
-        for _ in 0..count {
-            reader.f64().expect("a handle");
-        }
-    };
     while let Some(op) = reader.u8() {
         let op = *Op::ALL.get(usize::from(op)).expect("a known op");
         ops.push(op);
-        match op {
-            Op::SetTimer | Op::ResolveUrl | Op::Transmit | Op::Ping => {
-                reader.f64().expect("a number");
-            }
-            Op::OpenSocket | Op::OpenEvents | Op::Error | Op::Acked => {
-                reader.str().expect("a string");
-            }
-            Op::CloseSocket | Op::Throw => {
-                reader.u32().expect("a code");
-                reader.str().expect("a string");
-            }
-            Op::OptionError => {
-                reader.u32().expect("a kind");
-                reader.str().expect("a field");
-                reader.str().expect("a message");
-            }
-            Op::State | Op::Mode => {
-                reader.u32().expect("a number");
-            }
-            Op::Closed => {
-                reader.u32().expect("a code");
-                reader.u32().expect("clean");
-                reader.str().expect("a reason");
-            }
-            Op::Latency => latency(&mut reader),
-            Op::Reconnecting => {
-                reader.u32().expect("an attempt");
-                reader.f64().expect("a delay");
-            }
-            Op::Reset => {
-                reader.f64().expect("a seq");
-                reader.f64().expect("a seq");
-            }
-            Op::Queue => {
-                reader.u32().expect("a length");
-                handles(&mut reader);
-            }
-            Op::AckLost => {
-                reader.str().expect("why");
-                let count = reader.u32().expect("a count");
-                for _ in 0..count {
-                    reader.str().expect("an id");
-                }
-            }
-            Op::Release | Op::Held | Op::Post => {
-                if op == Op::Post {
-                    reader.str().expect("a URL");
-                }
-                handles(&mut reader);
-            }
-            Op::Created => {
-                reader.u32().expect("a handle");
-                for _ in 0..4 {
-                    reader.str().expect("a string");
-                }
-            }
-            Op::Snapshot => {
-                for _ in 0..3 {
-                    reader.u32().expect("a number");
-                }
-                reader.f64().expect("a delay");
-                latency(&mut reader);
-                reader.u32().expect("queued");
-                reader.u32().expect("a reason");
-                reader.f64().expect("a code");
-                reader.str().expect("a reason");
-                for _ in 0..7 {
-                    reader.f64().expect("a number");
-                }
-            }
-            Op::ClearTimer | Op::CloseEvents | Op::AbortPost | Op::Opened => {}
+        for field in op.shape().bytes() {
+            let read = match field {
+                b'u' => reader.u32().map(drop),
+                b'f' => reader.f64().map(drop),
+                b's' => reader.str().map(drop),
+                b'F' => reader
+                    .u32()
+                    .and_then(|n| (0..n).try_for_each(|_| reader.f64().map(drop))),
+                _ => reader
+                    .u32()
+                    .and_then(|n| (0..n).try_for_each(|_| reader.str().map(drop))),
+            };
+            read.unwrap_or_else(|| panic!("{op:?}'s field {} does not parse", field as char));
         }
     }
     ops
-}
-
-#[cfg(any(test, fuzzing))]
-fn latency(reader: &mut Reader) {
-    for _ in 0..5 {
-        reader.f64().expect("a figure");
-    }
-    reader.u32().expect("samples");
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -717,6 +717,16 @@ mod tests {
     }
 
     #[test]
+    fn the_snapshot_and_the_held_frames_are_written_as_their_shapes_say() {
+        let mut session = session(&[], &[]);
+        call(&mut session, Call::Send, 1.0, 1.0, "");
+        let (_, ops) = call(&mut session, Call::Snapshot, 0.0, 0.0, "");
+        assert_eq!(ops, [Op::Snapshot]);
+        let (_, ops) = call(&mut session, Call::Queued, 0.0, 0.0, "");
+        assert_eq!(ops, [Op::Held]);
+    }
+
+    #[test]
     fn unknown_calls_and_page_numbers_do_nothing() {
         let mut session = session(&[], &[]);
         let mut out = Vec::new();

@@ -98,6 +98,8 @@ const OP_THROW = 24;
 const OP_OPTION_ERROR = 25;
 const OP_SNAPSHOT = 26;
 const OP_HELD = 27;
+/** Each record's fields by op: u a u32, f an f64, s a string, F and S a count then f64s or strings. */
+const SHAPES = ["f", "", "f", "s", "us", "f", "f", "s", "", "sF", "", "u", "u", "", "uus", "s", "fffffu", "uf", "ff", "uF", "s", "sS", "F", "ussss", "us", "uss", "uuuffffffuuufsfffffff", "F"];
 /** What `send` answers, by its answer bits (SENT = 1, QUEUED, DROPPED, HTTP). */
 const SEND_RESULTS = ["", "sent", "queued", "dropped", "http"];
 /** Names by number: connection states, modes, why a transport is down (from 1). */
@@ -208,8 +210,9 @@ function writeInput(core, input) {
 const orNull = (/** @type {number} */ value) => (value === value ? value : null);
 
 /**
- * The records of the last call, decoded before any is executed: executing
- * one may call into the core again, which overwrites the buffer.
+ * The records of the last call, decoded by their shapes before any is
+ * executed: executing one may call into the core again, which overwrites
+ * the buffer.
  * @param {Core} core
  * @param {number} length
  * @returns {CoreRecord[]}
@@ -224,110 +227,25 @@ function readRecords(core, length) {
     const length = u32();
     return decoder.decode(bytes.subarray(at, (at += length)));
   };
-  /** @template T @param {() => T} read */
-  const list = (read) => Array.from({ length: u32() }, read);
-  /** @returns {LatencyStats} */
-  const latency = () =>
-    Object.freeze({ last: orNull(f64()), avg: orNull(f64()), min: orNull(f64()), max: orNull(f64()), jitter: orNull(f64()), samples: u32() });
+  /** @type {Record<string, () => unknown>} */
+  const read = { u: u32, f: f64, s: str, F: () => Array.from({ length: u32() }, f64), S: () => Array.from({ length: u32() }, str) };
   /** @type {CoreRecord[]} */
   const records = [];
   while (at < end) {
     const op = bytes[at++];
-    switch (op) {
-      case OP_SET_TIMER:
-      case OP_RESOLVE_URL:
-      case OP_TRANSMIT:
-      case OP_PING:
-        records.push([op, f64()]);
-        break;
-      case OP_OPEN_SOCKET:
-      case OP_OPEN_EVENTS:
-      case OP_ACKED:
-        records.push([op, str()]);
-        break;
-      case OP_ERROR:
-        records.push([op, new Error(`resocket: ${str()}`)]);
-        break;
-      case OP_CLOSE_SOCKET:
-        records.push([op, u32(), str()]);
-        break;
-      case OP_POST:
-        records.push([op, str(), list(f64)]);
-        break;
-      case OP_STATE:
-        records.push([op, STATE_NAMES[u32()]]);
-        break;
-      case OP_MODE:
-        records.push([op, MODE_NAMES[u32()]]);
-        break;
-      case OP_CLOSED:
-        records.push([op, Object.freeze({ code: u32(), wasClean: u32() === 1, reason: str() })]);
-        break;
-      case OP_LATENCY:
-        records.push([op, latency()]);
-        break;
-      case OP_RECONNECTING:
-        records.push([op, Object.freeze({ attempt: u32(), delayMs: f64() })]);
-        break;
-      case OP_RESET:
-        records.push([op, Object.freeze({ previousSeq: f64(), firstSeq: f64() })]);
-        break;
-      case OP_QUEUE:
-        records.push([op, u32(), list(f64)]);
-        break;
-      case OP_ACK_LOST:
-        records.push([op, str(), list(str)]);
-        break;
-      case OP_RELEASE:
-      case OP_HELD:
-        records.push([op, list(f64)]);
-        break;
-      case OP_CREATED:
-        records.push([op, u32(), str(), str(), str(), str()]);
-        break;
-      case OP_THROW:
-        records.push([op, u32(), str()]);
-        break;
-      case OP_OPTION_ERROR:
-        records.push([op, u32(), str(), str()]);
-        break;
-      case OP_SNAPSHOT: {
-        const state = STATE_NAMES[u32()];
-        const mode = MODE_NAMES[u32()];
-        const attempt = u32();
-        const nextRetryInMs = orNull(f64());
-        const stats = latency();
-        const queued = u32();
-        const disconnectReason = REASON_NAMES[u32()] || null;
-        const closeCode = orNull(f64());
-        const closeReason = str();
-        const lastSeq = orNull(f64());
-        const [sent, received, reconnects, dropped, errors, resets] = Array.from({ length: 6 }, f64);
-        records.push([
-          op,
-          {
-            state,
-            mode,
-            attempt,
-            nextRetryInMs,
-            latencyMs: stats.last,
-            latency: stats,
-            queued,
-            disconnectReason,
-            lastClose: closeCode === null ? null : Object.freeze({ code: closeCode, reason: closeReason }),
-            lastSeq,
-            stats: Object.freeze({ sent, received, reconnects, dropped, errors, resets }),
-          },
-        ]);
-        break;
-      }
-      default:
-        // OP_CLEAR_TIMER, OP_CLOSE_EVENTS, OP_ABORT_POST, OP_OPENED: no fields.
-        records.push([op]);
-    }
+    records.push([op, ...Array.from(SHAPES[op], (field) => read[field]())]);
   }
   return records;
 }
+
+/**
+ * Latency statistics from a record's fields from `at` on (see LATENCY_SHAPE in records.rs).
+ * @param {any[]} fields
+ * @param {number} at
+ * @returns {LatencyStats}
+ */
+const latencyOf = (fields, at) =>
+  Object.freeze({ last: orNull(fields[at]), avg: orNull(fields[at + 1]), min: orNull(fields[at + 2]), max: orNull(fields[at + 3]), jitter: orNull(fields[at + 4]), samples: fields[at + 5] });
 
 // --- errors ---
 
@@ -461,18 +379,6 @@ export function writeOptions(options) {
   }
   return { record, blob: new Uint8Array(out), protocols };
 }
-
-/** The event each event record is, by its op. */
-const EVENT_OF_RECORD = {
-  [OP_STATE]: "state",
-  [OP_MODE]: "mode",
-  [OP_OPENED]: "open",
-  [OP_CLOSED]: "close",
-  [OP_ERROR]: "error",
-  [OP_LATENCY]: "latency",
-  [OP_RECONNECTING]: "reconnecting",
-  [OP_RESET]: "reset",
-};
 
 /** An empty list, shared by calls that wrote no records. */
 const NONE = /** @type {CoreRecord[]} */ ([]);
@@ -632,7 +538,8 @@ export class WebSocketTransport {
    * @param {Sending | undefined} current
    * @param {[number, number?, number?, string?][]} followUps
    */
-  #execute([op, first, second], current, followUps) {
+  #execute(record, current, followUps) {
+    const [op, first, second, third] = record;
     switch (op) {
       case OP_SET_TIMER:
         clearTimeout(this.#timer);
@@ -685,14 +592,28 @@ export class WebSocketTransport {
         this.#abortPost();
         break;
       case OP_STATE:
+        this.#emit("state", STATE_NAMES[first]);
+        break;
       case OP_MODE:
+        this.#emit("mode", MODE_NAMES[first]);
+        break;
       case OP_OPENED:
+        this.#emit("open", undefined);
+        break;
       case OP_CLOSED:
+        this.#emit("close", Object.freeze({ code: first, reason: third, wasClean: second === 1 }));
+        break;
       case OP_ERROR:
+        this.#emit("error", new Error(`resocket: ${first}`));
+        break;
       case OP_LATENCY:
+        this.#emit("latency", latencyOf(record, 1));
+        break;
       case OP_RECONNECTING:
+        this.#emit("reconnecting", Object.freeze({ attempt: first, delayMs: second }));
+        break;
       case OP_RESET:
-        this.#emit(EVENT_OF_RECORD[op], first);
+        this.#emit("reset", Object.freeze({ previousSeq: first, firstSeq: second }));
         break;
       case OP_QUEUE: {
         const dropped = second.map((/** @type {number} */ number) => this.#forApp(number === current?.number ? current : this.#frames.get(number)));
@@ -1244,8 +1165,24 @@ export class WebSocketTransport {
   #current() {
     if (this.#stale && this.#session && core) {
       const answer = core.rs_call(this.#session, CALL_SNAPSHOT, 0, 0, 0, 0);
-      const [[, fields]] = readRecords(core, answer >>> RECORDS_SHIFT);
-      this.#snapshot = Object.freeze({ ...fields, sessionId: this.#sessionId });
+      const [record] = readRecords(core, answer >>> RECORDS_SHIFT);
+      const [, state, mode, attempt, nextRetryInMs] = record;
+      const latency = latencyOf(record, 5);
+      const [queued, reason, closeCode, closeReason, lastSeq, sent, received, reconnects, dropped, errors, resets] = record.slice(11);
+      this.#snapshot = /** @type {TransportSnapshot} */ (Object.freeze({
+        state: STATE_NAMES[state],
+        mode: MODE_NAMES[mode],
+        attempt,
+        nextRetryInMs: orNull(nextRetryInMs),
+        latencyMs: latency.last,
+        latency,
+        queued,
+        sessionId: this.#sessionId,
+        disconnectReason: REASON_NAMES[reason] || null,
+        lastClose: closeCode === closeCode ? Object.freeze({ code: closeCode, reason: closeReason }) : null,
+        lastSeq: orNull(lastSeq),
+        stats: Object.freeze({ sent, received, reconnects, dropped, errors, resets }),
+      }));
       this.#stale = false;
     }
     return /** @type {TransportSnapshot} */ (this.#snapshot);
