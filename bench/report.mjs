@@ -1,5 +1,7 @@
-// Turns bench/run.mjs's report into bench/RESULTS.md: one table per browser,
-// every figure with its ratio to the raw WebSocket on the same page.
+// Turns bench/run.mjs's report into bench/RESULTS.md (one table per browser,
+// every figure with its ratio to the raw WebSocket on the same page) and
+// bench/results.svg (every client's ratio to raw per row, with its spread
+// over the rounds), which RESULTS.md shows.
 
 const CLIENT_ORDER = ["raw", "resocket", "resocket-baseline", "reconnecting-websocket", "partysocket", "socket.io-client"];
 const PAYLOAD_ROWS = [
@@ -44,11 +46,18 @@ export function summarise(run) {
       const values = client.throughput[payload] ?? [];
       throughput[payload] = { median: median(values), min: Math.min(...values), max: Math.max(...values), rounds: values.length };
     }
+    const firstMessage = (client.firstMessageMs ?? []).filter((value) => value !== null);
+    const throttled = (run.firstMessageThrottledMs?.[key] ?? []).filter((value) => value !== null);
     summary[key] = {
       name: client.name,
       otherServer: client.otherServer,
       throughput,
       taskUsPerMessage: median(client.taskUsPerMessage["text-1KiB"] ?? []),
+      taskUs: Object.fromEntries(PAYLOAD_ROWS.map(([payload]) => [payload, median(client.taskUsPerMessage[payload] ?? [])])),
+      firstMessageMs: median(firstMessage),
+      firstMessageMax: firstMessage.length ? Math.max(...firstMessage) : null,
+      firstThrottledMs: median(throttled),
+      firstThrottledMax: throttled.length ? Math.max(...throttled) : null,
       rttP50: percentile(client.rtt, 50),
       rttP99: percentile(client.rtt, 99),
       rttSamples: client.rtt.length,
@@ -93,7 +102,12 @@ function behind(summary) {
   }
   check("RTT p50 (ms)", resocket.rttP50, raw.rttP50, (c) => c.rttP50, false);
   check("RTT p99 (ms)", resocket.rttP99, raw.rttP99, (c) => c.rttP99, false);
-  check("task time per message (µs)", resocket.taskUsPerMessage, raw.taskUsPerMessage, (c) => c.taskUsPerMessage, false);
+  for (const [payload, label] of PAYLOAD_ROWS) {
+    const size = label.replace("echo throughput, ", "").replace(" (msg/s)", "");
+    check(`task time per message, ${size} (µs)`, resocket.taskUs[payload], raw.taskUs[payload], (c) => c.taskUs[payload], false);
+  }
+  check("first message after a page load, loopback (ms)", resocket.firstMessageMs, raw.firstMessageMs, (c) => c.firstMessageMs, false);
+  check("first message, throttled (ms)", resocket.firstThrottledMs, raw.firstThrottledMs, (c) => c.firstThrottledMs, false);
   return notes.length
     ? [
         "**Where resocket is behind** (below 0.9× raw, or more than 2% behind a peer on the same server; compare with the spreads above):",
@@ -103,13 +117,25 @@ function behind(summary) {
     : ["resocket is at or above 0.9× raw and ahead of the peers on every row."];
 }
 
+/** Whether the report is of a `--quick` run (a smoke test). */
+export function isQuick(report) {
+  return Object.values(report.runs).some((run) => run.config?.quick);
+}
+
+/** What a quick run's output must say before and after its figures. */
+export const QUICK_WARNING =
+  "QUICK RUN: one round with a tenth of the messages, a smoke test that the benchmark works. Its figures are noise (a client can read 3× raw in one try); read a full run (scripts/bench, 5 rounds).";
+
 export function renderMarkdown(report) {
   const lines = [
     "# Benchmark results",
     "",
+    ...(isQuick(report) ? [`**${QUICK_WARNING}**`, ""] : []),
     `Taken ${report.date.slice(0, 10)} by \`scripts/bench\` (\`bench/run.mjs\`) on ${report.machine.cpus} × ${report.machine.cpuModel}, ${report.machine.memoryGiB} GiB, Node ${report.machine.node}. ` +
       "Every client talks to the same resocket-server echo endpoint on loopback, except socket.io-client (†), which needs a socket.io server (Node) and so is not a like-for-like row. " +
       "Clients are interleaved and each throughput figure is the median of the rounds (spread: min–max); ratios are to the raw browser WebSocket on the same page. The machine is shared and noisy: compare ratios, not absolute figures.",
+    "",
+    "![Every client's ratio to the raw WebSocket, per row and browser, with the spread over the rounds](results.svg)",
     "",
   ];
   for (const [browser, run] of Object.entries(report.runs)) {
@@ -134,9 +160,28 @@ export function renderMarkdown(report) {
     }
     lines.push(`| RTT p50, one in flight (ms) | ${keys.map((key) => cell(summary[key].rttP50, raw.rttP50, 3)).join(" | ")} |`);
     lines.push(`| RTT p99 (ms) | ${keys.map((key) => cell(summary[key].rttP99, raw.rttP99, 3)).join(" | ")} |`);
-    lines.push(
-      `| main-thread task time per message, 1 KiB echo (µs) | ${keys.map((key) => cell(summary[key].taskUsPerMessage, raw.taskUsPerMessage, 1)).join(" | ")} |`,
-    );
+    for (const [payload, label] of PAYLOAD_ROWS) {
+      if (raw.taskUs[payload] === null) continue;
+      lines.push(
+        `| main-thread task time per message, ${label.replace("echo throughput, ", "").replace(" (msg/s)", "")} echo (µs) | ${keys
+          .map((key) => cell(summary[key].taskUs[payload], raw.taskUs[payload], 1))
+          .join(" | ")} |`,
+      );
+    }
+    if (raw.firstMessageMs !== null) {
+      lines.push(
+        `| time to the first message after a page load, loopback (ms, median / max) | ${keys
+          .map((key) => `${cell(summary[key].firstMessageMs, raw.firstMessageMs, 1)} / ${number(summary[key].firstMessageMax, 1)}`)
+          .join(" | ")} |`,
+      );
+    }
+    if (raw.firstThrottledMs !== null) {
+      lines.push(
+        `| time to the first message, 150 ms RTT and 9 Mbit/s (ms, median / max) | ${keys
+          .map((key) => `${cell(summary[key].firstThrottledMs, raw.firstThrottledMs, 0)} / ${number(summary[key].firstThrottledMax)}`)
+          .join(" | ")} |`,
+      );
+    }
     lines.push(
       `| reconnect after a server drop, close → open, first delay 100 ms (ms, median / max) | ${keys
         .map((key) => `${cell(summary[key].reconnectMedian, raw.reconnectMedian, 0)} / ${number(summary[key].reconnectMax)}`)
@@ -181,4 +226,109 @@ export function renderMarkdown(report) {
     "",
   );
   return lines.join("\n");
+}
+
+// ----- the chart -----
+
+const COLORS = { resocket: "#d9480f", "resocket-baseline": "#f08c00", "reconnecting-websocket": "#1971c2", partysocket: "#2f9e44", "socket.io-client": "#7048e8" };
+
+/**
+ * Per round, `value / raw` (or `raw / value` for times): 1 is raw, above 1
+ * better than raw. Rounds pair up because every client runs in every round.
+ */
+function roundRatios(values, rawValues, higherIsBetter) {
+  const ratios = [];
+  for (let i = 0; i < Math.min(values.length, rawValues.length); i++) {
+    const [value, raw] = [values[i], rawValues[i]];
+    if (!value || !raw) continue;
+    ratios.push(higherIsBetter ? value / raw : raw / value);
+  }
+  return ratios;
+}
+
+/** The chart's rows for one browser: [label, { client: ratios }]. */
+function chartRows(run) {
+  const rows = [];
+  const keys = CLIENT_ORDER.filter((key) => run.clients?.[key] && key !== "raw");
+  const raw = run.clients.raw;
+  for (const [payload, label] of PAYLOAD_ROWS) {
+    const size = label.replace("echo throughput, ", "").replace(" (msg/s)", "");
+    rows.push([`throughput, ${size}`, Object.fromEntries(keys.map((key) => [key, roundRatios(run.clients[key].throughput[payload] ?? [], raw.throughput[payload] ?? [], true)]))]);
+  }
+  for (const [payload, label] of PAYLOAD_ROWS.slice(0, 3)) {
+    const size = label.replace("echo throughput, ", "").replace(" (msg/s)", "");
+    const rawTask = raw.taskUsPerMessage?.[payload] ?? [];
+    if (!rawTask.some((value) => value !== null)) continue;
+    rows.push([`main-thread time per message, ${size}`, Object.fromEntries(keys.map((key) => [key, roundRatios(run.clients[key].taskUsPerMessage[payload] ?? [], rawTask, false)]))]);
+  }
+  if (raw.firstMessageMs?.length) {
+    rows.push(["first message after load, loopback", Object.fromEntries(keys.map((key) => [key, roundRatios(run.clients[key].firstMessageMs ?? [], raw.firstMessageMs, false)]))]);
+  }
+  if (run.firstMessageThrottledMs?.raw?.length) {
+    const rawTimes = run.firstMessageThrottledMs.raw;
+    rows.push(["first message, throttled network", Object.fromEntries(keys.map((key) => [key, roundRatios(run.firstMessageThrottledMs[key] ?? [], rawTimes, false)]))]);
+  }
+  return { rows, keys };
+}
+
+const escapeXml = (text) => String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/**
+ * bench/results.svg: per browser, per row, each client's median ratio to
+ * raw as a dot and its min–max over the rounds as a line. Right of the
+ * dashed line (1 = raw) is better than raw: more messages per second, or
+ * less time.
+ */
+export function renderChart(report) {
+  const width = 860;
+  const labelWidth = 270;
+  const plotWidth = width - labelWidth - 30;
+  const rowHeight = 14;
+  const panels = Object.entries(report.runs)
+    .filter(([, run]) => !run.error)
+    .map(([browser, run]) => ({ browser, ...chartRows(run) }));
+  const all = panels.flatMap((panel) => panel.rows.flatMap(([, ratios]) => Object.values(ratios).flat()));
+  const max = Math.max(1.5, Math.ceil(Math.max(...all, 1) * 4) / 4);
+  const x = (ratio) => labelWidth + (Math.min(ratio, max) / max) * plotWidth;
+  const parts = [];
+  let y = 30;
+  const legendKeys = [...new Set(panels.flatMap((panel) => panel.keys))];
+  parts.push(
+    `<text x="10" y="18" font-weight="bold">Ratio to the raw WebSocket (1 = raw; right is better: more messages per second, less time). Dot: median of the rounds; line: min–max.</text>`,
+  );
+  let legendX = labelWidth;
+  for (const key of legendKeys) {
+    const name = (panels.map((panel) => report.runs[panel.browser].clients[key]?.name).find(Boolean) ?? key).replace(/ [\d.]+( †)?$/, "$1");
+    parts.push(`<circle cx="${legendX + 5}" cy="${y}" r="4" fill="${COLORS[key] ?? "#000"}"/><text x="${legendX + 13}" y="${y + 4}">${escapeXml(name)}</text>`);
+    legendX += 30 + name.length * 6.5;
+  }
+  y += 20;
+  for (const panel of panels) {
+    parts.push(`<text x="10" y="${y + 12}" font-weight="bold">${escapeXml(panel.browser)}</text>`);
+    y += 20;
+    const top = y;
+    for (const [label, ratios] of panel.rows) {
+      parts.push(`<text x="10" y="${y + rowHeight * 0.5 * panel.keys.length + 4}">${escapeXml(label)}</text>`);
+      panel.keys.forEach((key, i) => {
+        const values = ratios[key] ?? [];
+        const cy = y + i * rowHeight * 0.7 + 6;
+        if (!values.length) return;
+        const middle = median(values);
+        parts.push(
+          `<line x1="${x(Math.min(...values)).toFixed(1)}" x2="${x(Math.max(...values)).toFixed(1)}" y1="${cy}" y2="${cy}" stroke="${COLORS[key] ?? "#000"}" stroke-width="2"/>`,
+          `<circle cx="${x(middle).toFixed(1)}" cy="${cy}" r="3.5" fill="${COLORS[key] ?? "#000"}"><title>${escapeXml(`${key}: ${middle.toFixed(2)}× (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})`)}</title></circle>`,
+        );
+      });
+      y += Math.max(rowHeight * 0.7 * panel.keys.length + 8, rowHeight + 6);
+      parts.push(`<line x1="${labelWidth}" x2="${labelWidth + plotWidth}" y1="${y - 4}" y2="${y - 4}" stroke="#eee"/>`);
+    }
+    // Axis: 0, each 0.25, the raw line at 1.
+    for (let tick = 0; tick <= max + 1e-9; tick += 0.25) {
+      const tx = x(tick).toFixed(1);
+      parts.push(`<line x1="${tx}" x2="${tx}" y1="${top}" y2="${y}" stroke="${tick === 1 ? "#333" : "#ddd"}"${tick === 1 ? ' stroke-dasharray="4 3"' : ""}/>`);
+      if (Math.abs(tick * 2 - Math.round(tick * 2)) < 1e-9) parts.push(`<text x="${tx}" y="${y + 12}" text-anchor="middle" fill="#555">${tick}×</text>`);
+    }
+    y += 28;
+  }
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" viewBox="0 0 ${width} ${y}" font-family="sans-serif" font-size="11"><rect width="100%" height="100%" fill="#fff"/>${parts.join("")}</svg>\n`;
 }

@@ -10,7 +10,7 @@
 //
 // node bench/run.mjs [--rounds N] [--browsers chromium,firefox] [--quick] [--render-only]
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir, cpus, totalmem } from "node:os";
 import { join } from "node:path";
@@ -18,7 +18,7 @@ import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { launchChromium, startListening } from "../e2e/support.mjs";
-import { renderMarkdown } from "./report.mjs";
+import { QUICK_WARNING, isQuick, renderChart, renderMarkdown } from "./report.mjs";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const BENCH = `${ROOT}bench/`;
@@ -39,10 +39,12 @@ const { values: flags } = parseArgs({
 if (flags["render-only"]) {
   const saved = JSON.parse(readFileSync(`${BENCH}results.json`, "utf8"));
   writeFileSync(`${BENCH}RESULTS.md`, renderMarkdown(saved));
+  writeFileSync(`${BENCH}results.svg`, renderChart(saved));
   console.log(renderMarkdown(saved));
   process.exit(0);
 }
 
+if (flags.quick) console.log(QUICK_WARNING);
 const sizes = await measureSizes();
 await bundlePage();
 // Control on (the reconnect row drops connections through it), no rate
@@ -80,8 +82,10 @@ const report = {
 if (!flags.quick && !flags.baseline) {
   writeFileSync(`${BENCH}results.json`, `${JSON.stringify(report, null, 1)}\n`);
   writeFileSync(`${BENCH}RESULTS.md`, renderMarkdown(report));
+  writeFileSync(`${BENCH}results.svg`, renderChart(report));
 }
 console.log(`\n${renderMarkdown(report)}`);
+if (isQuick(report)) console.log(`\n${QUICK_WARNING}`);
 const failed = Object.entries(runs).filter(([, run]) => run.error);
 for (const [browser, run] of failed) console.error(`bench: ${browser} failed: ${run.error}`);
 process.exit(failed.length ? 1 : 0);
@@ -133,6 +137,21 @@ async function measureSizes() {
 
 async function bundlePage() {
   mkdirSync(BUILD, { recursive: true });
+  // The first-message page: each client in its own chunk, so a page loads
+  // only the client it measures.
+  rmSync(`${BUILD}first`, { recursive: true, force: true });
+  await build({
+    entryPoints: [`${BENCH}page/first.js`],
+    bundle: true,
+    splitting: true,
+    minify: true,
+    format: "esm",
+    platform: "browser",
+    outdir: `${BUILD}first`,
+    external: ["/pkg/*"],
+    define: { "process.env.NODE_ENV": '"production"' },
+    logLevel: "error",
+  });
   await build({
     entryPoints: [`${BENCH}page/bench.js`],
     bundle: true,
@@ -153,6 +172,7 @@ function servePage() {
   const files = {
     "/": `${BENCH}page/index.html`,
     "/bench.js": `${BUILD}bench.js`,
+    "/first.html": `${BENCH}page/first.html`,
     "/pkg/resocket.js": `${ROOT}pkg/resocket.js`,
     "/pkg/resocket_bg.wasm": `${ROOT}pkg/resocket_bg.wasm`,
     ...(flags.baseline
@@ -174,8 +194,8 @@ function servePage() {
       });
       return;
     }
-    const file = files[path];
-    if (!file) return response.writeHead(404).end();
+    const file = files[path] ?? (/^\/first\/[\w-]+\.js$/.test(path) ? `${BUILD}${path.slice(1)}` : undefined);
+    if (!file || !existsSync(file)) return response.writeHead(404).end();
     response.writeHead(200, {
       "content-type": types[file.slice(file.lastIndexOf("."))] ?? "application/octet-stream",
       "cache-control": "no-store",
@@ -201,6 +221,10 @@ function servePage() {
           });
           return `http://127.0.0.1:${server.address().port}/?${query}`;
         },
+        first: (client, session) => {
+          const query = new URLSearchParams({ client, ws: `${echoServer.url.replace("http", "ws")}/ws`, socketIo: socketIoServer.url, session });
+          return `http://127.0.0.1:${server.address().port}/first.html?${query}`;
+        },
         results: () => new Promise((done) => waiting.push(done)),
         close: () => server.close(),
       }),
@@ -222,10 +246,38 @@ async function runChromium() {
     const results = page.results();
     await tab.goto(page.url("chromium"));
     const run = await results;
+    if (!run.error) run.firstMessageThrottledMs = await firstMessagesThrottled(browser, Object.keys(run.clients));
     return { ...run, version: browser.version() };
   } finally {
     await browser.close();
   }
+}
+
+// DevTools' "Fast 4G"-like profile: 150 ms round trip, 9 Mbit/s down.
+const THROTTLED = { offline: false, latency: 150, downloadThroughput: (9e6 / 8) | 0, uploadThroughput: (1.5e6 / 8) | 0 };
+
+// Time to the first message over a throttled network (Chromium only: it can
+// throttle through DevTools): each client in a fresh context (nothing cached),
+// interleaved round by round.
+async function firstMessagesThrottled(browser, keys) {
+  const times = Object.fromEntries(keys.map((key) => [key, []]));
+  const rounds = flags.quick ? 1 : Number(flags.rounds);
+  for (let round = 0; round < rounds; round++) {
+    for (const key of keys.filter((key) => key !== "resocket-baseline")) {
+      const context = await browser.newContext();
+      try {
+        const tab = await context.newPage();
+        const devtools = await context.newCDPSession(tab);
+        await devtools.send("Network.enable");
+        await devtools.send("Network.emulateNetworkConditions", THROTTLED);
+        await tab.goto(page.first(key, `bench-first-${key}-${Date.now()}`));
+        times[key].push(await tab.waitForFunction(() => window.firstMessageMs, undefined, { timeout: 60_000 }).then((handle) => handle.jsonValue()));
+      } finally {
+        await context.close();
+      }
+    }
+  }
+  return times;
 }
 
 async function runFirefox() {

@@ -170,6 +170,26 @@ async function wasmStartup() {
   return { compileMs: median(compiles), initMs };
 }
 
+// Time to the first message after a page load (bench/page/first.js), each
+// client in a fresh iframe: its own fetch, compile, connect and echo.
+function firstMessage(client) {
+  const query = new URLSearchParams({ client: client.key, ws: config.ws, socketIo: config.socketIo, session: session(client) });
+  if (client.key === "resocket-baseline") return Promise.resolve(null);
+  return new Promise((resolve, reject) => {
+    const frame = document.createElement("iframe");
+    const done = (event) => {
+      if (event.source !== frame.contentWindow) return;
+      window.removeEventListener("message", done);
+      frame.remove();
+      if (event.data.error) reject(new Error(event.data.error));
+      else resolve(event.data.firstMessageMs);
+    };
+    window.addEventListener("message", done);
+    frame.src = `/first.html?${query}`;
+    document.body.append(frame);
+  });
+}
+
 async function main() {
   const results = {
     browser: navigator.userAgent,
@@ -177,7 +197,10 @@ async function main() {
     config: { rounds, window: WINDOW, firstDelayMs: FIRST_DELAY_MS, rttSamples: RTT_SAMPLES, quick },
     startup: await wasmStartup(),
     clients: Object.fromEntries(
-      CLIENTS.map((client) => [client.key, { name: client.name, otherServer: Boolean(client.otherServer), throughput: {}, taskUsPerMessage: {}, rtt: [], reconnectMs: [] }]),
+      CLIENTS.map((client) => [
+        client.key,
+        { name: client.name, otherServer: Boolean(client.otherServer), throughput: {}, taskUsPerMessage: {}, rtt: [], reconnectMs: [], firstMessageMs: [] },
+      ]),
     ),
   };
   for (let round = 0; round < rounds; round++) {
@@ -193,6 +216,7 @@ async function main() {
     }
     for (const client of order) results.clients[client.key].rtt.push(...(await roundTrips(client)));
     for (const client of order) results.clients[client.key].reconnectMs.push(...(await reconnects(client)));
+    for (const client of order) results.clients[client.key].firstMessageMs.push(await firstMessage(client));
     log(`round ${round + 1}/${rounds} done`);
   }
   for (const client of CLIENTS) {
