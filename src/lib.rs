@@ -29,6 +29,9 @@ pub mod core;
 pub use abi::fuzz_session;
 mod prelude;
 
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod allocations;
+
 /// A panic aborts the wasm instance without formatting its message: nothing
 /// would print it (the JavaScript side sees "unreachable executed" either way),
 /// and the formatting machinery is ~4 KB of the download.

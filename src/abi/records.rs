@@ -113,7 +113,8 @@ impl Op {
 
     /// The fields that follow the op, in order: `u` a `u32`, `f` an `f64`,
     /// `s` a string, `F` a count then that many `f64`s, `S` a count then that
-    /// many strings.
+    /// many strings. (Read by the generated JavaScript, the tests and the fuzzer.)
+    #[cfg(any(test, fuzzing))]
     pub(crate) const fn shape(self) -> &'static str {
         match self {
             Op::ClearTimer | Op::CloseEvents | Op::AbortPost | Op::Opened => "",
@@ -140,6 +141,7 @@ impl Op {
 
 /// Latency statistics: last, avg, min, max, jitter (NaN before the first
 /// sample), then the number of samples.
+#[cfg(any(test, fuzzing))]
 pub(crate) const LATENCY_SHAPE: &str = "fffffu";
 
 /// Appends records to the exchange buffer.
@@ -189,6 +191,23 @@ impl<'a> Writer<'a> {
     pub(crate) fn str(&mut self, text: &str) -> &mut Self {
         self.len(text.len());
         self.out.extend_from_slice(text.as_bytes());
+        self
+    }
+
+    /// A count of 0 to be raised by `increment`; returns where it is.
+    pub(crate) fn placeholder(&mut self) -> usize {
+        let at = self.out.len();
+        self.u32(0);
+        at
+    }
+
+    /// Adds one to the count at `at` (from `placeholder`).
+    pub(crate) fn increment(&mut self, at: usize) -> &mut Self {
+        if let Some(count) = self.out.get_mut(at..at + 4) {
+            let raised =
+                u32::from_le_bytes([count[0], count[1], count[2], count[3]]).wrapping_add(1);
+            count.copy_from_slice(&raised.to_le_bytes());
+        }
         self
     }
 

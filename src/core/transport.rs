@@ -148,9 +148,11 @@ pub struct Transport<P> {
     published: Option<(Snapshot, u64)>,
     /// Decided and not yet polled, oldest first, behind `polling`.
     outputs: Vec<Output<P>>,
-    /// The batch being handed out by `poll_output` (a `Vec` and its iterator
+    /// The batch being handed out by `poll_output`, newest first (popped
+    /// from the end). The two vectors swap roles and keep their capacity, so
+    /// once warmed up an input allocates nothing for its outputs (a `Vec`
     /// rather than a `VecDeque`, whose ring-buffer code costs wasm size).
-    polling: alloc::vec::IntoIter<Output<P>>,
+    polling: Vec<Output<P>>,
 }
 
 impl<P: Clone> Transport<P> {
@@ -180,7 +182,7 @@ impl<P: Clone> Transport<P> {
             reported_state: ConnectionState::Disconnected,
             published: None,
             outputs: Vec::new(),
-            polling: Vec::new().into_iter(),
+            polling: Vec::new(),
         }
     }
 
@@ -325,11 +327,11 @@ impl<P: Clone> Transport<P> {
 
     /// The next output for the driver to execute, oldest first.
     pub fn poll_output(&mut self) -> Option<Output<P>> {
-        if let Some(output) = self.polling.next() {
-            return Some(output);
+        if self.polling.is_empty() {
+            ::core::mem::swap(&mut self.polling, &mut self.outputs);
+            self.polling.reverse();
         }
-        self.polling = ::core::mem::take(&mut self.outputs).into_iter();
-        self.polling.next()
+        self.polling.pop()
     }
 
     /// When the core next needs [`Input::Timeout`]: the earliest deadline of
