@@ -1,5 +1,5 @@
 //! The calls the JavaScript half makes into the core, by number, and what
-//! their arguments carry: `call(session, call, a, b, now, input)` where
+//! their arguments carry: `call(session, call, a, b, input)` where
 //! `input` is the UTF-8 text (or, for [`Call::New`], the options) written
 //! into the input buffer.
 

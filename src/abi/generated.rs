@@ -84,7 +84,7 @@ mod tests {
         };
         group(
             &mut js,
-            "Calls into the core: `call(session, call, a, b, now, len)`; src/abi/calls.rs says what each carries.",
+            "Calls into the core: `call(session, call, a, b, len)`; src/abi/calls.rs says what each carries.",
             Call::ALL
                 .iter()
                 .map(|call| (format!("CALL_{}", constant_name(&format!("{call:?}"))), *call as u32))

@@ -4,8 +4,9 @@
 //!
 //! ```text
 //! transport.js ── input(len) → pointer; writes text or options there
-//!              ── call(session, call, a, b, now, len) → answer ──▶ Session → core
+//!              ── call(session, call, a, b, len) → answer ──▶ Session → core
 //!              ◀─ output() → pointer; reads the records the answer's length says
+//!              ◀─ env.rs_now() → performance.now(), only when a decision needs the time
 //! ```
 //!
 //! One crossing per message: a send or a received frame is one `call` with
@@ -29,7 +30,7 @@ mod exports {
     use ::core::cell::UnsafeCell;
 
     use super::calls::{Call, RECORDS_SHIFT};
-    use super::session::Session;
+    use super::session::{Clock, Session};
     use crate::prelude::*;
     use alloc::boxed::Box;
 
@@ -54,6 +55,13 @@ mod exports {
         // SAFETY: see `Shared`: one thread, no re-entry, so no other
         // reference to the buffers is alive while an export runs.
         unsafe { &mut *BUFFERS.0.get() }
+    }
+
+    extern "C" {
+        /// `performance.now()`: the one import (`env.rs_now`), read through
+        /// `Clock` only when a decision needs the time. The browser tests'
+        /// own module defines it (tests/support/transport.rs).
+        fn rs_now() -> f64;
     }
 
     /// Room for `len` bytes of input; returns where to write them.
@@ -84,18 +92,20 @@ mod exports {
         call: u32,
         a: f64,
         b: f64,
-        now: f64,
         len: u32,
     ) -> u32 {
+        // SAFETY: an import with no arguments that returns a number.
+        let mut read = || unsafe { rs_now() };
+        let clock = &mut Clock::new(&mut read);
         let Buffers { input, output } = buffers();
         output.clear();
         let input = input.get(..len as usize).unwrap_or_default();
         let answer = if call == Call::New as u32 {
-            match Session::create(input, now, output) {
+            match Session::create(input, clock, output) {
                 Ok(created) => {
                     let session = Box::into_raw(Box::new(created));
                     // SAFETY: just made from a box, and not yet shared.
-                    unsafe { &mut *session }.created(session as u32, now, output)
+                    unsafe { &mut *session }.created(session as u32, clock, output)
                 }
                 Err(answer) => answer,
             }
@@ -107,7 +117,7 @@ mod exports {
             0
         } else {
             // SAFETY: the caller's promise, and no other reference exists (no re-entry).
-            unsafe { &mut *session }.call(call, a, b, now, input, output)
+            unsafe { &mut *session }.call(call, a, b, clock, input, output)
         };
         answer | (output.len() as u32) << RECORDS_SHIFT
     }
@@ -130,12 +140,15 @@ pub fn fuzz_session(data: &[u8]) {
         return;
     };
     let mut out = Vec::new();
-    let Ok(mut session) = session::Session::create(options, 0.0, &mut out) else {
+    let mut start = || 0.0;
+    let Ok(mut session) =
+        session::Session::create(options, &mut session::Clock::new(&mut start), &mut out)
+    else {
         let _ = records::check(&out);
         return;
     };
     out.clear();
-    session.created(1, 0.0, &mut out);
+    session.created(1, &mut session::Clock::new(&mut start), &mut out);
     let _ = records::check(&out);
     let mut now = 0.0;
     while let (Some(call), Some(a), Some(b), Some(step), Some(length)) = (
@@ -155,7 +168,15 @@ pub fn fuzz_session(data: &[u8]) {
         if call == calls::Call::New as u32 || call == calls::Call::Free as u32 {
             continue;
         }
-        session.call(call, a, b, now, input, &mut out);
+        let mut read = || now;
+        session.call(
+            call,
+            a,
+            b,
+            &mut session::Clock::new(&mut read),
+            input,
+            &mut out,
+        );
         let _ = records::check(&out);
     }
     out.clear();

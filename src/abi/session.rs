@@ -16,6 +16,28 @@ use crate::core::{
     LatencyStats, Mode, Output, SendOutcome, Transport, MAX_TIMER_MS,
 };
 
+/// The JavaScript half's clock (`performance.now()`), read at most once per
+/// call and only when a decision needs it: a steady send or received
+/// envelope reads it only while a heartbeat listens for frames.
+pub(crate) struct Clock<'a> {
+    read: &'a mut dyn FnMut() -> f64,
+    now: Option<Instant>,
+}
+
+impl<'a> Clock<'a> {
+    /// A clock that calls `read` the first time it is asked.
+    pub(crate) fn new(read: &'a mut dyn FnMut() -> f64) -> Self {
+        Self { read, now: None }
+    }
+
+    /// The time of this call.
+    pub(crate) fn now(&mut self) -> Instant {
+        *self
+            .now
+            .get_or_insert_with(|| Instant::from_ms((self.read)()))
+    }
+}
+
 /// A transport's core and the boundary's memory of it.
 pub(crate) struct Session {
     core: Transport<u64>,
@@ -35,7 +57,11 @@ impl Session {
     /// `handle` of the box it will live in, filled by the caller) or the
     /// error to throw. The first connection attempt starts unless
     /// `autoConnect` is false.
-    pub(crate) fn create(input: &[u8], now: f64, out: &mut Vec<u8>) -> Result<Session, u32> {
+    pub(crate) fn create(
+        input: &[u8],
+        clock: &mut Clock,
+        out: &mut Vec<u8>,
+    ) -> Result<Session, u32> {
         let mut writer = Writer::new(out);
         let Some(read) = read_options(input) else {
             writer
@@ -60,16 +86,14 @@ impl Session {
             last_number: 0,
         };
         if read.auto_connect {
-            let _ = session
-                .core
-                .handle_input(Instant::from_ms(now), Input::Connect);
+            session.feed(clock, Input::Connect);
         }
         Ok(session)
     }
 
     /// Writes `Created` for this session living at `handle`, then the
     /// records of what creating it did.
-    pub(crate) fn created(&mut self, handle: u32, now: f64, out: &mut Vec<u8>) -> u32 {
+    pub(crate) fn created(&mut self, handle: u32, clock: &mut Clock, out: &mut Vec<u8>) -> u32 {
         let mut writer = Writer::new(out);
         writer
             .op(Op::Created)
@@ -78,7 +102,7 @@ impl Session {
             .str(self.core.message_id_prefix())
             .str(&self.core.config().ping_type)
             .str(&self.core.config().pong_type);
-        self.finish(Instant::from_ms(now), 0, &mut writer)
+        self.finish(clock, 0, &mut writer)
     }
 
     /// Handles one call (see [`Call`]): records go to `out`; the answer
@@ -88,22 +112,21 @@ impl Session {
         call: u32,
         a: f64,
         b: f64,
-        now: f64,
+        clock: &mut Clock,
         input: &[u8],
         out: &mut Vec<u8>,
     ) -> u32 {
-        let now = Instant::from_ms(now);
         let mut writer = Writer::new(out);
         let text = || ::core::str::from_utf8(input).unwrap_or_default().to_owned();
         let answer = if call >= FRAME {
-            self.frame(call, a, b, input, now)
+            self.frame(call, a, b, input, clock)
         } else {
             match Call::ALL.get(call as usize).copied() {
-                Some(Call::Connect) => self.feed(now, Input::Connect),
-                Some(Call::Reconnect) => self.feed(now, Input::Reconnect),
-                Some(Call::Disconnect) => self.disconnect(now, a, b, text(), &mut writer),
-                Some(Call::Send) => self.send(now, a, b, &mut writer),
-                Some(Call::ClearQueue) => self.feed(now, Input::ClearQueue),
+                Some(Call::Connect) => self.feed(clock, Input::Connect),
+                Some(Call::Reconnect) => self.feed(clock, Input::Reconnect),
+                Some(Call::Disconnect) => self.disconnect(clock, a, b, text(), &mut writer),
+                Some(Call::Send) => self.send(clock, a, b, &mut writer),
+                Some(Call::ClearQueue) => self.feed(clock, Input::ClearQueue),
                 Some(Call::Queued) => {
                     writer.op(Op::Held).handles(self.held.iter());
                     0
@@ -112,37 +135,37 @@ impl Session {
                     self.write_snapshot(&mut writer);
                     0
                 }
-                Some(Call::SocketOpened) => self.feed(now, Input::SocketOpened),
-                Some(Call::SocketError) => self.feed(now, Input::SocketError),
-                Some(Call::SocketClosed) => self.socket_closed(now, a, b, text()),
+                Some(Call::SocketOpened) => self.feed(clock, Input::SocketOpened),
+                Some(Call::SocketError) => self.feed(clock, Input::SocketError),
+                Some(Call::SocketClosed) => self.socket_closed(clock, a, b, text()),
                 Some(Call::SocketUnusable) => {
-                    self.feed(now, Input::SocketUnusable { message: text() })
+                    self.feed(clock, Input::SocketUnusable { message: text() })
                 }
                 Some(Call::Timeout) => {
                     self.timer_due = None;
-                    self.feed(now, Input::Timeout)
+                    self.feed(clock, Input::Timeout)
                 }
                 Some(Call::Page) => match PAGE_EVENTS.get(a as usize) {
-                    Some(&event) => self.feed(now, Input::Page(event)),
+                    Some(&event) => self.feed(clock, Input::Page(event)),
                     None => 0,
                 },
                 Some(Call::UrlAnswer) => {
                     let text = text();
                     let result = if b == 1.0 { Ok(text) } else { Err(text) };
                     self.feed(
-                        now,
+                        clock,
                         Input::UrlResolved {
                             attempt: a as u64,
                             result,
                         },
                     )
                 }
-                Some(Call::EventsOpened) => self.feed(now, Input::EventsOpened),
-                Some(Call::EventsFailed) => self.feed(now, Input::EventsFailed),
+                Some(Call::EventsOpened) => self.feed(clock, Input::EventsOpened),
+                Some(Call::EventsFailed) => self.feed(clock, Input::EventsFailed),
                 Some(Call::PostAnswered) => {
-                    self.feed(now, Input::PostAnswered { status: a as u16 })
+                    self.feed(clock, Input::PostAnswered { status: a as u16 })
                 }
-                Some(Call::PostFailed) => self.feed(now, Input::PostFailed { reason: text() }),
+                Some(Call::PostFailed) => self.feed(clock, Input::PostFailed { reason: text() }),
                 // `New` and `Free` are the caller's (they make and drop the box).
                 Some(Call::New | Call::Free) | None => 0,
             }
@@ -150,7 +173,7 @@ impl Session {
         if answer & ANSWER_MASK == THROW {
             return answer;
         }
-        self.finish(now, answer, &mut writer)
+        self.finish(clock, answer, &mut writer)
     }
 
     /// Frees the transport: what is open closes (the records say so).
@@ -162,14 +185,14 @@ impl Session {
         writer.op(Op::ClearTimer);
     }
 
-    fn feed(&mut self, now: Instant, input: Input<u64>) -> u32 {
-        let _ = self.core.handle_input(now, input);
+    fn feed(&mut self, clock: &mut Clock, input: Input<u64>) -> u32 {
+        let _ = self.core.handle_input_with(&mut || clock.now(), input);
         0
     }
 
     fn disconnect(
         &mut self,
-        now: Instant,
+        clock: &mut Clock,
         code: f64,
         given: f64,
         reason: String,
@@ -191,7 +214,7 @@ impl Session {
         };
         match self
             .core
-            .handle_input(now, Input::Disconnect { code, reason })
+            .handle_input_with(&mut || clock.now(), Input::Disconnect { code, reason })
         {
             Err(InputError::BadClose(error)) => {
                 option_error(writer, &error);
@@ -201,7 +224,7 @@ impl Session {
         }
     }
 
-    fn send(&mut self, now: Instant, number: f64, kind: f64, writer: &mut Writer) -> u32 {
+    fn send(&mut self, clock: &mut Clock, number: f64, kind: f64, writer: &mut Writer) -> u32 {
         let number = number as u64;
         if number <= self.last_number {
             writer
@@ -218,8 +241,8 @@ impl Session {
             return THROW;
         }
         let envelope = (kind != 0.0).then_some(number);
-        let answer = match self.core.handle_input(
-            now,
+        let answer = match self.core.handle_input_with(
+            &mut || clock.now(),
             Input::Send {
                 payload: number,
                 envelope,
@@ -257,7 +280,7 @@ impl Session {
         }
     }
 
-    fn socket_closed(&mut self, now: Instant, code: f64, detail: f64, reason: String) -> u32 {
+    fn socket_closed(&mut self, clock: &mut Clock, code: f64, detail: f64, reason: String) -> u32 {
         let detail = detail as u32;
         let close = CloseInfo {
             code: code as u16,
@@ -272,10 +295,10 @@ impl Session {
             _ => None,
         };
         let verdict = verdict.filter(|_| !self.core.is_probing());
-        self.feed(now, Input::SocketClosed { close, verdict })
+        self.feed(clock, Input::SocketClosed { close, verdict })
     }
 
-    fn frame(&mut self, call: u32, seq: f64, number: f64, input: &[u8], now: Instant) -> u32 {
+    fn frame(&mut self, call: u32, seq: f64, number: f64, input: &[u8], clock: &mut Clock) -> u32 {
         let (kind, source) = frame_call(call);
         let mut frame = InboundFrame::of_kind(source, kind);
         let text = || ::core::str::from_utf8(input).ok().map(ToOwned::to_owned);
@@ -291,7 +314,10 @@ impl Session {
         if kind != FrameKind::Reset {
             frame.seq = seq;
         }
-        match self.core.handle_input(now, Input::Frame(frame)) {
+        match self
+            .core
+            .handle_input_with(&mut || clock.now(), Input::Frame(frame))
+        {
             Ok(Handled::Frame { deliver: true }) => DELIVER,
             _ => 0,
         }
@@ -299,11 +325,11 @@ impl Session {
 
     /// Writes the outputs, re-arms the timer, names the frames let go of,
     /// and adds `CHANGED` when the snapshot changed.
-    fn finish(&mut self, now: Instant, answer: u32, writer: &mut Writer) -> u32 {
+    fn finish(&mut self, clock: &mut Clock, answer: u32, writer: &mut Writer) -> u32 {
         while let Some(output) = self.core.poll_output() {
             self.write_output(output, writer);
         }
-        self.arm_timer(now, writer);
+        self.arm_timer(clock, writer);
         self.release(writer);
         let changed = if self.core.snapshot_changed() {
             CHANGED
@@ -316,7 +342,7 @@ impl Session {
     /// Keeps the one timer on the core's deadline. A deadline that moved
     /// later keeps the armed timer (it fires early and the core finds
     /// nothing due): the per-message path never touches the timer.
-    fn arm_timer(&mut self, now: Instant, writer: &mut Writer) {
+    fn arm_timer(&mut self, clock: &mut Clock, writer: &mut Writer) {
         let due = self.core.poll_timeout();
         match due {
             None if self.timer_due.is_some() => {
@@ -326,7 +352,9 @@ impl Session {
             Some(due) if self.timer_due.is_none_or(|armed| due < armed) => {
                 // max/min rather than clamp: clamp's NaN assertion formats floats.
                 #[allow(clippy::manual_clamp)]
-                let delay = (due.as_ms() - now.as_ms()).max(0.0).min(MAX_TIMER_MS);
+                let delay = (due.as_ms() - clock.now().as_ms())
+                    .max(0.0)
+                    .min(MAX_TIMER_MS);
                 writer.op(Op::SetTimer).f64(delay);
                 self.timer_due = Some(due);
             }
@@ -538,17 +566,24 @@ mod tests {
         let mut out = Vec::new();
         let mut session = Session::create(
             &blob(Some("ws://h/ws"), numbers, strings, Some(false)),
-            0.0,
+            &mut Clock::new(&mut || 0.0),
             &mut out,
         )
         .unwrap_or_else(|_| panic!("valid options"));
-        session.created(1, 0.0, &mut out);
+        session.created(1, &mut Clock::new(&mut || 0.0), &mut out);
         session
     }
 
     fn call(session: &mut Session, call: Call, a: f64, b: f64, input: &str) -> (u32, Vec<Op>) {
         let mut out = Vec::new();
-        let answer = session.call(call as u32, a, b, 0.0, input.as_bytes(), &mut out);
+        let answer = session.call(
+            call as u32,
+            a,
+            b,
+            &mut Clock::new(&mut || 0.0),
+            input.as_bytes(),
+            &mut out,
+        );
         (answer, ops(&out))
     }
 
@@ -567,7 +602,14 @@ mod tests {
         let mut session = session(&[("heartbeatInterval", 0.0)], &[]);
         open(&mut session);
         let mut out = Vec::new();
-        let answer = session.call(Call::Send as u32, 1.0, 1.0, 0.0, &[], &mut out);
+        let answer = session.call(
+            Call::Send as u32,
+            1.0,
+            1.0,
+            &mut Clock::new(&mut || 0.0),
+            &[],
+            &mut out,
+        );
         assert_eq!(answer & ANSWER_MASK, SENT);
         assert_eq!(answer & KEPT, 0);
         assert_ne!(answer & TRANSMIT, 0, "the answer stands for the one record");
@@ -586,7 +628,7 @@ mod tests {
             FRAME + FrameKind::Envelope as u32,
             f64::NAN,
             f64::NAN,
-            0.0,
+            &mut Clock::new(&mut || 0.0),
             &[],
             &mut out,
         );
@@ -638,7 +680,7 @@ mod tests {
             FRAME + kind as u32,
             f64::NAN,
             f64::NAN,
-            0.0,
+            &mut Clock::new(&mut || 0.0),
             input.as_bytes(),
             &mut out,
         );
@@ -660,8 +702,8 @@ mod tests {
         // The `shouldReconnect` byte follows the URL, enableWebSocket and autoConnect.
         let position = 8 + 16 + 1 + 4 + "ws://h/ws".len() + 2;
         options[position] = 1;
-        let mut session =
-            Session::create(&options, 0.0, &mut out).unwrap_or_else(|_| panic!("valid"));
+        let mut session = Session::create(&options, &mut Clock::new(&mut || 0.0), &mut out)
+            .unwrap_or_else(|_| panic!("valid"));
         open(&mut session);
         assert_eq!(code(&mut session, Call::SocketClosed, 4001.0, 1.0, ""), ASK);
         assert_eq!(
@@ -683,14 +725,14 @@ mod tests {
     fn bad_options_and_arguments_become_errors_naming_the_field() {
         let mut out = Vec::new();
         let bad = blob(Some("ws://h/ws"), &[("reconnectInterval", -5.0)], &[], None);
-        assert!(Session::create(&bad, 0.0, &mut out).is_err());
+        assert!(Session::create(&bad, &mut Clock::new(&mut || 0.0), &mut out).is_err());
         let mut reader = Reader::new(&out);
         assert_eq!(reader.u8(), Some(Op::OptionError as u8));
         assert_eq!(reader.u32(), Some(2));
         assert_eq!(reader.str(), Some("reconnectInterval"));
         out.clear();
         assert!(
-            Session::create(&[1, 2, 3], 0.0, &mut out).is_err(),
+            Session::create(&[1, 2, 3], &mut Clock::new(&mut || 0.0), &mut out).is_err(),
             "malformed bytes are an error, not a panic"
         );
         let mut session = session(&[], &[]);
@@ -722,13 +764,20 @@ mod tests {
             let mut exchange = |session: &mut Session, out: &mut Vec<u8>, now: f64| {
                 number += 1.0;
                 out.clear();
-                let sent = session.call(Call::Send as u32, number, 1.0, now, &[], out);
+                let sent = session.call(
+                    Call::Send as u32,
+                    number,
+                    1.0,
+                    &mut Clock::new(&mut || now),
+                    &[],
+                    out,
+                );
                 out.clear();
                 let delivered = session.call(
                     FRAME + FrameKind::Envelope as u32,
                     number,
                     f64::NAN,
-                    now,
+                    &mut Clock::new(&mut || now),
                     &[],
                     out,
                 );
@@ -751,6 +800,57 @@ mod tests {
         }
     }
 
+    /// The clock is a call out of wasm: a steady send never reads it, a
+    /// received envelope only while a heartbeat listens for frames, and a
+    /// call reads it at most once.
+    #[test]
+    fn the_clock_is_read_only_when_a_decision_needs_it() {
+        for (heartbeat, frame_reads) in [(0.0, 0), (30_000.0, 1)] {
+            let mut session = session(&[("heartbeatInterval", heartbeat)], &[]);
+            open(&mut session);
+            let mut reads = 0;
+            let mut read = || {
+                reads += 1;
+                5.0
+            };
+            let mut out = Vec::new();
+            session.call(
+                Call::Send as u32,
+                1.0,
+                1.0,
+                &mut Clock::new(&mut read),
+                &[],
+                &mut out,
+            );
+            session.call(
+                FRAME + FrameKind::Envelope as u32,
+                1.0,
+                f64::NAN,
+                &mut Clock::new(&mut read),
+                &[],
+                &mut out,
+            );
+            assert_eq!(reads, frame_reads, "heartbeat {heartbeat}");
+        }
+        let mut session = session(&[], &[]);
+        let mut reads = 0;
+        let mut read = || {
+            reads += 1;
+            5.0
+        };
+        let mut out = Vec::new();
+        // Connecting arms timers and reads the clock: once.
+        session.call(
+            Call::Connect as u32,
+            0.0,
+            0.0,
+            &mut Clock::new(&mut read),
+            &[],
+            &mut out,
+        );
+        assert_eq!(reads, 1);
+    }
+
     #[test]
     fn the_snapshot_and_the_held_frames_are_written_as_their_shapes_say() {
         let mut session = session(&[], &[]);
@@ -766,7 +866,7 @@ mod tests {
         let mut session = session(&[], &[]);
         let mut out = Vec::new();
         assert_eq!(
-            session.call(31, 0.0, 0.0, 0.0, &[], &mut out) & ANSWER_MASK,
+            session.call(31, 0.0, 0.0, &mut Clock::new(&mut || 0.0), &[], &mut out) & ANSWER_MASK,
             0
         );
         assert_eq!(code(&mut session, Call::Page, 99.0, 0.0, ""), 0);

@@ -311,7 +311,7 @@ export interface InitOutput {
   readonly memory: WebAssembly.Memory;
   readonly rs_input: (len: number) => number;
   readonly rs_output: () => number;
-  readonly rs_call: (session: number, call: number, a: number, b: number, now: number, len: number) => number;
+  readonly rs_call: (session: number, call: number, a: number, b: number, len: number) => number;
 }
 
 /** What `initSync` takes: the .wasm's bytes or a compiled module. */

@@ -3,7 +3,7 @@
 // instantiate resocket_bg.wasm and give its exports to the class;
 // `createTransport()` does both steps in one call.
 import { loadWasm } from "./loader.js";
-import { bindCore, WebSocketTransport } from "./transport.js";
+import { bindCore, coreImports, WebSocketTransport } from "./transport.js";
 
 export { WebSocketTransport };
 
@@ -32,7 +32,7 @@ function bind(instance) {
 export default function init(input) {
   if (exports) return Promise.resolve(exports);
   // The URL stays in this form, here, so that bundlers find and emit the file.
-  loading ??= loadWasm(input, {}, () => new URL("resocket_bg.wasm", import.meta.url)).then(
+  loading ??= loadWasm(input, coreImports, () => new URL("resocket_bg.wasm", import.meta.url)).then(
     ({ instance }) => bind(instance),
     (error) => {
       loading = undefined;
@@ -53,7 +53,7 @@ export function initSync(module) {
     ({ module } = /** @type {{ module: BufferSource | WebAssembly.Module }} */ (module));
   }
   const compiled = module instanceof WebAssembly.Module ? module : new WebAssembly.Module(/** @type {BufferSource} */ (module));
-  return bind(new WebAssembly.Instance(compiled, {}));
+  return bind(new WebAssembly.Instance(compiled, coreImports));
 }
 
 /**

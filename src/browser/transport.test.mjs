@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 
-import { WebSocketTransport, bindCore, coreBound, describe, editDistance } from "./transport.js";
+import { WebSocketTransport, bindCore, coreBound, coreImports, describe, editDistance } from "./transport.js";
 
 const WASM = new URL("../../target/wasm32-unknown-unknown/release/resocket.wasm", import.meta.url);
 
@@ -59,7 +59,7 @@ const base = { url: "ws://h.test/ws", sessionId: "s1", heartbeatInterval: 0 };
 test("before init() the constructor says what is missing", () => {
   assert.equal(coreBound(), false);
   assert.throws(() => new WebSocketTransport(base), { message: "resocket: call await init() first" });
-  bindCore(/** @type {any} */ (new WebAssembly.Instance(new WebAssembly.Module(readFileSync(WASM)), {}).exports));
+  bindCore(/** @type {any} */ (new WebAssembly.Instance(new WebAssembly.Module(readFileSync(WASM)), coreImports).exports));
   assert.equal(coreBound(), true);
 });
 

@@ -141,6 +141,11 @@ impl Heartbeat {
         self.next_ping_at = None;
     }
 
+    /// Whether a connection is being checked (frames then count as signs of life).
+    pub fn is_checking(&self) -> bool {
+        self.checking
+    }
+
     /// A frame arrived on the connection: it is alive.
     pub fn heard(&mut self, now: Instant) {
         self.last_heard = now;

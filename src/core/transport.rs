@@ -320,7 +320,20 @@ impl<P: Clone> Transport<P> {
     /// [`poll_output`](Self::poll_output) drains; the answer says what `send`
     /// did or whether to deliver a frame.
     pub fn handle_input(&mut self, now: Instant, input: Input<P>) -> Result<Handled, InputError> {
-        let handled = self.dispatch(now, input);
+        self.handle_input_with(&mut || now, input)
+    }
+
+    /// Like [`handle_input`](Self::handle_input), reading `clock` only when
+    /// a decision needs the time: a send on an open socket that is not
+    /// tracked, and a frame that no running heartbeat listens for and that
+    /// answers nothing, need none (the per-message path of a browser, where
+    /// every read of the clock is a call out of wasm).
+    pub fn handle_input_with(
+        &mut self,
+        clock: &mut dyn FnMut() -> Instant,
+        input: Input<P>,
+    ) -> Result<Handled, InputError> {
+        let handled = self.dispatch(clock, input);
         self.settle();
         handled
     }
@@ -363,7 +376,23 @@ impl<P: Clone> Transport<P> {
         }
     }
 
-    fn dispatch(&mut self, now: Instant, input: Input<P>) -> Result<Handled, InputError> {
+    fn dispatch(
+        &mut self,
+        clock: &mut dyn FnMut() -> Instant,
+        input: Input<P>,
+    ) -> Result<Handled, InputError> {
+        // The per-message inputs read the clock themselves, if at all.
+        let input = match input {
+            Input::Send { payload, envelope } => {
+                return self.send(clock, payload, envelope).map(Handled::Sent)
+            }
+            Input::Frame(frame) => {
+                let deliver = self.on_frame(clock, frame);
+                return Ok(Handled::Frame { deliver });
+            }
+            input => input,
+        };
+        let now = clock();
         match input {
             Input::Connect => self.connect(now),
             Input::Reconnect => self.reconnect(now),
@@ -372,18 +401,13 @@ impl<P: Clone> Transport<P> {
                 self.close_current(code, &reason, true);
                 self.go_idle(Some(DisconnectReason::Client));
             }
-            Input::Send { payload, envelope } => {
-                return self.send(now, payload, envelope).map(Handled::Sent)
-            }
+            // Handled above.
+            Input::Send { .. } | Input::Frame(_) => {}
             Input::ClearQueue => self.clear_queue(),
             Input::SocketOpened => self.on_socket_opened(now),
             Input::SocketUnusable { message } => self.on_socket_unusable(now, &message),
             Input::SocketError => self.on_socket_error(),
             Input::SocketClosed { close, verdict } => self.on_socket_closed(now, close, verdict),
-            Input::Frame(frame) => {
-                let deliver = self.on_frame(now, frame);
-                return Ok(Handled::Frame { deliver });
-            }
             Input::EventsOpened => self.on_events_opened(now),
             Input::EventsFailed => self.on_events_failed(now),
             Input::PostAnswered { status } => {
@@ -429,7 +453,7 @@ impl<P: Clone> Transport<P> {
     /// Sends a serialised frame now if the channel allows, otherwise holds it.
     fn send(
         &mut self,
-        now: Instant,
+        clock: &mut dyn FnMut() -> Instant,
         payload: P,
         envelope: Option<u64>,
     ) -> Result<SendOutcome, InputError> {
@@ -465,10 +489,10 @@ impl<P: Clone> Transport<P> {
         }
         Ok(if on_socket {
             self.transmit(payload);
-            self.upstream.start_clock(now);
+            self.upstream.start_clock(clock());
             SendOutcome::Sent
         } else if self.connection.phase == Phase::Open && http {
-            self.post_next(now);
+            self.post_next(clock());
             SendOutcome::Http
         } else {
             SendOutcome::Queued
@@ -565,23 +589,24 @@ impl<P: Clone> Transport<P> {
     // ----- frames -----
 
     /// Returns whether to deliver the frame to the application.
-    fn on_frame(&mut self, now: Instant, frame: InboundFrame) -> bool {
-        if frame.source == FrameSource::Socket {
-            self.heartbeat.heard(now);
+    fn on_frame(&mut self, clock: &mut dyn FnMut() -> Instant, frame: InboundFrame) -> bool {
+        // Only a running heartbeat needs to know when the socket last spoke.
+        if frame.source == FrameSource::Socket && self.heartbeat.is_checking() {
+            self.heartbeat.heard(clock());
         }
         let id = frame.id.as_deref().unwrap_or("");
         match frame.kind {
             FrameKind::Pong => {
-                self.on_ping_answer(now, id);
+                self.on_ping_answer(clock(), id);
                 return false;
             }
             // An echo server sends our own pings back: that is an answer too.
             FrameKind::Ping if self.ids.is_ping_id(id) => {
-                self.on_ping_answer(now, id);
+                self.on_ping_answer(clock(), id);
                 return false;
             }
             FrameKind::Ack => {
-                self.on_ack(now, id);
+                self.on_ack(clock(), id);
                 return false;
             }
             FrameKind::Gap => self.downstream.gap(frame.first_available),
