@@ -1,4 +1,4 @@
-//! The constructor's options as `bridge.js` writes them into the exchange
+//! The constructor's options as `transport.js` writes them into the exchange
 //! buffer (it checks JavaScript types; every value rule is `core::OptionValues`).
 //!
 //! Layout: 8 random bytes (the core's seed), 16 random bytes (a session id
@@ -140,7 +140,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::abi::records::Writer;
 
-    /// What `bridge.js` writes for these options (the test side of the layout).
+    /// What `transport.js` writes for these options (the test side of the layout).
     pub(crate) fn blob(
         url: Option<&str>,
         numbers: &[(&str, f64)],

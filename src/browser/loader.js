@@ -1,7 +1,6 @@
 // @ts-check
-// Loads resocket_bg.wasm for `init()`, in place of wasm-bindgen's generated
-// loader (scripts/patch-loader.mjs swaps it in). Three things the generated
-// one does not do:
+// Loads resocket_bg.wasm for `init()` (resocket.js). Three things a plain
+// `WebAssembly.instantiateStreaming(fetch(url))` does not do:
 // - a load that fails says which URL, what came back and where to read more,
 //   instead of "expected magic word 00 61 73 6d, found 3c 21 64 6f";
 // - Vite 5–7's dev server pre-bundles the glue into node_modules/.vite/deps/

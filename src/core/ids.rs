@@ -58,9 +58,9 @@ impl IdGenerator {
         self.messages
     }
 
-    /// The id of envelope `number`: `<prefix>-<number>`. The browser driver
-    /// writes the same spelling in JavaScript (`Host.encode` in `bridge.js`)
-    /// from `prefix()` and the number, so an untracked envelope needs no Rust
+    /// The id of envelope `number`: `<prefix>-<number>`. The JavaScript half
+    /// writes the same spelling (the envelope in `transport.js`) from
+    /// `prefix()` and the number, so an untracked envelope needs no Rust
     /// string at all.
     pub fn message_id(&self, number: u64) -> String {
         self.make(ID_SEPARATOR, number)
