@@ -9,7 +9,7 @@ use super::calls::{
     QUEUED, SENT, THROW, TRANSMIT,
 };
 use super::options::read_options;
-use super::records::{Op, Writer};
+use super::records::{self, Op, Writer};
 use crate::core::{
     push_number, CloseInfo, ConfigError, ConfigErrorKind, ConnectionState, Delivery,
     DisconnectReason, Event, FrameKind, Handled, InboundFrame, Input, InputError, Instant,
@@ -117,7 +117,7 @@ impl Session {
         out: &mut Vec<u8>,
     ) -> u32 {
         let mut writer = Writer::new(out);
-        let text = || ::core::str::from_utf8(input).unwrap_or_default().to_owned();
+        let text = || records::utf8(input).unwrap_or_default().to_owned();
         let answer = if call >= FRAME {
             self.frame(call, a, b, input, clock)
         } else {
@@ -185,8 +185,13 @@ impl Session {
         writer.op(Op::ClearTimer);
     }
 
+    /// The one place the core is handed an input (one closure type for the clock).
+    fn input(&mut self, clock: &mut Clock, input: Input<u64>) -> Result<Handled, InputError> {
+        self.core.handle_input_with(&mut || clock.now(), input)
+    }
+
     fn feed(&mut self, clock: &mut Clock, input: Input<u64>) -> u32 {
-        let _ = self.core.handle_input_with(&mut || clock.now(), input);
+        let _ = self.input(clock, input);
         0
     }
 
@@ -212,10 +217,7 @@ impl Session {
         } else {
             1000
         };
-        match self
-            .core
-            .handle_input_with(&mut || clock.now(), Input::Disconnect { code, reason })
-        {
+        match self.input(clock, Input::Disconnect { code, reason }) {
             Err(InputError::BadClose(error)) => {
                 option_error(writer, &error);
                 THROW
@@ -241,8 +243,8 @@ impl Session {
             return THROW;
         }
         let envelope = (kind != 0.0).then_some(number);
-        let answer = match self.core.handle_input_with(
-            &mut || clock.now(),
+        let answer = match self.input(
+            clock,
             Input::Send {
                 payload: number,
                 envelope,
@@ -301,7 +303,7 @@ impl Session {
     fn frame(&mut self, call: u32, seq: f64, number: f64, input: &[u8], clock: &mut Clock) -> u32 {
         let (kind, source) = frame_call(call);
         let mut frame = InboundFrame::of_kind(source, kind);
-        let text = || ::core::str::from_utf8(input).ok().map(ToOwned::to_owned);
+        let text = || records::utf8(input).map(ToOwned::to_owned);
         if kind.needs_id() {
             frame.id = text();
         } else if kind.needs_epoch() {
@@ -314,10 +316,7 @@ impl Session {
         if kind != FrameKind::Reset {
             frame.seq = seq;
         }
-        match self
-            .core
-            .handle_input_with(&mut || clock.now(), Input::Frame(frame))
-        {
+        match self.input(clock, Input::Frame(frame)) {
             Ok(Handled::Frame { deliver: true }) => DELIVER,
             _ => 0,
         }
