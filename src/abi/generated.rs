@@ -150,7 +150,7 @@ mod tests {
         );
         let names = |names: &[&str]| quoted(names);
         js.push_str(&format!(
-            "/** Each record's fields by op: u a u32, f an f64, s a string, F and S a count then f64s or strings. */\nconst SHAPES = {};\n",
+            "/** Each record's fields by op: u a u32, f an f64, s a string, F a count then that many f64s. */\nconst SHAPES = {};\n",
             names(&Op::ALL.map(Op::shape))
         ));
         js.push_str(&format!(

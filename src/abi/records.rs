@@ -57,9 +57,11 @@ pub(crate) enum Op {
     Reset,
     /// `"queue"` event. u32 length, u32 count, f64 handle × count (dropped).
     Queue,
-    /// A `sendWithAck` message was acknowledged. str id.
+    /// A `sendWithAck` message was acknowledged. f64 its number (the
+    /// JavaScript half knows the id's prefix).
     Acked,
-    /// `sendWithAck` messages that will never be. str why, u32 count, str id × count.
+    /// `sendWithAck` messages that will never be. str why, u32 count, f64
+    /// number × count.
     AckLost,
     /// Frames the core holds no more. u32 count, f64 handle × count.
     Release,
@@ -112,14 +114,13 @@ impl Op {
     ];
 
     /// The fields that follow the op, in order: `u` a `u32`, `f` an `f64`,
-    /// `s` a string, `F` a count then that many `f64`s, `S` a count then that
-    /// many strings. (Read by the generated JavaScript, the tests and the fuzzer.)
+    /// `s` a string, `F` a count then that many `f64`s. (Read by the generated JavaScript, the tests and the fuzzer.)
     #[cfg(any(test, fuzzing))]
     pub(crate) const fn shape(self) -> &'static str {
         match self {
             Op::ClearTimer | Op::CloseEvents | Op::AbortPost | Op::Opened => "",
-            Op::SetTimer | Op::ResolveUrl | Op::Transmit | Op::Ping => "f",
-            Op::OpenSocket | Op::OpenEvents | Op::Error | Op::Acked => "s",
+            Op::SetTimer | Op::ResolveUrl | Op::Transmit | Op::Ping | Op::Acked => "f",
+            Op::OpenSocket | Op::OpenEvents | Op::Error => "s",
             Op::State | Op::Mode => "u",
             Op::CloseSocket | Op::Throw => "us",
             Op::Post => "sF",
@@ -128,7 +129,7 @@ impl Op {
             Op::Reconnecting => "uf",
             Op::Reset => "ff",
             Op::Queue => "uF",
-            Op::AckLost => "sS",
+            Op::AckLost => "sF",
             Op::Release | Op::Held => "F",
             Op::Created => "ussss",
             Op::OptionError => "uss",

@@ -476,16 +476,13 @@ fn write_event(event: Event<u64>, writer: &mut Writer) {
         Event::Queue { length, dropped } => {
             writer.op(Op::Queue).len(length).handles(dropped.iter());
         }
-        Event::Acked(id) => {
-            writer.op(Op::Acked).str(&id);
+        Event::Acked(number) => {
+            writer.op(Op::Acked).f64(number as f64);
         }
-        Event::AckLost { ids, reason } => {
+        Event::AckLost { numbers, reason } => {
             let mut message = "resocket: the message ".to_owned();
             message.push_str(reason);
-            writer.op(Op::AckLost).str(&message).len(ids.len());
-            for id in &ids {
-                writer.str(id);
-            }
+            writer.op(Op::AckLost).str(&message).handles(numbers.iter());
         }
     }
 }

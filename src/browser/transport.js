@@ -98,8 +98,8 @@ const OP_THROW = 24;
 const OP_OPTION_ERROR = 25;
 const OP_SNAPSHOT = 26;
 const OP_HELD = 27;
-/** Each record's fields by op: u a u32, f an f64, s a string, F and S a count then f64s or strings. */
-const SHAPES = ["f", "", "f", "s", "us", "f", "f", "s", "", "sF", "", "u", "u", "", "uus", "s", "fffffu", "uf", "ff", "uF", "s", "sS", "F", "ussss", "us", "uss", "uuuffffffuuufsfffffff", "F"];
+/** Each record's fields by op: u a u32, f an f64, s a string, F a count then that many f64s. */
+const SHAPES = ["f", "", "f", "s", "us", "f", "f", "s", "", "sF", "", "u", "u", "", "uus", "s", "fffffu", "uf", "ff", "uF", "f", "sF", "F", "ussss", "us", "uss", "uuuffffffuuufsfffffff", "F"];
 /** What `send` answers, by its answer bits (SENT = 1, QUEUED, DROPPED, HTTP). */
 const SEND_RESULTS = ["", "sent", "queued", "dropped", "http"];
 /** Names by number: connection states, modes, why a transport is down (from 1). */
@@ -234,7 +234,7 @@ function readRecords(core, length) {
     return decoder.decode(bytes.subarray(at, (at += length)));
   };
   /** @type {Record<string, () => unknown>} */
-  const read = { u: u32, f: f64, s: str, F: () => Array.from({ length: u32() }, f64), S: () => Array.from({ length: u32() }, str) };
+  const read = { u: u32, f: f64, s: str, F: () => Array.from({ length: u32() }, f64) };
   /** @type {CoreRecord[]} */
   const records = [];
   while (at < end) {
@@ -646,10 +646,10 @@ export class WebSocketTransport {
         break;
       }
       case OP_ACKED:
-        this.#settle(first, null);
+        this.#settle(this.#idPrefix + ID_SEPARATOR + first, null);
         break;
       case OP_ACK_LOST:
-        for (const id of second) this.#settle(id, new Error(first));
+        for (const number of second) this.#settle(this.#idPrefix + ID_SEPARATOR + number, new Error(first));
         break;
       case OP_RELEASE:
         for (const number of first) this.#frames.delete(number);

@@ -76,6 +76,24 @@ impl IdGenerator {
         self.make(PING_SEPARATOR, number)
     }
 
+    /// The number of envelope id `id` (`message_id`'s inverse), or `None`
+    /// when it is not one of this transport's envelope ids: another
+    /// prefix, a ping's id, or not exactly how `message_id` writes numbers.
+    pub fn message_number(&self, id: &str) -> Option<u64> {
+        let digits = id
+            .strip_prefix(self.prefix.as_str())?
+            .strip_prefix(ID_SEPARATOR)?;
+        let canonical = !digits.is_empty()
+            && digits.len() <= 19
+            && digits.bytes().all(|byte| byte.is_ascii_digit())
+            && (digits == "0" || !digits.starts_with('0'));
+        canonical.then(|| {
+            digits.bytes().fold(0, |number: u64, digit| {
+                number * 10 + u64::from(digit - b'0')
+            })
+        })
+    }
+
     /// Whether `id` is one of this generator's ping ids (an echo server
     /// sends them back; they are never the application's).
     pub fn is_ping_id(&self, id: &str) -> bool {
@@ -118,6 +136,27 @@ mod tests {
         assert!(ids.is_ping_id("16-p12"));
         for foreign in ["17-p1", "16-1", "p1", "1"] {
             assert!(!ids.is_ping_id(foreign), "{foreign}");
+        }
+    }
+
+    #[test]
+    fn message_numbers_read_back_exactly_what_message_id_writes() {
+        let ids = IdGenerator::new(22);
+        for number in [0, 1, 42, 9_007_199_254_740_991] {
+            assert_eq!(ids.message_number(&ids.message_id(number)), Some(number));
+        }
+        let prefix = ids.prefix();
+        for other in [
+            ids.ping_id(1),
+            format!("{prefix}-"),
+            format!("{prefix}-01"),
+            format!("{prefix}-1x"),
+            format!("{prefix}-+1"),
+            format!("{prefix}-99999999999999999999"),
+            format!("x{prefix}-1"),
+            String::from("1"),
+        ] {
+            assert_eq!(ids.message_number(&other), None, "{other}");
         }
     }
 }

@@ -16,8 +16,10 @@ use super::queue::{Enqueued, OfflineQueue, OverflowPolicy};
 pub struct Held<P> {
     /// The serialised frame.
     pub payload: P,
-    /// The envelope id the server will acknowledge; `None` when not tracked.
-    pub ack_id: Option<String>,
+    /// The number of the envelope the server will acknowledge (its id is
+    /// `message_id(number)`: a number, so tracking a message allocates no
+    /// string); `None` when not tracked.
+    pub ack: Option<u64>,
     /// Whether it may travel in an HTTP POST (envelopes only: raw and binary
     /// frames wait for a WebSocket).
     pub http: bool,
@@ -54,7 +56,7 @@ impl<P: Clone> Outbox<P> {
             }
             out.push(held.payload.clone());
             held.sent = true;
-            held.ack_id.is_some()
+            held.ack.is_some()
         });
         out
     }
@@ -77,10 +79,10 @@ impl<P: Clone> Outbox<P> {
     pub fn post_finished(&mut self, delivered: bool) {
         if delivered {
             self.held
-                .retain_mut(|held| held.ack_id.is_some() || !held.sent);
+                .retain_mut(|held| held.ack.is_some() || !held.sent);
         } else {
             for held in self.held.iter_mut() {
-                if held.ack_id.is_none() {
+                if held.ack.is_none() {
                     held.sent = false;
                 }
             }
@@ -90,31 +92,25 @@ impl<P: Clone> Outbox<P> {
     /// The channel went away: every tracked message goes out again on the next one.
     pub fn resend_unacked(&mut self) {
         for held in self.held.iter_mut() {
-            if held.ack_id.is_some() {
+            if held.ack.is_some() {
                 held.sent = false;
             }
         }
     }
 
-    /// Drops the tracked entry with this id; returns whether there was one.
-    pub fn acknowledge(&mut self, id: &str) -> bool {
-        self.held
-            .remove_first(|held| held.ack_id.as_deref() == Some(id))
+    /// Drops the tracked entry of envelope `number`; returns whether there was one.
+    pub fn acknowledge(&mut self, number: u64) -> bool {
+        self.held.remove_first(|held| held.ack == Some(number))
     }
 
     /// Whether a tracked message is on the wire awaiting its ack.
     pub fn awaiting_ack(&self) -> bool {
-        self.held
-            .iter()
-            .any(|held| held.sent && held.ack_id.is_some())
+        self.held.iter().any(|held| held.sent && held.ack.is_some())
     }
 
-    /// The ids of every tracked message.
-    pub fn tracked_ids(&self) -> Vec<String> {
-        self.held
-            .iter()
-            .filter_map(|held| held.ack_id.clone())
-            .collect()
+    /// The envelope numbers of every tracked message.
+    pub fn tracked(&self) -> Vec<u64> {
+        self.held.iter().filter_map(|held| held.ack).collect()
     }
 
     /// Held messages, oldest first.
@@ -137,11 +133,11 @@ impl<P: Clone> Outbox<P> {
         self.held.capacity()
     }
 
-    /// Forgets everything; returns the ids of tracked messages forgotten.
-    pub fn clear(&mut self) -> Vec<String> {
-        let ids = self.tracked_ids();
+    /// Forgets everything; returns the numbers of tracked messages forgotten.
+    pub fn clear(&mut self) -> Vec<u64> {
+        let numbers = self.tracked();
         self.held.clear();
-        ids
+        numbers
     }
 }
 
@@ -152,7 +148,7 @@ mod tests {
     fn held(payload: u32, tracked: bool, http: bool) -> Held<u32> {
         Held {
             payload,
-            ack_id: tracked.then(|| payload.to_string()),
+            ack: tracked.then_some(u64::from(payload)),
             http,
             sent: false,
         }
@@ -173,8 +169,8 @@ mod tests {
         assert_eq!(outbox.iter().copied().collect::<Vec<_>>(), [1, 3]);
         assert!(outbox.take_for_socket().is_empty());
         outbox.resend_unacked();
-        assert!(outbox.acknowledge("1"));
-        assert!(!outbox.acknowledge("1"));
+        assert!(outbox.acknowledge(1));
+        assert!(!outbox.acknowledge(1));
         assert_eq!(outbox.take_for_socket(), [3]);
     }
 
@@ -195,8 +191,8 @@ mod tests {
         assert_eq!(outbox.take_for_post(), [1, 2]);
         outbox.post_finished(true);
         assert!(outbox.awaiting_ack());
-        assert_eq!(outbox.tracked_ids(), ["1"]);
-        assert_eq!(outbox.clear(), ["1"]);
+        assert_eq!(outbox.tracked(), [1]);
+        assert_eq!(outbox.clear(), [1]);
         assert!(outbox.is_empty());
     }
 }

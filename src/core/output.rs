@@ -82,13 +82,14 @@ pub enum Event<P> {
     },
     /// The channel changed (WebSocket ↔ HTTP fallback).
     ModeChanged(Mode),
-    /// The server acknowledged the tracked message with this id.
-    Acked(String),
+    /// The server acknowledged the tracked envelope with this number (its
+    /// id is `message_id(number)`).
+    Acked(u64),
     /// These tracked messages will not be acknowledged (their `sendWithAck`
     /// promises reject); the reason completes "the message …".
     AckLost {
-        /// Their ids.
-        ids: Vec<String>,
+        /// Their envelope numbers.
+        numbers: Vec<u64>,
         /// Why, e.g. "was dropped from the full queue".
         reason: &'static str,
     },

@@ -459,11 +459,9 @@ impl<P: Clone> Transport<P> {
     ) -> Result<SendOutcome, InputError> {
         let on_socket = self.on_open_socket();
         let http = envelope.is_some();
-        // The id string is only made for a message that is tracked.
-        let ack_id = envelope
-            .filter(|_| self.config.delivery == Delivery::AtLeastOnce)
-            .map(|number| self.ids.message_id(number));
-        if on_socket && ack_id.is_none() {
+        // Tracked by its number: no id string is made for it.
+        let ack = envelope.filter(|_| self.config.delivery == Delivery::AtLeastOnce);
+        if on_socket && ack.is_none() {
             self.transmit(payload);
             return Ok(SendOutcome::Sent);
         }
@@ -473,7 +471,7 @@ impl<P: Clone> Transport<P> {
         // costs wasm size.)
         let held = Held {
             payload: payload.clone(),
-            ack_id,
+            ack,
             http,
             sent: on_socket,
         };
@@ -659,8 +657,11 @@ impl<P: Clone> Transport<P> {
     }
 
     fn on_ack(&mut self, now: Instant, id: &str) {
-        if self.upstream.acknowledge(now, id) {
-            self.emit(Event::Acked(id.to_owned()));
+        let Some(number) = self.ids.message_number(id) else {
+            return;
+        };
+        if self.upstream.acknowledge(now, number) {
+            self.emit(Event::Acked(number));
             self.emit_queue(Vec::new());
         }
     }
@@ -1238,14 +1239,14 @@ impl<P: Clone> Transport<P> {
             return;
         }
         self.stats.dropped += dropped.len() as u64;
-        let ids = dropped.iter().filter_map(|h| h.ack_id.clone()).collect();
-        self.ack_lost(ids, "was dropped from the full queue");
+        let numbers = dropped.iter().filter_map(|held| held.ack).collect();
+        self.ack_lost(numbers, "was dropped from the full queue");
         self.emit_queue(dropped.into_iter().map(|held| held.payload).collect());
     }
 
-    fn ack_lost(&mut self, ids: Vec<String>, reason: &'static str) {
-        if !ids.is_empty() {
-            self.emit(Event::AckLost { ids, reason });
+    fn ack_lost(&mut self, numbers: Vec<u64>, reason: &'static str) {
+        if !numbers.is_empty() {
+            self.emit(Event::AckLost { numbers, reason });
         }
     }
 
@@ -1296,7 +1297,7 @@ impl<P: Clone> Transport<P> {
         self.stop_everything();
         self.connection.phase = Phase::Idle;
         self.connection.disconnect_reason = reason;
-        let ids = self.upstream.outbox().tracked_ids();
+        let ids = self.upstream.outbox().tracked();
         match reason {
             Some(DisconnectReason::Client) => {
                 self.connection.retry = 0;

@@ -79,10 +79,10 @@ impl<P: Clone> Upstream<P> {
         }
     }
 
-    /// The server acknowledged `id`; false when it was not held (a second
-    /// ack for a resent copy, or an id never tracked).
-    pub fn acknowledge(&mut self, now: Instant, id: &str) -> bool {
-        if !self.outbox.acknowledge(id) {
+    /// The server acknowledged envelope `number`; false when it was not
+    /// held (a second ack for a resent copy, or a number never tracked).
+    pub fn acknowledge(&mut self, now: Instant, number: u64) -> bool {
+        if !self.outbox.acknowledge(number) {
             return false;
         }
         self.ack_progress_at = self.outbox.awaiting_ack().then_some(now);
@@ -94,8 +94,8 @@ impl<P: Clone> Upstream<P> {
         Some(self.ack_progress_at? + self.ack_timeout?)
     }
 
-    /// Forgets everything held; returns the tracked ids forgotten.
-    pub fn clear(&mut self) -> Vec<String> {
+    /// Forgets everything held; returns the tracked numbers forgotten.
+    pub fn clear(&mut self) -> Vec<u64> {
         self.ack_progress_at = None;
         self.outbox.clear()
     }
@@ -108,7 +108,7 @@ mod tests {
     fn tracked(payload: u32) -> Held<u32> {
         Held {
             payload,
-            ack_id: Some(payload.to_string()),
+            ack: Some(u64::from(payload)),
             http: true,
             sent: false,
         }
@@ -128,10 +128,10 @@ mod tests {
         assert_eq!(up.take_for_socket(), [1, 2]);
         up.start_clock(at(10.0));
         assert_eq!(up.poll_timeout(), Some(at(1010.0)));
-        assert!(up.acknowledge(at(600.0), "1"));
+        assert!(up.acknowledge(at(600.0), 1));
         assert_eq!(up.poll_timeout(), Some(at(1600.0)));
-        assert!(!up.acknowledge(at(700.0), "1"));
-        assert!(up.acknowledge(at(800.0), "2"));
+        assert!(!up.acknowledge(at(700.0), 1));
+        assert!(up.acknowledge(at(800.0), 2));
         assert_eq!(up.poll_timeout(), None);
     }
 
