@@ -848,6 +848,8 @@ export class WebSocketTransport {
   /** @param {string} url */
   #openSocket(url) {
     if (this.#socket) closeSocket(this.#socket, 1000, "");
+    // Gone before the new one exists: a constructor that throws leaves none.
+    this.#socket = null;
     const socket = this.#protocols.length ? new WebSocket(url, this.#protocols) : new WebSocket(url);
     this.#socket = socket;
     socket.binaryType = "arraybuffer";

@@ -19,7 +19,14 @@ const sockets = [];
 class FakeSocket {
   static CONNECTING = 0;
   static OPEN = 1;
+  /** The next construction throws this (a browser's SyntaxError or SecurityError). */
+  static refuseNext = null;
   constructor(url, protocols) {
+    if (FakeSocket.refuseNext) {
+      const error = FakeSocket.refuseNext;
+      FakeSocket.refuseNext = null;
+      throw error;
+    }
     this.url = url;
     this.protocols = protocols;
     this.readyState = FakeSocket.CONNECTING;
@@ -224,6 +231,27 @@ test("after a drop the timer brings the next attempt, with its reconnecting even
   assert.notEqual(last(), first, "a new socket after the backoff");
   last().open();
   assert.equal(t.state, "connected");
+  t.free();
+});
+
+test("a WebSocket constructor that throws is an error event and a failed attempt, with no socket left behind", async () => {
+  const t = new WebSocketTransport({ ...base, autoConnect: false, reconnectInterval: 5, reconnectJitter: 0 });
+  const errors = [];
+  t.on("error", (error) => errors.push(error.message));
+  t.connect();
+  last().open();
+  const before = sockets.length;
+  FakeSocket.refuseNext = new Error("SecurityError: the port is blocked");
+  t.reconnect();
+  assert.equal(sockets.length, before, "no socket was made");
+  assert.match(errors.at(-1), /could not open a WebSocket: .*the port is blocked/);
+  assert.equal(t.state, "reconnecting");
+  // Nothing is sent on the socket that was closed before.
+  assert.equal(t.send("queued", 1), "queued");
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  last().open();
+  assert.equal(t.state, "connected");
+  assert.equal(JSON.parse(last().sent.at(-1)).type, "queued");
   t.free();
 });
 
