@@ -50,13 +50,13 @@ export function readWasm(bytes) {
   };
   const sections = [];
   let imported = 0;
-  let bodies = [];
+  const bodies = [];
   const names = new Map();
   while (at < bytes.length) {
+    const begin = at;
     const id = bytes[at++];
     const size = leb();
     const start = at;
-    const headerSize = start - (sections.length ? 0 : 0);
     let label = ["custom", "type", "import", "function", "table", "memory", "global", "export", "start", "element", "code", "data", "data count"][id] ?? `section ${id}`;
     if (id === 0) label = `custom "${name()}"`;
     if (id === 2) {
@@ -72,9 +72,10 @@ export function readWasm(bytes) {
     }
     if (id === 10) {
       for (let count = leb(), i = 0; i < count; i++) {
+        const bodyStart = at;
         const bodySize = leb();
-        bodies.push({ index: imported + i, size: bodySize + 1 });
         at += bodySize;
+        bodies.push({ index: imported + i, size: at - bodyStart });
       }
     }
     if (label === 'custom "name"') {
@@ -85,8 +86,9 @@ export function readWasm(bytes) {
         at = end;
       }
     }
-    sections.push({ label, size: size + 1 + (start - at > 0 ? 0 : 0) });
     at = start + size;
+    // The whole section: its id, its size and its contents.
+    sections.push({ label, size: at - begin });
   }
   return { sections, functions: bodies.map((body) => ({ ...body, name: names.get(body.index) ?? `function ${body.index}` })) };
 }
@@ -141,7 +143,6 @@ const wasmSize = compressed(shipped);
 const glueSize = compressed(glue);
 const namedTotal = named.sections.reduce((sum, s) => sum + s.size, 0);
 const namesSize = named.sections.filter((s) => s.label.startsWith("custom")).reduce((sum, s) => sum + s.size, 0);
-const codeTotal = named.functions.reduce((sum, f) => sum + f.size, 0);
 const payload = namedTotal - namesSize;
 
 const rows = new Map();
