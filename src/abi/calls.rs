@@ -11,7 +11,8 @@ use crate::core::{FrameKind, FrameSource, PageEvent};
 pub(crate) enum Call {
     /// Makes a transport (session 0). input: the options (`options.rs`).
     New = 0,
-    /// Frees the transport: closes what is open, releases every frame.
+    /// Frees the transport's core. The JavaScript half closes what it holds
+    /// (socket, event stream, POST, timer) and drops its frames itself.
     Free,
     /// `connect()`.
     Connect,

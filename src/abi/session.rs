@@ -127,13 +127,14 @@ impl Session {
                 Some(Call::Disconnect) => self.disconnect(clock, a, b, text(), &mut writer),
                 Some(Call::Send) => self.send(clock, a, b, &mut writer),
                 Some(Call::ClearQueue) => self.feed(clock, Input::ClearQueue),
+                // Questions, not inputs: nothing changes, so nothing to finish.
                 Some(Call::Queued) => {
                     writer.op(Op::Held).handles(self.held.iter());
-                    0
+                    return 0;
                 }
                 Some(Call::Snapshot) => {
                     self.write_snapshot(&mut writer);
-                    0
+                    return 0;
                 }
                 Some(Call::SocketOpened) => self.feed(clock, Input::SocketOpened),
                 Some(Call::SocketError) => self.feed(clock, Input::SocketError),
@@ -174,15 +175,6 @@ impl Session {
             return answer;
         }
         self.finish(clock, answer, &mut writer)
-    }
-
-    /// Frees the transport: what is open closes (the records say so).
-    pub(crate) fn free(self, out: &mut Vec<u8>) {
-        let mut writer = Writer::new(out);
-        writer.op(Op::CloseSocket).u32(1000).str("transport freed");
-        writer.op(Op::CloseEvents);
-        writer.op(Op::AbortPost);
-        writer.op(Op::ClearTimer);
     }
 
     /// The one place the core is handed an input (one closure type for the clock).
@@ -796,6 +788,18 @@ mod tests {
         }
     }
 
+    /// How many times `call` reads the clock.
+    fn clock_reads(session: &mut Session, call: u32, a: f64, b: f64) -> u32 {
+        let mut reads = 0;
+        let mut read = || {
+            reads += 1;
+            5.0
+        };
+        let mut out = Vec::new();
+        session.call(call, a, b, &mut Clock::new(&mut read), &[], &mut out);
+        reads
+    }
+
     /// The clock is a call out of wasm: a steady send never reads it, a
     /// received envelope only while a heartbeat listens for frames, and a
     /// call reads it at most once.
@@ -804,47 +808,14 @@ mod tests {
         for (heartbeat, frame_reads) in [(0.0, 0), (30_000.0, 1)] {
             let mut session = session(&[("heartbeatInterval", heartbeat)], &[]);
             open(&mut session);
-            let mut reads = 0;
-            let mut read = || {
-                reads += 1;
-                5.0
-            };
-            let mut out = Vec::new();
-            session.call(
-                Call::Send as u32,
-                1.0,
-                1.0,
-                &mut Clock::new(&mut read),
-                &[],
-                &mut out,
-            );
-            session.call(
-                FRAME + FrameKind::Envelope as u32,
-                1.0,
-                f64::NAN,
-                &mut Clock::new(&mut read),
-                &[],
-                &mut out,
-            );
-            assert_eq!(reads, frame_reads, "heartbeat {heartbeat}");
+            let send = clock_reads(&mut session, Call::Send as u32, 1.0, 1.0);
+            let envelope = FRAME + FrameKind::Envelope as u32;
+            let frame = clock_reads(&mut session, envelope, 1.0, f64::NAN);
+            assert_eq!(send + frame, frame_reads, "heartbeat {heartbeat}");
         }
         let mut session = session(&[], &[]);
-        let mut reads = 0;
-        let mut read = || {
-            reads += 1;
-            5.0
-        };
-        let mut out = Vec::new();
         // Connecting arms timers and reads the clock: once.
-        session.call(
-            Call::Connect as u32,
-            0.0,
-            0.0,
-            &mut Clock::new(&mut read),
-            &[],
-            &mut out,
-        );
-        assert_eq!(reads, 1);
+        assert_eq!(clock_reads(&mut session, Call::Connect as u32, 0.0, 0.0), 1);
     }
 
     #[test]
