@@ -504,14 +504,19 @@ export class WebSocketTransport {
    * @param {number} [b]
    * @param {string} [text]
    * @param {Sending} [current] the frame numbered `a` being sent
+   * @param {Record<string, unknown>} [values] the arguments an option error may name
+   * @param {unknown} [message] a received frame, delivered if the core says so
+   * @param {Record<string, any> | null} [fields] its envelope, when it is one
    */
-  #call(call, a = 0, b = 0, text = "", current) {
+  #call(call, a = 0, b = 0, text = "", current, values, message, fields) {
     if (!this.#session || !core) return 0;
     const length = text ? writeInput(core, text) : 0;
     const answer = core.rs_call(this.#session, call, a, b, length);
-    if ((answer & ANSWER_MASK) === THROW) throw this.#error(readRecords(core, answer >>> RECORDS_SHIFT));
+    const records = answer >>> RECORDS_SHIFT ? readRecords(core, answer >>> RECORDS_SHIFT) : NONE;
+    if ((answer & ANSWER_MASK) === THROW) throw this.#error(records, values);
     if (answer & KEPT && current) this.#frames.set(a, current);
-    this.#run(answer, answer >>> RECORDS_SHIFT ? readRecords(core, answer >>> RECORDS_SHIFT) : NONE, current);
+    const deliver = call >= FRAME && (answer & ANSWER_MASK) === DELIVER;
+    this.#run(answer, records, current, deliver ? message : undefined, fields);
     return answer;
   }
 
@@ -836,11 +841,7 @@ export class WebSocketTransport {
       const extra = kind === KIND_GAP ? inner?.firstAvailable : kind === KIND_RESET ? inner?.firstSeq : undefined;
       if (typeof extra === "number") number = extra;
     }
-    const length = text ? writeInput(core, text) : 0;
-    const answer = core.rs_call(this.#session, call, seq, number, length);
-    const records = answer >>> RECORDS_SHIFT ? readRecords(core, answer >>> RECORDS_SHIFT) : NONE;
-    if ((answer & ANSWER_MASK) === DELIVER) this.#run(answer, records, undefined, fields ?? data, fields);
-    else this.#run(answer, records);
+    this.#call(call, seq, number, text, undefined, undefined, fields ?? data, fields);
   }
 
   // --- the socket, the event stream, the POST ---
@@ -1023,14 +1024,10 @@ export class WebSocketTransport {
    * @param {string} [reason]
    */
   disconnect(code, reason) {
-    const core = this.#live();
+    this.#live();
     if (code !== undefined && typeof code !== "number") throw optionError("code", "must be a number", code);
     if (reason !== undefined && typeof reason !== "string") throw optionError("reason", "must be a string", reason);
-    const length = reason ? writeInput(core, reason) : 0;
-    const answer = core.rs_call(this.#session, CALL_DISCONNECT, code ?? 0, code === undefined ? 0 : 1, length);
-    const records = answer >>> RECORDS_SHIFT ? readRecords(core, answer >>> RECORDS_SHIFT) : NONE;
-    if ((answer & ANSWER_MASK) === THROW) throw this.#error(records, { code, reason });
-    this.#run(answer, records);
+    this.#call(CALL_DISCONNECT, code ?? 0, code === undefined ? 0 : 1, reason, undefined, { code, reason });
   }
 
   /**
