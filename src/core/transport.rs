@@ -1297,14 +1297,14 @@ impl<P: Clone> Transport<P> {
         self.stop_everything();
         self.connection.phase = Phase::Idle;
         self.connection.disconnect_reason = reason;
-        let ids = self.upstream.outbox().tracked();
+        let numbers = self.upstream.outbox().tracked();
         match reason {
             Some(DisconnectReason::Client) => {
                 self.connection.retry = 0;
                 self.connection.recovering = false;
-                self.ack_lost(ids, "was not acknowledged before disconnect()");
+                self.ack_lost(numbers, "was not acknowledged before disconnect()");
             }
-            _ => self.ack_lost(ids, "could not be delivered: the transport gave up"),
+            _ => self.ack_lost(numbers, "could not be delivered: the transport gave up"),
         }
     }
 
