@@ -50,6 +50,11 @@ pub(crate) struct Session {
     asks_should_reconnect: bool,
     /// The highest frame number seen: numbers must grow (ids are unique).
     last_number: u64,
+    /// The snapshot record as the last call left it, and room for the next
+    /// one: a call changed the snapshot when their bytes differ. Both keep
+    /// their capacity, so the comparison allocates nothing.
+    published: Vec<u8>,
+    next: Vec<u8>,
 }
 
 impl Session {
@@ -84,6 +89,8 @@ impl Session {
             held: Vec::new(),
             asks_should_reconnect: read.should_reconnect,
             last_number: 0,
+            published: Vec::new(),
+            next: Vec::new(),
         };
         if read.auto_connect {
             session.feed(clock, Input::Connect);
@@ -133,7 +140,7 @@ impl Session {
                     return 0;
                 }
                 Some(Call::Snapshot) => {
-                    self.write_snapshot(&mut writer);
+                    write_snapshot(&self.core, &mut writer);
                     return 0;
                 }
                 Some(Call::SocketOpened) => self.feed(clock, Input::SocketOpened),
@@ -322,12 +329,22 @@ impl Session {
         }
         self.arm_timer(clock, writer);
         self.release(writer);
-        let changed = if self.core.snapshot_changed() {
-            CHANGED
-        } else {
-            0
-        };
-        answer | changed
+        answer | self.snapshot_change()
+    }
+
+    /// `CHANGED` when the snapshot differs from the one the last call left:
+    /// the JavaScript half rebuilds its frozen object (and notifies
+    /// subscribers) only then. Comparing the snapshot's record, written as
+    /// the `Snapshot` call writes it, makes "changed" mean exactly "reads
+    /// differently".
+    fn snapshot_change(&mut self) -> u32 {
+        self.next.clear();
+        write_snapshot(&self.core, &mut Writer::new(&mut self.next));
+        if self.next == self.published {
+            return 0;
+        }
+        ::core::mem::swap(&mut self.next, &mut self.published);
+        CHANGED
     }
 
     /// Keeps the one timer on the core's deadline. A deadline that moved
@@ -406,34 +423,37 @@ impl Session {
             Output::Emit(event) => write_event(event, writer),
         }
     }
+}
 
-    fn write_snapshot(&self, writer: &mut Writer) {
-        let snapshot = self.core.snapshot();
-        let close = snapshot.last_close.as_ref();
-        let stats = snapshot.stats;
-        writer
-            .op(Op::Snapshot)
-            .u32(state_number(snapshot.state))
-            .u32(mode_number(snapshot.mode))
-            .u32(snapshot.attempt)
-            .maybe(snapshot.next_retry_in_ms);
-        write_latency(&snapshot.latency, writer);
-        writer
-            .len(snapshot.queued)
-            .u32(snapshot.disconnect_reason.map_or(0, reason_number))
-            .maybe(close.map(|close| f64::from(close.code)))
-            .str(close.map_or("", |close| close.reason.as_str()))
-            .maybe(snapshot.last_seq.map(|seq| seq as f64));
-        for count in [
-            stats.sent,
-            stats.received,
-            stats.reconnects,
-            stats.dropped,
-            stats.errors,
-            stats.resets,
-        ] {
-            writer.f64(count as f64);
-        }
+/// The `Snapshot` record: everything `getSnapshot()` reports but the
+/// session id. It borrows the close rather than cloning it (it is written
+/// after every call).
+fn write_snapshot(core: &Transport<u64>, writer: &mut Writer) {
+    let snapshot = core.snapshot_without_close();
+    let close = core.last_close();
+    let stats = snapshot.stats;
+    writer
+        .op(Op::Snapshot)
+        .u32(state_number(snapshot.state))
+        .u32(mode_number(snapshot.mode))
+        .u32(snapshot.attempt)
+        .maybe(snapshot.next_retry_in_ms);
+    write_latency(&snapshot.latency, writer);
+    writer
+        .len(snapshot.queued)
+        .u32(snapshot.disconnect_reason.map_or(0, reason_number))
+        .maybe(close.map(|close| f64::from(close.code)))
+        .str(close.map_or("", |close| close.reason.as_str()))
+        .maybe(snapshot.last_seq.map(|seq| seq as f64));
+    for count in [
+        stats.sent,
+        stats.received,
+        stats.reconnects,
+        stats.dropped,
+        stats.errors,
+        stats.resets,
+    ] {
+        writer.f64(count as f64);
     }
 }
 
@@ -583,6 +603,63 @@ mod tests {
     fn open(session: &mut Session) {
         call(session, Call::Connect, 0.0, 0.0, "");
         call(session, Call::SocketOpened, 0.0, 0.0, "");
+    }
+
+    /// Whether the call's answer says the snapshot changed; and, whatever it
+    /// says, the snapshot the session compares against is the one a
+    /// `Snapshot` call reads now.
+    fn changed(session: &mut Session, which: Call, a: f64, b: f64, input: &str) -> bool {
+        let (answer, _) = call(session, which, a, b, input);
+        let mut read = Vec::new();
+        let code = session.call(
+            Call::Snapshot as u32,
+            0.0,
+            0.0,
+            &mut Clock::new(&mut || 0.0),
+            &[],
+            &mut read,
+        );
+        assert_eq!(code & CHANGED, 0, "a question changes nothing");
+        assert_eq!(read, session.published, "after {which:?}");
+        answer & CHANGED != 0
+    }
+
+    #[test]
+    fn changed_is_answered_exactly_when_the_snapshot_reads_differently() {
+        let mut out = Vec::new();
+        let options = blob(
+            Some("ws://h/ws"),
+            &[("heartbeatInterval", 0.0)],
+            &[],
+            Some(false),
+        );
+        let mut session = Session::create(&options, &mut Clock::new(&mut || 0.0), &mut out)
+            .unwrap_or_else(|_| panic!("valid options"));
+        let first = session.created(1, &mut Clock::new(&mut || 0.0), &mut out);
+        assert_ne!(first & CHANGED, 0, "the first snapshot is news");
+        let steps = [
+            (Call::Timeout, 0.0, 0.0, false, "nothing was due"),
+            (Call::Connect, 0.0, 0.0, true, "connecting"),
+            (Call::Connect, 0.0, 0.0, false, "already connecting"),
+            (Call::SocketOpened, 0.0, 0.0, true, "connected"),
+            (Call::Send, 1.0, 1.0, true, "one more sent"),
+            (Call::ClearQueue, 0.0, 0.0, false, "the queue was empty"),
+            (
+                Call::SocketClosed,
+                4000.0,
+                4.0,
+                true,
+                "the close and the state",
+            ),
+            (Call::Timeout, 0.0, 0.0, false, "the retry is not due"),
+        ];
+        for (which, a, b, expected, why) in steps {
+            assert_eq!(
+                changed(&mut session, which, a, b, "gone"),
+                expected,
+                "{why}"
+            );
+        }
     }
 
     #[test]

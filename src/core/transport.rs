@@ -139,13 +139,8 @@ pub struct Transport<P> {
     socket_resume: Option<u64>,
     events_resume: Option<u64>,
     last_close: Option<CloseInfo>,
-    /// How many closes `last_close` has seen: the snapshot's change check
-    /// compares this number, not the reason's text.
-    closes: u64,
     stats: Stats,
     reported_state: ConnectionState,
-    /// What the last `snapshot_changed` saw (without the close; closes counted).
-    published: Option<(Snapshot, u64)>,
     /// Decided and not yet polled, oldest first, behind `polling`.
     outputs: Vec<Output<P>>,
     /// The batch being handed out by `poll_output`, newest first (popped
@@ -177,10 +172,8 @@ impl<P: Clone> Transport<P> {
             socket_resume: None,
             events_resume: None,
             last_close: None,
-            closes: 0,
             stats: Stats::default(),
             reported_state: ConnectionState::Disconnected,
-            published: None,
             outputs: Vec::new(),
             polling: Vec::new(),
         }
@@ -248,8 +241,9 @@ impl<P: Clone> Transport<P> {
         }
     }
 
-    /// The snapshot with `last_close` left out: nothing in it allocates.
-    fn snapshot_without_close(&self) -> Snapshot {
+    /// The snapshot with `last_close` left out (see [`last_close`](Self::last_close)):
+    /// nothing in it allocates, so the boundary can read it after every input.
+    pub fn snapshot_without_close(&self) -> Snapshot {
         Snapshot {
             state: self.state(),
             mode: self.mode(),
@@ -264,17 +258,9 @@ impl<P: Clone> Transport<P> {
         }
     }
 
-    /// Whether the snapshot differs from the one this method saw last time:
-    /// the driver rebuilds its frozen JS object (and notifies subscribers)
-    /// only then. It runs after every input, so it compares the snapshot
-    /// without the close, and the number of closes: it allocates nothing.
-    pub fn snapshot_changed(&mut self) -> bool {
-        let current = (self.snapshot_without_close(), self.closes);
-        if self.published.as_ref() == Some(&current) {
-            return false;
-        }
-        self.published = Some(current);
-        true
+    /// The last close the snapshot reports, lent rather than cloned.
+    pub fn last_close(&self) -> Option<&CloseInfo> {
+        self.last_close.as_ref()
     }
 
     /// How the driver classifies an incoming envelope by its `type`: the
@@ -1288,7 +1274,6 @@ impl<P: Clone> Transport<P> {
 
     fn record_close(&mut self, info: CloseInfo) {
         self.last_close = Some(info.clone());
-        self.closes += 1;
         self.emit(Event::Closed(info));
     }
 

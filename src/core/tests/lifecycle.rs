@@ -217,16 +217,3 @@ fn disconnect_stops_everything_and_stays_down() {
         Err(InputError::BadClose(ConfigError { field: "code", .. }))
     ));
 }
-
-#[test]
-fn the_snapshot_is_republished_only_when_it_changes() {
-    let mut sim = Sim::new(quiet_options());
-    assert!(sim.transport.snapshot_changed());
-    assert!(!sim.transport.snapshot_changed());
-    sim.transport.on_timeout(0.0); // stale: no change
-    assert!(!sim.transport.snapshot_changed());
-    sim.connect();
-    assert!(sim.transport.snapshot_changed(), "state changed");
-    assert_eq!(sim.transport.snapshot().state, ConnectionState::Connecting);
-    assert!(!sim.transport.snapshot_changed());
-}
