@@ -80,9 +80,24 @@ impl IdGenerator {
     /// when it is not one of this transport's envelope ids: another
     /// prefix, a ping's id, or not exactly how `message_id` writes numbers.
     pub fn message_number(&self, id: &str) -> Option<u64> {
+        self.number_after(ID_SEPARATOR, id)
+    }
+
+    /// The number of ping id `id` (`ping_id`'s inverse), or `None` when it
+    /// is not exactly how `ping_id` writes one of this transport's pings.
+    /// Reading the number back, rather than spelling the expected id, lets a
+    /// pong be checked without making a string.
+    pub fn ping_number(&self, id: &str) -> Option<u64> {
+        self.number_after(PING_SEPARATOR, id)
+    }
+
+    /// The number in `<prefix><separator><number>`, spelt as `push_number`
+    /// writes it in base 10 (no sign, no leading zero, at most 19 digits, so
+    /// it fits a `u64`).
+    fn number_after(&self, separator: &str, id: &str) -> Option<u64> {
         let digits = id
             .strip_prefix(self.prefix.as_str())?
-            .strip_prefix(ID_SEPARATOR)?;
+            .strip_prefix(separator)?;
         let canonical = !digits.is_empty()
             && digits.len() <= 19
             && digits.bytes().all(|byte| byte.is_ascii_digit())
@@ -157,6 +172,24 @@ mod tests {
             String::from("1"),
         ] {
             assert_eq!(ids.message_number(&other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn ping_numbers_read_back_exactly_what_ping_id_writes() {
+        let ids = IdGenerator::new(22);
+        for number in [0, 1, 42, u64::MAX / 2] {
+            assert_eq!(ids.ping_number(&ids.ping_id(number)), Some(number));
+        }
+        let prefix = ids.prefix();
+        for other in [
+            ids.message_id(1),
+            format!("{prefix}-p"),
+            format!("{prefix}-p01"),
+            format!("{prefix}-p1 "),
+            format!("x{prefix}-p1"),
+        ] {
+            assert_eq!(ids.ping_number(&other), None, "{other}");
         }
     }
 }

@@ -635,7 +635,7 @@ impl<P: Clone> Transport<P> {
         let Some(number) = self.heartbeat.pending() else {
             return;
         };
-        if id == self.ids.ping_id(number) {
+        if self.ids.ping_number(id) == Some(number) {
             if let Some(stats) = self.heartbeat.answered(now, number) {
                 self.emit(Event::Latency(stats));
             }
