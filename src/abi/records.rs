@@ -60,18 +60,19 @@ pub(crate) enum Op {
     /// A `sendWithAck` message was acknowledged. f64 its number (the
     /// JavaScript half knows the id's prefix).
     Acked,
-    /// `sendWithAck` messages that will never be. str why, u32 count, f64
-    /// number × count.
+    /// `sendWithAck` messages that will never be. str why (completing
+    /// "resocket: the message …"), u32 count, f64 number × count.
     AckLost,
     /// Frames the core holds no more. u32 count, f64 handle × count.
     Release,
     /// A transport was made. u32 handle, str session id, str id prefix, str
     /// ping type, str pong type.
     Created,
-    /// Throw `new (Error, TypeError, RangeError)[kind](message)`. u32 kind, str message.
+    /// Throw `new (Error, TypeError, RangeError)[kind]("resocket: " + message)`.
+    /// u32 kind, str message.
     Throw,
-    /// Throw an option's error, with its value appended. u32 kind (1 type,
-    /// 2 range), str option name, str message.
+    /// Throw an option's error: "resocket: <name> <reason>, got <value>".
+    /// u32 kind (1 type, 2 range), str option name, str reason.
     OptionError,
     /// The snapshot. See `Writer::snapshot`.
     Snapshot,

@@ -72,7 +72,7 @@ impl Session {
             writer
                 .op(Op::Throw)
                 .u32(0)
-                .str("resocket: the options could not be read");
+                .str("the options could not be read");
             return Err(THROW);
         };
         let config = match read.values.validate() {
@@ -228,16 +228,13 @@ impl Session {
     fn send(&mut self, clock: &mut Clock, number: f64, kind: f64, writer: &mut Writer) -> u32 {
         let number = number as u64;
         if number <= self.last_number {
-            writer
-                .op(Op::Throw)
-                .u32(0)
-                .str("resocket: frame numbers must grow");
+            writer.op(Op::Throw).u32(0).str("frame numbers must grow");
             return THROW;
         }
         self.last_number = number;
         if kind == 2.0 && self.core.config().delivery != Delivery::AtLeastOnce {
             writer.op(Op::Throw).u32(0).str(
-                "resocket: sendWithAck needs the option delivery: \"at-least-once\" (the server only acknowledges then)",
+                "sendWithAck needs the option delivery: \"at-least-once\" (the server only acknowledges then)",
             );
             return THROW;
         }
@@ -253,7 +250,7 @@ impl Session {
             Ok(Handled::Sent(SendOutcome::Http)) => HTTP,
             Ok(Handled::Sent(SendOutcome::Dropped)) => DROPPED,
             Err(InputError::QueueFull(capacity)) => {
-                let mut message = "resocket: the offline queue is full (".to_owned();
+                let mut message = "the offline queue is full (".to_owned();
                 push_number(&mut message, capacity as u64, 10);
                 message.push_str(" messages) and queueOverflow is \"error\"");
                 writer.op(Op::Throw).u32(0).str(&message);
@@ -492,9 +489,7 @@ fn write_event(event: Event<u64>, writer: &mut Writer) {
             writer.op(Op::Acked).f64(number as f64);
         }
         Event::AckLost { numbers, reason } => {
-            let mut message = "resocket: the message ".to_owned();
-            message.push_str(reason);
-            writer.op(Op::AckLost).str(&message).handles(numbers.iter());
+            writer.op(Op::AckLost).str(reason).handles(numbers.iter());
         }
     }
 }
@@ -510,8 +505,9 @@ fn write_latency(stats: &LatencyStats, writer: &mut Writer) {
         .u32(stats.samples);
 }
 
-/// An option's `TypeError` (kind 1) or `RangeError` (2); the JavaScript
-/// half appends the value it was given.
+/// An option's `TypeError` (kind 1) or `RangeError` (2): the JavaScript
+/// half writes the sentence (what `ConfigError::message` spells) and appends
+/// the value it was given.
 fn option_error(writer: &mut Writer, error: &ConfigError) {
     let kind = match error.kind {
         ConfigErrorKind::Type => 1,
@@ -521,7 +517,7 @@ fn option_error(writer: &mut Writer, error: &ConfigError) {
         .op(Op::OptionError)
         .u32(kind)
         .str(error.field)
-        .str(&error.message());
+        .str(error.reason);
 }
 
 /// The connection states, in the order of their numbers.

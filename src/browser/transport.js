@@ -526,12 +526,12 @@ export class WebSocketTransport {
    * @param {Record<string, unknown>} [values] the arguments an option error may name
    */
   #error(records, values = this.#options) {
-    const [op, kind, fieldOrMessage, message] = /** @type {CoreRecord} */ (records.at(-1));
+    const [op, kind, fieldOrMessage, reason] = /** @type {CoreRecord} */ (records.at(-1));
     if (op === OP_OPTION_ERROR) {
-      const text = `${message}, got ${describe(values?.[fieldOrMessage])}`;
+      const text = `resocket: ${fieldOrMessage} ${reason}, got ${describe(values?.[fieldOrMessage])}`;
       return kind === 1 ? new TypeError(text) : new RangeError(text);
     }
-    return new [Error, TypeError, RangeError][kind](fieldOrMessage);
+    return new [Error, TypeError, RangeError][kind](`resocket: ${fieldOrMessage}`);
   }
 
   /**
@@ -654,7 +654,9 @@ export class WebSocketTransport {
         this.#settle(this.#idPrefix + ID_SEPARATOR + first, null);
         break;
       case OP_ACK_LOST:
-        for (const number of second) this.#settle(this.#idPrefix + ID_SEPARATOR + number, new Error(first));
+        for (const number of second) {
+          this.#settle(this.#idPrefix + ID_SEPARATOR + number, new Error(`resocket: the message ${first}`));
+        }
         break;
       case OP_RELEASE:
         for (const number of first) this.#frames.delete(number);
