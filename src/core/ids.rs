@@ -3,6 +3,8 @@
 
 use crate::prelude::*;
 
+use super::text::push_ascii;
+
 /// Appends `value` in base `radix` (2..=36; others are treated as the nearest) to `out`.
 pub fn push_number(out: &mut String, mut value: u64, radix: u64) {
     // Bounded here so no division-by-zero panic (and its formatting) is linked.
@@ -23,7 +25,7 @@ pub fn push_number(out: &mut String, mut value: u64, radix: u64) {
         }
     }
     for &digit in digits.iter().take(count).rev() {
-        out.push(char::from(digit));
+        push_ascii(out, digit);
     }
 }
 
@@ -101,7 +103,7 @@ impl IdGenerator {
         let canonical = !digits.is_empty()
             && digits.len() <= 19
             && digits.bytes().all(|byte| byte.is_ascii_digit())
-            && (digits == "0" || !digits.starts_with('0'));
+            && (digits == "0" || digits.as_bytes().first() != Some(&b'0'));
         canonical.then(|| {
             digits.bytes().fold(0, |number: u64, digit| {
                 number * 10 + u64::from(digit - b'0')

@@ -25,6 +25,7 @@ mod seqs;
 mod session_id;
 mod snapshot;
 mod state;
+mod text;
 mod time;
 mod transport;
 mod upstream;
@@ -56,6 +57,7 @@ pub use seqs::DeliveredSeqs;
 pub use session_id::uuid_v4;
 pub use snapshot::{DisconnectReason, Snapshot, Stats};
 pub use state::ConnectionState;
+pub use text::{has_control, has_whitespace, push_ascii};
 pub use time::{earliest, is_due, Duration, Instant};
 pub use transport::{
     Deadline, Transport, ACK_QUERY_PARAM, ACK_TIMEOUT_CLOSE, ACK_TYPE, DEFAULT_POST_TIMEOUT,

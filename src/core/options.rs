@@ -12,6 +12,7 @@ use core::fmt;
 use super::backoff::Backoff;
 use super::channel::{is_http_url, Delivery, FallbackConfig};
 use super::queue::OverflowPolicy;
+use super::text::{has_control, push_ascii};
 use super::time::Duration;
 use super::url::validate_socket_url;
 
@@ -316,7 +317,7 @@ fn validate_session_id(session_id: &str) -> Result<(), ConfigError> {
             "must be 1 to 128 characters long",
         ));
     }
-    if session_id.chars().any(char::is_control) {
+    if has_control(session_id) {
         return Err(ConfigError::range(
             "sessionId",
             "must not contain control characters",
@@ -371,7 +372,7 @@ impl ConfigError {
         let mut message = String::with_capacity(11 + self.field.len() + self.reason.len());
         message.push_str("resocket: ");
         message.push_str(self.field);
-        message.push(' ');
+        push_ascii(&mut message, b' ');
         message.push_str(self.reason);
         message
     }

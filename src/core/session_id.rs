@@ -6,6 +6,8 @@
 
 use crate::prelude::*;
 
+use super::text::push_ascii;
+
 /// Formats 16 random bytes as an RFC 9562 version-4 UUID, e.g.
 /// `"1b4e28ba-2fa1-4d2e-883f-0016d3cca427"`.
 pub fn uuid_v4(mut bytes: [u8; 16]) -> String {
@@ -15,10 +17,10 @@ pub fn uuid_v4(mut bytes: [u8; 16]) -> String {
     let mut out = String::with_capacity(36);
     for (index, byte) in bytes.iter().enumerate() {
         if matches!(index, 4 | 6 | 8 | 10) {
-            out.push('-');
+            push_ascii(&mut out, b'-');
         }
-        out.push(HEX[usize::from(byte >> 4)] as char);
-        out.push(HEX[usize::from(byte & 0x0f)] as char);
+        push_ascii(&mut out, HEX[usize::from(byte >> 4)]);
+        push_ascii(&mut out, HEX[usize::from(byte & 0x0f)]);
     }
     out
 }

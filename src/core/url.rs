@@ -7,6 +7,8 @@
 
 use crate::prelude::*;
 
+use super::text::{has_whitespace, push_ascii};
+
 /// Checks that `url` is an absolute `ws://` or `wss://` URL with a host.
 ///
 /// Written with `strip_prefix`/`split` rather than indexing so that no slicing
@@ -22,7 +24,7 @@ pub fn validate_socket_url(url: &str) -> Result<(), &'static str> {
     if host.is_empty() {
         return Err("must name a host");
     }
-    if url.chars().any(char::is_whitespace) {
+    if has_whitespace(url) {
         return Err("must not contain whitespace");
     }
     Ok(())
@@ -51,7 +53,7 @@ pub fn set_query_param(url: &str, key: &str, value: &str) -> String {
     let (path, query) = split_once_byte(before_fragment, b'?').unwrap_or((before_fragment, ""));
     let mut out = String::with_capacity(url.len() + key.len() + value.len() + 2);
     out.push_str(path);
-    let mut separator = '?';
+    let mut separator = b'?';
     let mut rest = query;
     while !rest.is_empty() {
         let (pair, after) = split_once_byte(rest, b'&').unwrap_or((rest, ""));
@@ -60,13 +62,13 @@ pub fn set_query_param(url: &str, key: &str, value: &str) -> String {
         if pair.is_empty() || name == key {
             continue;
         }
-        out.push(separator);
+        push_ascii(&mut out, separator);
         out.push_str(pair);
-        separator = '&';
+        separator = b'&';
     }
-    out.push(separator);
+    push_ascii(&mut out, separator);
     percent_encode_into(key, &mut out);
-    out.push('=');
+    push_ascii(&mut out, b'=');
     percent_encode_into(value, &mut out);
     out.push_str(fragment);
     out
@@ -77,11 +79,11 @@ fn percent_encode_into(text: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
+            push_ascii(out, byte);
         } else {
-            out.push('%');
-            out.push(HEX[usize::from(byte >> 4)] as char);
-            out.push(HEX[usize::from(byte & 0x0f)] as char);
+            push_ascii(out, b'%');
+            push_ascii(out, HEX[usize::from(byte >> 4)]);
+            push_ascii(out, HEX[usize::from(byte & 0x0f)]);
         }
     }
 }
