@@ -283,7 +283,7 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn u8(&mut self) -> Option<u8> {
-        self.take(1).map(|bytes| bytes[0])
+        self.take(1)?.first().copied()
     }
 
     pub(crate) fn u32(&mut self) -> Option<u32> {
