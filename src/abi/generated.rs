@@ -28,12 +28,13 @@ mod tests {
     use std::vec::Vec;
 
     use super::super::calls::*;
-    use super::super::options::{NUMBER_OPTIONS, OTHER_OPTIONS, STRING_OPTIONS, URL_FUNCTION};
+    use super::super::options::URL_FUNCTION;
     use super::super::records::Op;
     use super::super::session::{MODES, REASONS, STATES};
     use super::EVENT_NAMES;
     use crate::core::{
-        FrameKind, OptionValues, PageEvent, Transport, ENVELOPE_PARTS, ID_SEPARATOR, PING_SEPARATOR,
+        Field, FrameKind, OptionValues, PageEvent, Transport, ENVELOPE_PARTS, FIELD_NAMES,
+        ID_SEPARATOR, PING_SEPARATOR,
     };
 
     const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/browser/transport.js");
@@ -198,11 +199,14 @@ mod tests {
             "/**\n * The core's frame-type table, in its order (a later entry wins).\n * @param {{string}} pingType\n * @param {{string}} pongType\n * @returns {{[string, number][]}}\n */\nconst frameTypeTable = (pingType, pongType) => [{}];\n",
             entries.join(", ")
         ));
+        let (numbers, strings, options) = (
+            Field::NUMBERS,
+            Field::NUMBERS + Field::STRINGS,
+            Field::OPTIONS,
+        );
         js.push_str(&format!(
-            "/** The options `New` reads, in its order (src/abi/options.rs), and the others. */\nconst NUMBER_OPTIONS = {};\nconst STRING_OPTIONS = {};\nconst OTHER_OPTIONS = {};\nconst URL_FUNCTION = {URL_FUNCTION};\n",
-            names(&NUMBER_OPTIONS),
-            names(&STRING_OPTIONS),
-            names(&OTHER_OPTIONS),
+            "/** Every option and argument an error names, by its number (core::Field); the options `New` reads, in its order (src/abi/options.rs), and the others. */\nconst FIELD_NAMES = {};\nconst NUMBER_OPTIONS = FIELD_NAMES.slice(0, {numbers});\nconst STRING_OPTIONS = FIELD_NAMES.slice({numbers}, {strings});\nconst OTHER_OPTIONS = FIELD_NAMES.slice({strings}, {options});\nconst URL_FUNCTION = {URL_FUNCTION};\n",
+            names(&FIELD_NAMES),
         ));
         js.push_str(END);
         js

@@ -3,8 +3,9 @@
 //!
 //! Layout: 8 random bytes (the core's seed), 16 random bytes (a session id
 //! when none is given), then the head fields, then each of
-//! [`NUMBER_OPTIONS`] as a presence byte and an `f64`, then each of
-//! [`STRING_OPTIONS`] as a presence byte and a string. The head: the URL kind
+//! the number options (`core::Field`'s first [`Field::NUMBERS`]) as a presence
+//! byte and an `f64`, then each of the string options that follow them
+//! ([`Field::STRINGS`]) as a presence byte and a string. The head: the URL kind
 //! (0 none, 1 string, 2 function) and the URL when a string, then
 //! `enableWebSocket` and `autoConnect` (0 absent, 1 false, 2 true), then
 //! whether `shouldReconnect` is given (0/1).
@@ -12,46 +13,30 @@
 use crate::prelude::*;
 
 use super::records::Reader;
-use crate::core::{uuid_v4, OptionValues};
+#[cfg(all(test, not(target_arch = "wasm32")))]
+use crate::core::FIELD_NAMES;
+use crate::core::{uuid_v4, Field, OptionValues};
 
 /// The number options, in the order they are written.
-pub(crate) const NUMBER_OPTIONS: [&str; 13] = [
-    "reconnectInterval",
-    "maxReconnectInterval",
-    "reconnectBackoffFactor",
-    "reconnectJitter",
-    "maxReconnectAttempts",
-    "connectTimeout",
-    "minUptime",
-    "heartbeatInterval",
-    "heartbeatTimeout",
-    "messageQueueSize",
-    "fallbackAfterAttempts",
-    "upgradeProbeInterval",
-    "ackTimeout",
-];
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const NUMBER_OPTIONS: &[&str] = FIELD_NAMES.split_at(Field::NUMBERS).0;
 
 /// The string options, in the order they are written after the numbers.
-pub(crate) const STRING_OPTIONS: [&str; 7] = [
-    "sessionId",
-    "queueOverflow",
-    "pingType",
-    "pongType",
-    "httpFallbackUrl",
-    "httpEventsUrl",
-    "delivery",
-];
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) const STRING_OPTIONS: &[&str] = FIELD_NAMES
+    .split_at(Field::NUMBERS + Field::STRINGS)
+    .0
+    .split_at(Field::NUMBERS)
+    .1;
 
 /// The options that are neither: the head fields, and `protocols` (which
 /// only the JavaScript half uses).
 #[cfg(all(test, not(target_arch = "wasm32")))]
-pub(crate) const OTHER_OPTIONS: [&str; 5] = [
-    "url",
-    "protocols",
-    "autoConnect",
-    "shouldReconnect",
-    "enableWebSocket",
-];
+pub(crate) const OTHER_OPTIONS: &[&str] = FIELD_NAMES
+    .split_at(Field::OPTIONS)
+    .0
+    .split_at(Field::NUMBERS + Field::STRINGS)
+    .1;
 
 /// A URL option given as a function: the core asks for a URL per attempt.
 pub(crate) const URL_FUNCTION: u8 = 2;
@@ -84,13 +69,13 @@ pub(crate) fn read_options(bytes: &[u8]) -> Option<ReadOptions> {
     let enable_websocket = flag(reader.u8()?)?;
     let auto_connect = flag(reader.u8()?)?.unwrap_or(true);
     let should_reconnect = reader.u8()? != 0;
-    let mut numbers = [None; NUMBER_OPTIONS.len()];
+    let mut numbers = [None; Field::NUMBERS];
     for number in &mut numbers {
         if reader.u8()? != 0 {
             *number = Some(reader.f64()?);
         }
     }
-    let mut strings: [Option<String>; STRING_OPTIONS.len()] = Default::default();
+    let mut strings: [Option<String>; Field::STRINGS] = Default::default();
     for string in &mut strings {
         if reader.u8()? != 0 {
             *string = Some(reader.str()?.to_owned());
@@ -162,7 +147,7 @@ pub(crate) mod tests {
         writer.out_byte(0);
         writer.out_byte(auto_connect.map_or(0, |on| if on { 2 } else { 1 }));
         writer.out_byte(0);
-        for name in NUMBER_OPTIONS {
+        for &name in NUMBER_OPTIONS {
             match numbers.iter().find(|(n, _)| *n == name) {
                 Some((_, value)) => {
                     writer.out_byte(1).f64(*value);
@@ -172,7 +157,7 @@ pub(crate) mod tests {
                 }
             }
         }
-        for name in STRING_OPTIONS {
+        for &name in STRING_OPTIONS {
             match strings.iter().find(|(n, _)| *n == name) {
                 Some((_, value)) => {
                     writer.out_byte(1).str(value);

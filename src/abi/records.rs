@@ -72,7 +72,7 @@ pub(crate) enum Op {
     /// u32 kind, str message.
     Throw,
     /// Throw an option's error: "resocket: <name> <reason>, got <value>".
-    /// u32 kind (1 type, 2 range), str option name, str reason.
+    /// u32 kind (1 type, 2 range), u32 field (`core::Field`), str reason.
     OptionError,
     /// The snapshot. See `Writer::snapshot`.
     Snapshot,
@@ -133,7 +133,7 @@ impl Op {
             Op::AckLost => "sF",
             Op::Release | Op::Held => "F",
             Op::Created => "ussss",
-            Op::OptionError => "uss",
+            Op::OptionError => "uus",
             // state, mode, attempt, next retry; latency; queued, reason,
             // close code, close reason, last seq; six counters.
             Op::Snapshot => "uuuffffffuuufsfffffff",

@@ -12,7 +12,7 @@ use super::options::read_options;
 use super::records::{self, Op, Writer};
 use crate::core::{
     push_number, CloseInfo, ConfigError, ConfigErrorKind, ConnectionState, Delivery,
-    DisconnectReason, Event, FrameKind, Handled, InboundFrame, Input, InputError, Instant,
+    DisconnectReason, Event, Field, FrameKind, Handled, InboundFrame, Input, InputError, Instant,
     LatencyStats, Mode, Output, SendOutcome, Transport, MAX_TIMER_MS,
 };
 
@@ -209,7 +209,7 @@ impl Session {
             } else {
                 option_error(
                     writer,
-                    &ConfigError::range("code", "must be 1000 or from 3000 to 4999"),
+                    &ConfigError::range(Field::Code, "must be 1000 or from 3000 to 4999"),
                 );
                 return THROW;
             }
@@ -516,7 +516,7 @@ fn option_error(writer: &mut Writer, error: &ConfigError) {
     writer
         .op(Op::OptionError)
         .u32(kind)
-        .str(error.field)
+        .u32(error.field as u32)
         .str(error.reason);
 }
 
@@ -790,7 +790,7 @@ mod tests {
         let mut reader = Reader::new(&out);
         assert_eq!(reader.u8(), Some(Op::OptionError as u8));
         assert_eq!(reader.u32(), Some(2));
-        assert_eq!(reader.str(), Some("reconnectInterval"));
+        assert_eq!(reader.u32(), Some(Field::ReconnectInterval as u32));
         out.clear();
         assert!(
             Session::create(&[1, 2, 3], &mut Clock::new(&mut || 0.0), &mut out).is_err(),

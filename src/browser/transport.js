@@ -99,7 +99,7 @@ const OP_OPTION_ERROR = 25;
 const OP_SNAPSHOT = 26;
 const OP_HELD = 27;
 /** Each record's fields by op: u a u32, f an f64, s a string, F a count then that many f64s. */
-const SHAPES = ["f", "", "f", "s", "us", "f", "f", "s", "", "sF", "", "u", "u", "", "uus", "s", "fffffu", "uf", "ff", "uF", "f", "sF", "F", "ussss", "us", "uss", "uuuffffffuuufsfffffff", "F"];
+const SHAPES = ["f", "", "f", "s", "us", "f", "f", "s", "", "sF", "", "u", "u", "", "uus", "s", "fffffu", "uf", "ff", "uF", "f", "sF", "F", "ussss", "us", "uus", "uuuffffffuuufsfffffff", "F"];
 /** What `send` answers, by its answer bits (SENT = 1, QUEUED, DROPPED, HTTP). */
 const SEND_RESULTS = ["", "sent", "queued", "dropped", "http"];
 /** Names by number: connection states, modes, why a transport is down (from 1). */
@@ -120,10 +120,11 @@ const PING_SEPARATOR = "-p";
  * @returns {[string, number][]}
  */
 const frameTypeTable = (pingType, pongType) => [["ack", KIND_ACK], ["gap", KIND_GAP], ["welcome", KIND_WELCOME], ["reset", KIND_RESET], [pingType, KIND_PING], [pongType, KIND_PONG]];
-/** The options `New` reads, in its order (src/abi/options.rs), and the others. */
-const NUMBER_OPTIONS = ["reconnectInterval", "maxReconnectInterval", "reconnectBackoffFactor", "reconnectJitter", "maxReconnectAttempts", "connectTimeout", "minUptime", "heartbeatInterval", "heartbeatTimeout", "messageQueueSize", "fallbackAfterAttempts", "upgradeProbeInterval", "ackTimeout"];
-const STRING_OPTIONS = ["sessionId", "queueOverflow", "pingType", "pongType", "httpFallbackUrl", "httpEventsUrl", "delivery"];
-const OTHER_OPTIONS = ["url", "protocols", "autoConnect", "shouldReconnect", "enableWebSocket"];
+/** Every option and argument an error names, by its number (core::Field); the options `New` reads, in its order (src/abi/options.rs), and the others. */
+const FIELD_NAMES = ["reconnectInterval", "maxReconnectInterval", "reconnectBackoffFactor", "reconnectJitter", "maxReconnectAttempts", "connectTimeout", "minUptime", "heartbeatInterval", "heartbeatTimeout", "messageQueueSize", "fallbackAfterAttempts", "upgradeProbeInterval", "ackTimeout", "sessionId", "queueOverflow", "pingType", "pongType", "httpFallbackUrl", "httpEventsUrl", "delivery", "url", "protocols", "autoConnect", "shouldReconnect", "enableWebSocket", "code", "reason"];
+const NUMBER_OPTIONS = FIELD_NAMES.slice(0, 13);
+const STRING_OPTIONS = FIELD_NAMES.slice(13, 20);
+const OTHER_OPTIONS = FIELD_NAMES.slice(20, 25);
 const URL_FUNCTION = 2;
 // --- end of generated code ---
 
@@ -528,7 +529,8 @@ export class WebSocketTransport {
   #error(records, values = this.#options) {
     const [op, kind, fieldOrMessage, reason] = /** @type {CoreRecord} */ (records.at(-1));
     if (op === OP_OPTION_ERROR) {
-      const text = `resocket: ${fieldOrMessage} ${reason}, got ${describe(values?.[fieldOrMessage])}`;
+      const name = FIELD_NAMES[fieldOrMessage];
+      const text = `resocket: ${name} ${reason}, got ${describe(values?.[name])}`;
       return kind === 1 ? new TypeError(text) : new RangeError(text);
     }
     return new [Error, TypeError, RangeError][kind](`resocket: ${fieldOrMessage}`);

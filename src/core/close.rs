@@ -2,7 +2,7 @@
 
 use crate::prelude::*;
 
-use super::options::ConfigError;
+use super::options::{ConfigError, Field};
 
 /// The longest close reason a browser accepts, in UTF-8 bytes (RFC 6455 §5.5).
 const MAX_REASON_BYTES: usize = 123;
@@ -35,13 +35,13 @@ pub fn should_reconnect_by_default(code: u16) -> bool {
 pub fn validate_close_request(code: u16, reason: &str) -> Result<(), ConfigError> {
     if code != 1000 && !(3000..=4999).contains(&code) {
         return Err(ConfigError::range(
-            "code",
+            Field::Code,
             "must be 1000 or from 3000 to 4999",
         ));
     }
     if reason.len() > MAX_REASON_BYTES {
         return Err(ConfigError::range(
-            "reason",
+            Field::Reason,
             "must be at most 123 UTF-8 bytes",
         ));
     }

@@ -47,7 +47,8 @@ pub use input::{stream_position, FrameKind, FrameSource, InboundFrame, Input, Pa
 pub use latency::LatencyStats;
 pub use lifecycle::{page_signal, PageSignal};
 pub use options::{
-    Config, ConfigError, ConfigErrorKind, HeartbeatConfig, OptionValues, MAX_TIMER_MS,
+    Config, ConfigError, ConfigErrorKind, Field, HeartbeatConfig, OptionValues, FIELD_NAMES,
+    MAX_TIMER_MS,
 };
 pub use outbox::{Held, Outbox};
 pub use output::{Event, Handled, InputError, Output, SendOutcome};

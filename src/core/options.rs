@@ -132,46 +132,47 @@ impl OptionValues {
     /// Applies defaults and checks every value.
     pub fn validate(self) -> Result<Config, ConfigError> {
         if let Some(url) = &self.url {
-            validate_socket_url(url).map_err(|why| ConfigError::range("url", why))?;
+            validate_socket_url(url).map_err(|why| ConfigError::range(Field::Url, why))?;
         }
         validate_session_id(&self.session_id)?;
-        let initial = delay("reconnectInterval", self.reconnect_interval, 1000.0)?;
+        let initial = delay(Field::ReconnectInterval, self.reconnect_interval, 1000.0)?;
         let max = delay(
-            "maxReconnectInterval",
+            Field::MaxReconnectInterval,
             self.max_reconnect_interval,
             30_000.0,
         )?;
         if max < initial {
             return Err(ConfigError::range(
-                "maxReconnectInterval",
+                Field::MaxReconnectInterval,
                 "must be >= reconnectInterval",
             ));
         }
         let factor = self.reconnect_backoff_factor.unwrap_or(2.0);
         if !(factor.is_finite() && factor >= 1.0) {
             return Err(ConfigError::range(
-                "reconnectBackoffFactor",
+                Field::ReconnectBackoffFactor,
                 "must be a finite number >= 1",
             ));
         }
         let jitter = self.reconnect_jitter.unwrap_or(0.5);
         if !(0.0..=1.0).contains(&jitter) {
             return Err(ConfigError::range(
-                "reconnectJitter",
+                Field::ReconnectJitter,
                 "must be a number from 0 to 1",
             ));
         }
         let max_reconnect_attempts = match self.max_reconnect_attempts.unwrap_or(10.0) {
             f64::INFINITY => None,
-            attempts => Some(whole_number("maxReconnectAttempts", attempts, true)?),
+            attempts => Some(whole_number(Field::MaxReconnectAttempts, attempts, true)?),
         };
-        let heartbeat_interval = delay("heartbeatInterval", self.heartbeat_interval, 30_000.0)?;
-        let heartbeat_timeout = delay("heartbeatTimeout", self.heartbeat_timeout, 10_000.0)?;
+        let heartbeat_interval =
+            delay(Field::HeartbeatInterval, self.heartbeat_interval, 30_000.0)?;
+        let heartbeat_timeout = delay(Field::HeartbeatTimeout, self.heartbeat_timeout, 10_000.0)?;
         if heartbeat_timeout == 0.0 {
-            return Err(ConfigError::range("heartbeatTimeout", "must be > 0"));
+            return Err(ConfigError::range(Field::HeartbeatTimeout, "must be > 0"));
         }
         let queue_capacity = whole_number(
-            "messageQueueSize",
+            Field::MessageQueueSize,
             self.message_queue_size.unwrap_or(100.0),
             false,
         )?;
@@ -179,7 +180,7 @@ impl OptionValues {
             None => OverflowPolicy::DropOldest,
             Some(name) => OverflowPolicy::parse(name).ok_or_else(|| {
                 ConfigError::range(
-                    "queueOverflow",
+                    Field::QueueOverflow,
                     "must be \"drop-oldest\", \"drop-newest\" or \"error\"",
                 )
             })?,
@@ -187,19 +188,19 @@ impl OptionValues {
         let fallback = match self.http_fallback_url {
             None => None,
             Some(post_url) => Some(FallbackConfig {
-                post_url: http_url("httpFallbackUrl", Some(post_url))?.unwrap_or_default(),
-                events_url: http_url("httpEventsUrl", self.http_events_url)?,
+                post_url: http_url(Field::HttpFallbackUrl, Some(post_url))?.unwrap_or_default(),
+                events_url: http_url(Field::HttpEventsUrl, self.http_events_url)?,
                 after_attempts: match self.fallback_after_attempts.unwrap_or(3.0) {
-                    n if n >= 1.0 => whole_number("fallbackAfterAttempts", n, false)?,
+                    n if n >= 1.0 => whole_number(Field::FallbackAfterAttempts, n, false)?,
                     _ => {
                         return Err(ConfigError::range(
-                            "fallbackAfterAttempts",
+                            Field::FallbackAfterAttempts,
                             "must be a whole number >= 1",
                         ))
                     }
                 },
                 probe_interval: Duration::from_ms(delay(
-                    "upgradeProbeInterval",
+                    Field::UpgradeProbeInterval,
                     self.upgrade_probe_interval,
                     30_000.0,
                 )?),
@@ -208,21 +209,24 @@ impl OptionValues {
         let websocket_enabled = self.enable_websocket.unwrap_or(true);
         if !websocket_enabled && fallback.is_none() {
             return Err(ConfigError::type_error(
-                "httpFallbackUrl",
+                Field::HttpFallbackUrl,
                 "is required when enableWebSocket is false",
             ));
         }
         let delivery = match self.delivery.as_deref() {
             None => Delivery::AtMostOnce,
             Some(name) => Delivery::parse(name).ok_or_else(|| {
-                ConfigError::range("delivery", "must be \"at-most-once\" or \"at-least-once\"")
+                ConfigError::range(
+                    Field::Delivery,
+                    "must be \"at-most-once\" or \"at-least-once\"",
+                )
             })?,
         };
         Ok(Config {
             fallback,
             websocket_enabled,
             delivery,
-            ack_timeout: Duration::from_ms(delay("ackTimeout", self.ack_timeout, 10_000.0)?),
+            ack_timeout: Duration::from_ms(delay(Field::AckTimeout, self.ack_timeout, 10_000.0)?),
             url: self.url,
             session_id: self.session_id,
             backoff: Backoff {
@@ -233,25 +237,25 @@ impl OptionValues {
             },
             max_reconnect_attempts,
             connect_timeout: Duration::from_ms(delay(
-                "connectTimeout",
+                Field::ConnectTimeout,
                 self.connect_timeout,
                 5000.0,
             )?),
-            min_uptime: Duration::from_ms(delay("minUptime", self.min_uptime, 5000.0)?),
+            min_uptime: Duration::from_ms(delay(Field::MinUptime, self.min_uptime, 5000.0)?),
             heartbeat: (heartbeat_interval > 0.0).then_some(HeartbeatConfig {
                 interval: Duration::from_ms(heartbeat_interval),
                 timeout: Duration::from_ms(heartbeat_timeout),
             }),
             queue_capacity: queue_capacity as usize,
             overflow,
-            ping_type: envelope_type("pingType", self.ping_type, "ping")?,
-            pong_type: envelope_type("pongType", self.pong_type, "pong")?,
+            ping_type: envelope_type(Field::PingType, self.ping_type, "ping")?,
+            pong_type: envelope_type(Field::PongType, self.pong_type, "pong")?,
         })
     }
 }
 
 /// An optional fetchable URL option.
-fn http_url(field: &'static str, value: Option<String>) -> Result<Option<String>, ConfigError> {
+fn http_url(field: Field, value: Option<String>) -> Result<Option<String>, ConfigError> {
     match value {
         Some(url) if !is_http_url(&url) => Err(ConfigError::range(
             field,
@@ -262,7 +266,7 @@ fn http_url(field: &'static str, value: Option<String>) -> Result<Option<String>
 }
 
 /// A duration option: finite, ≥ 0 and short enough for `setTimeout`.
-fn delay(field: &'static str, value: Option<f64>, default: f64) -> Result<f64, ConfigError> {
+fn delay(field: Field, value: Option<f64>, default: f64) -> Result<f64, ConfigError> {
     let value = value.unwrap_or(default);
     if (0.0..=MAX_TIMER_MS).contains(&value) {
         Ok(value)
@@ -274,11 +278,7 @@ fn delay(field: &'static str, value: Option<f64>, default: f64) -> Result<f64, C
     }
 }
 
-fn whole_number(
-    field: &'static str,
-    value: f64,
-    infinity_allowed: bool,
-) -> Result<u32, ConfigError> {
+fn whole_number(field: Field, value: f64, infinity_allowed: bool) -> Result<u32, ConfigError> {
     if value >= 0.0 && value <= f64::from(u32::MAX) && value == f64::from(value as u32) {
         return Ok(value as u32);
     }
@@ -293,7 +293,7 @@ fn whole_number(
 }
 
 fn envelope_type(
-    field: &'static str,
+    field: Field,
     value: Option<String>,
     default: &str,
 ) -> Result<String, ConfigError> {
@@ -313,17 +313,136 @@ fn validate_session_id(session_id: &str) -> Result<(), ConfigError> {
         .count();
     if length == 0 || length > MAX_SESSION_ID_LEN {
         return Err(ConfigError::range(
-            "sessionId",
+            Field::SessionId,
             "must be 1 to 128 characters long",
         ));
     }
     if has_control(session_id) {
         return Err(ConfigError::range(
-            "sessionId",
+            Field::SessionId,
             "must not contain control characters",
         ));
     }
     Ok(())
+}
+
+/// Every option and argument an error can name: the number options, then
+/// the string options, in the order the boundary writes them, then the
+/// other options and `disconnect`'s arguments. Errors carry the field, not
+/// its name: the JavaScript half has the names (generated from
+/// [`FIELD_NAMES`]), so the wasm build does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)] // each is the option or argument `FIELD_NAMES` spells
+pub enum Field {
+    ReconnectInterval,
+    MaxReconnectInterval,
+    ReconnectBackoffFactor,
+    ReconnectJitter,
+    MaxReconnectAttempts,
+    ConnectTimeout,
+    MinUptime,
+    HeartbeatInterval,
+    HeartbeatTimeout,
+    MessageQueueSize,
+    FallbackAfterAttempts,
+    UpgradeProbeInterval,
+    AckTimeout,
+    SessionId,
+    QueueOverflow,
+    PingType,
+    PongType,
+    HttpFallbackUrl,
+    HttpEventsUrl,
+    Delivery,
+    Url,
+    Protocols,
+    AutoConnect,
+    ShouldReconnect,
+    EnableWebSocket,
+    Code,
+    Reason,
+}
+
+/// Each [`Field`] as the JavaScript API spells it, in order.
+pub const FIELD_NAMES: [&str; 27] = [
+    "reconnectInterval",
+    "maxReconnectInterval",
+    "reconnectBackoffFactor",
+    "reconnectJitter",
+    "maxReconnectAttempts",
+    "connectTimeout",
+    "minUptime",
+    "heartbeatInterval",
+    "heartbeatTimeout",
+    "messageQueueSize",
+    "fallbackAfterAttempts",
+    "upgradeProbeInterval",
+    "ackTimeout",
+    "sessionId",
+    "queueOverflow",
+    "pingType",
+    "pongType",
+    "httpFallbackUrl",
+    "httpEventsUrl",
+    "delivery",
+    "url",
+    "protocols",
+    "autoConnect",
+    "shouldReconnect",
+    "enableWebSocket",
+    "code",
+    "reason",
+];
+
+impl Field {
+    /// Every field, in order.
+    pub const ALL: [Field; 27] = [
+        Field::ReconnectInterval,
+        Field::MaxReconnectInterval,
+        Field::ReconnectBackoffFactor,
+        Field::ReconnectJitter,
+        Field::MaxReconnectAttempts,
+        Field::ConnectTimeout,
+        Field::MinUptime,
+        Field::HeartbeatInterval,
+        Field::HeartbeatTimeout,
+        Field::MessageQueueSize,
+        Field::FallbackAfterAttempts,
+        Field::UpgradeProbeInterval,
+        Field::AckTimeout,
+        Field::SessionId,
+        Field::QueueOverflow,
+        Field::PingType,
+        Field::PongType,
+        Field::HttpFallbackUrl,
+        Field::HttpEventsUrl,
+        Field::Delivery,
+        Field::Url,
+        Field::Protocols,
+        Field::AutoConnect,
+        Field::ShouldReconnect,
+        Field::EnableWebSocket,
+        Field::Code,
+        Field::Reason,
+    ];
+    /// How many fields are number options (they come first).
+    pub const NUMBERS: usize = 13;
+    /// How many string options follow them.
+    pub const STRINGS: usize = 7;
+    /// How many fields are options (the `disconnect` arguments follow).
+    pub const OPTIONS: usize = 25;
+
+    /// The name the JavaScript API gives it.
+    pub fn name(self) -> &'static str {
+        FIELD_NAMES.get(self as usize).copied().unwrap_or_default()
+    }
+}
+
+/// So tests and callers can compare a field with the name they know.
+impl PartialEq<&str> for Field {
+    fn eq(&self, name: &&str) -> bool {
+        self.name() == *name
+    }
 }
 
 /// Whether a bad value had the wrong type or a value out of its allowed range;
@@ -339,8 +458,9 @@ pub enum ConfigErrorKind {
 /// A rejected option or argument, naming the field so the message is actionable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
-    /// The option or argument name as the JavaScript API spells it.
-    pub field: &'static str,
+    /// The option or argument ([`Field::name`] spells it as the JavaScript
+    /// API does; the boundary passes its number).
+    pub field: Field,
     /// Which JavaScript error class to throw.
     pub kind: ConfigErrorKind,
     /// What is wrong with it, completing the sentence "`field` …".
@@ -349,7 +469,7 @@ pub struct ConfigError {
 
 impl ConfigError {
     /// A wrong-type error for `field`.
-    pub fn type_error(field: &'static str, reason: &'static str) -> Self {
+    pub fn type_error(field: Field, reason: &'static str) -> Self {
         Self {
             field,
             kind: ConfigErrorKind::Type,
@@ -358,7 +478,7 @@ impl ConfigError {
     }
 
     /// A value-not-allowed error for `field`.
-    pub fn range(field: &'static str, reason: &'static str) -> Self {
+    pub fn range(field: Field, reason: &'static str) -> Self {
         Self {
             field,
             kind: ConfigErrorKind::Range,
@@ -369,9 +489,10 @@ impl ConfigError {
     /// `"resocket: <field> <reason>"`, built without `core::fmt` (keeps float
     /// and padding machinery out of the wasm build).
     pub fn message(&self) -> String {
-        let mut message = String::with_capacity(11 + self.field.len() + self.reason.len());
+        let field = self.field.name();
+        let mut message = String::with_capacity(11 + field.len() + self.reason.len());
         message.push_str("resocket: ");
-        message.push_str(self.field);
+        message.push_str(field);
         push_ascii(&mut message, b' ');
         message.push_str(self.reason);
         message
@@ -536,6 +657,18 @@ mod tests {
             error(OptionValues { reconnect_interval: Some(-5.0), ..values() }).message(),
             "resocket: reconnectInterval must be a finite number of milliseconds from 0 to 2147483647"
         );
+    }
+
+    #[test]
+    fn fields_are_numbered_in_order_and_named_by_the_table() {
+        for (number, field) in Field::ALL.into_iter().enumerate() {
+            assert_eq!(field as usize, number, "{field:?}");
+            assert_eq!(field.name(), FIELD_NAMES[number]);
+        }
+        assert_eq!(FIELD_NAMES[Field::NUMBERS - 1], "ackTimeout");
+        assert_eq!(FIELD_NAMES[Field::NUMBERS + Field::STRINGS - 1], "delivery");
+        assert_eq!(FIELD_NAMES[Field::OPTIONS - 1], "enableWebSocket");
+        assert_eq!(Field::Code, "code");
     }
 
     #[test]

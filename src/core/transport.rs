@@ -327,8 +327,11 @@ impl<P: Clone> Transport<P> {
     /// The next output for the driver to execute, oldest first.
     pub fn poll_output(&mut self) -> Option<Output<P>> {
         if self.polling.is_empty() {
-            ::core::mem::swap(&mut self.polling, &mut self.outputs);
-            self.polling.reverse();
+            // Reversed so `pop` yields the oldest. Both vectors keep their
+            // capacity: the steady state allocates nothing. (Not `swap` and
+            // `reverse`: the slice reversal's bounds checks link panic
+            // messages into the wasm build.)
+            self.polling.extend(self.outputs.drain(..).rev());
         }
         self.polling.pop()
     }

@@ -214,6 +214,9 @@ fn disconnect_stops_everything_and_stays_down() {
     );
     assert!(matches!(
         sim.transport.disconnect(sim.now, 1001, ""),
-        Err(InputError::BadClose(ConfigError { field: "code", .. }))
+        Err(InputError::BadClose(ConfigError {
+            field: Field::Code,
+            ..
+        }))
     ));
 }
