@@ -34,13 +34,15 @@ pub const ID_SEPARATOR: &str = "-";
 /// What separates the prefix from a ping's number.
 pub const PING_SEPARATOR: &str = "-p";
 
-/// Makes ids `<prefix>-<n>` (envelopes) and `<prefix>-p<n>` (pings), where the
-/// prefix is random per transport: ids stay unique when two transports share a
-/// session id (a session restored after a reload).
+/// Spells ids `<prefix>-<n>` (envelopes) and `<prefix>-p<n>` (pings), and
+/// reads them back, where the prefix is random per transport: ids stay unique
+/// when two transports share a session id (a session restored after a
+/// reload). The numbers are the driver's: the JavaScript half numbers frames
+/// (it must know the number before its one call), and the boundary checks
+/// that they grow.
 #[derive(Debug, Clone)]
 pub struct IdGenerator {
     prefix: String,
-    messages: u64,
 }
 
 impl IdGenerator {
@@ -48,16 +50,7 @@ impl IdGenerator {
     pub fn new(random: u64) -> Self {
         let mut prefix = String::new();
         push_number(&mut prefix, random & 0xffff_ffff, 36);
-        Self {
-            prefix,
-            messages: 0,
-        }
-    }
-
-    /// The next envelope number; `message_id` spells it as an id.
-    pub fn next_message_number(&mut self) -> u64 {
-        self.messages += 1;
-        self.messages
+        Self { prefix }
     }
 
     /// The id of envelope `number`: `<prefix>-<number>`. The JavaScript half
@@ -143,11 +136,9 @@ mod tests {
     }
 
     #[test]
-    fn ids_are_prefixed_sequential_and_distinct_by_kind() {
-        let mut ids = IdGenerator::new(42);
-        let first = ids.next_message_number();
-        assert_eq!(ids.message_id(first), "16-1");
-        assert_eq!(ids.next_message_number(), 2);
+    fn ids_are_prefixed_and_distinct_by_kind() {
+        let ids = IdGenerator::new(42);
+        assert_eq!(ids.message_id(1), "16-1");
         assert_eq!(ids.prefix(), "16");
         assert_eq!(ids.ping_id(1), "16-p1");
         assert!(ids.is_ping_id("16-p12"));

@@ -279,12 +279,6 @@ impl<P: Clone> Transport<P> {
         ]
     }
 
-    /// A fresh envelope number, unique for this transport's lifetime; its id
-    /// is `message_id(number)`.
-    pub fn next_message_number(&mut self) -> u64 {
-        self.ids.next_message_number()
-    }
-
     /// The id envelope `number` carries on the wire (and the server acks).
     pub fn message_id(&self, number: u64) -> String {
         self.ids.message_id(number)
