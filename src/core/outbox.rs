@@ -110,7 +110,15 @@ impl<P: Clone> Outbox<P> {
 
     /// The envelope numbers of every tracked message.
     pub fn tracked(&self) -> Vec<u64> {
-        self.held.iter().filter_map(|held| held.ack).collect()
+        // A loop, not `filter_map(..).collect()`: the iterator's collect is
+        // a generic instantiation of its own in the wasm build.
+        let mut numbers = Vec::new();
+        for held in self.held.iter() {
+            if let Some(number) = held.ack {
+                numbers.push(number);
+            }
+        }
+        numbers
     }
 
     /// Held messages, oldest first.

@@ -459,9 +459,9 @@ impl<P: Clone> Transport<P> {
             sent: on_socket,
         };
         match self.upstream.hold(held) {
-            Enqueued::Queued { dropped } => self.dropped(dropped.into_iter().collect()),
+            Enqueued::Queued { dropped } => self.dropped(dropped),
             Enqueued::DroppedNewest(held) => {
-                self.dropped(vec![held]);
+                self.dropped(Some(held));
                 return Ok(SendOutcome::Dropped);
             }
             Enqueued::Full(_) => {
@@ -1216,15 +1216,16 @@ impl<P: Clone> Transport<P> {
             .unwrap_or(DEFAULT_POST_TIMEOUT)
     }
 
-    fn dropped(&mut self, dropped: Vec<Held<P>>) {
-        if dropped.is_empty() {
+    fn dropped(&mut self, dropped: Option<Held<P>>) {
+        let Some(held) = dropped else {
             self.emit_queue(Vec::new());
             return;
+        };
+        self.stats.dropped += 1;
+        if let Some(number) = held.ack {
+            self.ack_lost(vec![number], "was dropped from the full queue");
         }
-        self.stats.dropped += dropped.len() as u64;
-        let numbers = dropped.iter().filter_map(|held| held.ack).collect();
-        self.ack_lost(numbers, "was dropped from the full queue");
-        self.emit_queue(dropped.into_iter().map(|held| held.payload).collect());
+        self.emit_queue(vec![held.payload]);
     }
 
     fn ack_lost(&mut self, numbers: Vec<u64>, reason: &'static str) {
