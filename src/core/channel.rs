@@ -4,6 +4,7 @@
 use crate::prelude::*;
 
 use super::time::{Duration, Instant};
+use super::url::strip_prefix_ignore_case;
 
 /// The channel in use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,15 +144,10 @@ pub struct FallbackConfig {
 
 /// Whether `url` can be fetched: absolute `http(s)` or relative to the page.
 pub fn is_http_url(url: &str) -> bool {
-    let bytes = url.as_bytes();
-    // `get`, not slicing: a slice's bounds panic links formatting into wasm.
-    let starts = |prefix: &[u8]| {
-        bytes.len() > prefix.len()
-            && bytes
-                .get(..prefix.len())
-                .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
-    };
-    (starts(b"http://") || starts(b"https://") || starts(b"/"))
+    // Something must follow the scheme or the slash.
+    let starts =
+        |prefix| strip_prefix_ignore_case(url, prefix).is_some_and(|rest| !rest.is_empty());
+    (starts("http://") || starts("https://") || starts("/"))
         && !url.bytes().any(|byte| byte <= b' ')
 }
 

@@ -38,7 +38,8 @@ fn split_once_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
     Some((head, tail.get(1..).unwrap_or("")))
 }
 
-fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+/// `text` after `prefix` when it starts with it, ASCII letters in any case.
+pub(crate) fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
     let (head, rest) = text.split_at_checked(prefix.len())?;
     head.eq_ignore_ascii_case(prefix).then_some(rest)
 }
