@@ -385,7 +385,10 @@ impl Session {
             writer.f64(handle as f64).increment(at);
         }
         self.held.clear();
-        self.held.extend(self.core.queued().copied());
+        // A loop, not `extend`: that would be an iterator instantiation of its own.
+        for &handle in self.core.queued() {
+            self.held.push(handle);
+        }
     }
 
     fn write_output(&mut self, output: Output<u64>, writer: &mut Writer) {
