@@ -338,10 +338,11 @@ impl<P: Clone> Transport<P> {
     /// the timeout late (throttled tabs) or early (a deadline that moved
     /// later); both are handled.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        Deadline::ALL
-            .into_iter()
-            .map(|kind| self.deadline(kind))
-            .fold(None, earliest)
+        let mut due = None;
+        for kind in Deadline::ALL {
+            due = earliest(due, self.deadline(kind));
+        }
+        due
     }
 
     /// When the deadline of `kind` is due, if it is pending: what
