@@ -476,7 +476,7 @@ impl<P: Clone> Transport<P> {
             self.transmit(payload);
             self.upstream.start_clock(clock());
             SendOutcome::Sent
-        } else if self.connection.phase == Phase::Open && http {
+        } else if matches!(self.connection.phase, Phase::Open) && http {
             self.post_next(clock());
             SendOutcome::Http
         } else {
@@ -522,7 +522,7 @@ impl<P: Clone> Transport<P> {
             self.channel.set_probe(Probe::Idle);
             return;
         }
-        if self.connection.phase != Phase::Opening {
+        if !matches!(self.connection.phase, Phase::Opening) {
             return;
         }
         self.report_error(join("could not open a WebSocket: ", message));
@@ -531,7 +531,9 @@ impl<P: Clone> Transport<P> {
 
     fn on_socket_opened(&mut self, now: Instant) {
         match self.mode() {
-            Mode::WebSocket if self.connection.phase == Phase::Opening => self.channel_open(now),
+            Mode::WebSocket if matches!(self.connection.phase, Phase::Opening) => {
+                self.channel_open(now)
+            }
             Mode::Http if self.channel.probe() == Probe::Opening => self.upgrade(now),
             _ => {}
         }
@@ -543,7 +545,7 @@ impl<P: Clone> Transport<P> {
         if self.mode() != Mode::WebSocket || !self.connection.is_live() {
             return;
         }
-        let mut message = String::from(if self.connection.phase == Phase::Opening {
+        let mut message = String::from(if matches!(self.connection.phase, Phase::Opening) {
             "could not connect to "
         } else {
             "lost the WebSocket to "
@@ -656,7 +658,7 @@ impl<P: Clone> Transport<P> {
     // ----- the HTTP fallback -----
 
     fn on_events_opened(&mut self, now: Instant) {
-        if self.mode() == Mode::Http && self.connection.phase == Phase::Opening {
+        if self.mode() == Mode::Http && matches!(self.connection.phase, Phase::Opening) {
             self.downstream.channel_opened(self.events_resume);
             self.channel_open(now);
         }
@@ -684,14 +686,14 @@ impl<P: Clone> Transport<P> {
             self.emit_queue(Vec::new());
         }
         let Some(failure) = failure else {
-            if self.connection.phase == Phase::Open {
+            if matches!(self.connection.phase, Phase::Open) {
                 self.upstream.start_clock(now);
                 self.post_next(now);
             }
             return;
         };
         self.report_error(join("an HTTP fallback POST failed: ", failure));
-        if self.connection.phase != Phase::Open {
+        if !matches!(self.connection.phase, Phase::Open) {
             return;
         }
         match self.mode() {
@@ -710,7 +712,7 @@ impl<P: Clone> Transport<P> {
         match signal {
             PageSignal::Offline => {
                 self.connection.online = false;
-                if self.connection.phase == Phase::Waiting {
+                if matches!(self.connection.phase, Phase::Waiting) {
                     self.connection.retry_at = None;
                 }
             }
@@ -739,7 +741,7 @@ impl<P: Clone> Transport<P> {
                 self.connection.phase = Phase::Suspended;
             }
             PageSignal::Restored => {
-                if self.connection.phase == Phase::Suspended {
+                if matches!(self.connection.phase, Phase::Suspended) {
                     self.connection.retry = 0;
                     self.start_attempt(now);
                     self.arm_probe(now);
@@ -775,7 +777,7 @@ impl<P: Clone> Transport<P> {
             .is_some_and(|(at, _)| is_due(Some(at), now))
         {
             self.connection.retry_at = None;
-            if self.connection.phase == Phase::Waiting {
+            if matches!(self.connection.phase, Phase::Waiting) {
                 self.start_attempt(now);
             }
         }
@@ -810,7 +812,7 @@ impl<P: Clone> Transport<P> {
         ) {
             return;
         }
-        if self.connection.phase == Phase::Opening {
+        if matches!(self.connection.phase, Phase::Opening) {
             self.push(match self.mode() {
                 Mode::WebSocket => Output::CloseSocket {
                     code: 1000,
@@ -868,7 +870,7 @@ impl<P: Clone> Transport<P> {
 
     /// Whether the session is up on an open WebSocket.
     fn on_open_socket(&self) -> bool {
-        self.connection.phase == Phase::Open && self.mode() == Mode::WebSocket
+        matches!(self.connection.phase, Phase::Open) && self.mode() == Mode::WebSocket
     }
 
     /// A fresh start (connect from idle, reconnect): backoff reset, and the
@@ -1008,7 +1010,7 @@ impl<P: Clone> Transport<P> {
 
     /// The open channel is silent (heartbeat or acks): close it and recover.
     fn channel_dead(&mut self, now: Instant, (code, reason): (u16, &str)) {
-        if self.connection.phase != Phase::Open {
+        if !matches!(self.connection.phase, Phase::Open) {
             return;
         }
         if self.mode() == Mode::Http {
@@ -1037,7 +1039,7 @@ impl<P: Clone> Transport<P> {
     /// Like `attempt_failed`; `unusable` means the WebSocket cannot work here
     /// at all (its constructor threw), so the fallback starts at once.
     fn channel_lost(&mut self, now: Instant, unusable: bool) {
-        let never_opened = self.connection.phase != Phase::Open;
+        let never_opened = !matches!(self.connection.phase, Phase::Open);
         self.stop_connection();
         self.connection.recovering = true;
         if self.mode() == Mode::WebSocket && self.connection.online {
@@ -1181,7 +1183,7 @@ impl<P: Clone> Transport<P> {
     /// something is waiting: everything waiting goes in one batch.
     fn post_next(&mut self, now: Instant) {
         if self.mode() != Mode::Http
-            || self.connection.phase != Phase::Open
+            || !matches!(self.connection.phase, Phase::Open)
             || self.post_deadline.is_some()
         {
             return;
