@@ -200,7 +200,7 @@ impl Heartbeat {
             .filter(|&due| is_due(Some(due), now))
         {
             let beat = self.judge_silence(now, due, config);
-            if beat != Beat::Nothing {
+            if !matches!(beat, Beat::Nothing) {
                 return beat;
             }
             // Judged alive: the next ping may be due already.

@@ -1145,7 +1145,7 @@ impl<P: Clone> Transport<P> {
 
     /// Abandons a probe under way (closing its socket, if it has one).
     fn drop_probe(&mut self, reason: &str) {
-        if self.channel.probe() == Probe::Opening {
+        if matches!(self.channel.probe(), Probe::Opening) {
             self.push(Output::CloseSocket {
                 code: 1000,
                 reason: reason.to_owned(),
