@@ -524,6 +524,8 @@ fn option_error(writer: &mut Writer, error: &ConfigError) {
 }
 
 /// The connection states, in the order of their numbers.
+/// (Named for the generated JavaScript; the numbers themselves are casts.)
+#[cfg(all(test, not(target_arch = "wasm32")))]
 pub(crate) const STATES: [ConnectionState; 4] = [
     ConnectionState::Connecting,
     ConnectionState::Connected,
@@ -532,28 +534,31 @@ pub(crate) const STATES: [ConnectionState; 4] = [
 ];
 
 /// The modes, in the order of their numbers.
+/// (Named for the generated JavaScript; the numbers themselves are casts.)
+#[cfg(all(test, not(target_arch = "wasm32")))]
 pub(crate) const MODES: [Mode; 2] = [Mode::WebSocket, Mode::Http];
 
 /// Why a transport is down, in the order of their numbers from 1 (0: it is not).
+/// (Named for the generated JavaScript; the numbers themselves are casts.)
+#[cfg(all(test, not(target_arch = "wasm32")))]
 pub(crate) const REASONS: [DisconnectReason; 3] = [
     DisconnectReason::Client,
     DisconnectReason::MaxAttempts,
     DisconnectReason::TerminalClose,
 ];
 
+// The numbers are the enums' own: the tables list them in declaration order
+// (a test holds them to it), so no search is needed.
 fn state_number(state: ConnectionState) -> u32 {
-    STATES.iter().position(|&s| s == state).unwrap_or(0) as u32
+    state as u32
 }
 
 fn mode_number(mode: Mode) -> u32 {
-    MODES.iter().position(|&m| m == mode).unwrap_or(0) as u32
+    mode as u32
 }
 
 fn reason_number(reason: DisconnectReason) -> u32 {
-    REASONS
-        .iter()
-        .position(|&r| r == reason)
-        .map_or(0, |i| i as u32 + 1)
+    reason as u32 + 1
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -621,6 +626,19 @@ mod tests {
         assert_eq!(code & CHANGED, 0, "a question changes nothing");
         assert_eq!(read, session.published, "after {which:?}");
         answer & CHANGED != 0
+    }
+
+    #[test]
+    fn the_name_tables_are_in_the_enums_order() {
+        for (number, &state) in STATES.iter().enumerate() {
+            assert_eq!(state_number(state), number as u32, "{state:?}");
+        }
+        for (number, &mode) in MODES.iter().enumerate() {
+            assert_eq!(mode_number(mode), number as u32, "{mode:?}");
+        }
+        for (number, &reason) in REASONS.iter().enumerate() {
+            assert_eq!(reason_number(reason), number as u32 + 1, "{reason:?}");
+        }
     }
 
     #[test]

@@ -34,8 +34,7 @@ pub fn validate_socket_url(url: &str) -> Result<(), &'static str> {
 /// (whose slicing checks link panic formatting into the wasm build).
 fn split_once_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
     let at = text.bytes().position(|b| b == byte)?;
-    let (head, tail) = text.split_at_checked(at)?;
-    Some((head, tail.get(1..).unwrap_or("")))
+    Some((text.get(..at)?, text.get(at + 1..)?))
 }
 
 /// `text` after `prefix` when it starts with it, ASCII letters in any case.
