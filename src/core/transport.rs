@@ -495,15 +495,20 @@ impl<P: Clone> Transport<P> {
     // ----- socket events -----
 
     fn on_url_resolved(&mut self, now: Instant, attempt: u64, result: Result<String, String>) {
-        let for_probe = self.channel.probe() == (Probe::Resolving { attempt });
-        if !for_probe && self.connection.phase != (Phase::Resolving { attempt }) {
+        let for_probe =
+            matches!(self.channel.probe(), Probe::Resolving { attempt: asked } if asked == attempt);
+        if !for_probe
+            && !matches!(self.connection.phase, Phase::Resolving { attempt: asked } if asked == attempt)
+        {
             return;
         }
-        let checked = result.and_then(|url| {
-            validate_socket_url(&url)
-                .map(|()| url)
-                .map_err(|why| join("the url function's result ", why))
-        });
+        let checked = match result {
+            Ok(url) => match validate_socket_url(&url) {
+                Ok(()) => Ok(url),
+                Err(why) => Err(join("the url function's result ", why)),
+            },
+            Err(why) => Err(why),
+        };
         match checked {
             Ok(url) if for_probe => self.open_probe(&url),
             Err(_) if for_probe => self.channel.set_probe(Probe::Idle),
