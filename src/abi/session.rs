@@ -586,16 +586,15 @@ mod tests {
         session
     }
 
-    fn call(session: &mut Session, call: Call, a: f64, b: f64, input: &str) -> (u32, Vec<Op>) {
+    /// Call number `call` at time 0: the answer and the records' bytes.
+    fn exchange(session: &mut Session, call: u32, a: f64, b: f64, input: &[u8]) -> (u32, Vec<u8>) {
         let mut out = Vec::new();
-        let answer = session.call(
-            call as u32,
-            a,
-            b,
-            &mut Clock::new(&mut || 0.0),
-            input.as_bytes(),
-            &mut out,
-        );
+        let answer = session.call(call, a, b, &mut Clock::new(&mut || 0.0), input, &mut out);
+        (answer, out)
+    }
+
+    fn call(session: &mut Session, call: Call, a: f64, b: f64, input: &str) -> (u32, Vec<Op>) {
+        let (answer, out) = exchange(session, call as u32, a, b, input.as_bytes());
         (answer, ops(&out))
     }
 
@@ -614,15 +613,7 @@ mod tests {
     /// `Snapshot` call reads now.
     fn changed(session: &mut Session, which: Call, a: f64, b: f64, input: &str) -> bool {
         let (answer, _) = call(session, which, a, b, input);
-        let mut read = Vec::new();
-        let code = session.call(
-            Call::Snapshot as u32,
-            0.0,
-            0.0,
-            &mut Clock::new(&mut || 0.0),
-            &[],
-            &mut read,
-        );
+        let (code, read) = exchange(session, Call::Snapshot as u32, 0.0, 0.0, &[]);
         assert_eq!(code & CHANGED, 0, "a question changes nothing");
         assert_eq!(read, session.published, "after {which:?}");
         answer & CHANGED != 0
@@ -683,15 +674,7 @@ mod tests {
     fn a_send_on_an_open_socket_writes_no_records_and_is_not_kept() {
         let mut session = session(&[("heartbeatInterval", 0.0)], &[]);
         open(&mut session);
-        let mut out = Vec::new();
-        let answer = session.call(
-            Call::Send as u32,
-            1.0,
-            1.0,
-            &mut Clock::new(&mut || 0.0),
-            &[],
-            &mut out,
-        );
+        let (answer, out) = exchange(&mut session, Call::Send as u32, 1.0, 1.0, &[]);
         assert_eq!(answer & ANSWER_MASK, SENT);
         assert_eq!(answer & KEPT, 0);
         assert_ne!(answer & TRANSMIT, 0, "the answer stands for the one record");
@@ -705,14 +688,12 @@ mod tests {
     fn a_received_envelope_is_delivered_with_no_records() {
         let mut session = session(&[("heartbeatInterval", 0.0)], &[]);
         open(&mut session);
-        let mut out = Vec::new();
-        let answer = session.call(
+        let (answer, out) = exchange(
+            &mut session,
             FRAME + FrameKind::Envelope as u32,
             f64::NAN,
             f64::NAN,
-            &mut Clock::new(&mut || 0.0),
             &[],
-            &mut out,
         );
         assert_eq!(answer & ANSWER_MASK, DELIVER);
         assert!(out.is_empty());
@@ -757,14 +738,12 @@ mod tests {
     }
 
     fn call_frame(session: &mut Session, kind: FrameKind, input: &str) -> (u32, Vec<Op>) {
-        let mut out = Vec::new();
-        let answer = session.call(
+        let (answer, out) = exchange(
+            session,
             FRAME + kind as u32,
             f64::NAN,
             f64::NAN,
-            &mut Clock::new(&mut || 0.0),
             input.as_bytes(),
-            &mut out,
         );
         (answer, ops(&out))
     }
@@ -925,11 +904,8 @@ mod tests {
     #[test]
     fn unknown_calls_and_page_numbers_do_nothing() {
         let mut session = session(&[], &[]);
-        let mut out = Vec::new();
-        assert_eq!(
-            session.call(31, 0.0, 0.0, &mut Clock::new(&mut || 0.0), &[], &mut out) & ANSWER_MASK,
-            0
-        );
+        let (answer, out) = exchange(&mut session, 31, 0.0, 0.0, &[]);
+        assert_eq!(answer & ANSWER_MASK, 0);
         assert_eq!(code(&mut session, Call::Page, 99.0, 0.0, ""), 0);
         assert!(out.is_empty());
     }
