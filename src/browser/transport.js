@@ -445,7 +445,7 @@ export class WebSocketTransport {
   #topics = new Map();
   /** @type {Map<string, Handler[]>} */
   #types = new Map();
-  /** @type {Map<string, { resolve: (id: string) => void, reject: (error: unknown) => void }>} */
+  /** @type {Map<number, { resolve: (id: string) => void, reject: (error: unknown) => void }>} `sendWithAck` promises, by frame number */
   #acks = new Map();
   /** @type {TransportSnapshot | null} */
   #snapshot = null;
@@ -653,12 +653,10 @@ export class WebSocketTransport {
         break;
       }
       case OP_ACKED:
-        this.#settle(this.#idPrefix + ID_SEPARATOR + first, null);
+        this.#settle(first, null);
         break;
       case OP_ACK_LOST:
-        for (const number of second) {
-          this.#settle(this.#idPrefix + ID_SEPARATOR + number, new Error(`resocket: the message ${first}`));
-        }
+        for (const number of second) this.#settle(number, new Error(`resocket: the message ${first}`));
         break;
       case OP_RELEASE:
         for (const number of first) this.#frames.delete(number);
@@ -733,16 +731,17 @@ export class WebSocketTransport {
   }
 
   /**
-   * Resolves (error null) or rejects the `sendWithAck` promise of `id`.
-   * @param {string} id
+   * Resolves with the message's id (error null) or rejects the
+   * `sendWithAck` promise of frame `number`.
+   * @param {number} number
    * @param {Error | null} error
    */
-  #settle(id, error) {
-    const pending = this.#acks.get(id);
+  #settle(number, error) {
+    const pending = this.#acks.get(number);
     if (!pending) return;
-    this.#acks.delete(id);
+    this.#acks.delete(number);
     if (error) pending.reject(error);
-    else pending.resolve(id);
+    else pending.resolve(this.#idPrefix + ID_SEPARATOR + number);
   }
 
   // --- frames ---
@@ -1057,13 +1056,12 @@ export class WebSocketTransport {
   sendWithAck(type, data) {
     this.#live();
     const frame = this.#envelopeFrame(type, data);
-    const id = this.#idPrefix + ID_SEPARATOR + frame.number;
     // Tracked before sending: a drop-newest overflow rejects it at once.
-    const promise = new Promise((resolve, reject) => this.#acks.set(id, { resolve, reject }));
+    const promise = new Promise((resolve, reject) => this.#acks.set(frame.number, { resolve, reject }));
     try {
       this.#send(frame, 2);
     } catch (error) {
-      this.#settle(id, /** @type {Error} */ (error));
+      this.#settle(frame.number, /** @type {Error} */ (error));
     }
     return promise;
   }
@@ -1225,8 +1223,8 @@ export class WebSocketTransport {
     this.#current();
     this.#session = 0;
     core.rs_call(session, CALL_FREE, 0, 0, 0);
-    for (const id of [...this.#acks.keys()]) {
-      this.#settle(id, new Error("resocket: the transport was freed before the message was acknowledged"));
+    for (const number of [...this.#acks.keys()]) {
+      this.#settle(number, new Error("resocket: the transport was freed before the message was acknowledged"));
     }
     if (this.#socket) closeSocket(this.#socket, 1000, "transport freed");
     this.#socket = null;
