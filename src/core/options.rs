@@ -425,12 +425,13 @@ impl Field {
         Field::Code,
         Field::Reason,
     ];
-    /// How many fields are number options (they come first).
-    pub const NUMBERS: usize = 13;
-    /// How many string options follow them.
-    pub const STRINGS: usize = 7;
+    /// How many fields are number options (they come first, up to the
+    /// first string option).
+    pub const NUMBERS: usize = Field::SessionId as usize;
+    /// How many string options follow them (up to the first other option).
+    pub const STRINGS: usize = Field::Url as usize - Field::NUMBERS;
     /// How many fields are options (the `disconnect` arguments follow).
-    pub const OPTIONS: usize = 25;
+    pub const OPTIONS: usize = Field::Code as usize;
 
     /// The name the JavaScript API gives it.
     pub fn name(self) -> &'static str {
