@@ -57,6 +57,7 @@ mod exports {
         unsafe { &mut *BUFFERS.0.get() }
     }
 
+    #[link(wasm_import_module = "env")]
     extern "C" {
         /// `performance.now()`: the one import (`env.rs_now`), read through
         /// `Clock` only when a decision needs the time. The browser tests'
