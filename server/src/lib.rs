@@ -19,6 +19,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod control;
+pub mod demo;
 pub mod engine;
 pub mod exchange;
 pub mod faults;
@@ -54,7 +55,8 @@ use tokio::net::TcpListener;
 
 use crate::static_files::StaticMount;
 
-/// Serves the demo/test server (the [`Echo`](handler::Echo) handler, or the
+/// Serves the demo/test server (the [`Demo`](demo::Demo) handler: the
+/// reference replies and streamed replies; or the
 /// gateway when `gateway` is given) with `config` and static mounts on
 /// `listener` until `shutdown` resolves; then every open WebSocket is closed
 /// with 1001 ("going away") and the function returns once they are done.
@@ -80,7 +82,7 @@ pub async fn serve(
             let api = gateway::publish_api(resocket.publisher(), &gateway);
             (resocket, Some(api))
         }
-        None => (builder.build(), None),
+        None => (builder.handler(demo::Demo::default()).build(), None),
     };
     let mut app = resocket.router();
     if let Some(api) = extra {

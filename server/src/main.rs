@@ -1,6 +1,6 @@
 //! `resocket-server [--host ADDR] [--port PORT] [--static-dir [MOUNT=]DIR]... [LIMITS]
 //! [--enable-control] [--allow-origin ORIGIN]... [--webhook URL]`: the demo
-//! and test server (the reference `Echo` handler), or a gateway to another
+//! and test server (the reference `Echo` replies, and streamed replies: `demo.rs`), or a gateway to another
 //! backend, built on the library (`resocket-server --help` lists the flags).
 
 use std::io::Write;

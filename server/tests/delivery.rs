@@ -216,3 +216,84 @@ async fn pushes_and_replies_racing_on_one_socket_arrive_in_seq_order() {
         "every seq once, in order (pairs of neighbours that are not)"
     );
 }
+
+#[tokio::test]
+async fn a_streamed_reply_is_numbered_token_by_token_and_resumes_without_loss_or_repeat() {
+    let server = TestServer::start().await;
+    let text = "one two three four five six seven eight nine ten eleven twelve";
+    let mut first = server.connect_query("session_id=tokens&ack=1").await;
+    let request = json!({"type": "stream", "id": "s1", "data": {"text": text, "intervalMs": 10}});
+    send_json(&mut first, request).await;
+    assert_eq!(
+        next_json(&mut first).await,
+        json!({"type": "ack", "id": "s1"})
+    );
+    let mut tokens = Vec::new();
+    let mut last_seq = 0;
+    while tokens.len() < 4 {
+        let frame = next_json(&mut first).await;
+        assert_eq!(
+            (frame["type"].as_str(), frame["replyTo"].as_str()),
+            (Some("token"), Some("s1"))
+        );
+        assert_eq!(frame["data"]["stream"], "s1");
+        assert_eq!(
+            frame["seq"],
+            last_seq + 1,
+            "numbered in the session's stream"
+        );
+        last_seq = frame["seq"].as_u64().unwrap_or_default();
+        tokens.push(
+            frame["data"]["token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+    }
+    // The connection drops in the middle; the stream goes on into the log.
+    drop(first);
+    let mut resumed = server
+        .connect_query(&format!("session_id=tokens&last_seq={last_seq}"))
+        .await;
+    loop {
+        let frame = next_json(&mut resumed).await;
+        assert_eq!(
+            frame["seq"],
+            last_seq + 1,
+            "resumed right after the last token seen"
+        );
+        last_seq = frame["seq"].as_u64().unwrap_or_default();
+        if frame["data"]["done"] == true {
+            assert_eq!(frame["data"]["token"], "");
+            break;
+        }
+        tokens.push(
+            frame["data"]["token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+    }
+    assert_eq!(tokens.concat(), text);
+    assert_eq!(tokens.len(), 12);
+}
+
+#[tokio::test]
+async fn a_stream_request_over_a_bound_gets_an_error_envelope_and_its_ack() {
+    let server = TestServer::start().await;
+    let mut client = server
+        .connect_query("session_id=tokens-refused&ack=1")
+        .await;
+    let request = json!({"type": "stream", "id": "s1", "data": {"intervalMs": 5000}});
+    send_json(&mut client, request).await;
+    assert_eq!(
+        next_json(&mut client).await,
+        json!({"type": "ack", "id": "s1"})
+    );
+    let error = next_json(&mut client).await;
+    assert_eq!(
+        (error["type"].as_str(), error["replyTo"].as_str()),
+        (Some("error"), Some("s1"))
+    );
+    assert_eq!(error["data"]["code"], "invalid");
+}
