@@ -1,5 +1,5 @@
 // Type-checks the README's TypeScript with `tsc --strict` against the built
-// package (pkg/resocket.d.ts, pkg/react.d.ts), React's and zustand's types,
+// package (pkg/resocket.d.ts, pkg/react.d.ts, pkg/streams.d.ts), React's and zustand's types,
 // as a React + TypeScript app would compile them; and checks that the package
 // README (pkg/README.md, what npm shows) links only to absolute URLs. Run by
 // the test command after scripts/build-pkg.
@@ -34,6 +34,7 @@ try {
         paths: {
           resocket: ["pkg/resocket.d.ts"],
           "resocket/react": ["pkg/react.d.ts"],
+          "resocket/streams": ["pkg/streams.d.ts"],
           react: ["node_modules/@types/react"],
           "react/jsx-runtime": ["node_modules/@types/react/jsx-runtime"],
           zustand: ["node_modules/zustand"],

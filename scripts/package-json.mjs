@@ -14,7 +14,7 @@ const generated = {
   repository: { type: "git", url: JSON.parse(field("repository") ?? '""') },
   keywords: JSON.parse(field("keywords") ?? "[]"),
 };
-const files = ["resocket.js", "resocket.d.ts", "resocket_bg.wasm", "react.js", "react.d.ts", "README.md", "LICENSE"].filter((file) =>
+const files = ["resocket.js", "resocket.d.ts", "resocket_bg.wasm", "react.js", "react.d.ts", "streams.js", "streams.d.ts", "README.md", "LICENSE"].filter((file) =>
   existsSync(`pkg/${file}`),
 );
 
@@ -33,6 +33,8 @@ const manifest = {
     ".": { types: "./resocket.d.ts", default: "./resocket.js" },
     // React hooks, in their own module: importing "resocket" never loads React.
     "./react": { types: "./react.d.ts", default: "./react.js" },
+    // Streamed replies assembled (PROTOCOL.md §8), for any framework.
+    "./streams": { types: "./streams.d.ts", default: "./streams.js" },
     "./resocket_bg.wasm": "./resocket_bg.wasm",
     "./package.json": "./package.json",
   },

@@ -8,6 +8,7 @@ import init, {
   type TransportOptions,
   type TransportSnapshot,
 } from "resocket";
+import { ReplyStreams, type ReplyStream } from "resocket/streams";
 
 export async function typed(): Promise<void> {
   await init();
@@ -67,4 +68,19 @@ export async function typed(): Promise<void> {
   // @ts-expect-error: the snapshot is read-only
   snapshot.state = "connected";
   transport.free();
+}
+
+export function streamed(transport: WebSocketTransport): () => void {
+  const replies = new ReplyStreams(transport, { type: "token", limit: 10 });
+  const off = replies.onUpdate((reply: ReplyStream) => void (reply.text.length + reply.tokens));
+  const first: ReplyStream | undefined = replies.list()[0];
+  void (first?.done && first.interrupted && first.replyTo?.length);
+  // @ts-expect-error a reply is read-only
+  if (first) first.text = "";
+  // @ts-expect-error the type is a string
+  void new ReplyStreams(transport, { type: 1 });
+  return () => {
+    off();
+    replies.dispose();
+  };
 }
