@@ -259,6 +259,31 @@ test("useOutbox: acknowledged with at-least-once; failed, with the reason, witho
   assert.deepEqual(pageErrors, []);
 });
 
+test("useReplyStreams and useReplyStream render a streamed reply as it grows, through a dropped connection", { timeout: 60_000 }, async () => {
+  await render({ mounted: true, url: wsUrl(serverA), extra: { delivery: "at-least-once" }, replyKey: "r2" });
+  await waitForState("connected");
+  assert.equal(await probe("followed"), "none", "nothing under the key yet");
+  const ask = (stream, text) =>
+    page.evaluate(({ stream, text }) => window.transports.at(-1).sendWithAck("stream", { stream, text, intervalMs: 20 }), { stream, text });
+  await ask("r1", "a b c");
+  await page.locator('#probe[data-replies="r1:a b c:done"]').waitFor({ state: "attached", timeout: 20_000 });
+  await ask("r2", "one two three four five six seven eight");
+  // In the middle of it the socket drops: the rest comes by resume, each word once.
+  await page.locator('#probe[data-followed^="one two "]').waitFor({ state: "attached", timeout: 20_000 });
+  await json(`${serverA.url}/control/${encodeURIComponent(await probe("session"))}/drop`, { method: "POST" });
+  await page
+    .locator('#probe[data-followed="one two three four five six seven eight:done"]')
+    .waitFor({ state: "attached", timeout: 20_000 });
+  assert.equal(await probe("replies"), "r1:a b c:done|r2:one two three four five six seven eight:done");
+  // Following another key shows that reply at once; a new transport starts empty.
+  await render({ mounted: true, url: wsUrl(serverA), extra: { delivery: "at-least-once" }, replyKey: "r1" });
+  assert.equal(await probe("followed"), "a b c:done");
+  await render({ mounted: true, url: wsUrl(serverB), extra: { delivery: "at-least-once" }, replyKey: "r1" });
+  await page.waitForFunction(() => window.transports.length === 2);
+  await page.locator('#probe[data-replies=""][data-followed="none"]').waitFor({ state: "attached", timeout: 20_000 });
+  assert.deepEqual(pageErrors, []);
+});
+
 test("Infinity and the default are different values; undefined and absent are the same", { timeout: 60_000 }, async () => {
   await render({ mounted: true, url: wsUrl(serverA), extra: { maxReconnectAttempts: Infinity } });
   await waitForState("connected");

@@ -5,7 +5,7 @@
 import { StrictMode, useEffect } from "react";
 import { createRoot } from "react-dom/client";
 import type { TransportOptions, WebSocketTransport } from "resocket";
-import { useMessages, useOnMessage, useOutbox, useTransport, useTransportSnapshot } from "resocket/react";
+import { useMessages, useOnMessage, useOutbox, useReplyStream, useReplyStreams, useTransport, useTransportSnapshot } from "resocket/react";
 import type { Outbox } from "resocket/react";
 
 /** What the test passes to window.render(). */
@@ -18,6 +18,8 @@ interface HarnessProps {
   extra?: Record<string, unknown>;
   /** Put into every useOnMessage record: which render's handler ran. */
   tag?: string;
+  /** The key useReplyStream follows (null: none). */
+  replyKey?: string | null;
 }
 
 interface HarnessWindow {
@@ -35,7 +37,7 @@ harness.transports = [];
 harness.commits = 0;
 harness.handled = [];
 
-function Probe({ url, urlFunction, extra, tag }: HarnessProps) {
+function Probe({ url, urlFunction, extra, tag, replyKey = null }: HarnessProps) {
   const options: TransportOptions | null =
     url === null ? null : { ...extra, url: urlFunction ? () => harness.socketUrl : url };
   const { transport, error } = useTransport(options);
@@ -44,6 +46,8 @@ function Probe({ url, urlFunction, extra, tag }: HarnessProps) {
   // A new closure on every render: the latest one must be the one called.
   useOnMessage<{ text: string }>(transport, "message", (envelope) => harness.handled.push(`${tag}:${envelope.data.text}`));
   const outbox = useOutbox<{ text: string }>(transport);
+  const replies = useReplyStreams(transport);
+  const followed = useReplyStream(transport, replyKey);
   if (transport && !harness.transports.includes(transport)) harness.transports.push(transport);
   useEffect(() => {
     harness.outbox = outbox;
@@ -61,6 +65,8 @@ function Probe({ url, urlFunction, extra, tag }: HarnessProps) {
       data-received={received.map((envelope) => envelope.data.text).join("|")}
       data-outbox={outbox.messages.map((message) => `${message.data.text}:${message.status}`).join("|")}
       data-outbox-errors={outbox.messages.map((message) => message.error?.message ?? "").join("|")}
+      data-replies={replies.map((reply) => `${reply.key}:${reply.text}${reply.done ? ":done" : ""}`).join("|")}
+      data-followed={followed ? `${followed.text}${followed.done ? ":done" : ""}` : "none"}
     />
   );
 }

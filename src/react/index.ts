@@ -7,6 +7,10 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import init, { WebSocketTransport } from "resocket";
 import type { Envelope, TransportOptions, TransportSnapshot } from "resocket";
+import { ReplyStreams } from "resocket/streams";
+import type { ReplyStream, ReplyStreamsOptions } from "resocket/streams";
+
+export type { ReplyStream, ReplyStreamsOptions } from "resocket/streams";
 
 /** What `useTransport` gives a component. */
 export interface TransportState {
@@ -341,4 +345,81 @@ export function useOutbox<T = unknown>(transport: WebSocketTransport | null, opt
     return key;
   }, [transport, limit]);
   return useMemo(() => ({ messages, send }), [messages, send]);
+}
+
+/** A subscribe for no store: nothing ever changes. */
+const subscribeToNothing = () => () => {};
+
+/**
+ * A `ReplyStreams` on `transport` for as long as the component is mounted
+ * (a fresh one, empty, for another transport, type or limit), or `null`.
+ */
+function useReplyStreamsOf(transport: WebSocketTransport | null, options: ReplyStreamsOptions): ReplyStreams | null {
+  const { type, limit } = options;
+  const [replies, setReplies] = useState<ReplyStreams | null>(null);
+  useEffect(() => {
+    if (!transport) return;
+    let created: ReplyStreams;
+    try {
+      created = new ReplyStreams(transport, { type, limit });
+    } catch (error) {
+      // A bad option is the caller's bug; a plain Error is a transport freed
+      // between render and effect: nothing will arrive.
+      if (error instanceof TypeError || error instanceof RangeError) throw error;
+      return;
+    }
+    setReplies(created);
+    return () => {
+      created.dispose();
+      setReplies((current) => (current === created ? null : current));
+    };
+  }, [transport, type, limit]);
+  return replies;
+}
+
+/**
+ * Every reply streamed to the component since it mounted (PROTOCOL.md §8:
+ * `{"type":"token","data":{"token","done"},"replyTo"}` frames), each
+ * assembled into a growing `text`, the one started first first; re-renders
+ * on every piece. A reconnect in the middle of a reply neither loses nor
+ * repeats a piece (the transport resumes by `seq`); a reply that lost
+ * pieces to a `gap` or a server restart is marked `interrupted`.
+ *
+ * ```tsx
+ * const replies = useReplyStreams(transport);
+ * return replies.map((r) => <p key={r.key}>{r.text}{r.done ? "" : "▍"}</p>);
+ * ```
+ */
+export function useReplyStreams(
+  transport: WebSocketTransport | null,
+  options: ReplyStreamsOptions = {},
+): readonly ReplyStream[] {
+  const replies = useReplyStreamsOf(transport, options);
+  const getSnapshot = useCallback(() => replies?.list() ?? EMPTY_LIST, [replies]);
+  return useSyncExternalStore(replies?.subscribe ?? subscribeToNothing, getSnapshot, () => EMPTY_LIST);
+}
+
+/**
+ * The reply streamed under `key` (its `data.stream`, else the id of the
+ * message it answers: what `sendWithAck` resolves with), assembled as it
+ * arrives; `null` until its first piece. Pieces that arrive before the key
+ * is known (say, before `sendWithAck` resolves) are kept from mount on, so
+ * nothing is missed.
+ *
+ * ```tsx
+ * const reply = useReplyStream(transport, requestId);
+ * return <p>{reply?.text}{reply?.done ? "" : "▍"}</p>;
+ * ```
+ */
+export function useReplyStream(
+  transport: WebSocketTransport | null,
+  key: string | null,
+  options: ReplyStreamsOptions = {},
+): ReplyStream | null {
+  const replies = useReplyStreamsOf(transport, options);
+  const getSnapshot = useCallback(
+    () => (key === null ? null : (replies?.get(key) ?? null)),
+    [replies, key],
+  );
+  return useSyncExternalStore(replies?.subscribe ?? subscribeToNothing, getSnapshot, () => null);
 }
