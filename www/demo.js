@@ -2,6 +2,7 @@
 // status card renders from subscribe/getSnapshot; the fault buttons call the
 // server's per-session fault injection (/control/…), so only this tab suffers.
 import init, { WebSocketTransport } from "/pkg/resocket.js";
+import { ReplyStreams } from "/pkg/streams.js";
 
 const $ = (id) => document.getElementById(id);
 const SPARK_POINTS = 60;
@@ -182,6 +183,31 @@ async function main() {
         bubble.querySelector("small").textContent = `not delivered: ${error.message}`;
       },
     );
+  };
+
+  // "Stream a reply": the server sends a sentence word by word (PROTOCOL.md
+  // §8); ReplyStreams joins the words per reply, each bubble grows with it.
+  const replies = new ReplyStreams(transport);
+  const streamed = new Map();
+  let streams = 0;
+  replies.onUpdate((reply) => {
+    let bubble = streamed.get(reply.key);
+    if (!bubble) {
+      bubble = addBubble("…", "echo", "");
+      streamed.set(reply.key, bubble);
+    }
+    // The bubble's first child is its text node (addBubble), then the note.
+    bubble.firstChild.textContent = reply.done ? reply.text : `${reply.text}▍`;
+    const words = `${reply.tokens} piece${reply.tokens === 1 ? "" : "s"}`;
+    bubble.querySelector("small").textContent = reply.interrupted
+      ? `${words} · interrupted: the server no longer had every word`
+      : reply.done ? `streamed · ${words}` : `streaming… ${words}`;
+    if (reply.done) streamed.delete(reply.key);
+    $("messages").scrollTop = $("messages").scrollHeight;
+  });
+  $("stream").onclick = () => {
+    transport.sendWithAck("stream", { stream: `reply-${++streams}`, intervalMs: 120 }).catch((error) =>
+      addBubble("The stream request was not delivered", "failed", error.message));
   };
 
   $("drop").onclick = () => control(`/control/${session}/drop`);
