@@ -57,11 +57,12 @@ mod exports {
         unsafe { &mut *BUFFERS.0.get() }
     }
 
-    #[link(wasm_import_module = "env")]
     extern "C" {
         /// `performance.now()`: the one import (`env.rs_now`), read through
         /// `Clock` only when a decision needs the time. The browser tests'
-        /// own module defines it (tests/support/transport.rs).
+        /// own module defines it (tests/support/transport.rs): so the block
+        /// names no `wasm_import_module`, which would force an import and
+        /// make wasm-bindgen emit `import … from "env"` in the tests' glue.
         fn rs_now() -> f64;
     }
 

@@ -25,6 +25,7 @@ mod seqs;
 mod session_id;
 mod snapshot;
 mod state;
+pub mod tabs;
 mod text;
 mod time;
 mod transport;

@@ -11,6 +11,7 @@ mod lifecycle;
 mod properties;
 mod queue_flush;
 mod resume;
+mod tabs;
 
 use super::*;
 
