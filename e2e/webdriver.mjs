@@ -1,0 +1,139 @@
+// A small W3C WebDriver client for tests that need several tabs of one
+// browser in both Chromium and Firefox (playwright-core drives only
+// Chromium here: its Firefox build cannot be downloaded). It starts
+// Debian's chromedriver or the cargo-installed geckodriver on a free
+// loopback port, the same drivers wasm-pack's browser tests use.
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { homedir } from "node:os";
+
+/** A free loopback port (the driver is told to listen on it). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const DRIVERS = {
+  chromium: {
+    command: () => process.env.CHROMEDRIVER ?? "/usr/bin/chromedriver",
+    args: (port) => [`--port=${port}`],
+    capabilities: {
+      browserName: "chrome",
+      "goog:chromeOptions": {
+        binary: "/usr/bin/chromium",
+        args: ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"],
+      },
+    },
+  },
+  firefox: {
+    command: () => process.env.GECKODRIVER ?? `${homedir()}/.cargo/bin/geckodriver`,
+    args: (port) => ["--port", String(port), "--host", "127.0.0.1"],
+    capabilities: {
+      browserName: "firefox",
+      "moz:firefoxOptions": { binary: "/usr/bin/firefox-esr", args: ["-headless"] },
+    },
+  },
+};
+
+/** The browser names `launch` takes. */
+export const BROWSERS = Object.keys(DRIVERS);
+
+/**
+ * Starts `browser` ("chromium" or "firefox") through its driver; resolves to
+ * a session with `open(url)` (a new tab), `tabs`, and `quit()`.
+ */
+export async function launch(browser) {
+  const driver = DRIVERS[browser];
+  const port = await freePort();
+  const child = spawn(driver.command(), driver.args(port), { stdio: "ignore" });
+  const base = `http://127.0.0.1:${port}`;
+  const call = async (method, path, body) => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const answer = await response.json();
+    if (!response.ok) {
+      const { error, message } = answer.value ?? {};
+      throw new Error(`${browser} WebDriver ${method} ${path}: ${error}: ${message}`);
+    }
+    return answer.value;
+  };
+  // The driver needs a moment to listen.
+  for (let tries = 0; ; tries++) {
+    try {
+      await call("GET", "/status");
+      break;
+    } catch (error) {
+      if (tries > 100) throw new Error(`${browser}'s driver did not start: ${error.message}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  const { sessionId } = await call("POST", "/session", { capabilities: { alwaysMatch: driver.capabilities } });
+  const session = `/session/${sessionId}`;
+  const first = await call("GET", `${session}/window`);
+  let current = first;
+  let firstUsed = false;
+  const focus = async (handle) => {
+    if (current === handle) return;
+    await call("POST", `${session}/window`, { handle });
+    current = handle;
+  };
+
+  /** One tab: `run(fn, ...args)` runs `fn`'s source in it and resolves to what its promise resolves to. */
+  class Tab {
+    constructor(handle) {
+      this.handle = handle;
+      this.closed = false;
+    }
+    async run(fn, ...args) {
+      await focus(this.handle);
+      const script = `const done = arguments[arguments.length - 1];
+        Promise.resolve((${fn.toString()})(...arguments[0]))
+          .then((value) => done({ value }), (error) => done({ error: String(error && error.stack || error) }));`;
+      const answer = await call("POST", `${session}/execute/async`, { script, args: [args] });
+      if (answer.error) throw new Error(`in ${browser}: ${answer.error}`);
+      return answer.value;
+    }
+    /**
+     * Closes the tab the way a user does: its page is unloaded. Closing the
+     * last tab ends the browser session: keep one open until `quit()`.
+     */
+    async close() {
+      await focus(this.handle);
+      // The answer lists the tabs left; commands need a current one.
+      const left = await call("DELETE", `${session}/window`);
+      this.closed = true;
+      current = null;
+      if (left.length > 0) await focus(left[0]);
+    }
+  }
+
+  return {
+    browser,
+    /** Opens `url` in a new tab (the first call uses the window the browser started with). */
+    async open(url) {
+      let handle = first;
+      if (firstUsed) ({ handle } = await call("POST", `${session}/window/new`, { type: "tab" }));
+      firstUsed = true;
+      await focus(handle);
+      await call("POST", `${session}/timeouts`, { script: 60_000 });
+      await call("POST", `${session}/url`, { url });
+      return new Tab(handle);
+    },
+    async quit() {
+      try {
+        await call("DELETE", session);
+      } finally {
+        child.kill("SIGTERM");
+      }
+    },
+  };
+}
