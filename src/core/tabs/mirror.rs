@@ -1,0 +1,95 @@
+//! The outbox every tab of a shared connection keeps a copy of
+//! (docs/shared-connection.md).
+//!
+//! A tab's send is posted to all tabs and enters every mirror; the leader's
+//! report of the message's fate (on the wire for an at-most-once message,
+//! acknowledged for an at-least-once one, dropped or failed) takes it out of
+//! every mirror. So whichever tab becomes leader holds every message not yet
+//! settled, in the order it was posted, and re-sends them before anything
+//! new: the messages of a leader that went away are not lost, and the ids
+//! they were first sent with make the server drop any copy it already had.
+
+use crate::prelude::*;
+
+use super::TabId;
+
+/// One message in the mirror.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mirrored {
+    /// The tab that sent it (its `sendWithAck` promise is there).
+    pub tab: TabId,
+    /// The envelope's id: the sending tab's prefix and number.
+    pub id: String,
+    /// The frame as the sending tab wrote it.
+    pub frame: String,
+    /// It waits for the server's acknowledgement (at-least-once).
+    pub awaits_ack: bool,
+}
+
+/// The messages posted and not yet settled, oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct Mirror {
+    messages: Vec<Mirrored>,
+    capacity: usize,
+}
+
+impl Mirror {
+    /// A mirror of at most `capacity` messages (at least one).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            messages: Vec::new(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// A tab posted `message`. A repeat of an id already here (a tab
+    /// re-posting after a hand-over) keeps its first place. Returns the
+    /// message pushed out to make room, if the mirror was full.
+    pub fn posted(&mut self, message: Mirrored) -> Option<Mirrored> {
+        if self.messages.iter().any(|held| held.id == message.id) {
+            return None;
+        }
+        let evicted = if self.messages.len() >= self.capacity {
+            self.take_first(|_| true)
+        } else {
+            None
+        };
+        self.messages.push(message);
+        evicted
+    }
+
+    /// The leader settled `id` (written, acknowledged, dropped or failed):
+    /// returns the message, if it was here.
+    pub fn settled(&mut self, id: &str) -> Option<Mirrored> {
+        self.take_first(|held| held.id == id)
+    }
+
+    /// What a tab that becomes leader re-sends, oldest first.
+    pub fn to_resend(&self) -> &[Mirrored] {
+        &self.messages
+    }
+
+    /// How many messages wait.
+    pub fn len(&self) -> usize {
+        self.messages.len()
+    }
+
+    /// Whether no message waits.
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+
+    /// Takes out the first message that `matches`, keeping the others' order
+    /// (`retain`, not `Vec::remove`: see lint/size).
+    fn take_first(&mut self, matches: impl Fn(&Mirrored) -> bool) -> Option<Mirrored> {
+        let mut taken = None;
+        self.messages.retain(|held| {
+            if taken.is_none() && matches(held) {
+                taken = Some(held.clone());
+                return false;
+            }
+            true
+        });
+        taken
+    }
+}

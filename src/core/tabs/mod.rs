@@ -1,0 +1,30 @@
+//! One connection for all the tabs of an origin (`shareAcrossTabs`): the
+//! rules the tabs follow between them, sans-IO like the rest of the core.
+//! The design, the measurements behind it and what is left are in
+//! docs/shared-connection.md.
+//!
+//! - [`Lease`]: electing the leader where the browser has no Web Locks.
+//! - [`Mirror`]: the outbox every tab keeps a copy of, so a new leader
+//!   re-sends what the old one had not settled.
+//! - [`Follower`]: what a tab that does not hold the socket delivers, and
+//!   what it takes over with when it becomes the leader.
+//!
+//! Not reached from the boundary yet: it is tested natively here, and wired
+//! to `transport.js` by a later step.
+
+mod follower;
+mod lease;
+mod mirror;
+
+pub use follower::{Follower, SessionPoint, Takeover};
+pub use lease::{
+    Ballot, BallotKind, Lease, Verdict, CLAIM_WINDOW, JOIN_WAIT, LEASE_BEAT, LEASE_TIMEOUT,
+};
+pub use mirror::{Mirror, Mirrored};
+
+/// A tab's random id, drawn when its transport is made.
+pub type TabId = u64;
+
+/// An election's number: each new leader leads in a higher term than the
+/// last, so a leader that was frozen and wakes up knows it was replaced.
+pub type Term = u64;

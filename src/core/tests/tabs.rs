@@ -1,0 +1,454 @@
+//! The shared connection's rules between tabs (`core::tabs`), on a
+//! simulated clock: the lease election among tabs that join, crash, freeze
+//! and leave; the mirror outbox and the frame de-duplication through a
+//! hand-over.
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::core::tabs::*;
+
+/// One simulated tab: its election, and whether it runs.
+struct Tab {
+    lease: Lease,
+    /// Closed or crashed: it does nothing and hears nothing any more.
+    gone: bool,
+    /// Frozen by the browser: it runs nothing; what is posted to it waits.
+    frozen: bool,
+    waiting: Vec<Ballot>,
+    /// `Lead` verdicts it got, with their terms.
+    leads: Vec<Term>,
+    step_downs: u32,
+}
+
+/// Tabs on one channel: a post reaches every other running tab at once
+/// (and a frozen one when it thaws), as `BroadcastChannel` does.
+struct Tabs {
+    now: Instant,
+    tabs: Vec<(TabId, Tab)>,
+}
+
+/// Ticks of the simulated clock: finer than every election constant.
+const TICK: f64 = 5.0;
+
+impl Tabs {
+    fn new() -> Self {
+        Self {
+            now: Instant::ZERO,
+            tabs: Vec::new(),
+        }
+    }
+
+    fn join(&mut self, id: TabId) {
+        let tab = Tab {
+            lease: Lease::join(id, self.now),
+            gone: false,
+            frozen: false,
+            waiting: Vec::new(),
+            leads: Vec::new(),
+            step_downs: 0,
+        };
+        self.tabs.push((id, tab));
+        self.settle();
+    }
+
+    fn tab(&mut self, id: TabId) -> &mut Tab {
+        &mut self
+            .tabs
+            .iter_mut()
+            .find(|(tab, _)| *tab == id)
+            .expect("a tab the test joined")
+            .1
+    }
+
+    /// Delivers every post until nothing more is said (a rule that makes
+    /// tabs answer each other for ever fails here, not by hanging).
+    fn settle(&mut self) {
+        for _round in 0..10 {
+            let mut posts = Vec::new();
+            for (id, tab) in &mut self.tabs {
+                if tab.gone || tab.frozen {
+                    continue;
+                }
+                for verdict in tab.lease.take_verdicts() {
+                    match verdict {
+                        Verdict::Post(ballot) => posts.push((*id, ballot)),
+                        Verdict::Lead(term) => tab.leads.push(term),
+                        Verdict::StepDown => tab.step_downs += 1,
+                    }
+                }
+            }
+            if posts.is_empty() {
+                return;
+            }
+            for (from, ballot) in posts {
+                for (id, tab) in &mut self.tabs {
+                    if *id == from || tab.gone {
+                        continue;
+                    }
+                    if tab.frozen {
+                        tab.waiting.push(ballot);
+                    } else {
+                        tab.lease.handle_ballot(self.now, ballot);
+                    }
+                }
+            }
+        }
+        panic!(
+            "the tabs were still posting after 10 rounds at {:?}",
+            self.now
+        );
+    }
+
+    /// Runs the clock for `ms`, tick by tick.
+    fn run(&mut self, ms: f64) {
+        let end = self.now.as_ms() + ms;
+        while self.now.as_ms() < end {
+            self.now = Instant::from_ms(self.now.as_ms() + TICK);
+            for (_, tab) in &mut self.tabs {
+                if !tab.gone && !tab.frozen && is_due(tab.lease.poll_timeout(), self.now) {
+                    tab.lease.handle_timeout(self.now);
+                }
+            }
+            self.settle();
+        }
+    }
+
+    /// Runs the clock until a tab other than those in `not` leads; returns how long it took.
+    fn run_until_led(&mut self, not: &[TabId], limit: f64) -> Option<f64> {
+        let start = self.now.as_ms();
+        while self.now.as_ms() - start < limit {
+            self.run(TICK);
+            if self.leaders().iter().any(|id| !not.contains(id)) {
+                return Some(self.now.as_ms() - start);
+            }
+        }
+        None
+    }
+
+    fn crash(&mut self, id: TabId) {
+        self.tab(id).gone = true;
+    }
+
+    fn leave(&mut self, id: TabId) {
+        self.tab(id).lease.leave();
+        self.settle();
+    }
+
+    fn freeze(&mut self, id: TabId) {
+        self.tab(id).frozen = true;
+    }
+
+    fn thaw(&mut self, id: TabId) {
+        let now = self.now;
+        let tab = self.tab(id);
+        tab.frozen = false;
+        for ballot in std::mem::take(&mut tab.waiting) {
+            tab.lease.handle_ballot(now, ballot);
+        }
+        if is_due(tab.lease.poll_timeout(), now) {
+            tab.lease.handle_timeout(now);
+        }
+        self.settle();
+    }
+
+    /// The running tabs that think they lead.
+    fn leaders(&self) -> Vec<TabId> {
+        self.tabs
+            .iter()
+            .filter(|(_, tab)| !tab.gone && !tab.frozen && tab.lease.is_leader())
+            .map(|(id, _)| *id)
+            .collect()
+    }
+}
+
+const JOINED: f64 = JOIN_WAIT.as_ms() + CLAIM_WINDOW.as_ms();
+
+#[test]
+fn a_lone_tab_leads_once_nobody_answered_its_hello() {
+    let mut tabs = Tabs::new();
+    tabs.join(1);
+    tabs.run(JOINED - TICK);
+    assert!(tabs.leaders().is_empty(), "still listening for a leader");
+    tabs.run(TICK);
+    assert_eq!(tabs.leaders(), [1]);
+    assert_eq!(tabs.tab(1).leads, [1], "term 1");
+}
+
+#[test]
+fn tabs_that_join_together_agree_on_one_leader_the_lowest_id() {
+    let mut tabs = Tabs::new();
+    for id in [5, 3, 9] {
+        tabs.join(id);
+    }
+    tabs.run(5_000.0);
+    assert_eq!(tabs.leaders(), [3]);
+    for id in [5, 9] {
+        assert!(tabs.tab(id).leads.is_empty(), "tab {id} never led");
+    }
+}
+
+#[test]
+fn a_tab_that_joins_later_follows_the_leader_even_with_a_lower_id() {
+    let mut tabs = Tabs::new();
+    tabs.join(7);
+    tabs.run(1_000.0);
+    tabs.join(1);
+    tabs.run(10_000.0);
+    assert_eq!(tabs.leaders(), [7]);
+    assert!(
+        tabs.tab(1).leads.is_empty(),
+        "the leader answered its hello"
+    );
+    assert_eq!(tabs.tab(7).step_downs, 0);
+}
+
+#[test]
+fn a_crashed_leader_is_replaced_once_its_lease_runs_out() {
+    let mut tabs = Tabs::new();
+    for id in [1, 2, 3] {
+        tabs.join(id);
+    }
+    tabs.run(2_000.0);
+    assert_eq!(tabs.leaders(), [1]);
+    tabs.crash(1);
+    let took = tabs.run_until_led(&[1], 5_000.0).expect("a new leader");
+    // The last lease was up to a beat old when the leader crashed.
+    let bound = LEASE_TIMEOUT.as_ms() + CLAIM_WINDOW.as_ms() + 2.0 * TICK;
+    assert!(took <= bound, "took {took} ms, bound {bound}");
+    assert!(
+        took >= LEASE_TIMEOUT.as_ms() - LEASE_BEAT.as_ms(),
+        "not before the lease ran out: {took}"
+    );
+    tabs.run(5_000.0);
+    assert_eq!(tabs.leaders(), [2]);
+    assert_eq!(tabs.tab(2).leads, [2], "in a higher term");
+}
+
+#[test]
+fn a_leader_that_leaves_is_replaced_within_a_claim_window() {
+    let mut tabs = Tabs::new();
+    for id in [1, 2, 3] {
+        tabs.join(id);
+    }
+    tabs.run(2_000.0);
+    tabs.leave(1);
+    assert_eq!(
+        tabs.tab(1).step_downs,
+        1,
+        "the driver closes its connection"
+    );
+    let took = tabs.run_until_led(&[1], 5_000.0).expect("a new leader");
+    assert!(took <= CLAIM_WINDOW.as_ms() + 2.0 * TICK, "took {took} ms");
+    tabs.run(5_000.0);
+    assert_eq!(tabs.leaders(), [2]);
+}
+
+#[test]
+fn a_frozen_leader_is_replaced_and_steps_down_when_it_thaws() {
+    let mut tabs = Tabs::new();
+    for id in [1, 2] {
+        tabs.join(id);
+    }
+    tabs.run(2_000.0);
+    tabs.freeze(1);
+    tabs.run(3_000.0);
+    assert_eq!(tabs.leaders(), [2]);
+    // It wakes up believing it leads: the newer term's leases it missed
+    // reach it first, and it steps down without posting a lease of its own.
+    tabs.thaw(1);
+    assert_eq!(tabs.tab(1).step_downs, 1);
+    tabs.run(5_000.0);
+    assert_eq!(tabs.leaders(), [2]);
+    assert_eq!(tabs.tab(2).step_downs, 0);
+}
+
+#[test]
+fn a_tab_that_left_takes_no_part_until_it_rejoins() {
+    let mut tabs = Tabs::new();
+    tabs.join(1);
+    tabs.join(2);
+    tabs.run(2_000.0);
+    tabs.leave(2);
+    assert_eq!(tabs.tab(2).lease.poll_timeout(), None);
+    tabs.crash(1);
+    tabs.run(5_000.0);
+    assert!(tabs.leaders().is_empty(), "the only other tab is away");
+    let now = tabs.now;
+    tabs.tab(2).lease.rejoin(now);
+    tabs.settle();
+    tabs.run(JOINED + TICK);
+    assert_eq!(tabs.leaders(), [2]);
+}
+
+#[derive(Debug, Clone)]
+enum Happening {
+    Join,
+    Crash(usize),
+    Leave(usize),
+    Freeze(usize),
+    Thaw(usize),
+    Wait(u16),
+}
+
+fn event() -> impl Strategy<Value = Happening> {
+    prop_oneof![
+        2 => Just(Happening::Join),
+        1 => any::<usize>().prop_map(Happening::Crash),
+        1 => any::<usize>().prop_map(Happening::Leave),
+        1 => any::<usize>().prop_map(Happening::Freeze),
+        1 => any::<usize>().prop_map(Happening::Thaw),
+        4 => (0u16..1_500).prop_map(Happening::Wait),
+    ]
+}
+
+proptest! {
+    /// Whatever tabs join, crash, leave, freeze and thaw, once things have
+    /// been quiet for two lease timeouts exactly one running tab leads (when
+    /// any takes part), and it keeps leading while nothing happens.
+    #[test]
+    fn after_any_history_one_running_tab_leads(events in proptest::collection::vec(event(), 1..40)) {
+        let mut tabs = Tabs::new();
+        let mut next_id: TabId = 100;
+        for happening in events {
+            let count = tabs.tabs.len().max(1);
+            match happening {
+                Happening::Join => {
+                    // Ids are random in the browser: not in joining order.
+                    next_id = next_id.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407) % 1000;
+                    if tabs.tabs.iter().all(|(id, _)| *id != next_id) {
+                        tabs.join(next_id);
+                    }
+                }
+                Happening::Crash(n) if !tabs.tabs.is_empty() => { let id = tabs.tabs[n % count].0; tabs.crash(id) }
+                Happening::Leave(n) if !tabs.tabs.is_empty() => {
+                    let id = tabs.tabs[n % count].0;
+                    if !tabs.tab(id).gone && !tabs.tab(id).frozen { tabs.leave(id) }
+                }
+                Happening::Freeze(n) if !tabs.tabs.is_empty() => { let id = tabs.tabs[n % count].0; tabs.freeze(id) }
+                Happening::Thaw(n) if !tabs.tabs.is_empty() => {
+                    let id = tabs.tabs[n % count].0;
+                    if tabs.tab(id).frozen { tabs.thaw(id) }
+                }
+                Happening::Wait(ms) => tabs.run(f64::from(ms)),
+                _ => {}
+            }
+        }
+        tabs.run(2.0 * LEASE_TIMEOUT.as_ms() + JOINED);
+        let taking_part = tabs.tabs.iter()
+            .filter(|(_, tab)| !tab.gone && !tab.frozen && tab.lease.poll_timeout().is_some())
+            .count();
+        let leaders = tabs.leaders();
+        prop_assert_eq!(leaders.len(), usize::from(taking_part > 0), "leaders {:?}", leaders);
+        tabs.run(3.0 * LEASE_TIMEOUT.as_ms());
+        prop_assert_eq!(tabs.leaders(), leaders, "and it stays");
+    }
+}
+
+// ---- the mirror outbox and frames through a hand-over ----
+
+fn message(tab: TabId, n: u32, awaits_ack: bool) -> Mirrored {
+    let id = format!("t{tab}-{n}");
+    Mirrored {
+        tab,
+        frame: format!("{{\"type\":\"message\",\"data\":{n},\"id\":\"{id}\"}}"),
+        id,
+        awaits_ack,
+    }
+}
+
+#[test]
+fn the_mirror_keeps_unsettled_messages_in_posting_order_and_each_once() {
+    let mut mirror = Mirror::new(3);
+    assert_eq!(mirror.posted(message(1, 1, true)), None);
+    assert_eq!(mirror.posted(message(2, 1, false)), None);
+    assert_eq!(mirror.posted(message(1, 2, true)), None);
+    // A tab re-posting after a hand-over: the message keeps its first place.
+    assert_eq!(mirror.posted(message(1, 1, true)), None);
+    let ids = |mirror: &Mirror| {
+        mirror
+            .to_resend()
+            .iter()
+            .map(|m| m.id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&mirror), ["t1-1", "t2-1", "t1-2"]);
+    assert_eq!(mirror.settled("t2-1").map(|m| m.tab), Some(2));
+    assert_eq!(mirror.settled("t2-1"), None, "settled once");
+    assert_eq!(ids(&mirror), ["t1-1", "t1-2"]);
+    mirror.posted(message(3, 1, true));
+    // Full: the oldest goes, and its tab is told (its promise rejects).
+    assert_eq!(
+        mirror.posted(message(3, 2, true)).map(|m| m.id),
+        Some("t1-1".to_owned())
+    );
+    assert_eq!(ids(&mirror), ["t1-2", "t3-1", "t3-2"]);
+    assert_eq!(mirror.len(), 3);
+}
+
+#[test]
+fn a_hand_over_resumes_the_last_leaders_session_and_resends_what_was_unsettled() {
+    // Tab 2 follows leader 1: it hears the session, frames 1–5, three posts.
+    let mut tab = Follower::new("own-session", 100);
+    assert_eq!(tab.session_id(), "own-session");
+    tab.announced(SessionPoint {
+        session_id: "shared".into(),
+        epoch: Some("e1".into()),
+    });
+    for seq in 1..=5 {
+        assert!(tab.frame(Some(seq)));
+    }
+    assert!(tab.frame(None), "unnumbered frames are always delivered");
+    tab.posted(message(1, 1, true));
+    tab.posted(message(2, 1, true));
+    tab.posted(message(1, 2, false));
+    tab.settled("t1-1");
+    // Leader 1 goes; tab 2 takes over.
+    let takeover = tab.takeover();
+    assert_eq!(takeover.session_id, "shared");
+    assert_eq!(takeover.epoch, Some("e1"));
+    assert_eq!(takeover.resume_after, Some(5));
+    let resend: Vec<&str> = takeover.resend.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(
+        resend,
+        ["t2-1", "t1-2"],
+        "oldest first, the settled one not again"
+    );
+}
+
+#[test]
+fn a_tab_delivers_each_frame_once_through_a_hand_over() {
+    // Tab 3 heard the old leader up to 7; the new leader resumed from 5 and
+    // the server replays 6, 7 before 8 and 9.
+    let mut tab = Follower::new("s", 100);
+    let mut delivered = Vec::new();
+    for seq in (1..=7).chain(6..=9) {
+        if tab.frame(Some(seq)) {
+            delivered.push(seq);
+        }
+    }
+    assert_eq!(delivered, (1..=9).collect::<Vec<_>>());
+    // The server's stream started over: the new numbers are new frames.
+    tab.stream_reset(1);
+    assert!(tab.frame(Some(1)) && tab.frame(Some(2)));
+    assert!(!tab.frame(Some(2)));
+    // Frames before a gap are gone: resume after it.
+    tab.gap(10);
+    assert_eq!(tab.takeover().resume_after, Some(9));
+    assert!(tab.frame(Some(10)));
+}
+
+#[test]
+fn a_tab_that_never_heard_a_leader_takes_over_with_its_own_session() {
+    let tab = Follower::new("own", 10);
+    let takeover = tab.takeover();
+    assert_eq!(
+        (
+            takeover.session_id,
+            takeover.epoch,
+            takeover.resume_after,
+            takeover.resend.len()
+        ),
+        ("own", None, None, 0)
+    );
+}
