@@ -97,6 +97,20 @@ impl Downstream {
         previous.map(|previous| Numbered::Reset { previous, first })
     }
 
+    /// A tab that becomes the leader of a shared connection continues the
+    /// stream the tabs were following: every frame up to `resume_after` was
+    /// delivered, in `epoch` (ignored when it cannot be one).
+    pub fn adopt(&mut self, epoch: Option<&str>, resume_after: Option<u64>) {
+        self.seqs = DeliveredSeqs::default();
+        if let Some(last) = resume_after {
+            self.seqs.skip_to(last.saturating_add(1));
+        }
+        self.epoch = epoch
+            .filter(|epoch| Self::is_epoch(Some(epoch)))
+            .map(ToOwned::to_owned);
+        self.resumed_from = None;
+    }
+
     /// A gap notice: frames before `first_available` are gone for good.
     pub fn gap(&mut self, first_available: f64) {
         if let Some(first) = stream_position(first_available) {

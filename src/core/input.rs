@@ -29,8 +29,34 @@ pub enum Input<P> {
         /// for a raw frame, which never travels over HTTP and is never tracked.
         envelope: Option<u64>,
     },
+    #[cfg(any(test, feature = "shared-tabs"))]
+    /// Another tab's envelope, relayed by this tab, the leader of a
+    /// connection shared across tabs (`core::tabs`): sent or held like an
+    /// envelope of its own, and with `delivery: "at-least-once"` tracked
+    /// until the server acknowledges the id the other tab gave it.
+    Relay {
+        /// The frame as the other tab wrote it.
+        payload: P,
+        /// This tab's number for it (its handle; acks and losses name it).
+        number: u64,
+        /// The envelope's id, as the other tab wrote it.
+        id: String,
+    },
     /// `clearQueue()`.
     ClearQueue,
+    #[cfg(any(test, feature = "shared-tabs"))]
+    /// This tab becomes the leader of a connection shared across tabs
+    /// (`core::tabs`): it continues the session the tabs were following
+    /// instead of its own. Only while idle, before it connects; ignored
+    /// otherwise.
+    Adopt {
+        /// The shared session's id.
+        session_id: String,
+        /// Its stream epoch, when the last leader knew one.
+        epoch: Option<String>,
+        /// `last_seq`: every frame up to it was delivered in this tab.
+        resume_after: Option<u64>,
+    },
 
     // ----- the WebSocket -----
     /// The socket finished its opening handshake.

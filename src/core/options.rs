@@ -304,7 +304,8 @@ fn envelope_type(
     }
 }
 
-fn validate_session_id(session_id: &str) -> Result<(), ConfigError> {
+/// Whether `session_id` may be one: 1 to 128 characters, no control character.
+pub(crate) fn validate_session_id(session_id: &str) -> Result<(), ConfigError> {
     // Counting the bytes that start a character: `chars().count()` would link a
     // vectorised counter several times the size of this loop.
     let length = session_id

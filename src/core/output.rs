@@ -146,4 +146,6 @@ pub enum InputError {
     QueueFull(usize),
     /// A `disconnect` with a code or reason the WebSocket API rejects.
     BadClose(super::options::ConfigError),
+    /// An adopted session id that a `sessionId` option could not be.
+    BadSession(super::options::ConfigError),
 }

@@ -31,6 +31,8 @@ use super::heartbeat::{Beat, Heartbeat, Silence};
 use super::ids::{push_number, IdGenerator};
 use super::input::{FrameKind, FrameSource, InboundFrame, Input};
 use super::lifecycle::{page_signal, PageSignal};
+#[cfg(any(test, feature = "shared-tabs"))]
+use super::options::validate_session_id;
 use super::options::Config;
 use super::outbox::Held;
 use super::output::{Event, Handled, InputError, Output, SendOutcome};
@@ -373,6 +375,21 @@ impl<P: Clone> Transport<P> {
             Input::Send { payload, envelope } => {
                 return self.send(clock, payload, envelope).map(Handled::Sent)
             }
+            #[cfg(any(test, feature = "shared-tabs"))]
+            Input::Relay {
+                payload,
+                number,
+                id,
+            } => {
+                if self.config.delivery == Delivery::AtLeastOnce {
+                    self.upstream.relaying(number, id);
+                }
+                let sent = self.send(clock, payload, Some(number));
+                if sent.is_err() {
+                    self.upstream.forget_relayed(number);
+                }
+                return sent.map(Handled::Sent);
+            }
             Input::Frame(frame) => {
                 let deliver = self.on_frame(clock, frame);
                 return Ok(Handled::Frame { deliver });
@@ -390,7 +407,15 @@ impl<P: Clone> Transport<P> {
             }
             // Handled above.
             Input::Send { .. } | Input::Frame(_) => {}
+            #[cfg(any(test, feature = "shared-tabs"))]
+            Input::Relay { .. } => {}
             Input::ClearQueue => self.clear_queue(),
+            #[cfg(any(test, feature = "shared-tabs"))]
+            Input::Adopt {
+                session_id,
+                epoch,
+                resume_after,
+            } => self.adopt(session_id, epoch.as_deref(), resume_after)?,
             Input::SocketOpened => self.on_socket_opened(now),
             Input::SocketUnusable { message } => self.on_socket_unusable(now, &message),
             Input::SocketError => self.on_socket_error(),
@@ -482,6 +507,23 @@ impl<P: Clone> Transport<P> {
         } else {
             SendOutcome::Queued
         })
+    }
+
+    /// Continues a session shared across tabs (`Input::Adopt`).
+    #[cfg(any(test, feature = "shared-tabs"))]
+    fn adopt(
+        &mut self,
+        session_id: String,
+        epoch: Option<&str>,
+        resume_after: Option<u64>,
+    ) -> Result<(), InputError> {
+        if !matches!(self.connection.phase, Phase::Idle) {
+            return Ok(());
+        }
+        validate_session_id(&session_id).map_err(InputError::BadSession)?;
+        self.config.session_id = session_id;
+        self.downstream.adopt(epoch, resume_after);
+        Ok(())
     }
 
     fn clear_queue(&mut self) {
@@ -651,7 +693,11 @@ impl<P: Clone> Transport<P> {
     }
 
     fn on_ack(&mut self, now: Instant, id: &str) {
-        let Some(number) = self.ids.message_number(id) else {
+        let number = self.ids.message_number(id);
+        // A leader relaying other tabs' envelopes knows their ids too.
+        #[cfg(any(test, feature = "shared-tabs"))]
+        let number = number.or_else(|| self.upstream.relayed_number(id));
+        let Some(number) = number else {
             return;
         };
         if self.upstream.acknowledge(now, number) {
@@ -1234,6 +1280,8 @@ impl<P: Clone> Transport<P> {
         };
         self.stats.dropped += 1;
         if let Some(number) = held.ack {
+            #[cfg(any(test, feature = "shared-tabs"))]
+            self.upstream.forget_relayed(number);
             self.ack_lost(vec![number], "was dropped from the full queue");
         }
         self.emit_queue(vec![held.payload]);

@@ -19,6 +19,11 @@ pub struct Upstream<P> {
     ack_timeout: Option<Duration>,
     /// When the ack clock last saw progress; `None` while it is not running.
     ack_progress_at: Option<Instant>,
+    #[cfg(any(test, feature = "shared-tabs"))]
+    /// The ids other tabs gave the tracked envelopes this tab relays for
+    /// them (the leader of a connection shared across tabs), by this tab's
+    /// number for each: their acks name those ids, not this tab's.
+    relayed: Vec<(u64, String)>,
 }
 
 impl<P: Clone> Upstream<P> {
@@ -29,7 +34,30 @@ impl<P: Clone> Upstream<P> {
             outbox: Outbox::new(capacity, policy),
             ack_timeout: ack_timeout.non_zero(),
             ack_progress_at: None,
+            #[cfg(any(test, feature = "shared-tabs"))]
+            relayed: Vec::new(),
         }
+    }
+
+    #[cfg(any(test, feature = "shared-tabs"))]
+    /// Tracked envelope `number` is another tab's, sent with `id`.
+    pub fn relaying(&mut self, number: u64, id: String) {
+        self.relayed.push((number, id));
+    }
+
+    #[cfg(any(test, feature = "shared-tabs"))]
+    /// This tab's number for the relayed envelope `id`, while it is tracked.
+    pub fn relayed_number(&self, id: &str) -> Option<u64> {
+        self.relayed
+            .iter()
+            .find(|(_, relayed)| relayed == id)
+            .map(|(number, _)| *number)
+    }
+
+    #[cfg(any(test, feature = "shared-tabs"))]
+    /// Envelope `number` is no longer tracked (acknowledged, dropped, refused).
+    pub fn forget_relayed(&mut self, number: u64) {
+        self.relayed.retain(|(relayed, _)| *relayed != number);
     }
 
     /// The held messages.
@@ -85,6 +113,8 @@ impl<P: Clone> Upstream<P> {
         if !self.outbox.acknowledge(number) {
             return false;
         }
+        #[cfg(any(test, feature = "shared-tabs"))]
+        self.forget_relayed(number);
         self.ack_progress_at = self.outbox.awaiting_ack().then_some(now);
         true
     }
@@ -97,6 +127,8 @@ impl<P: Clone> Upstream<P> {
     /// Forgets everything held; returns the tracked numbers forgotten.
     pub fn clear(&mut self) -> Vec<u64> {
         self.ack_progress_at = None;
+        #[cfg(any(test, feature = "shared-tabs"))]
+        self.relayed.clear();
         self.outbox.clear()
     }
 }

@@ -9,8 +9,12 @@
 //! - [`Follower`]: what a tab that does not hold the socket delivers, and
 //!   what it takes over with when it becomes the leader.
 //!
-//! Not reached from the boundary yet: it is tested natively here, and wired
-//! to `transport.js` by a later step.
+//! The leader's side lives in the transport: `Input::Adopt` (continue the
+//! tabs' session) and `Input::Relay` (send another tab's envelope, tracked
+//! by the id that tab gave it), behind the `shared-tabs` feature.
+//!
+//! Not reached from the boundary yet: it is tested natively here
+//! (src/core/tests/tabs.rs), and wired to `transport.js` by a later step.
 
 mod follower;
 mod lease;

@@ -452,3 +452,228 @@ fn a_tab_that_never_heard_a_leader_takes_over_with_its_own_session() {
         ("own", None, None, 0)
     );
 }
+
+// ---- a tab that becomes the leader continues the shared session ----
+
+fn adopt(session_id: &str, epoch: Option<&str>, resume_after: Option<u64>) -> Input<Payload> {
+    Input::Adopt {
+        session_id: session_id.into(),
+        epoch: epoch.map(str::to_owned),
+        resume_after,
+    }
+}
+
+#[test]
+fn a_new_leader_opens_the_shared_session_where_the_tabs_were() {
+    let mut sim = Sim::new(quiet_options());
+    // What Follower::takeover handed it: the last leader's session and
+    // epoch, and the last frame this tab delivered.
+    sim.input(adopt("shared", Some("e1"), Some(41)));
+    assert_eq!(sim.transport.session_id(), "shared");
+    assert_eq!(sim.transport.last_seq(), Some(41));
+    let actions = sim.connect();
+    assert_eq!(
+        open_url(&sim, &actions),
+        "ws://h/ws?session_id=shared&protocol=1.1&epoch=e1&last_seq=41"
+    );
+    sim.open();
+    // The server replays after 41: the stream goes on, no reset, and a
+    // frame the tabs had is dropped.
+    assert!(sim.transport.on_numbered_frame(sim.now, 42));
+    assert!(!sim.transport.on_numbered_frame(sim.now, 41));
+    assert!(!sim.transport.on_numbered_frame(sim.now, 42));
+    assert_eq!(
+        sim.transport.snapshot().stats.resets,
+        0,
+        "a continuation, not a reset"
+    );
+}
+
+#[test]
+fn a_tab_that_adopts_nothing_numbered_resumes_nothing() {
+    let mut sim = Sim::new(quiet_options());
+    sim.input(adopt("shared", Some(""), None));
+    let actions = sim.connect();
+    assert_eq!(
+        open_url(&sim, &actions),
+        "ws://h/ws?session_id=shared&protocol=1.1",
+        "an empty epoch is none"
+    );
+}
+
+#[test]
+fn adopting_is_refused_for_a_bad_session_id_and_ignored_once_connecting() {
+    let mut sim = Sim::new(quiet_options());
+    let refused = sim
+        .transport
+        .handle_input(Instant::ZERO, adopt("a\nb", None, Some(3)));
+    assert!(
+        matches!(refused, Err(InputError::BadSession(_))),
+        "{refused:?}"
+    );
+    assert_eq!(
+        (sim.transport.session_id(), sim.transport.last_seq()),
+        ("s", None)
+    );
+
+    sim.connect();
+    sim.input(adopt("late", None, Some(9)));
+    assert_eq!(
+        (sim.transport.session_id(), sim.transport.last_seq()),
+        ("s", None)
+    );
+}
+
+// ---- the leader relays other tabs' envelopes ----
+
+fn relaying() -> OptionValues {
+    OptionValues {
+        delivery: Some("at-least-once".into()),
+        ack_timeout: Some(1000.0),
+        message_queue_size: Some(3.0),
+        heartbeat_interval: Some(0.0),
+        ..quiet_options()
+    }
+}
+
+/// Another tab's envelope `payload`, which that tab numbered `id`; this
+/// leader's handle for it is the payload itself.
+fn relay(sim: &mut Sim, payload: Payload, id: &str) -> Result<SendOutcome, InputError> {
+    let result = sim.transport.handle_input(
+        Instant::from_ms(sim.now),
+        Input::Relay {
+            payload,
+            number: payload.into(),
+            id: id.into(),
+        },
+    );
+    match result {
+        Ok(Handled::Sent(outcome)) => Ok(outcome),
+        Ok(other) => panic!("a relay answers like a send, not {other:?}"),
+        Err(error) => Err(error),
+    }
+}
+
+fn own(sim: &mut Sim, payload: Payload) {
+    sim.transport
+        .send(sim.now, payload, Some(payload.into()))
+        .expect("room in the queue");
+}
+
+fn acked(actions: &[Output<Payload>]) -> Vec<u64> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Output::Emit(Event::Acked(number)) => Some(*number),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_relayed_envelope_is_tracked_by_the_id_its_tab_gave_it() {
+    let mut sim = Sim::connected(relaying());
+    sim.take();
+    assert_eq!(relay(&mut sim, 100, "tab9-1"), Ok(SendOutcome::Sent));
+    assert_eq!(transmitted(&sim.take()), [100]);
+    assert_eq!(sim.transport.queue_length(), 1, "held until the ack");
+    // The server acknowledges the other tab's id.
+    sim.transport.on_ack(sim.now, "tab9-1");
+    assert_eq!(acked(&sim.take()), [100]);
+    assert_eq!(sim.transport.queue_length(), 0);
+    sim.transport.on_ack(sim.now, "tab9-1");
+    assert!(sim.take().is_empty(), "a second ack is ignored");
+}
+
+#[test]
+fn relayed_and_own_envelopes_wait_and_go_out_again_in_one_order() {
+    let mut sim = Sim::new(relaying());
+    sim.connect();
+    own(&mut sim, 1);
+    assert_eq!(relay(&mut sim, 100, "tab9-1"), Ok(SendOutcome::Queued));
+    own(&mut sim, 2);
+    assert_eq!(transmitted(&sim.open()), [1, 100, 2]);
+    sim.transport.on_ack(sim.now, &sim.transport.message_id(1));
+    assert_eq!(acked(&sim.take()), [1]);
+    // The socket drops before the others are acknowledged: both go again.
+    sim.close(1006);
+    assert_eq!(transmitted(&retry_open(&mut sim)), [100, 2]);
+    sim.transport.on_ack(sim.now, "tab9-1");
+    sim.transport.on_ack(sim.now, &sim.transport.message_id(2));
+    assert_eq!(acked(&sim.take()), [100, 2]);
+}
+
+/// Fires the retry and opens the socket it starts; what the opening sent.
+fn retry_open(sim: &mut Sim) -> Vec<Output<Payload>> {
+    sim.fire(Deadline::Retry);
+    sim.open()
+}
+
+#[test]
+fn a_relayed_envelope_that_is_dropped_or_cleared_is_forgotten_with_its_id() {
+    let mut sim = Sim::new(relaying());
+    relay(&mut sim, 100, "tab9-1").unwrap();
+    for n in 1..=3 {
+        own(&mut sim, n);
+    }
+    // The queue holds 3: the relayed one was the oldest and went.
+    let actions = sim.take();
+    assert!(actions.iter().any(|a| matches!(a,
+        Output::Emit(Event::AckLost { numbers, .. }) if numbers == &[100])));
+    sim.connect();
+    sim.open();
+    sim.take();
+    sim.transport.on_ack(sim.now, "tab9-1");
+    assert!(
+        acked(&sim.take()).is_empty(),
+        "its id means nothing any more"
+    );
+
+    relay(&mut sim, 102, "tab9-3").unwrap();
+    let actions = sim.input(Input::ClearQueue);
+    assert!(actions.iter().any(|a| matches!(a,
+        Output::Emit(Event::AckLost { numbers, .. }) if numbers.contains(&102))));
+    sim.transport.on_ack(sim.now, "tab9-3");
+    assert!(acked(&sim.take()).is_empty(), "cleared, and its id with it");
+}
+
+#[test]
+fn a_relayed_envelope_refused_by_a_full_queue_leaves_no_id_behind() {
+    let mut sim = Sim::new(OptionValues {
+        queue_overflow: Some("error".into()),
+        ..relaying()
+    });
+    for n in 1..=3 {
+        own(&mut sim, n);
+    }
+    assert_eq!(
+        relay(&mut sim, 100, "tab9-1"),
+        Err(InputError::QueueFull(3))
+    );
+    // The same number later names another relayed envelope: the old id
+    // does not acknowledge it.
+    sim.transport.on_ack(sim.now, &sim.transport.message_id(1));
+    sim.take();
+    relay(&mut sim, 100, "tab9-2").unwrap();
+    sim.connect();
+    sim.open();
+    sim.take();
+    sim.transport.on_ack(sim.now, "tab9-1");
+    assert!(acked(&sim.take()).is_empty());
+    sim.transport.on_ack(sim.now, "tab9-2");
+    assert_eq!(acked(&sim.take()), [100]);
+}
+
+#[test]
+fn without_at_least_once_a_relayed_envelope_is_sent_and_forgotten() {
+    let mut sim = Sim::connected(OptionValues {
+        heartbeat_interval: Some(0.0),
+        ..quiet_options()
+    });
+    sim.take();
+    assert_eq!(relay(&mut sim, 100, "tab9-1"), Ok(SendOutcome::Sent));
+    assert_eq!(transmitted(&sim.take()), [100]);
+    assert_eq!(sim.transport.queue_length(), 0);
+    sim.transport.on_ack(sim.now, "tab9-1");
+    assert!(acked(&sim.take()).is_empty());
+}
