@@ -3,20 +3,25 @@
 //! backends send them (PROTOCOL.md §8).
 //!
 //! A `{"type":"stream","data":{"text"?,"intervalMs"?,"stream"?},"id"}`
-//! envelope is acknowledged at once; then the text comes back one word at a
-//! time as `{"type":"token","data":{"stream","token","done":false},"replyTo"}`
-//! frames, and a last one with `"token":"","done":true`. Each goes through
+//! envelope is acknowledged, and the text comes back one word at a time as
+//! `{"type":"token","data":{"stream","index","token","done":false},"replyTo"}`
+//! frames (`index` counts the pieces from 0), and a last one with
+//! `"token":"","done":true`. Each goes through
 //! the [`Publisher`](crate::Publisher): numbered in the session's stream, so
 //! a client that reconnects in the middle resumes by `last_seq` and gets
 //! every token exactly once, on either engine.
 //!
 //! Bounded like everything a client can start: at most [`MAX_STREAMS`]
-//! streams run at once on a node, each at most [`MAX_TOKENS`] tokens and
-//! [`MAX_STREAM_DURATION`] long; a request over a bound is answered with an
-//! `error` envelope (`busy` or `too-long`), acknowledged, never retried.
+//! streams run at once on a node and [`MAX_STREAMS_PER_SESSION`] for one
+//! session, each at most [`MAX_TEXT_BYTES`] of text, [`MAX_TOKENS`] tokens
+//! and [`MAX_STREAM_DURATION`] long; a request over a bound is answered with
+//! an `error` envelope (`busy`, `too-long`, `invalid`), acknowledged, never
+//! retried. A stream goes on when its client disconnects (that is what
+//! makes it resumable) until it ends or a publish fails; then a last
+//! `done` frame is still tried, its `index` past the pieces that were lost.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -31,6 +36,11 @@ pub const STREAM_TYPE: &str = "stream";
 pub const TOKEN_TYPE: &str = "token";
 /// Streams running at once on one node.
 pub const MAX_STREAMS: usize = 64;
+/// Streams running at once for one session: one client cannot take them all.
+pub const MAX_STREAMS_PER_SESSION: usize = 4;
+/// The longest text one stream sends (so the node holds at most
+/// `MAX_STREAMS` × this in stream texts).
+pub const MAX_TEXT_BYTES: usize = 16 * 1024;
 /// Tokens in one stream.
 pub const MAX_TOKENS: usize = 1_000;
 /// The longest pause between two tokens a request may ask for.
@@ -46,10 +56,17 @@ const DEFAULT_TEXT: &str = "This reply is streamed one word at a time, numbered 
 frame the server sends, so a reconnect in the middle loses nothing and repeats nothing.";
 
 /// [`Echo`](crate::handler::Echo)'s replies, plus streamed replies to
-/// `stream` envelopes. Clones share the running-stream count.
+/// `stream` envelopes. Clones share the running streams' count.
 #[derive(Debug, Clone, Default)]
 pub struct Demo {
-    running: Arc<AtomicUsize>,
+    running: Arc<Mutex<Running>>,
+}
+
+/// The streams running, in all and per session.
+#[derive(Debug, Default)]
+struct Running {
+    total: usize,
+    per_session: HashMap<Arc<str>, usize>,
 }
 
 impl Handler for Demo {
@@ -65,9 +82,9 @@ impl Handler for Demo {
             Ok(request) => request,
             Err(refusal) => return Ok(vec![refusal.envelope(message.id())]),
         };
-        let Some(slot) = Slot::take(&self.running) else {
-            let busy = Refusal("busy", format!("at most {MAX_STREAMS} streams run at once"));
-            return Ok(vec![busy.envelope(message.id())]);
+        let slot = match Slot::take(&self.running, &context.session_id) {
+            Ok(slot) => slot,
+            Err(busy) => return Ok(vec![busy.envelope(message.id())]),
         };
         let publisher = context.publisher.clone();
         let session = context.session_id.clone();
@@ -75,16 +92,18 @@ impl Handler for Demo {
             let _slot = slot;
             let last = request.tokens.len();
             for (index, token) in request.tokens.iter().enumerate() {
-                let frame = request.frame(token, false);
+                let frame = request.frame(index, token, false);
                 if publisher.publish_to_session(&session, frame).await.is_err() {
-                    return;
+                    break;
                 }
                 if index + 1 < last {
                     tokio::time::sleep(request.interval).await;
                 }
             }
+            // Also after a failed publish: the reply ends, and its index
+            // says how many pieces there should have been.
             let _ = publisher
-                .publish_to_session(&session, request.frame("", true))
+                .publish_to_session(&session, request.frame(last, "", true))
                 .await;
         });
         Ok(Vec::new())
@@ -95,22 +114,47 @@ impl Handler for Demo {
     }
 }
 
-/// A place among the [`MAX_STREAMS`], given back when dropped.
-struct Slot(Arc<AtomicUsize>);
+/// A place among the running streams, given back when dropped.
+struct Slot {
+    running: Arc<Mutex<Running>>,
+    session: Arc<str>,
+}
 
 impl Slot {
-    fn take(running: &Arc<AtomicUsize>) -> Option<Self> {
-        if running.fetch_add(1, Ordering::Relaxed) >= MAX_STREAMS {
-            running.fetch_sub(1, Ordering::Relaxed);
-            return None;
+    /// A place for one more stream of `session`, or why there is none.
+    fn take(running: &Arc<Mutex<Running>>, session: &Arc<str>) -> Result<Self, Refusal> {
+        let mut counts = running.lock().unwrap_or_else(PoisonError::into_inner);
+        if counts.total >= MAX_STREAMS {
+            return Err(Refusal(
+                "busy",
+                format!("at most {MAX_STREAMS} streams run at once"),
+            ));
         }
-        Some(Self(Arc::clone(running)))
+        let mine = counts.per_session.entry(Arc::clone(session)).or_insert(0);
+        if *mine >= MAX_STREAMS_PER_SESSION {
+            let message =
+                format!("at most {MAX_STREAMS_PER_SESSION} streams of one session run at once");
+            return Err(Refusal("busy", message));
+        }
+        *mine += 1;
+        counts.total += 1;
+        Ok(Self {
+            running: Arc::clone(running),
+            session: Arc::clone(session),
+        })
     }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+        let mut counts = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        counts.total = counts.total.saturating_sub(1);
+        if let Some(mine) = counts.per_session.get_mut(&self.session) {
+            *mine = mine.saturating_sub(1);
+            if *mine == 0 {
+                counts.per_session.remove(&self.session);
+            }
+        }
     }
 }
 
@@ -169,14 +213,24 @@ impl StreamRequest {
                 return Err(Refusal("invalid", message));
             }
         };
-        let tokens: Vec<String> = words(text).map(str::to_owned).collect();
-        let pauses = u32::try_from(tokens.len().saturating_sub(1)).unwrap_or(u32::MAX);
-        if tokens.len() > MAX_TOKENS || interval.saturating_mul(pauses) > MAX_STREAM_DURATION {
+        let too_long = || {
             let message = format!(
-                "a stream is at most {MAX_TOKENS} tokens and {} s long",
+                "a stream is at most {MAX_TEXT_BYTES} bytes, {MAX_TOKENS} tokens and {} s long",
                 MAX_STREAM_DURATION.as_secs()
             );
-            return Err(Refusal("too-long", message));
+            Refusal("too-long", message)
+        };
+        if text.len() > MAX_TEXT_BYTES {
+            return Err(too_long());
+        }
+        // One more than the bound is enough to know it is over.
+        let tokens: Vec<String> = words(text)
+            .take(MAX_TOKENS + 1)
+            .map(str::to_owned)
+            .collect();
+        let pauses = u32::try_from(tokens.len().saturating_sub(1)).unwrap_or(u32::MAX);
+        if tokens.len() > MAX_TOKENS || interval.saturating_mul(pauses) > MAX_STREAM_DURATION {
+            return Err(too_long());
         }
         Ok(Self {
             key,
@@ -186,10 +240,11 @@ impl StreamRequest {
         })
     }
 
-    fn frame(&self, token: &str, done: bool) -> Value {
+    /// Piece `index` (from 0) of the reply.
+    fn frame(&self, index: usize, token: &str, done: bool) -> Value {
         json!({
             "type": TOKEN_TYPE,
-            "data": { "stream": self.key, "token": token, "done": done },
+            "data": { "stream": self.key, "index": index, "token": token, "done": done },
             "replyTo": self.reply_to,
             "timestamp": iso_now(),
         })
@@ -254,10 +309,10 @@ mod tests {
         assert_eq!(request.key, json!("m1"));
         assert_eq!(request.tokens.concat(), DEFAULT_TEXT);
         assert_eq!(request.interval, DEFAULT_INTERVAL);
-        let frame = request.frame("x ", false);
+        let frame = request.frame(3, "x ", false);
         assert_eq!(
             frame["data"],
-            json!({"stream": "m1", "token": "x ", "done": false})
+            json!({"stream": "m1", "index": 3, "token": "x ", "done": false})
         );
         assert_eq!(frame["replyTo"], json!("m1"));
 
@@ -290,15 +345,28 @@ mod tests {
     }
 
     #[test]
-    fn slots_are_bounded_and_given_back() {
-        let running = Arc::new(AtomicUsize::new(0));
-        let slots: Vec<Slot> = (0..MAX_STREAMS)
-            .map_while(|_| Slot::take(&running))
+    fn slots_are_bounded_per_session_and_in_all_and_given_back() {
+        let running = Arc::new(Mutex::new(Running::default()));
+        let session = |n: usize| -> Arc<str> { Arc::from(format!("s{n}")) };
+        let mine: Vec<Slot> = (0..MAX_STREAMS_PER_SESSION)
+            .map_while(|_| Slot::take(&running, &session(0)).ok())
             .collect();
-        assert_eq!(slots.len(), MAX_STREAMS);
-        assert!(Slot::take(&running).is_none());
-        drop(slots);
-        assert_eq!(running.load(Ordering::Relaxed), 0);
-        assert!(Slot::take(&running).is_some());
+        assert_eq!(mine.len(), MAX_STREAMS_PER_SESSION);
+        let refused = Slot::take(&running, &session(0))
+            .err()
+            .map(|refusal| refusal.0);
+        assert_eq!(refused, Some("busy"), "one session cannot take them all");
+        let others: Vec<Slot> = (1..)
+            .map_while(|n| Slot::take(&running, &session(n)).ok())
+            .collect();
+        assert_eq!(mine.len() + others.len(), MAX_STREAMS);
+        drop(mine);
+        drop(others);
+        let counts = running.lock().unwrap_or_else(PoisonError::into_inner);
+        assert_eq!(
+            (counts.total, counts.per_session.len()),
+            (0, 0),
+            "every place given back"
+        );
     }
 }

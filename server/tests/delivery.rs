@@ -217,32 +217,42 @@ async fn pushes_and_replies_racing_on_one_socket_arrive_in_seq_order() {
     );
 }
 
-#[tokio::test]
+/// The next token frame of a stream (skipping its request's ack, which the
+/// multi-threaded runtime may send after the first token), checked to be
+/// numbered right after `last_seq` and to be piece `index`.
+async fn next_token(client: &mut common::Client, last_seq: &mut u64, index: usize) -> Value {
+    loop {
+        let frame = next_json(client).await;
+        if frame["type"] == "ack" {
+            continue;
+        }
+        assert_eq!(frame["type"], "token", "{frame}");
+        assert_eq!(
+            (frame["replyTo"].as_str(), frame["data"]["stream"].as_str()),
+            (Some("s1"), Some("s1"))
+        );
+        assert_eq!(
+            frame["seq"],
+            *last_seq + 1,
+            "numbered in the session's stream, none skipped"
+        );
+        assert_eq!(frame["data"]["index"], index, "piece by piece");
+        *last_seq += 1;
+        return frame;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_streamed_reply_is_numbered_token_by_token_and_resumes_without_loss_or_repeat() {
     let server = TestServer::start().await;
     let text = "one two three four five six seven eight nine ten eleven twelve";
     let mut first = server.connect_query("session_id=tokens&ack=1").await;
     let request = json!({"type": "stream", "id": "s1", "data": {"text": text, "intervalMs": 10}});
     send_json(&mut first, request).await;
-    assert_eq!(
-        next_json(&mut first).await,
-        json!({"type": "ack", "id": "s1"})
-    );
     let mut tokens = Vec::new();
     let mut last_seq = 0;
     while tokens.len() < 4 {
-        let frame = next_json(&mut first).await;
-        assert_eq!(
-            (frame["type"].as_str(), frame["replyTo"].as_str()),
-            (Some("token"), Some("s1"))
-        );
-        assert_eq!(frame["data"]["stream"], "s1");
-        assert_eq!(
-            frame["seq"],
-            last_seq + 1,
-            "numbered in the session's stream"
-        );
-        last_seq = frame["seq"].as_u64().unwrap_or_default();
+        let frame = next_token(&mut first, &mut last_seq, tokens.len()).await;
         tokens.push(
             frame["data"]["token"]
                 .as_str()
@@ -256,13 +266,7 @@ async fn a_streamed_reply_is_numbered_token_by_token_and_resumes_without_loss_or
         .connect_query(&format!("session_id=tokens&last_seq={last_seq}"))
         .await;
     loop {
-        let frame = next_json(&mut resumed).await;
-        assert_eq!(
-            frame["seq"],
-            last_seq + 1,
-            "resumed right after the last token seen"
-        );
-        last_seq = frame["seq"].as_u64().unwrap_or_default();
+        let frame = next_token(&mut resumed, &mut last_seq, tokens.len()).await;
         if frame["data"]["done"] == true {
             assert_eq!(frame["data"]["token"], "");
             break;
@@ -279,21 +283,42 @@ async fn a_streamed_reply_is_numbered_token_by_token_and_resumes_without_loss_or
 }
 
 #[tokio::test]
-async fn a_stream_request_over_a_bound_gets_an_error_envelope_and_its_ack() {
+async fn stream_requests_over_a_bound_get_an_error_envelope_and_their_ack() {
     let server = TestServer::start().await;
     let mut client = server
         .connect_query("session_id=tokens-refused&ack=1")
         .await;
-    let request = json!({"type": "stream", "id": "s1", "data": {"intervalMs": 5000}});
-    send_json(&mut client, request).await;
-    assert_eq!(
-        next_json(&mut client).await,
-        json!({"type": "ack", "id": "s1"})
-    );
-    let error = next_json(&mut client).await;
-    assert_eq!(
-        (error["type"].as_str(), error["replyTo"].as_str()),
-        (Some("error"), Some("s1"))
-    );
-    assert_eq!(error["data"]["code"], "invalid");
+    // Four long streams run for this session; a fifth is refused.
+    for n in 1..=4 {
+        let request = json!({"type": "stream", "id": format!("long{n}"), "data": {"text": "a b c", "intervalMs": 1000}});
+        send_json(&mut client, request).await;
+    }
+    let refusals = [
+        (json!({"text": "a"}), "busy"),
+        (json!({"intervalMs": 5000}), "invalid"),
+        (json!({"text": "w".repeat(16 * 1024 + 1)}), "too-long"),
+    ];
+    for (n, (data, code)) in refusals.into_iter().enumerate() {
+        let id = format!("refused{n}");
+        send_json(
+            &mut client,
+            json!({"type": "stream", "id": id, "data": data}),
+        )
+        .await;
+        let error = loop {
+            let frame = next_json(&mut client).await;
+            if frame["type"] == "error" {
+                break frame;
+            }
+            // Acks, and the long streams' first tokens.
+            assert!(
+                frame["type"] == "ack" || frame["type"] == "token",
+                "{frame}"
+            );
+        };
+        assert_eq!(
+            (error["replyTo"].as_str(), error["data"]["code"].as_str()),
+            (Some(id.as_str()), Some(code))
+        );
+    }
 }
