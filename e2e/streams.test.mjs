@@ -72,7 +72,7 @@ async function streamIn(base, { intervalMs, fault }) {
   );
 }
 
-test("a reply streamed through two dropped connections arrives whole, each piece once", async () => {
+test("a reply streamed through two dropped connections arrives whole, each piece once", { timeout: 60_000 }, async () => {
   const seen = await streamIn(server.url, {
     intervalMs: 25,
     // Drops the socket (TCP close, no close frame) after the 10th and the 30th piece.
@@ -97,7 +97,7 @@ test("a reply streamed through two dropped connections arrives whole, each piece
   assert.equal(handled.length, 1, JSON.stringify(log.frames));
 });
 
-test("pieces lost for good (the server kept too few to replay) mark the reply interrupted", async () => {
+test("pieces lost for good (the server kept too few to replay) mark the reply interrupted", { timeout: 60_000 }, async () => {
   const seen = await streamIn(small.url, {
     intervalMs: 10,
     // After the 5th piece: no reconnect for 1.5 s while the server streams

@@ -4,11 +4,12 @@
 // byte for it. resocket/react's useReplyStream and useReplyStreams are built
 // on it.
 //
-// What it does not need to do, because the transport does it: order (frames
-// are delivered in `seq` order) and duplicates across a reconnect (resume by
-// `last_seq` drops every frame already delivered). What it adds: the
-// assembly, and `interrupted` when the transport says frames were lost (a
-// `gap`, or the server's stream started over: `reset`).
+// What it does not need to do, because the transport does it: duplicates
+// across a reconnect (resume by `last_seq` drops every frame already
+// delivered). What it adds: the assembly; the order of pieces that carry an
+// `index` (over the HTTP fallback a POST's answer and the event stream race);
+// and `interrupted` when pieces were lost (the transport says `gap`, or the
+// server's stream started over: `reset`; or an `index` skips a number).
 //
 // Built by scripts/build-pkg with tsc into pkg/streams.js and pkg/streams.d.ts.
 import type { Envelope, TransportEvents } from "resocket";
@@ -59,22 +60,38 @@ const DEFAULT_TYPE = "token";
 const DEFAULT_LIMIT = 100;
 const NO_STREAMS: readonly ReplyStream[] = Object.freeze([]);
 
+/** Pieces held back waiting for a missing one, per reply, at most. */
+const MAX_EARLY = 256;
+
 /** A piece's `data`, when it is one. */
 interface Piece {
   token: string;
   done: boolean;
   stream: string | null;
+  /** Its number in the reply, from 0, when the server gives one. */
+  index: number | null;
 }
 
 function pieceOf(data: unknown): Piece | null {
   if (typeof data !== "object" || data === null) return null;
   const fields = data as Record<string, unknown>;
   if (typeof fields.token !== "string") return null;
+  const index = fields.index;
   return {
     token: fields.token,
     done: fields.done === true,
     stream: typeof fields.stream === "string" ? fields.stream : null,
+    index: Number.isSafeInteger(index) && (index as number) >= 0 ? (index as number) : null,
   };
+}
+
+/** A reply being assembled: what the application sees, and the order kept behind it. */
+interface Assembly {
+  reply: ReplyStream;
+  /** The `index` the next piece should have (pieces with an index only). */
+  next: number;
+  /** Pieces that came before one still missing, by index. */
+  early: Map<number, Piece>;
 }
 
 /**
@@ -94,9 +111,10 @@ function pieceOf(data: unknown): Piece | null {
  * for a `limit` that is not a whole number of at least 1.
  */
 export class ReplyStreams {
-  readonly #replies = new Map<string, ReplyStream>();
+  readonly #replies = new Map<string, Assembly>();
   readonly #limit: number;
   readonly #listeners = new Set<(stream: ReplyStream) => void>();
+  readonly #subscribers = new Set<() => void>();
   readonly #detach: (() => void)[];
   #list: readonly ReplyStream[] = NO_STREAMS;
 
@@ -123,7 +141,7 @@ export class ReplyStreams {
 
   /** The reply with this key, or `undefined`. */
   get(key: string): ReplyStream | undefined {
-    return this.#replies.get(key);
+    return this.#replies.get(key)?.reply;
   }
 
   /** Every reply kept, the one started first first. The same frozen array until something changes. */
@@ -139,14 +157,17 @@ export class ReplyStreams {
 
   /**
    * `subscribe` for React's `useSyncExternalStore` (with `list` or `get`):
-   * `listener` is called after every change. Works unbound.
+   * `listener` is called after every change, `delete` included. Works unbound.
    */
-  readonly subscribe = (listener: () => void): (() => void) => this.onUpdate(() => listener());
+  readonly subscribe = (listener: () => void): (() => void) => {
+    this.#subscribers.add(listener);
+    return () => this.#subscribers.delete(listener);
+  };
 
   /** Forgets a reply (a later piece with its key starts it anew). */
   delete(key: string): boolean {
     const existed = this.#replies.delete(key);
-    if (existed) this.#list = Object.freeze([...this.#replies.values()]);
+    if (existed) this.#changed([]);
     return existed;
   }
 
@@ -155,6 +176,7 @@ export class ReplyStreams {
     for (const detach of this.#detach.splice(0)) detach();
     this.#replies.clear();
     this.#listeners.clear();
+    this.#subscribers.clear();
     this.#list = NO_STREAMS;
   }
 
@@ -168,53 +190,98 @@ export class ReplyStreams {
     if (piece === null) return;
     const replyTo = typeof envelope.replyTo === "string" ? envelope.replyTo : null;
     const key = piece.stream ?? replyTo ?? "";
-    const before = this.#replies.get(key);
+    let assembly = this.#replies.get(key);
     // A piece after the last one starts the next reply under the same key.
-    const continues = before !== undefined && !before.done;
-    const stream: ReplyStream = Object.freeze({
-      key,
-      text: continues ? before.text + piece.token : piece.token,
-      tokens: continues ? before.tokens + 1 : 1,
-      done: piece.done,
-      interrupted: continues ? before.interrupted : false,
-      replyTo: replyTo ?? (continues ? before.replyTo : null),
-    });
-    if (!continues) this.#replies.delete(key);
-    this.#replies.set(key, stream);
-    this.#trim();
-    this.#changed([stream]);
+    if (assembly === undefined || assembly.reply.done) {
+      this.#replies.delete(key);
+      const reply: ReplyStream = Object.freeze({ key, text: "", tokens: 0, done: false, interrupted: false, replyTo });
+      // A first piece that is not piece 0: the reply's start is missing
+      // (lost to a gap, or sent before this helper existed).
+      assembly = { reply, next: piece.index ?? 0, early: new Map() };
+      if (piece.index !== null && piece.index > 0) assembly.reply = Object.freeze({ ...reply, interrupted: true });
+      this.#replies.set(key, assembly);
+    }
+    if (replyTo !== null && assembly.reply.replyTo === null) assembly.reply = Object.freeze({ ...assembly.reply, replyTo });
+    const before = assembly.reply;
+    if (piece.index === null) this.#append(assembly, piece);
+    else if (piece.index === assembly.next) {
+      this.#append(assembly, piece);
+      this.#appendEarly(assembly);
+    } else if (piece.index > assembly.next && assembly.reply.interrupted) {
+      // Pieces are known lost already: waiting for the missing ones is
+      // pointless, the reply goes on from here.
+      this.#append(assembly, piece);
+    } else if (piece.index > assembly.next && !assembly.early.has(piece.index)) {
+      assembly.early.set(piece.index, piece);
+      // Waited long enough for the missing one: it is lost.
+      if (assembly.early.size > MAX_EARLY) this.#flush(assembly);
+    }
+    // (A lower index is a piece already joined: nothing changes.)
+    if (assembly.reply === before) return;
+    this.#trim(key);
+    this.#changed([assembly.reply]);
   }
 
-  /** Past the limit: the oldest finished reply goes first, then the oldest. */
-  #trim(): void {
+  /** Joins `piece` to the reply. */
+  #append(assembly: Assembly, piece: Piece): void {
+    const { reply } = assembly;
+    assembly.reply = Object.freeze({ ...reply, text: reply.text + piece.token, tokens: reply.tokens + 1, done: piece.done });
+    if (piece.index !== null) assembly.next = piece.index + 1;
+  }
+
+  /** Joins the held-back pieces that now follow on. */
+  #appendEarly(assembly: Assembly): void {
+    for (let piece = assembly.early.get(assembly.next); piece !== undefined && !assembly.reply.done; piece = assembly.early.get(assembly.next)) {
+      assembly.early.delete(assembly.next);
+      this.#append(assembly, piece);
+    }
+  }
+
+  /** Gives up on the missing pieces: joins the held-back ones in order, and says the reply is not whole. */
+  #flush(assembly: Assembly): void {
+    assembly.reply = Object.freeze({ ...assembly.reply, interrupted: true });
+    const indexes = [...assembly.early.keys()].sort((a, b) => a - b);
+    for (const index of indexes) {
+      const piece = assembly.early.get(index);
+      if (piece === undefined || assembly.reply.done) break;
+      this.#append(assembly, piece);
+    }
+    assembly.early.clear();
+  }
+
+  /** Past the limit: the oldest finished reply goes first, then the oldest; never `keep`, the one just changed. */
+  #trim(keep: string): void {
     while (this.#replies.size > this.#limit) {
       let victim: string | undefined;
-      for (const [key, stream] of this.#replies) {
-        if (stream.done) {
+      let oldest: string | undefined;
+      for (const [key, { reply }] of this.#replies) {
+        if (key === keep) continue;
+        oldest ??= key;
+        if (reply.done) {
           victim = key;
           break;
         }
       }
-      // The map holds more than `limit` (≥ 1) replies here, so it has a first key.
-      this.#replies.delete(victim ?? this.#replies.keys().next().value!);
+      // The map holds more than `limit` (≥ 1) replies here, so another key than `keep`.
+      this.#replies.delete(victim ?? oldest!);
     }
   }
 
   #interruptUnfinished(): void {
     const changed: ReplyStream[] = [];
-    for (const [key, stream] of this.#replies) {
-      if (stream.done || stream.interrupted) continue;
-      const interrupted = Object.freeze({ ...stream, interrupted: true });
-      this.#replies.set(key, interrupted);
-      changed.push(interrupted);
+    for (const assembly of this.#replies.values()) {
+      if (assembly.reply.done || (assembly.reply.interrupted && assembly.early.size === 0)) continue;
+      this.#flush(assembly);
+      changed.push(assembly.reply);
     }
     if (changed.length > 0) this.#changed(changed);
   }
 
   #changed(streams: ReplyStream[]): void {
-    this.#list = Object.freeze([...this.#replies.values()]);
+    this.#list = Object.freeze([...this.#replies.values()].map((assembly) => assembly.reply));
     for (const stream of streams) {
       for (const listener of [...this.#listeners]) listener(stream);
     }
+    for (const subscriber of [...this.#subscribers]) subscriber();
   }
 }

@@ -160,3 +160,60 @@ test("bad options are a TypeError or RangeError naming the option", () => {
   }
   assert.equal(source.listening, 0, "a refused helper attaches nothing");
 });
+
+const indexed = (index, token, { stream = "s", done = false } = {}) => ({ type: "token", data: { stream, index, token, done } });
+
+test("pieces with an index are joined in index order, each once, whatever order they come in", () => {
+  const source = new Source();
+  const replies = new ReplyStreams(source);
+  const updates = [];
+  replies.onUpdate((reply) => updates.push(reply.text));
+  for (const piece of [indexed(0, "a"), indexed(2, "c"), indexed(1, "b"), indexed(1, "b"), indexed(4, "", { done: true }), indexed(3, "d")]) {
+    source.deliver(piece);
+  }
+  assert.deepEqual(replies.get("s"), { key: "s", text: "abcd", tokens: 5, done: true, interrupted: false, replyTo: null });
+  assert.deepEqual(updates, ["a", "abc", "abcd"], "held-back pieces join when the missing one comes; a repeat changes nothing");
+});
+
+test("a reply whose first piece is not piece 0 is marked interrupted at once", () => {
+  const source = new Source();
+  const replies = new ReplyStreams(source);
+  source.deliver(indexed(3, "late "));
+  source.deliver(indexed(4, "rest", { done: true }));
+  assert.deepEqual(replies.get("s"), { key: "s", text: "late rest", tokens: 2, done: true, interrupted: true, replyTo: null });
+});
+
+test("a gap joins the held-back pieces in order and marks the reply interrupted; so does waiting too long", () => {
+  const source = new Source();
+  const replies = new ReplyStreams(source);
+  source.deliver(indexed(0, "a"));
+  source.deliver(indexed(3, "d"));
+  source.deliver(indexed(2, "c"));
+  assert.equal(replies.get("s").text, "a", "c and d wait for b");
+  source.deliver({ type: "gap", data: { after: 1, firstAvailable: 5 } });
+  assert.deepEqual([replies.get("s").text, replies.get("s").interrupted], ["acd", true]);
+  // After the gap the server sends what it kept: from piece 7 on. Known
+  // lost, the reply does not wait for 4–6.
+  source.deliver(indexed(7, "h"));
+  source.deliver(indexed(8, "", { done: true }));
+  assert.deepEqual([replies.get("s").text, replies.get("s").done], ["acdh", true]);
+
+  source.deliver(indexed(0, "x", { stream: "long" }));
+  for (let index = 2; index <= 258; index++) source.deliver(indexed(index, ".", { stream: "long" }));
+  const long = replies.get("long");
+  assert.equal(long.interrupted, true, "piece 1 never came: after 256 held back it is given up");
+  assert.equal(long.text, "x" + ".".repeat(257));
+});
+
+test("delete tells subscribers; the reply just changed is never the one trimmed", () => {
+  const source = new Source();
+  const replies = new ReplyStreams(source, { limit: 1 });
+  let calls = 0;
+  replies.subscribe(() => calls++);
+  source.deliver(token("open", { stream: "a" }));
+  source.deliver(token("whole", { stream: "b", done: true }));
+  assert.deepEqual(replies.list().map((reply) => reply.key), ["b"], "the new reply stays, even finished");
+  assert.equal(replies.delete("b"), true);
+  assert.equal(calls, 3);
+  assert.deepEqual(replies.list(), []);
+});
