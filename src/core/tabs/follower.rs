@@ -22,6 +22,10 @@ pub struct SessionPoint {
     pub session_id: String,
     /// The server's stream epoch (PROTOCOL.md §4.1), once known.
     pub epoch: Option<String>,
+    /// The leader's `last_seq` when it announced this: a tab that joined
+    /// later is not owed the frames before it, and resumes after it at the
+    /// latest if it takes over before any frame reached it.
+    pub last_seq: Option<u64>,
 }
 
 /// What a tab that becomes the leader opens its connection with.
@@ -61,6 +65,9 @@ impl Follower {
 
     /// The leader announced where the session stands.
     pub fn announced(&mut self, point: SessionPoint) {
+        if let (None, Some(last)) = (self.delivered.resume_after(), point.last_seq) {
+            self.delivered.skip_to(last.saturating_add(1));
+        }
         self.announced = Some(point);
     }
 

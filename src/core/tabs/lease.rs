@@ -14,9 +14,12 @@
 //!   so two tabs standing at once agree on one winner without a round more;
 //! - a leader that hears a better lease (two leaders, after a tab was
 //!   throttled past the timeout) steps down; one that hears a claim posts
-//!   its lease at once, so a live leader is never replaced;
+//!   its lease at once, so a leader that answers within the claim window
+//!   keeps leading;
 //! - a leader that leaves (closed, frozen) posts `Resign`, and its followers
-//!   stand at once instead of waiting out the timeout;
+//!   stand at once instead of waiting out the timeout (a resignation from
+//!   any other tab than the leader they follow, or of an older term, is
+//!   stale and ignored);
 //! - a new tab posts `Hello` and a leader answers with its lease, so joining
 //!   takes one round trip, not a beat; with no answer within [`JOIN_WAIT`]
 //!   the new tab stands.
@@ -73,8 +76,11 @@ pub enum Verdict {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum State {
-    /// Another tab leads (or none is known yet); stand at `stand_at`.
-    Following { stand_at: Instant },
+    /// Another tab leads (`leader`, with its term, once heard); stand at `stand_at`.
+    Following {
+        stand_at: Instant,
+        leader: Option<(TabId, Term)>,
+    },
     /// Standing for `term`; lead at `lead_at` unless outbid.
     Standing { term: Term, lead_at: Instant },
     /// Leading in `term`; the next lease is due at `beat_at`.
@@ -121,6 +127,7 @@ impl Lease {
         }
         self.state = State::Following {
             stand_at: now + JOIN_WAIT,
+            leader: None,
         };
         self.verdicts.push(Verdict::Post(Ballot {
             kind: BallotKind::Hello,
@@ -145,7 +152,7 @@ impl Lease {
     /// The next instant [`handle_timeout`](Self::handle_timeout) has work.
     pub fn poll_timeout(&self) -> Option<Instant> {
         match self.state {
-            State::Following { stand_at } => Some(stand_at),
+            State::Following { stand_at, .. } => Some(stand_at),
             State::Standing { lead_at, .. } => Some(lead_at),
             State::Leading { beat_at, .. } => Some(beat_at),
             State::Away => None,
@@ -160,7 +167,7 @@ impl Lease {
     /// The clock reached [`poll_timeout`](Self::poll_timeout) (or later).
     pub fn handle_timeout(&mut self, now: Instant) {
         match self.state {
-            State::Following { stand_at } if now >= stand_at => {
+            State::Following { stand_at, .. } if now >= stand_at => {
                 let term = self.term + 1;
                 self.term = term;
                 self.state = State::Standing {
@@ -206,14 +213,15 @@ impl Lease {
                     // Alive: say so, and the claimant backs off.
                     State::Leading { term: mine, .. } => self.say(BallotKind::Lease, mine),
                     State::Standing { term: mine, .. } if outranks(term, tab, mine, self.me) => {
-                        self.follow(now)
+                        self.follow(now, None)
                     }
                     // Ours wins: the other tab hears it and backs off.
                     State::Standing { .. } => {}
                     // Give the claimant its window before standing too.
-                    State::Following { stand_at } => {
+                    State::Following { stand_at, leader } => {
                         self.state = State::Following {
                             stand_at: stand_at.max(now + LEASE_TIMEOUT),
+                            leader,
                         };
                     }
                     State::Away => {}
@@ -223,21 +231,32 @@ impl Lease {
                 self.term = self.term.max(term);
                 match self.state {
                     State::Leading { term: mine, .. } if outranks(term, tab, mine, self.me) => {
-                        self.follow(now);
+                        self.follow(now, Some((tab, term)));
                         self.verdicts.push(Verdict::StepDown);
                     }
                     // Two leaders: the other one hears this and steps down.
                     State::Leading { term: mine, .. } => self.say(BallotKind::Lease, mine),
                     // A live leader: follow it, whatever this tab was about to do.
-                    State::Standing { .. } | State::Following { .. } => self.follow(now),
+                    State::Standing { .. } | State::Following { .. } => {
+                        self.follow(now, Some((tab, term)))
+                    }
                     State::Away => {}
                 }
             }
             BallotKind::Resign => {
                 self.term = self.term.max(term);
-                if let State::Following { .. } = self.state {
-                    // Stand at once: the next timeout call does it.
-                    self.state = State::Following { stand_at: now };
+                if let State::Following { leader, .. } = self.state {
+                    // The leader this tab follows (or, for a tab that has
+                    // heard none yet, whoever led): stand at once, at the
+                    // next timeout call.
+                    let current =
+                        leader.is_none_or(|(leader, since)| leader == tab && term >= since);
+                    if current {
+                        self.state = State::Following {
+                            stand_at: now,
+                            leader: None,
+                        };
+                    }
                 }
             }
         }
@@ -253,9 +272,10 @@ impl Lease {
         self.state = State::Away;
     }
 
-    fn follow(&mut self, now: Instant) {
+    fn follow(&mut self, now: Instant, leader: Option<(TabId, Term)>) {
         self.state = State::Following {
             stand_at: now + LEASE_TIMEOUT,
+            leader,
         };
     }
 

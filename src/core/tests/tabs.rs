@@ -26,6 +26,13 @@ struct Tab {
 struct Tabs {
     now: Instant,
     tabs: Vec<(TabId, Tab)>,
+    /// How long a post takes to reach the other tabs (the same for all, so
+    /// one tab's posts keep their order, as `BroadcastChannel` keeps them).
+    latency: f64,
+    /// Posts on their way: when they arrive, from whom, what.
+    in_flight: Vec<(f64, TabId, Ballot)>,
+    /// Every post made, in order.
+    posted: Vec<Ballot>,
 }
 
 /// Ticks of the simulated clock: finer than every election constant.
@@ -33,9 +40,16 @@ const TICK: f64 = 5.0;
 
 impl Tabs {
     fn new() -> Self {
+        Self::with_latency(0.0)
+    }
+
+    fn with_latency(latency: f64) -> Self {
         Self {
             now: Instant::ZERO,
             tabs: Vec::new(),
+            latency,
+            in_flight: Vec::new(),
+            posted: Vec::new(),
         }
     }
 
@@ -61,27 +75,35 @@ impl Tabs {
             .1
     }
 
-    /// Delivers every post until nothing more is said (a rule that makes
-    /// tabs answer each other for ever fails here, not by hanging).
+    /// Delivers every post that has arrived, and what they make tabs say
+    /// that arrives at once, until nothing more does (a rule that makes tabs
+    /// answer each other for ever fails here, not by hanging).
     fn settle(&mut self) {
         for _round in 0..10 {
-            let mut posts = Vec::new();
             for (id, tab) in &mut self.tabs {
                 if tab.gone || tab.frozen {
                     continue;
                 }
                 for verdict in tab.lease.take_verdicts() {
                     match verdict {
-                        Verdict::Post(ballot) => posts.push((*id, ballot)),
+                        Verdict::Post(ballot) => {
+                            self.posted.push(ballot);
+                            self.in_flight
+                                .push((self.now.as_ms() + self.latency, *id, ballot))
+                        }
                         Verdict::Lead(term) => tab.leads.push(term),
                         Verdict::StepDown => tab.step_downs += 1,
                     }
                 }
             }
-            if posts.is_empty() {
+            let now = self.now.as_ms();
+            let (arrived, on_the_way): (Vec<_>, Vec<_>) =
+                self.in_flight.drain(..).partition(|(at, _, _)| *at <= now);
+            self.in_flight = on_the_way;
+            if arrived.is_empty() {
                 return;
             }
-            for (from, ballot) in posts {
+            for (_, from, ballot) in arrived {
                 for (id, tab) in &mut self.tabs {
                     if *id == from || tab.gone {
                         continue;
@@ -264,6 +286,34 @@ fn a_frozen_leader_is_replaced_and_steps_down_when_it_thaws() {
 }
 
 #[test]
+fn a_stale_resignation_does_not_unseat_the_leader() {
+    let mut tabs = Tabs::new();
+    for id in [1, 2, 3] {
+        tabs.join(id);
+    }
+    tabs.run(2_000.0);
+    tabs.freeze(1);
+    tabs.run(3_000.0);
+    assert_eq!(tabs.leaders(), [2]);
+    // Tab 1 wakes and is closed before it reads what it missed: it still
+    // believes it leads term 1, and resigns.
+    let tab = tabs.tab(1);
+    tab.frozen = false;
+    tab.waiting.clear();
+    tab.lease.leave();
+    let before = tabs.posted.len();
+    tabs.settle();
+    tabs.run(5_000.0);
+    assert_eq!(tabs.leaders(), [2]);
+    let claims = tabs.posted[before..]
+        .iter()
+        .filter(|ballot| ballot.kind == BallotKind::Claim)
+        .count();
+    assert_eq!(claims, 0, "nobody stood: the resignation was stale");
+    assert_eq!(tabs.tab(2).step_downs, 0);
+}
+
+#[test]
 fn a_tab_that_left_takes_no_part_until_it_rejoins() {
     let mut tabs = Tabs::new();
     tabs.join(1);
@@ -303,12 +353,16 @@ fn event() -> impl Strategy<Value = Happening> {
 }
 
 proptest! {
-    /// Whatever tabs join, crash, leave, freeze and thaw, once things have
-    /// been quiet for two lease timeouts exactly one running tab leads (when
-    /// any takes part), and it keeps leading while nothing happens.
+    /// Whatever tabs join, crash, leave, freeze and thaw, and however long a
+    /// post takes (up to 40 ms: well within the claim window), once things
+    /// have been quiet for two lease timeouts exactly one running tab leads
+    /// (when any takes part), and it keeps leading while nothing happens.
     #[test]
-    fn after_any_history_one_running_tab_leads(events in proptest::collection::vec(event(), 1..40)) {
-        let mut tabs = Tabs::new();
+    fn after_any_history_one_running_tab_leads(
+        events in proptest::collection::vec(event(), 1..40),
+        latency in prop_oneof![Just(0.0), 1.0..40.0f64],
+    ) {
+        let mut tabs = Tabs::with_latency(latency);
         let mut next_id: TabId = 100;
         for happening in events {
             let count = tabs.tabs.len().max(1);
@@ -394,6 +448,7 @@ fn a_hand_over_resumes_the_last_leaders_session_and_resends_what_was_unsettled()
     tab.announced(SessionPoint {
         session_id: "shared".into(),
         epoch: Some("e1".into()),
+        last_seq: Some(0),
     });
     for seq in 1..=5 {
         assert!(tab.frame(Some(seq)));
@@ -436,6 +491,32 @@ fn a_tab_delivers_each_frame_once_through_a_hand_over() {
     tab.gap(10);
     assert_eq!(tab.takeover().resume_after, Some(9));
     assert!(tab.frame(Some(10)));
+}
+
+#[test]
+fn a_tab_that_joined_after_the_last_frame_resumes_after_it_not_from_nothing() {
+    // The leader had numbered up to 30 when this tab joined; nothing
+    // numbered reached the tab before the leader went.
+    let mut tab = Follower::new("own", 10);
+    tab.announced(SessionPoint {
+        session_id: "shared".into(),
+        epoch: None,
+        last_seq: Some(30),
+    });
+    assert_eq!(
+        tab.takeover().resume_after,
+        Some(30),
+        "frames 31… are replayed"
+    );
+    assert!(!tab.frame(Some(30)), "not owed what came before it joined");
+    assert!(tab.frame(Some(31)));
+    // A later announcement does not move a position the tab has.
+    tab.announced(SessionPoint {
+        session_id: "shared".into(),
+        epoch: None,
+        last_seq: Some(40),
+    });
+    assert_eq!(tab.takeover().resume_after, Some(31));
 }
 
 #[test]
