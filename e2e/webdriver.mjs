@@ -52,6 +52,8 @@ export async function launch(browser) {
   const driver = DRIVERS[browser];
   const port = await freePort();
   const child = spawn(driver.command(), driver.args(port), { stdio: "ignore" });
+  let spawnError = null;
+  child.once("error", (error) => (spawnError = error));
   const base = `http://127.0.0.1:${port}`;
   const call = async (method, path, body) => {
     const response = await fetch(`${base}${path}`, {
@@ -59,23 +61,40 @@ export async function launch(browser) {
       headers: { "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    const answer = await response.json();
+    const text = await response.text();
+    let answer;
+    try {
+      answer = JSON.parse(text);
+    } catch {
+      throw new Error(`${browser} WebDriver ${method} ${path}: HTTP ${response.status}: ${text.slice(0, 200)}`);
+    }
     if (!response.ok) {
       const { error, message } = answer.value ?? {};
       throw new Error(`${browser} WebDriver ${method} ${path}: ${error}: ${message}`);
     }
     return answer.value;
   };
-  // The driver needs a moment to listen.
-  for (let tries = 0; ; tries++) {
-    try {
-      await call("GET", "/status");
-      break;
-    } catch (error) {
-      if (tries > 100) throw new Error(`${browser}'s driver did not start: ${error.message}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+  try {
+    // The driver needs a moment to listen.
+    for (let tries = 0; ; tries++) {
+      if (spawnError) throw new Error(`${browser}'s driver ${driver.command()} did not start: ${spawnError.message}`);
+      try {
+        await call("GET", "/status");
+        break;
+      } catch (error) {
+        if (tries > 100) throw new Error(`${browser}'s driver did not start: ${error.message}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     }
+    return await startSession(browser, driver, call, child);
+  } catch (error) {
+    child.kill("SIGTERM");
+    throw error;
   }
+}
+
+/** Opens the browser session on a listening driver: the object `launch` resolves to. */
+async function startSession(browser, driver, call, child) {
   const { sessionId } = await call("POST", "/session", { capabilities: { alwaysMatch: driver.capabilities } });
   const session = `/session/${sessionId}`;
   const first = await call("GET", `${session}/window`);
