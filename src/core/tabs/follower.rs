@@ -26,6 +26,9 @@ pub struct SessionPoint {
     /// later is not owed the frames before it, and resumes after it at the
     /// latest if it takes over before any frame reached it.
     pub last_seq: Option<u64>,
+    /// The mirror's capacity, the same in every tab: the leader's
+    /// `messageQueueSize`.
+    pub mirror_capacity: usize,
 }
 
 /// What a tab that becomes the leader opens its connection with.
@@ -63,12 +66,22 @@ impl Follower {
         }
     }
 
-    /// The leader announced where the session stands.
-    pub fn announced(&mut self, point: SessionPoint) {
+    /// The leader announced where the session stands. Returns the messages
+    /// its mirror capacity pushed out of this tab's mirror (their tabs
+    /// reject their promises, as a full queue does), oldest first.
+    pub fn announced(&mut self, point: SessionPoint) -> Vec<Mirrored> {
         if let (None, Some(last)) = (self.delivered.resume_after(), point.last_seq) {
             self.delivered.skip_to(last.saturating_add(1));
         }
+        let evicted = self.mirror.set_capacity(point.mirror_capacity);
         self.announced = Some(point);
+        evicted
+    }
+
+    /// This tab joined late and the leader answered with its mirror: see
+    /// [`Mirror::joined`]. Returns what the capacity pushed out.
+    pub fn joined(&mut self, leaders_mirror: Vec<Mirrored>) -> Vec<Mirrored> {
+        self.mirror.joined(leaders_mirror)
     }
 
     /// The session this tab's snapshot shows: the leader's once announced.

@@ -31,6 +31,10 @@ pub struct Mirrored {
 pub struct Mirror {
     messages: Vec<Mirrored>,
     capacity: usize,
+    /// The ids settled lately (at most `capacity` of them, newest last): a
+    /// leader's mirror sent to a late tab may be older than a settlement
+    /// the tab heard, and must not bring such a message back.
+    settled: Vec<String>,
 }
 
 impl Mirror {
@@ -39,6 +43,7 @@ impl Mirror {
         Self {
             messages: Vec::new(),
             capacity: capacity.max(1),
+            settled: Vec::new(),
         }
     }
 
@@ -61,7 +66,39 @@ impl Mirror {
     /// The leader settled `id` (written, acknowledged, dropped or failed):
     /// returns the message, if it was here.
     pub fn settled(&mut self, id: &str) -> Option<Mirrored> {
+        if self.settled.len() >= self.capacity {
+            let excess = self.settled.len() + 1 - self.capacity;
+            // `split_off` at a length it computed: within bounds.
+            self.settled = self.settled.split_off(excess.min(self.settled.len()));
+        }
+        self.settled.push(id.to_owned());
         self.take_first(|held| held.id == id)
+    }
+
+    /// Takes the leader's capacity (one for every tab, so that every mirror
+    /// evicts the same messages); returns the oldest messages pushed out if
+    /// it is smaller than what is held, oldest first.
+    pub fn set_capacity(&mut self, capacity: usize) -> Vec<Mirrored> {
+        self.capacity = capacity.max(1);
+        let excess = self.messages.len().saturating_sub(self.capacity);
+        // `split_off` at a length it computed: within bounds.
+        let kept = self.messages.split_off(excess);
+        ::core::mem::replace(&mut self.messages, kept)
+    }
+
+    /// A tab that joined late gets the leader's mirror: it holds those
+    /// messages in the leader's order, then any it heard posted since that
+    /// the leader's copy did not have yet. Returns what the capacity pushed out.
+    pub fn joined(&mut self, mut leaders: Vec<Mirrored>) -> Vec<Mirrored> {
+        leaders.retain(|message| !self.settled.contains(&message.id));
+        let mine = ::core::mem::replace(&mut self.messages, leaders);
+        let mut evicted = Vec::new();
+        for message in mine {
+            evicted.extend(self.posted(message));
+        }
+        let capacity = self.capacity;
+        evicted.extend(self.set_capacity(capacity));
+        evicted
     }
 
     /// What a tab that becomes leader re-sends, oldest first.

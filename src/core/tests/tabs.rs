@@ -441,6 +441,49 @@ fn the_mirror_keeps_unsettled_messages_in_posting_order_and_each_once() {
 }
 
 #[test]
+fn every_mirror_takes_the_leaders_capacity_and_a_late_tab_the_leaders_messages() {
+    let ids = |mirror: &[Mirrored]| mirror.iter().map(|m| m.id.clone()).collect::<Vec<_>>();
+    // This tab's own queue size is 5; the leader's is 2.
+    let mut tab = Follower::new("own", 5);
+    for n in 1..=3 {
+        tab.posted(message(1, n, true));
+    }
+    let evicted = tab.announced(SessionPoint {
+        session_id: "shared".into(),
+        epoch: None,
+        last_seq: None,
+        mirror_capacity: 2,
+    });
+    assert_eq!(
+        ids(&evicted),
+        ["t1-1"],
+        "the oldest goes, as in every other tab"
+    );
+    assert_eq!(ids(tab.takeover().resend), ["t1-2", "t1-3"]);
+
+    // A tab that joined late: it heard one post after its hello; the leader
+    // answers with its mirror, which has that post too, and an older one.
+    let mut late = Follower::new("own", 10);
+    late.posted(message(2, 7, true));
+    let evicted = late.joined(vec![message(1, 4, true), message(2, 7, true)]);
+    assert!(evicted.is_empty());
+    assert_eq!(
+        ids(late.takeover().resend),
+        ["t1-4", "t2-7"],
+        "the leader's order, each once"
+    );
+    // One it heard that the leader's copy did not have yet comes after.
+    late.posted(message(3, 1, false));
+    late.joined(vec![message(1, 4, true)]);
+    assert_eq!(ids(late.takeover().resend), ["t1-4", "t2-7", "t3-1"]);
+    // The leader's copy can be older than a settlement this tab heard: a
+    // settled message does not come back with it.
+    late.settled("t1-4");
+    late.joined(vec![message(1, 4, true), message(2, 7, true)]);
+    assert_eq!(ids(late.takeover().resend), ["t2-7", "t3-1"]);
+}
+
+#[test]
 fn a_hand_over_resumes_the_last_leaders_session_and_resends_what_was_unsettled() {
     // Tab 2 follows leader 1: it hears the session, frames 1–5, three posts.
     let mut tab = Follower::new("own-session", 100);
@@ -449,6 +492,7 @@ fn a_hand_over_resumes_the_last_leaders_session_and_resends_what_was_unsettled()
         session_id: "shared".into(),
         epoch: Some("e1".into()),
         last_seq: Some(0),
+        mirror_capacity: 100,
     });
     for seq in 1..=5 {
         assert!(tab.frame(Some(seq)));
@@ -502,6 +546,7 @@ fn a_tab_that_joined_after_the_last_frame_resumes_after_it_not_from_nothing() {
         session_id: "shared".into(),
         epoch: None,
         last_seq: Some(30),
+        mirror_capacity: 10,
     });
     assert_eq!(
         tab.takeover().resume_after,
@@ -515,6 +560,7 @@ fn a_tab_that_joined_after_the_last_frame_resumes_after_it_not_from_nothing() {
         session_id: "shared".into(),
         epoch: None,
         last_seq: Some(40),
+        mirror_capacity: 10,
     });
     assert_eq!(tab.takeover().resume_after, Some(31));
 }
