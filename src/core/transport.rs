@@ -381,14 +381,12 @@ impl<P: Clone> Transport<P> {
                 number,
                 id,
             } => {
+                // Tracked exactly when `send` tracks it; the outbox forgets
+                // the id whenever the message stops being tracked.
                 if self.config.delivery == Delivery::AtLeastOnce {
                     self.upstream.relaying(number, id);
                 }
-                let sent = self.send(clock, payload, Some(number));
-                if sent.is_err() {
-                    self.upstream.forget_relayed(number);
-                }
-                return sent.map(Handled::Sent);
+                return self.send(clock, payload, Some(number)).map(Handled::Sent);
             }
             Input::Frame(frame) => {
                 let deliver = self.on_frame(clock, frame);
@@ -1280,8 +1278,6 @@ impl<P: Clone> Transport<P> {
         };
         self.stats.dropped += 1;
         if let Some(number) = held.ack {
-            #[cfg(any(test, feature = "shared-tabs"))]
-            self.upstream.forget_relayed(number);
             self.ack_lost(vec![number], "was dropped from the full queue");
         }
         self.emit_queue(vec![held.payload]);

@@ -56,7 +56,7 @@ impl<P: Clone> Upstream<P> {
 
     #[cfg(any(test, feature = "shared-tabs"))]
     /// Envelope `number` is no longer tracked (acknowledged, dropped, refused).
-    pub fn forget_relayed(&mut self, number: u64) {
+    fn forget_relayed(&mut self, number: u64) {
         self.relayed.retain(|(relayed, _)| *relayed != number);
     }
 
@@ -67,7 +67,21 @@ impl<P: Clone> Upstream<P> {
 
     /// Offers a message to the outbox (overflow policy applies).
     pub fn hold(&mut self, held: Held<P>) -> Enqueued<Held<P>> {
-        self.outbox.push(held)
+        let enqueued = self.outbox.push(held);
+        // A tracked message the policy dropped or refused is no longer
+        // tracked: its relayed id goes with it.
+        #[cfg(any(test, feature = "shared-tabs"))]
+        if let Enqueued::Queued {
+            dropped: Some(gone),
+        }
+        | Enqueued::DroppedNewest(gone)
+        | Enqueued::Full(gone) = &enqueued
+        {
+            if let Some(number) = gone.ack {
+                self.forget_relayed(number);
+            }
+        }
+        enqueued
     }
 
     /// Every message not on the wire, for a socket that just opened.

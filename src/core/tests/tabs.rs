@@ -747,6 +747,9 @@ fn a_relayed_envelope_that_is_dropped_or_cleared_is_forgotten_with_its_id() {
     let actions = sim.take();
     assert!(actions.iter().any(|a| matches!(a,
         Output::Emit(Event::AckLost { numbers, .. }) if numbers == &[100])));
+    // The number names another relayed envelope now: the dropped one's id
+    // must not acknowledge it.
+    relay(&mut sim, 100, "tab9-2").unwrap();
     sim.connect();
     sim.open();
     sim.take();
@@ -755,13 +758,18 @@ fn a_relayed_envelope_that_is_dropped_or_cleared_is_forgotten_with_its_id() {
         acked(&sim.take()).is_empty(),
         "its id means nothing any more"
     );
+    sim.transport.on_ack(sim.now, "tab9-2");
+    assert_eq!(acked(&sim.take()), [100]);
 
     relay(&mut sim, 102, "tab9-3").unwrap();
     let actions = sim.input(Input::ClearQueue);
     assert!(actions.iter().any(|a| matches!(a,
         Output::Emit(Event::AckLost { numbers, .. }) if numbers.contains(&102))));
+    relay(&mut sim, 102, "tab9-4").unwrap();
     sim.transport.on_ack(sim.now, "tab9-3");
     assert!(acked(&sim.take()).is_empty(), "cleared, and its id with it");
+    sim.transport.on_ack(sim.now, "tab9-4");
+    assert_eq!(acked(&sim.take()), [102]);
 }
 
 #[test]
