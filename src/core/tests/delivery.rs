@@ -4,7 +4,7 @@
 
 use super::*;
 
-fn at_least_once() -> OptionValues {
+pub(super) fn at_least_once() -> OptionValues {
     OptionValues {
         delivery: Some("at-least-once".into()),
         ack_timeout: Some(1000.0),
@@ -14,11 +14,11 @@ fn at_least_once() -> OptionValues {
     }
 }
 
-fn send(sim: &mut Sim, payload: Payload) -> Result<SendOutcome, InputError> {
+pub(super) fn send(sim: &mut Sim, payload: Payload) -> Result<SendOutcome, InputError> {
     sim.transport.send(sim.now, payload, Some(payload.into()))
 }
 
-fn lost(actions: &[Output<Payload>]) -> Vec<(Vec<u64>, &'static str)> {
+pub(super) fn lost(actions: &[Output<Payload>]) -> Vec<(Vec<u64>, &'static str)> {
     actions
         .iter()
         .filter_map(|a| match a {

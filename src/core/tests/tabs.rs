@@ -5,6 +5,7 @@
 
 use proptest::prelude::*;
 
+use super::delivery::{at_least_once, lost, send};
 use super::*;
 use crate::core::tabs::*;
 
@@ -653,13 +654,11 @@ fn adopting_is_refused_for_a_bad_session_id_and_ignored_once_connecting() {
 
 // ---- the leader relays other tabs' envelopes ----
 
+/// At-least-once (delivery.rs's options) with a queue of 3.
 fn relaying() -> OptionValues {
     OptionValues {
-        delivery: Some("at-least-once".into()),
-        ack_timeout: Some(1000.0),
         message_queue_size: Some(3.0),
-        heartbeat_interval: Some(0.0),
-        ..quiet_options()
+        ..at_least_once()
     }
 }
 
@@ -681,10 +680,9 @@ fn relay(sim: &mut Sim, payload: Payload, id: &str) -> Result<SendOutcome, Input
     }
 }
 
+/// This tab's own envelope `payload`, numbered `payload` (delivery.rs's `send`).
 fn own(sim: &mut Sim, payload: Payload) {
-    sim.transport
-        .send(sim.now, payload, Some(payload.into()))
-        .expect("room in the queue");
+    send(sim, payload).expect("room in the queue");
 }
 
 fn acked(actions: &[Output<Payload>]) -> Vec<u64> {
@@ -744,9 +742,11 @@ fn a_relayed_envelope_that_is_dropped_or_cleared_is_forgotten_with_its_id() {
         own(&mut sim, n);
     }
     // The queue holds 3: the relayed one was the oldest and went.
-    let actions = sim.take();
-    assert!(actions.iter().any(|a| matches!(a,
-        Output::Emit(Event::AckLost { numbers, .. }) if numbers == &[100])));
+    let lost_now = lost(&sim.take());
+    assert!(
+        lost_now.iter().any(|(numbers, _)| numbers == &[100]),
+        "{lost_now:?}"
+    );
     // The number names another relayed envelope now: the dropped one's id
     // must not acknowledge it.
     relay(&mut sim, 100, "tab9-2").unwrap();
@@ -762,9 +762,11 @@ fn a_relayed_envelope_that_is_dropped_or_cleared_is_forgotten_with_its_id() {
     assert_eq!(acked(&sim.take()), [100]);
 
     relay(&mut sim, 102, "tab9-3").unwrap();
-    let actions = sim.input(Input::ClearQueue);
-    assert!(actions.iter().any(|a| matches!(a,
-        Output::Emit(Event::AckLost { numbers, .. }) if numbers.contains(&102))));
+    let cleared = lost(&sim.input(Input::ClearQueue));
+    assert!(
+        cleared.iter().any(|(numbers, _)| numbers.contains(&102)),
+        "{cleared:?}"
+    );
     relay(&mut sim, 102, "tab9-4").unwrap();
     sim.transport.on_ack(sim.now, "tab9-3");
     assert!(acked(&sim.take()).is_empty(), "cleared, and its id with it");
