@@ -27,7 +27,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use serde_json::{json, Value};
 
-use crate::handler::{echo_reply, Context, Handler, HandlerError, Incoming, Replies};
+use crate::handler::{error_envelope, Context, Echo, Handler, HandlerError, Incoming, Replies};
 use crate::state::iso_now;
 
 /// The envelope type that asks for a streamed reply.
@@ -76,15 +76,15 @@ impl Handler for Demo {
         message: Incoming,
     ) -> Result<Replies, HandlerError> {
         if message.message_type() != STREAM_TYPE {
-            return Ok(vec![echo_reply(message.envelope, &iso_now())]);
+            return Echo.on_message(context, message).await;
         }
         let request = match StreamRequest::read(&message) {
             Ok(request) => request,
-            Err(refusal) => return Ok(vec![refusal.envelope(message.id())]),
+            Err(refusal) => return Ok(vec![error_envelope(&refusal, message.id(), &iso_now())]),
         };
         let slot = match Slot::take(&self.running, &context.session_id) {
             Ok(slot) => slot,
-            Err(busy) => return Ok(vec![busy.envelope(message.id())]),
+            Err(busy) => return Ok(vec![error_envelope(&busy, message.id(), &iso_now())]),
         };
         let publisher = context.publisher.clone();
         let session = context.session_id.clone();
@@ -109,8 +109,8 @@ impl Handler for Demo {
         Ok(Vec::new())
     }
 
-    async fn on_binary(&self, _: &Context, data: Bytes) -> Vec<Bytes> {
-        vec![data]
+    async fn on_binary(&self, context: &Context, data: Bytes) -> Vec<Bytes> {
+        Echo.on_binary(context, data).await
     }
 }
 
@@ -122,10 +122,10 @@ struct Slot {
 
 impl Slot {
     /// A place for one more stream of `session`, or why there is none.
-    fn take(running: &Arc<Mutex<Running>>, session: &Arc<str>) -> Result<Self, Refusal> {
+    fn take(running: &Arc<Mutex<Running>>, session: &Arc<str>) -> Result<Self, HandlerError> {
         let mut counts = running.lock().unwrap_or_else(PoisonError::into_inner);
         if counts.total >= MAX_STREAMS {
-            return Err(Refusal(
+            return Err(HandlerError::new(
                 "busy",
                 format!("at most {MAX_STREAMS} streams run at once"),
             ));
@@ -134,7 +134,7 @@ impl Slot {
         if *mine >= MAX_STREAMS_PER_SESSION {
             let message =
                 format!("at most {MAX_STREAMS_PER_SESSION} streams of one session run at once");
-            return Err(Refusal("busy", message));
+            return Err(HandlerError::new("busy", message));
         }
         *mine += 1;
         counts.total += 1;
@@ -158,21 +158,6 @@ impl Drop for Slot {
     }
 }
 
-/// Why a stream request is answered with an `error` envelope: its code and message.
-#[derive(Debug, PartialEq)]
-struct Refusal(&'static str, String);
-
-impl Refusal {
-    fn envelope(&self, reply_to: Option<&str>) -> Value {
-        json!({
-            "type": "error",
-            "data": { "code": self.0, "message": self.1 },
-            "replyTo": reply_to,
-            "timestamp": iso_now(),
-        })
-    }
-}
-
 /// A `stream` envelope, read and checked.
 #[derive(Debug)]
 struct StreamRequest {
@@ -184,12 +169,12 @@ struct StreamRequest {
 }
 
 impl StreamRequest {
-    fn read(message: &Incoming) -> Result<Self, Refusal> {
+    fn read(message: &Incoming) -> Result<Self, HandlerError> {
         let data = message.data();
         let text = match data.get("text") {
             None | Some(Value::Null) => DEFAULT_TEXT,
             Some(Value::String(text)) => text,
-            Some(_) => return Err(Refusal("invalid", "data.text must be a string".into())),
+            Some(_) => return Err(HandlerError::new("invalid", "data.text must be a string")),
         };
         let interval = match data.get("intervalMs") {
             None | Some(Value::Null) => DEFAULT_INTERVAL,
@@ -200,7 +185,7 @@ impl StreamRequest {
                         "data.intervalMs must be a whole number of ms from 0 to {}",
                         MAX_INTERVAL.as_millis()
                     );
-                    return Err(Refusal("invalid", message));
+                    return Err(HandlerError::new("invalid", message));
                 }
             },
         };
@@ -210,7 +195,7 @@ impl StreamRequest {
             Some(_) => {
                 let message =
                     format!("data.stream must be a string of at most {MAX_KEY_BYTES} bytes");
-                return Err(Refusal("invalid", message));
+                return Err(HandlerError::new("invalid", message));
             }
         };
         let too_long = || {
@@ -218,7 +203,7 @@ impl StreamRequest {
                 "a stream is at most {MAX_TEXT_BYTES} bytes, {MAX_TOKENS} tokens and {} s long",
                 MAX_STREAM_DURATION.as_secs()
             );
-            Refusal("too-long", message)
+            HandlerError::new("too-long", message)
         };
         if text.len() > MAX_TEXT_BYTES {
             return Err(too_long());
@@ -328,7 +313,9 @@ mod tests {
             let mut envelope = Map::new();
             envelope.insert("type".into(), json!("stream"));
             envelope.insert("data".into(), data);
-            StreamRequest::read(&Incoming { envelope }).unwrap_err().0
+            StreamRequest::read(&Incoming { envelope })
+                .unwrap_err()
+                .code
         };
         assert_eq!(refused(json!({"text": 5})), "invalid");
         assert_eq!(refused(json!({"intervalMs": 1001})), "invalid");
@@ -354,8 +341,12 @@ mod tests {
         assert_eq!(mine.len(), MAX_STREAMS_PER_SESSION);
         let refused = Slot::take(&running, &session(0))
             .err()
-            .map(|refusal| refusal.0);
-        assert_eq!(refused, Some("busy"), "one session cannot take them all");
+            .map(|refusal| refusal.code);
+        assert_eq!(
+            refused.as_deref(),
+            Some("busy"),
+            "one session cannot take them all"
+        );
         let others: Vec<Slot> = (1..)
             .map_while(|n| Slot::take(&running, &session(n)).ok())
             .collect();
