@@ -54,24 +54,16 @@ impl Mirror {
         if self.messages.iter().any(|held| held.id == message.id) {
             return None;
         }
-        let evicted = if self.messages.len() >= self.capacity {
-            self.take_first(|_| true)
-        } else {
-            None
-        };
         self.messages.push(message);
-        evicted
+        // One push over a full mirror pushes out one message at most.
+        drop_oldest(&mut self.messages, self.capacity).pop()
     }
 
     /// The leader settled `id` (written, acknowledged, dropped or failed):
     /// returns the message, if it was here.
     pub fn settled(&mut self, id: &str) -> Option<Mirrored> {
-        if self.settled.len() >= self.capacity {
-            let excess = self.settled.len() + 1 - self.capacity;
-            // `split_off` at a length it computed: within bounds.
-            self.settled = self.settled.split_off(excess.min(self.settled.len()));
-        }
         self.settled.push(id.to_owned());
+        drop_oldest(&mut self.settled, self.capacity);
         self.take_first(|held| held.id == id)
     }
 
@@ -80,10 +72,7 @@ impl Mirror {
     /// it is smaller than what is held, oldest first.
     pub fn set_capacity(&mut self, capacity: usize) -> Vec<Mirrored> {
         self.capacity = capacity.max(1);
-        let excess = self.messages.len().saturating_sub(self.capacity);
-        // `split_off` at a length it computed: within bounds.
-        let kept = self.messages.split_off(excess);
-        ::core::mem::replace(&mut self.messages, kept)
+        drop_oldest(&mut self.messages, self.capacity)
     }
 
     /// A tab that joined late gets the leader's mirror: it holds those
@@ -92,12 +81,10 @@ impl Mirror {
     pub fn joined(&mut self, mut leaders: Vec<Mirrored>) -> Vec<Mirrored> {
         leaders.retain(|message| !self.settled.contains(&message.id));
         let mine = ::core::mem::replace(&mut self.messages, leaders);
-        let mut evicted = Vec::new();
+        let mut evicted = drop_oldest(&mut self.messages, self.capacity);
         for message in mine {
             evicted.extend(self.posted(message));
         }
-        let capacity = self.capacity;
-        evicted.extend(self.set_capacity(capacity));
         evicted
     }
 
@@ -129,4 +116,12 @@ impl Mirror {
         });
         taken
     }
+}
+
+/// Keeps the newest `keep` items of `items`; returns the older ones, oldest
+/// first. (`split_off` at a length it computed: within bounds.)
+fn drop_oldest<T>(items: &mut Vec<T>, keep: usize) -> Vec<T> {
+    let excess = items.len().saturating_sub(keep);
+    let kept = items.split_off(excess);
+    ::core::mem::replace(items, kept)
 }
