@@ -61,6 +61,14 @@ impl DeliveredSeqs {
         true
     }
 
+    /// A stream that starts at `first`: nothing before it is owed (a reset
+    /// stream, or one a tab takes over after `first - 1`).
+    pub fn starting_at(first: u64) -> Self {
+        let mut seqs = Self::default();
+        seqs.skip_to(first);
+        seqs
+    }
+
     /// The server said frames before `first_available` are gone: stop waiting for them.
     pub fn skip_to(&mut self, first_available: u64) {
         self.started = true;

@@ -100,8 +100,7 @@ impl Follower {
     /// The leader found the server's stream started over at `first_seq`
     /// (a `reset`): frames from there on are new again.
     pub fn stream_reset(&mut self, first_seq: u64) {
-        self.delivered = DeliveredSeqs::default();
-        self.delivered.skip_to(first_seq);
+        self.delivered = DeliveredSeqs::starting_at(first_seq);
     }
 
     /// The leader was told frames before `first_available` are gone (a `gap`).
