@@ -17,12 +17,11 @@
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { ROOT, json, launchChromium, screenshot, startServer } from "./support.mjs";
+import { ROOT, freePort, json, launchChromium, screenshot, startServer } from "./support.mjs";
 
 const run = promisify(execFile);
 const BUNDLERS = join(ROOT, "e2e/bundlers");
@@ -65,15 +64,6 @@ async function prepare(name, source, installCommand) {
     maxBuffer: 1 << 24,
   });
   return dir;
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** Runs a dev or production server until `stop()`; its output is kept for a failure message. */

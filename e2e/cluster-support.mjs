@@ -8,21 +8,16 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { ROOT } from "./support.mjs";
+import { ROOT, freePort } from "./support.mjs";
 
 const children = new Set();
 const work = mkdtempSync(join(tmpdir(), "resocket-cluster-"));
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
-export function freePort() {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
+// The same free-port probe as every test's (the cluster run and
+// scripts/cluster-up import it from here).
+export { freePort };
 
 async function waitForPort(port, what) {
   for (let tries = 0; tries < 200; tries++) {

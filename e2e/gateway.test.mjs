@@ -9,26 +9,15 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import { after, before, test } from "node:test";
 
-import { json, launchChromium, ROOT, startListening, startServer } from "./support.mjs";
+import { freePort, json, launchChromium, ROOT, startListening, startServer } from "./support.mjs";
 
 const SECRET = randomBytes(24).toString("hex");
 let gateway;
 let backend;
 let browser;
 let page;
-
-/** A port nothing listens on right now (the gateway and the backend each need the other's address). */
-function freePort() {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 before(async () => {
   process.env.RESOCKET_GATEWAY_SECRET = SECRET;

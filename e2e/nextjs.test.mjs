@@ -3,20 +3,10 @@
 // without error, hydration connects, messages echo, and one socket is opened.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { json, launchChromium, screenshot, startServer } from "./support.mjs";
+import { freePort, json, launchChromium, screenshot, startServer } from "./support.mjs";
 
 const EXAMPLE = new URL("../examples/nextjs-chat/", import.meta.url).pathname;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 for (const [bundler, distDir] of [
   ["turbopack", ".next"],

@@ -3,6 +3,7 @@
 // does not work on these machines).
 import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
+import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { chromium } from "playwright-core";
 
@@ -20,6 +21,18 @@ export const TEST_SERVER_FLAGS = [
   "--allow-origin",
   "http://localhost:*",
 ];
+
+// A free loopback port, for a server that must be told which one to use.
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
 
 // Starts target/debug/resocket-server with `args`; resolves to { url, stop }.
 export function startServer(args) {

@@ -3,7 +3,7 @@
 // status line in the seed store's format.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { json, launchChromium, screenshot, startServer } from "./support.mjs";
+import { freePort, json, launchChromium, screenshot, startServer } from "./support.mjs";
 
 let server;
 let browser;
@@ -72,13 +72,7 @@ test("with WebSockets blocked, sendMessage goes over the HTTP fallback, once", a
 // dev server and check the server never accepted more than one socket.
 test("under StrictMode (vite dev) the chat opens exactly one socket", async () => {
   const { spawn } = await import("node:child_process");
-  const { createServer } = await import("node:net");
-  const port = await new Promise((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
+  const port = await freePort();
   const devServer = await startServer([]);
   const vite = spawn("node_modules/.bin/vite", ["--port", String(port), "--strictPort", "--host", "127.0.0.1"], {
     cwd: new URL("../examples/vite-react-chat/", import.meta.url).pathname,

@@ -4,20 +4,9 @@
 // Debian's chromedriver or the cargo-installed geckodriver on a free
 // loopback port, the same drivers wasm-pack's browser tests use.
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { homedir } from "node:os";
 
-/** A free loopback port (the driver is told to listen on it). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from "./support.mjs";
 
 const DRIVERS = {
   chromium: {
