@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { launchChromium, startServer } from "../e2e/support.mjs";
+import { median } from "./report.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values: flags } = parseArgs({ options: { rounds: { type: "string", default: "15" } } });
@@ -84,7 +85,6 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 console.log(`loading: ${rounds} rounds, Chromium, from navigation to the first "open" (median ms)`);
 const LABELS = {
   url: "as shipped (.wasm fetched)",

@@ -8,12 +8,12 @@ import { parseArgs } from "node:util";
 
 import { startServer } from "../e2e/support.mjs";
 import { BROWSERS, launch } from "../e2e/webdriver.mjs";
+import { median } from "./report.mjs";
 
 const { values } = parseArgs({ options: { rounds: { type: "string", default: "5" } } });
 const ROUNDS = Number(values.rounds);
 const BURST = 1000;
 
-const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
 
 const server = await startServer([]);
 const page = `${server.url}/health`;
