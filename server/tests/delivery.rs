@@ -305,20 +305,24 @@ async fn stream_requests_over_a_bound_get_an_error_envelope_and_their_ack() {
             json!({"type": "stream", "id": id, "data": data}),
         )
         .await;
+        let mut acked = false;
         let error = loop {
             let frame = next_json(&mut client).await;
             if frame["type"] == "error" {
                 break frame;
             }
-            // Acks, and the long streams' first tokens.
+            // Acks (this request's comes before its reply), and the long
+            // streams' first tokens.
             assert!(
                 frame["type"] == "ack" || frame["type"] == "token",
                 "{frame}"
             );
+            acked |= frame["type"] == "ack" && frame["id"] == id.as_str();
         };
         assert_eq!(
             (error["replyTo"].as_str(), error["data"]["code"].as_str()),
             (Some(id.as_str()), Some(code))
         );
+        assert!(acked, "{id} was acknowledged: it is not to be sent again");
     }
 }
