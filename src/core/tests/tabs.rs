@@ -123,6 +123,16 @@ impl Tabs {
         );
     }
 
+    /// Tabs `ids` that joined together, two seconds on: the lowest id leads.
+    fn settled(ids: &[TabId]) -> Self {
+        let mut tabs = Self::new();
+        for &id in ids {
+            tabs.join(id);
+        }
+        tabs.run(2_000.0);
+        tabs
+    }
+
     /// Runs the clock for `ms`, tick by tick.
     fn run(&mut self, ms: f64) {
         let end = self.now.as_ms() + ms;
@@ -228,11 +238,7 @@ fn a_tab_that_joins_later_follows_the_leader_even_with_a_lower_id() {
 
 #[test]
 fn a_crashed_leader_is_replaced_once_its_lease_runs_out() {
-    let mut tabs = Tabs::new();
-    for id in [1, 2, 3] {
-        tabs.join(id);
-    }
-    tabs.run(2_000.0);
+    let mut tabs = Tabs::settled(&[1, 2, 3]);
     assert_eq!(tabs.leaders(), [1]);
     tabs.crash(1);
     let took = tabs.run_until_led(&[1], 5_000.0).expect("a new leader");
@@ -250,11 +256,7 @@ fn a_crashed_leader_is_replaced_once_its_lease_runs_out() {
 
 #[test]
 fn a_leader_that_leaves_is_replaced_within_a_claim_window() {
-    let mut tabs = Tabs::new();
-    for id in [1, 2, 3] {
-        tabs.join(id);
-    }
-    tabs.run(2_000.0);
+    let mut tabs = Tabs::settled(&[1, 2, 3]);
     tabs.leave(1);
     assert_eq!(
         tabs.tab(1).step_downs,
@@ -269,11 +271,7 @@ fn a_leader_that_leaves_is_replaced_within_a_claim_window() {
 
 #[test]
 fn a_frozen_leader_is_replaced_and_steps_down_when_it_thaws() {
-    let mut tabs = Tabs::new();
-    for id in [1, 2] {
-        tabs.join(id);
-    }
-    tabs.run(2_000.0);
+    let mut tabs = Tabs::settled(&[1, 2]);
     tabs.freeze(1);
     tabs.run(3_000.0);
     assert_eq!(tabs.leaders(), [2]);
@@ -288,11 +286,7 @@ fn a_frozen_leader_is_replaced_and_steps_down_when_it_thaws() {
 
 #[test]
 fn a_stale_resignation_does_not_unseat_the_leader() {
-    let mut tabs = Tabs::new();
-    for id in [1, 2, 3] {
-        tabs.join(id);
-    }
-    tabs.run(2_000.0);
+    let mut tabs = Tabs::settled(&[1, 2, 3]);
     tabs.freeze(1);
     tabs.run(3_000.0);
     assert_eq!(tabs.leaders(), [2]);
