@@ -121,3 +121,58 @@ test("echo, pushing and silent servers: no churn, one close for the silent one, 
   assert.equal(seen.silent.state, "connected");
   assert.equal(servers.silent.stats.connections, 2);
 });
+
+test("a server that streams tokens its own way (no seq, no ids) is assembled by resocket/streams", async () => {
+  // What the seed's LLM backends send: bare token frames, one reply at a time.
+  const llm = await foreignServer((socket) =>
+    socket.on("message", (data) => {
+      const envelope = JSON.parse(String(data));
+      if (envelope.type !== "message") return;
+      for (const word of String(envelope.data.text).split(" ")) {
+        socket.send(JSON.stringify({ type: "token", data: { token: `${word} `, done: false } }));
+      }
+      socket.send(JSON.stringify({ type: "token", data: { token: "", done: true } }));
+    }),
+  );
+  try {
+    const replies = await page.evaluate(
+      async ({ base, url }) => {
+        const { default: init, WebSocketTransport } = await import(`${base}/pkg/resocket.js`);
+        const { ReplyStreams } = await import(`${base}/pkg/streams.js`);
+        await init();
+        const transport = new WebSocketTransport({ url, heartbeatInterval: 0 });
+        const streams = new ReplyStreams(transport);
+        const finished = [];
+        const ask = (text) =>
+          new Promise((resolve) => {
+            const off = streams.onUpdate((reply) => {
+              if (!reply.done) return;
+              off();
+              finished.push(reply);
+              resolve();
+            });
+            transport.send("message", { text });
+          });
+        await new Promise((resolve) => transport.on("open", resolve));
+        await ask("one two three");
+        await ask("four five");
+        const kept = streams.list().length;
+        streams.dispose();
+        transport.free();
+        return { finished, kept };
+      },
+      { base: resocket.url, url: llm.url },
+    );
+    assert.deepEqual(
+      replies.finished.map(({ key, text, tokens, interrupted, replyTo }) => ({ key, text, tokens, interrupted, replyTo })),
+      [
+        { key: "", text: "one two three ", tokens: 4, interrupted: false, replyTo: null },
+        { key: "", text: "four five ", tokens: 3, interrupted: false, replyTo: null },
+      ],
+      "each reply whole; the second starts anew under the one unnamed key",
+    );
+    assert.equal(replies.kept, 1);
+  } finally {
+    await llm.close();
+  }
+});
