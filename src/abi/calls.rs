@@ -55,11 +55,46 @@ pub(crate) enum Call {
     PostAnswered,
     /// The POST failed without an answer. input: why.
     PostFailed,
+    // ----- a connection shared across tabs (the `shared-tabs` build only;
+    // elsewhere they answer 0) -----
+    /// The leader sends another tab's envelope. a: this tab's number for it
+    /// (its handle); b: 2 if it awaits an ack; input: the id it was posted with.
+    /// Answers like `Send`.
+    Relay,
+    /// Where the session stands, for the leader's announcements: answers a
+    /// `Point` record.
+    Point,
+    /// This tab becomes the leader: its transport adopts the session the tab
+    /// followed (while idle). Answers the `Mirrored` records to re-send first,
+    /// oldest first.
+    Lead,
+    /// The leader published a frame. a: its `seq` (NaN if none). Answers
+    /// `DELIVER` when this tab's application gets it.
+    TabFrame,
+    /// The leader's stream started over (a `reset`). a: the first seq.
+    TabReset,
+    /// A tab posted a message. a: the tab's id; b: 1 if it awaits an ack;
+    /// input: its id, a space, the frame. Answers a `Mirrored` record for a
+    /// message the mirror pushed out.
+    TabPosted,
+    /// The leader settled a message. input: its id. Answers 1 if it was in
+    /// the mirror.
+    TabSettled,
+    /// The leader announced where the session stands. a: its `last_seq` (NaN
+    /// if none); b: its mirror capacity; input: session id, a space, epoch.
+    /// Answers `Mirrored` records for messages the capacity pushed out.
+    TabAnnounced,
+    /// This tab joined late and the leader sent its mirror. input: the
+    /// leader's `TabMirror` records as they were. Answers `Mirrored` records
+    /// for messages the capacity pushed out.
+    TabJoined,
+    /// The mirror: answers a `Mirrored` record per message, oldest first.
+    TabMirror,
 }
 
 impl Call {
     /// Every call, by number.
-    pub(crate) const ALL: [Call; 20] = [
+    pub(crate) const ALL: [Call; 30] = [
         Call::New,
         Call::Free,
         Call::Connect,
@@ -80,6 +115,16 @@ impl Call {
         Call::EventsFailed,
         Call::PostAnswered,
         Call::PostFailed,
+        Call::Relay,
+        Call::Point,
+        Call::Lead,
+        Call::TabFrame,
+        Call::TabReset,
+        Call::TabPosted,
+        Call::TabSettled,
+        Call::TabAnnounced,
+        Call::TabJoined,
+        Call::TabMirror,
     ];
 }
 

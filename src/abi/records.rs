@@ -78,12 +78,20 @@ pub(crate) enum Op {
     Snapshot,
     /// The held frames, oldest first. u32 count, f64 handle × count.
     Held,
+    /// Where a shared session stands (`shared-tabs`). str session id, str
+    /// epoch ("" if none), f64 `last_seq` (NaN if none), u32 mirror capacity.
+    #[cfg_attr(not(feature = "shared-tabs"), allow(dead_code))]
+    Point,
+    /// A message of the tabs' mirror (`shared-tabs`). f64 the tab that sent
+    /// it, u32 1 if it awaits an ack, str its id, str the frame.
+    #[cfg_attr(not(feature = "shared-tabs"), allow(dead_code))]
+    Mirrored,
 }
 
 impl Op {
     /// Every op, by number.
     #[cfg(any(test, fuzzing))]
-    pub(crate) const ALL: [Op; 28] = [
+    pub(crate) const ALL: [Op; 30] = [
         Op::SetTimer,
         Op::ClearTimer,
         Op::ResolveUrl,
@@ -112,6 +120,8 @@ impl Op {
         Op::OptionError,
         Op::Snapshot,
         Op::Held,
+        Op::Point,
+        Op::Mirrored,
     ];
 
     /// The fields that follow the op, in order: `u` a `u32`, `f` an `f64`,
@@ -137,6 +147,8 @@ impl Op {
             // state, mode, attempt, next retry; latency; queued, reason,
             // close code, close reason, last seq; six counters.
             Op::Snapshot => "uuuffffffuuufsfffffff",
+            Op::Point => "ssfu",
+            Op::Mirrored => "fuss",
         }
     }
 }

@@ -4,6 +4,9 @@
 
 use crate::prelude::*;
 
+#[cfg(any(test, feature = "shared-tabs"))]
+mod shared;
+
 use super::calls::{
     frame_call, Call, ANSWER_MASK, ASK, CHANGED, DELIVER, DROPPED, FRAME, HTTP, KEPT, PAGE_EVENTS,
     QUEUED, SENT, THROW, TRANSMIT,
@@ -55,6 +58,9 @@ pub(crate) struct Session {
     /// their capacity, so the comparison allocates nothing.
     published: Vec<u8>,
     next: Vec<u8>,
+    /// This tab's side of a connection shared across tabs (`session/shared.rs`).
+    #[cfg(any(test, feature = "shared-tabs"))]
+    tab: crate::core::tabs::Follower,
 }
 
 impl Session {
@@ -83,6 +89,8 @@ impl Session {
             }
         };
         let core = Transport::new(config, read.seed);
+        #[cfg(any(test, feature = "shared-tabs"))]
+        let tab = crate::core::tabs::Follower::new(core.session_id(), core.config().queue_capacity);
         let mut session = Session {
             core,
             timer_due: None,
@@ -91,6 +99,8 @@ impl Session {
             last_number: 0,
             published: Vec::new(),
             next: Vec::new(),
+            #[cfg(any(test, feature = "shared-tabs"))]
+            tab,
         };
         if read.auto_connect {
             session.feed(clock, Input::Connect);
@@ -174,8 +184,13 @@ impl Session {
                     self.feed(clock, Input::PostAnswered { status: a as u16 })
                 }
                 Some(Call::PostFailed) => self.feed(clock, Input::PostFailed { reason: text() }),
-                // `New` and `Free` are the caller's (they make and drop the box).
-                Some(Call::New | Call::Free) | None => 0,
+                #[cfg(any(test, feature = "shared-tabs"))]
+                Some(call) if call as u32 >= Call::Relay as u32 => {
+                    self.shared_call(call, a, b, clock, input, &mut writer)
+                }
+                // `New` and `Free` are the caller's (they make and drop the
+                // box); the shared calls answer 0 in a build without them.
+                _ => 0,
             }
         };
         if answer & ANSWER_MASK == THROW {
@@ -226,26 +241,63 @@ impl Session {
     }
 
     fn send(&mut self, clock: &mut Clock, number: f64, kind: f64, writer: &mut Writer) -> u32 {
+        let Some(number) = self.next_number(number, kind, writer) else {
+            return THROW;
+        };
+        let envelope = (kind != 0.0).then_some(number);
+        self.hand_to_core(
+            clock,
+            number,
+            envelope,
+            #[cfg(any(test, feature = "shared-tabs"))]
+            None,
+            writer,
+        )
+    }
+
+    /// Checks a sent frame's number (numbers grow: ids are unique) and kind
+    /// (0 raw, 1 envelope, 2 awaiting an ack); `None` once the error to
+    /// throw is written.
+    fn next_number(&mut self, number: f64, kind: f64, writer: &mut Writer) -> Option<u64> {
         let number = number as u64;
         if number <= self.last_number {
             writer.op(Op::Throw).u32(0).str("frame numbers must grow");
-            return THROW;
+            return None;
         }
         self.last_number = number;
         if kind == 2.0 && self.core.config().delivery != Delivery::AtLeastOnce {
             writer.op(Op::Throw).u32(0).str(
                 "sendWithAck needs the option delivery: \"at-least-once\" (the server only acknowledges then)",
             );
-            return THROW;
+            return None;
         }
-        let envelope = (kind != 0.0).then_some(number);
-        let answer = match self.input(
-            clock,
-            Input::Send {
+        Some(number)
+    }
+
+    /// Hands the core a sent frame numbered `number`: `Send`, or `Relay`
+    /// with the id another tab gave it. Answers with what became of it.
+    fn hand_to_core(
+        &mut self,
+        clock: &mut Clock,
+        number: u64,
+        envelope: Option<u64>,
+        #[cfg(any(test, feature = "shared-tabs"))] relayed_id: Option<String>,
+        writer: &mut Writer,
+    ) -> u32 {
+        let input = Input::Send {
+            payload: number,
+            envelope,
+        };
+        #[cfg(any(test, feature = "shared-tabs"))]
+        let input = match relayed_id {
+            Some(id) => Input::Relay {
                 payload: number,
-                envelope,
+                number,
+                id,
             },
-        ) {
+            None => input,
+        };
+        let answer = match self.input(clock, input) {
             Ok(Handled::Sent(SendOutcome::Sent)) => SENT,
             Ok(Handled::Sent(SendOutcome::Http)) => HTTP,
             Ok(Handled::Sent(SendOutcome::Dropped)) => DROPPED,
@@ -570,11 +622,11 @@ mod tests {
     use crate::core::FrameKind;
 
     /// The ops of a call's records, in order (each parsed to its end).
-    fn ops(out: &[u8]) -> Vec<Op> {
+    pub(super) fn ops(out: &[u8]) -> Vec<Op> {
         records::check(out)
     }
 
-    fn session(numbers: &[(&str, f64)], strings: &[(&str, &str)]) -> Session {
+    pub(super) fn session(numbers: &[(&str, f64)], strings: &[(&str, &str)]) -> Session {
         let mut out = Vec::new();
         let mut session = Session::create(
             &blob(Some("ws://h/ws"), numbers, strings, Some(false)),
@@ -587,13 +639,25 @@ mod tests {
     }
 
     /// Call number `call` at time 0: the answer and the records' bytes.
-    fn exchange(session: &mut Session, call: u32, a: f64, b: f64, input: &[u8]) -> (u32, Vec<u8>) {
+    pub(super) fn exchange(
+        session: &mut Session,
+        call: u32,
+        a: f64,
+        b: f64,
+        input: &[u8],
+    ) -> (u32, Vec<u8>) {
         let mut out = Vec::new();
         let answer = session.call(call, a, b, &mut Clock::new(&mut || 0.0), input, &mut out);
         (answer, out)
     }
 
-    fn call(session: &mut Session, call: Call, a: f64, b: f64, input: &str) -> (u32, Vec<Op>) {
+    pub(super) fn call(
+        session: &mut Session,
+        call: Call,
+        a: f64,
+        b: f64,
+        input: &str,
+    ) -> (u32, Vec<Op>) {
         let (answer, out) = exchange(session, call as u32, a, b, input.as_bytes());
         (answer, ops(&out))
     }
@@ -603,7 +667,7 @@ mod tests {
         call(session, which, a, b, input).0 & ANSWER_MASK
     }
 
-    fn open(session: &mut Session) {
+    pub(super) fn open(session: &mut Session) {
         call(session, Call::Connect, 0.0, 0.0, "");
         call(session, Call::SocketOpened, 0.0, 0.0, "");
     }

@@ -38,6 +38,16 @@ const CALL_EVENTS_OPENED = 16;
 const CALL_EVENTS_FAILED = 17;
 const CALL_POST_ANSWERED = 18;
 const CALL_POST_FAILED = 19;
+const CALL_RELAY = 20;
+const CALL_POINT = 21;
+const CALL_LEAD = 22;
+const CALL_TAB_FRAME = 23;
+const CALL_TAB_RESET = 24;
+const CALL_TAB_POSTED = 25;
+const CALL_TAB_SETTLED = 26;
+const CALL_TAB_ANNOUNCED = 27;
+const CALL_TAB_JOINED = 28;
+const CALL_TAB_MIRROR = 29;
 /** A frame's call is FRAME + kind + source. */
 const FRAME = 32;
 const KIND_RAW = 0;
@@ -98,8 +108,10 @@ const OP_THROW = 24;
 const OP_OPTION_ERROR = 25;
 const OP_SNAPSHOT = 26;
 const OP_HELD = 27;
+const OP_POINT = 28;
+const OP_MIRRORED = 29;
 /** Each record's fields by op: u a u32, f an f64, s a string, F a count then that many f64s. */
-const SHAPES = ["f", "", "f", "s", "us", "f", "f", "s", "", "sF", "", "u", "u", "", "uus", "s", "fffffu", "uf", "ff", "uF", "f", "sF", "F", "ussss", "us", "uus", "uuuffffffuuufsfffffff", "F"];
+const SHAPES = ["f", "", "f", "s", "us", "f", "f", "s", "", "sF", "", "u", "u", "", "uus", "s", "fffffu", "uf", "ff", "uF", "f", "sF", "F", "ussss", "us", "uus", "uuuffffffuuufsfffffff", "F", "ssfu", "fuss"];
 /** What `send` answers, by its answer bits (SENT = 1, QUEUED, DROPPED, HTTP). */
 const SEND_RESULTS = ["", "sent", "queued", "dropped", "http"];
 /** Names by number: connection states, modes, why a transport is down (from 1). */

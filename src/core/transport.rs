@@ -223,6 +223,13 @@ impl<P: Clone> Transport<P> {
         self.downstream.resume_position()
     }
 
+    /// The server's stream epoch, once a `welcome` named one: a connection
+    /// shared across tabs announces it, so the next leader resumes in it.
+    #[cfg(any(test, feature = "shared-tabs"))]
+    pub fn epoch(&self) -> Option<&str> {
+        self.downstream.epoch()
+    }
+
     /// The URL of the socket [`Output::OpenSocket`] asks for (session id,
     /// `last_seq` and `ack` included).
     pub fn socket_url(&self) -> &str {
@@ -691,10 +698,15 @@ impl<P: Clone> Transport<P> {
     }
 
     fn on_ack(&mut self, now: Instant, id: &str) {
-        let number = self.ids.message_number(id);
-        // A leader relaying other tabs' envelopes knows their ids too.
+        // A leader relaying tabs' envelopes knows their ids first: its own
+        // tab's are relayed too, under numbers other than their ids'.
         #[cfg(any(test, feature = "shared-tabs"))]
-        let number = number.or_else(|| self.upstream.relayed_number(id));
+        let number = self
+            .upstream
+            .relayed_number(id)
+            .or_else(|| self.ids.message_number(id));
+        #[cfg(not(any(test, feature = "shared-tabs")))]
+        let number = self.ids.message_number(id);
         let Some(number) = number else {
             return;
         };
