@@ -14,7 +14,7 @@ const generated = {
   repository: { type: "git", url: JSON.parse(field("repository") ?? '""') },
   keywords: JSON.parse(field("keywords") ?? "[]"),
 };
-const files = ["resocket.js", "resocket.d.ts", "resocket_bg.wasm", "react.js", "react.d.ts", "streams.js", "streams.d.ts", "README.md", "LICENSE"].filter((file) =>
+const files = ["resocket.js", "resocket.d.ts", "resocket_bg.wasm", "shared.js", "shared.d.ts", "resocket_shared_bg.wasm", "react.js", "react.d.ts", "streams.js", "streams.d.ts", "README.md", "LICENSE"].filter((file) =>
   existsSync(`pkg/${file}`),
 );
 
@@ -35,7 +35,11 @@ const manifest = {
     "./react": { types: "./react.d.ts", default: "./react.js" },
     // Streamed replies assembled (PROTOCOL.md §8), for any framework.
     "./streams": { types: "./streams.d.ts", default: "./streams.js" },
+    // One connection for all tabs (`shareAcrossTabs`): the same API over the
+    // shared-tabs build of the core, so pages that do not share pay nothing.
+    "./shared": { types: "./shared.d.ts", default: "./shared.js" },
     "./resocket_bg.wasm": "./resocket_bg.wasm",
+    "./resocket_shared_bg.wasm": "./resocket_shared_bg.wasm",
     "./package.json": "./package.json",
   },
   files,

@@ -18,7 +18,7 @@ const HELP = "see https://github.com/resocket/resocket#bundlers";
  * @param {string} href
  */
 export function packageCopyOf(href) {
-  const moved = href.replace(/\.vite\/deps[\w-]*\/(?=resocket_bg\.wasm)/, "resocket/");
+  const moved = href.replace(/\.vite\/deps[\w-]*\/(?=resocket(_shared)?_bg\.wasm)/, "resocket/");
   return moved === href ? "" : moved;
 }
 

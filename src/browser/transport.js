@@ -157,8 +157,8 @@ const URL_FUNCTION = 2;
  * }} Core
  */
 
-/** A frame the application sent, as this half keeps it while the core holds its number. */
-/** @typedef {{ value: string | ArrayBuffer | ArrayBufferView, isEnvelope: boolean }} Frame */
+/** A frame the application sent, as this half keeps it while the core holds its number; `relayed` marks another tab's (the shared build). */
+/** @typedef {{ value: string | ArrayBuffer | ArrayBufferView, isEnvelope: boolean, relayed?: boolean }} Frame */
 
 /** A decoded record: its op, then its fields (see src/abi/records.rs). */
 /** @typedef {[number, ...any[]]} CoreRecord */
@@ -170,6 +170,15 @@ const URL_FUNCTION = 2;
 
 /** @type {Core | null} */
 let core = null;
+
+/**
+ * What `tabs.js` (the shared build's `resocket/shared`) reaches inside a
+ * transport through; `null` in the default build, where
+ * `globalThis.RESOCKET_SHARED_TABS` is defined `false` at bundling and every
+ * branch on it is dropped (so the default page pays nothing for tabs).
+ * @type {import("./tabs.js").Insides | null}
+ */
+export let insides = null;
 
 /**
  * What the core's module imports: the clock, which it reads only when a
@@ -660,6 +669,8 @@ export class WebSocketTransport {
         this.#emit("reset", Object.freeze({ previousSeq: first, firstSeq: second }));
         break;
       case OP_QUEUE: {
+        // The shared build: a relayed message the queue dropped failed.
+        if (globalThis.RESOCKET_SHARED_TABS) for (const number of second) if (this.#frames.get(number)?.relayed) this.#settle(number, new Error("resocket: the message was dropped: the offline queue was full"));
         const dropped = second.map((/** @type {number} */ number) => this.#forApp(number === current?.number ? current : this.#frames.get(number)));
         this.#emit("queue", Object.freeze({ length: first, dropped: Object.freeze(dropped) }));
         break;
@@ -671,7 +682,12 @@ export class WebSocketTransport {
         for (const number of second) this.#settle(number, new Error(`resocket: the message ${first}`));
         break;
       case OP_RELEASE:
-        for (const number of first) this.#frames.delete(number);
+        for (const number of first) {
+          // The shared build: a relayed message the core lets go of is
+          // settled (on the wire, or acknowledged: an ack settled it first).
+          if (globalThis.RESOCKET_SHARED_TABS && this.#frames.get(number)?.relayed) this.#settle(number, null);
+          this.#frames.delete(number);
+        }
         break;
     }
   }
@@ -1197,6 +1213,62 @@ export class WebSocketTransport {
     return this.#current();
   }
 
+  static {
+    if (globalThis.RESOCKET_SHARED_TABS) {
+      /** @param {WebSocketTransport} t */
+      const live = (t) => /** @type {Core} */ (t.#live());
+      insides = {
+        envelope: (t, type, data) => {
+          live(t);
+          const frame = t.#envelopeFrame(type, data);
+          return { id: t.#idPrefix + ID_SEPARATOR + frame.number, frame: /** @type {string} */ (frame.value) };
+        },
+        relay(t, value, id, awaitsAck) {
+          live(t);
+          const number = ++t.#numbers;
+          /** @type {Sending} */
+          const frame = { value, isEnvelope: true, relayed: true, number };
+          /** @type {Promise<unknown>} */
+          const settled = new Promise((resolve, reject) => t.#acks.set(number, { resolve, reject }));
+          try {
+            const answer = t.#call(CALL_RELAY, number, awaitsAck ? 2 : 1, id, frame);
+            // Not kept: it went out and nothing tracks it, or it was dropped (`Queue` settled it).
+            if (!(answer & KEPT)) t.#settle(number, null);
+          } catch (error) {
+            t.#settle(number, /** @type {Error} */ (error));
+          }
+          return settled;
+        },
+        call(t, call, a, b, input) {
+          const core = live(t);
+          const answer = core.rs_call(t.#session, call, a, b, input ? writeInput(core, input) : 0);
+          const length = answer >>> RECORDS_SHIFT;
+          const records = readRecords(core, length);
+          if ((answer & ANSWER_MASK) === THROW) throw t.#error(records);
+          views(core);
+          const at = core.rs_output();
+          return { answer, records, bytes: bytes.slice(at, at + length) };
+        },
+        setSessionId(t, id) {
+          t.#sessionId = id;
+          t.#stale = true;
+        },
+        emit: (t, topic, argument) => t.#emit(topic, argument),
+        deliver(t, message) {
+          t.#emit("message", message);
+          const type = /** @type {any} */ (message)?.type;
+          if (typeof type === "string") t.#dispatch(t.#types.get(type), message);
+        },
+        show(t, snapshot) {
+          t.#snapshot = snapshot;
+          t.#stale = false;
+          t.#dispatch(t.#topics.get("change"), undefined);
+        },
+        isLive: (t) => t.#session !== 0,
+      };
+    }
+  }
+
   /** @returns {TransportSnapshot} */
   #current() {
     if (this.#stale && this.#session && core) {
@@ -1275,3 +1347,7 @@ function closeSocket(socket, code, reason) {
     }
   }
 }
+
+// What tabs.js (the shared build) needs of the generated numbers; the
+// default bundle drops them with everything else it does not use.
+export { CALL_POINT, CALL_LEAD, CALL_TAB_FRAME, CALL_TAB_RESET, CALL_TAB_POSTED, CALL_TAB_SETTLED, CALL_TAB_ANNOUNCED, CALL_TAB_JOINED, CALL_TAB_MIRROR, DELIVER, EVENT_NAMES, optionError };

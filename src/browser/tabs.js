@@ -1,0 +1,520 @@
+// @ts-check
+// One connection for all the tabs of an origin: `shareAcrossTabs` in the
+// `resocket/shared` build (docs/shared-connection.md has the design and the
+// measurements behind it).
+//
+// Every tab has a transport of its own (this class), but only the leader's
+// connects. The leader is elected with Web Locks: the browser grants the
+// lock to one tab and hands it to the next when that tab closes, crashes or
+// gives it up (on `freeze` and `pagehide`). The tabs talk over one
+// BroadcastChannel per key:
+// - the leader publishes the frames its core delivers (with their `seq`),
+//   its events and its snapshot with where the session stands;
+// - every tab posts its messages to all: each tab's core keeps them in its
+//   mirror until the leader reports them settled, and the leader relays
+//   them under the ids their tab gave them;
+// - a tab that becomes leader adopts the session (id, epoch, last seq) and
+//   re-sends its mirror before anything new.
+// Which frames a tab delivers, what the mirror holds and what a new leader
+// takes over with are the core's rules (src/core/tabs, through the `Tab*`,
+// `Lead` and `Point` calls); this file only moves messages between tabs.
+
+import {
+  CALL_LEAD,
+  CALL_POINT,
+  CALL_TAB_ANNOUNCED,
+  CALL_TAB_FRAME,
+  CALL_TAB_JOINED,
+  CALL_TAB_MIRROR,
+  CALL_TAB_POSTED,
+  CALL_TAB_RESET,
+  CALL_TAB_SETTLED,
+  DELIVER,
+  EVENT_NAMES,
+  WebSocketTransport,
+  insides as maybeInsides,
+  optionError,
+} from "./transport.js";
+
+/** @typedef {import("./resocket.js").TransportSnapshot} TransportSnapshot */
+/** @typedef {import("./resocket.js").SendResult} SendResult */
+/** @typedef {import("./resocket.js").QueuedFrame} QueuedFrame */
+/** @typedef {import("./shared.js").SharedTransportOptions} SharedTransportOptions */
+
+/**
+ * What this file reaches inside a transport (transport.js fills it in the
+ * shared build).
+ * @typedef {{
+ *   envelope(t: WebSocketTransport, type: unknown, data: unknown): { id: string, frame: string },
+ *   relay(t: WebSocketTransport, value: string, id: string, awaitsAck: boolean): Promise<unknown>,
+ *   call(t: WebSocketTransport, call: number, a: number, b: number, input?: string | Uint8Array): { answer: number, records: any[][], bytes: Uint8Array },
+ *   setSessionId(t: WebSocketTransport, id: string): void,
+ *   emit(t: WebSocketTransport, topic: string, argument: unknown): void,
+ *   deliver(t: WebSocketTransport, message: unknown): void,
+ *   show(t: WebSocketTransport, snapshot: TransportSnapshot): void,
+ *   isLive(t: WebSocketTransport): boolean,
+ * }} Insides
+ */
+
+/**
+ * A message between tabs (the table in docs/shared-connection.md).
+ * @typedef {{ kind: "hello", tab: number }
+ *   | { kind: "state", tab: number, to?: number, sessionId: string, epoch: string, lastSeq: number, capacity: number, snapshot: TransportSnapshot, mirror?: Uint8Array }
+ *   | { kind: "event", name: string, argument: unknown }
+ *   | { kind: "frame", seq: number, message: unknown }
+ *   | { kind: "post", tab: number, id: string, frame: string, awaitsAck: boolean }
+ *   | { kind: "raw", data: string | ArrayBuffer | ArrayBufferView }
+ *   | { kind: "settled", id: string, why: string | null }
+ *   | { kind: "command", name: "connect" | "reconnect" | "clearQueue" | "disconnect", code?: number, reason?: string }} TabMessage
+ */
+
+const insides = /** @type {Insides} */ (maybeInsides);
+
+/** A tab's id: a random whole number below 2^53 (exact as a JavaScript number and as the core's u64). */
+function newTabId() {
+  const [high, low] = crypto.getRandomValues(new Uint32Array(2));
+  return (high >>> 11) * 2 ** 32 + low;
+}
+
+/** The `seq` of a published frame, or NaN when it has none. */
+const seqOf = (/** @type {any} */ message) => (typeof message?.seq === "number" ? message.seq : NaN);
+
+/**
+ * `WebSocketTransport` of the shared build: without `shareAcrossTabs` it is
+ * the plain transport; with it, one tab of the origin holds the connection
+ * for all (see the file's head).
+ */
+export class SharedTransport extends WebSocketTransport {
+  /** @type {BroadcastChannel | null} null when not shared */
+  #channel = null;
+  #lockName = "";
+  #tab = newTabId();
+  #leading = false;
+  /** Raised on every change of leadership: a relay's outcome from an older one is not reported. */
+  #generation = 0;
+  /** @type {(() => void) | null} gives the lock back */
+  #release = null;
+  /** @type {AbortController | null} the lock request waiting */
+  #standing = null;
+  /** The page is hidden in the back/forward cache or frozen: it neither leads nor stands. */
+  #away = false;
+  #autoConnect = true;
+  /** @type {TransportSnapshot | null} the last leader's snapshot */
+  #announced = null;
+  /** @type {Map<string, { resolve: (id: string) => void, reject: (error: Error) => void }>} this tab's `sendWithAck` promises, by id */
+  #mine = new Map();
+  /** @type {(() => void)[]} */
+  #unwatch = [];
+
+  /**
+   * @param {SharedTransportOptions} options
+   */
+  constructor(options) {
+    const share = /** @type {any} */ (options)?.shareAcrossTabs;
+    if (share === undefined || share === false) {
+      const { shareAcrossTabs: _, ...plain } = /** @type {any} */ (options ?? {});
+      super(options === null || typeof options !== "object" ? options : plain);
+      return;
+    }
+    if (share !== true && (typeof share !== "string" || share === "")) {
+      throw optionError("shareAcrossTabs", "must be true, false or a non-empty string (the shared connection's name)", share);
+    }
+    const { shareAcrossTabs: _, ...own } = /** @type {any} */ (options);
+    super({ ...own, autoConnect: false });
+    this.#autoConnect = own.autoConnect !== false;
+    // Without BroadcastChannel there are no other tabs to share with.
+    if (typeof BroadcastChannel !== "function") {
+      this.#lead(() => {});
+      return;
+    }
+    this.#lockName = `resocket:${share === true ? "" : share}`;
+    const channel = new BroadcastChannel(this.#lockName);
+    this.#channel = channel;
+    channel.onmessage = (event) => this.#heard(event.data);
+    this.#publishWhileLeading();
+    this.#watchPage();
+    this.#post({ kind: "hello", tab: this.#tab });
+    this.#stand();
+  }
+
+  // --- leading ---
+
+  /** Asks for the lock; the tab leads once granted. */
+  #stand() {
+    if (this.#standing || this.#leading || this.#away || !this.#channel) return;
+    const locks = globalThis.navigator?.locks;
+    if (!locks) {
+      // No Web Locks (an insecure context): every tab keeps its own connection.
+      this.#lead(() => {});
+      return;
+    }
+    const standing = new AbortController();
+    this.#standing = standing;
+    locks
+      .request(this.#lockName, { signal: standing.signal }, () => {
+        this.#standing = null;
+        return new Promise((release) => this.#lead(() => release(undefined)));
+      })
+      .catch(() => {
+        if (this.#standing === standing) this.#standing = null;
+      });
+  }
+
+  /**
+   * This tab leads: its core adopts the session the tabs shared, re-sends
+   * the messages no leader settled, and connects.
+   * @param {() => void} release
+   */
+  #lead(release) {
+    if (this.#away || !insides.isLive(this)) {
+      release();
+      return;
+    }
+    this.#release = release;
+    this.#leading = true;
+    this.#generation++;
+    /** @type {any[][]} */
+    let resend = [];
+    try {
+      resend = insides.call(this, CALL_LEAD, 0, 0).records;
+    } catch (error) {
+      // The session announced could not be adopted: this tab leads its own.
+      insides.emit(this, "error", error);
+    }
+    const [[, sessionId]] = insides.call(this, CALL_POINT, 0, 0).records;
+    insides.setSessionId(this, sessionId);
+    for (const [, , awaitsAck, id, frame] of resend) this.#relay(id, frame, awaitsAck === 1);
+    this.#announce();
+    if (this.#autoConnect && this.#announced?.disconnectReason !== "client") super.connect();
+  }
+
+  /** This tab stops leading (it leaves, or the page is hidden or frozen): the next tab takes over. */
+  #stepDown() {
+    this.#standing?.abort();
+    this.#standing = null;
+    if (!this.#leading) return;
+    this.#leading = false;
+    this.#generation++;
+    // What was relayed and not settled stays in every tab's mirror: the
+    // next leader re-sends it, so dropping it here loses nothing.
+    super.disconnect(1000, "another tab takes over");
+    super.clearQueue();
+    const release = this.#release;
+    this.#release = null;
+    release?.();
+  }
+
+  /**
+   * Sends a tab's message (this tab's own too) under the id that tab gave it,
+   * and tells every tab when it is settled.
+   * @param {string} id
+   * @param {string} frame
+   * @param {boolean} awaitsAck
+   */
+  #relay(id, frame, awaitsAck) {
+    const generation = this.#generation;
+    const report = (/** @type {string | null} */ why) => {
+      if (generation !== this.#generation) return;
+      this.#post({ kind: "settled", id, why });
+      this.#settled(id, why);
+    };
+    insides.relay(this, frame, id, awaitsAck).then(
+      () => report(null),
+      (error) => report(String(error?.message ?? error)),
+    );
+  }
+
+  /**
+   * Where the session stands and the snapshot, to every tab (and the mirror
+   * to a tab that just said hello).
+   * @param {number} [to]
+   */
+  #announce(to) {
+    if (!this.#leading) return;
+    const [[, sessionId, epoch, lastSeq, capacity]] = insides.call(this, CALL_POINT, 0, 0).records;
+    /** @type {TabMessage} */
+    const state = { kind: "state", tab: this.#tab, sessionId, epoch, lastSeq, capacity, snapshot: super.snapshot() };
+    if (to !== undefined) {
+      state.to = to;
+      state.mirror = insides.call(this, CALL_TAB_MIRROR, 0, 0).bytes;
+    }
+    this.#post(state);
+  }
+
+  /** The leader's core's events, frames and snapshot go to every tab. */
+  #publishWhileLeading() {
+    for (const name of EVENT_NAMES) {
+      if (name === "message") continue;
+      this.on(name, (argument) => {
+        if (this.#leading) this.#post({ kind: "event", name, argument });
+      });
+    }
+    this.on("message", (message) => {
+      if (!this.#leading) return;
+      const seq = seqOf(message);
+      // The leader's own tab delivered it: a later takeover resumes after it.
+      this.#tabCall(CALL_TAB_FRAME, seq);
+      this.#post({ kind: "frame", seq, message });
+    });
+    this.on("reset", (reset) => {
+      if (this.#leading) this.#tabCall(CALL_TAB_RESET, reset.firstSeq);
+    });
+    this.subscribe(() => this.#announce());
+  }
+
+  // --- the channel ---
+
+  /** @param {TabMessage} message */
+  #post(message) {
+    try {
+      this.#channel?.postMessage(message);
+    } catch {
+      // Closed (the tab is leaving): the others hear from the next leader.
+    }
+  }
+
+  /** @param {TabMessage} message */
+  #heard(message) {
+    if (!insides.isLive(this)) return;
+    switch (message?.kind) {
+      case "hello":
+        this.#announce(message.tab);
+        break;
+      case "state":
+        if (this.#leading || (message.to !== undefined && message.to !== this.#tab)) break;
+        this.#evicted(this.#tabCall(CALL_TAB_ANNOUNCED, message.lastSeq, message.capacity, `${message.sessionId} ${message.epoch}`));
+        if (message.mirror) this.#evicted(this.#tabCall(CALL_TAB_JOINED, 0, 0, message.mirror));
+        this.#announced = message.snapshot;
+        insides.setSessionId(this, message.sessionId);
+        insides.show(this, message.snapshot);
+        break;
+      case "event":
+        if (this.#leading) break;
+        if (message.name === "reset") this.#tabCall(CALL_TAB_RESET, /** @type {any} */ (message.argument).firstSeq);
+        insides.emit(this, message.name, message.argument);
+        break;
+      case "frame":
+        if (!this.#leading && (insides.call(this, CALL_TAB_FRAME, message.seq, 0).answer & 7) === DELIVER) insides.deliver(this, message.message);
+        break;
+      case "post":
+        this.#mirror(message.tab, message.id, message.frame, message.awaitsAck);
+        if (this.#leading) this.#relay(message.id, message.frame, message.awaitsAck);
+        break;
+      case "raw":
+        if (this.#leading) super.sendRaw(message.data);
+        break;
+      case "settled":
+        this.#settled(message.id, message.why);
+        break;
+      case "command":
+        if (this.#leading) this.#run(message);
+        break;
+    }
+  }
+
+  /**
+   * A tab call on this tab's core; its records.
+   * @param {number} call
+   * @param {number} a
+   * @param {number} [b]
+   * @param {string | Uint8Array} [input]
+   */
+  #tabCall(call, a, b = 0, input) {
+    return insides.call(this, call, a, b, input).records;
+  }
+
+  /**
+   * A message enters this tab's mirror.
+   * @param {number} tab
+   * @param {string} id
+   * @param {string} frame
+   * @param {boolean} awaitsAck
+   */
+  #mirror(tab, id, frame, awaitsAck) {
+    this.#evicted(this.#tabCall(CALL_TAB_POSTED, tab, awaitsAck ? 1 : 0, `${id} ${frame}`));
+  }
+
+  /**
+   * Messages the mirror pushed out (every tab's mirror the same ones): this
+   * tab's own fail, as a full queue's do.
+   * @param {any[][]} records
+   */
+  #evicted(records) {
+    for (const [, tab, , id] of records) {
+      if (tab === this.#tab) this.#settled(id, "resocket: the message was dropped: the shared queue was full");
+    }
+  }
+
+  /**
+   * Message `id` is settled: it leaves the mirror, and its promise (if this
+   * tab sent it) resolves, or rejects with the error's message `why`.
+   * @param {string} id
+   * @param {string | null} why
+   */
+  #settled(id, why) {
+    this.#tabCall(CALL_TAB_SETTLED, 0, 0, id);
+    const mine = this.#mine.get(id);
+    if (!mine) return;
+    this.#mine.delete(id);
+    if (why === null) mine.resolve(id);
+    else mine.reject(new Error(why));
+  }
+
+  /** @param {Extract<TabMessage, { kind: "command" }>} command */
+  #run(command) {
+    try {
+      switch (command.name) {
+        case "connect":
+          return super.connect();
+        case "reconnect":
+          return super.reconnect();
+        case "clearQueue":
+          return super.clearQueue();
+        case "disconnect":
+          return super.disconnect(command.code, command.reason);
+      }
+    } catch (error) {
+      // Checked in the tab that asked; only a rule this tab applies differently gets here.
+      insides.emit(this, "error", error);
+    }
+  }
+
+  /**
+   * Runs `name` on the connection: here if this tab leads, else in the leader.
+   * @param {Extract<TabMessage, { kind: "command" }>} command
+   */
+  #command(command) {
+    if (this.#leading) this.#run(command);
+    else this.#post(command);
+  }
+
+  /** Leaves the leadership when the page is frozen or hidden in the back/forward cache, and stands again when it is back. */
+  #watchPage() {
+    /**
+     * @param {any} target
+     * @param {string} event
+     * @param {(event: any) => void} handler
+     */
+    const listen = (target, event, handler) => {
+      target?.addEventListener?.(event, handler);
+      this.#unwatch.push(() => target?.removeEventListener?.(event, handler));
+    };
+    const away = () => {
+      this.#away = true;
+      this.#stepDown();
+    };
+    const back = () => {
+      this.#away = false;
+      this.#post({ kind: "hello", tab: this.#tab });
+      this.#stand();
+    };
+    listen(globalThis, "pagehide", away);
+    listen(globalThis, "pageshow", (event) => event.persisted && back());
+    listen(globalThis.document, "freeze", away);
+    listen(globalThis.document, "resume", back);
+  }
+
+  /** What a send answers in a tab of a shared connection: what the leader's state says will happen. */
+  #result() {
+    const snapshot = this.snapshot();
+    return /** @type {SendResult} */ (snapshot.state !== "connected" ? "queued" : snapshot.mode === "http" ? "http" : "sent");
+  }
+
+  /**
+   * @param {string} id
+   * @param {string} frame
+   * @param {boolean} awaitsAck
+   */
+  #send(id, frame, awaitsAck) {
+    this.#mirror(this.#tab, id, frame, awaitsAck);
+    this.#post({ kind: "post", tab: this.#tab, id, frame, awaitsAck });
+    if (this.#leading) this.#relay(id, frame, awaitsAck);
+  }
+
+  // --- the public API (the rest is WebSocketTransport's, fed by the leader) ---
+
+  /** @param {string} type @param {unknown} data */
+  send(type, data) {
+    if (!this.#channel) return super.send(type, data);
+    const { id, frame } = insides.envelope(this, type, data);
+    this.#send(id, frame, false);
+    return this.#result();
+  }
+
+  /** @param {string} type @param {unknown} data @returns {Promise<string>} */
+  sendWithAck(type, data) {
+    if (!this.#channel) return super.sendWithAck(type, data);
+    const { id, frame } = insides.envelope(this, type, data);
+    /** @type {Promise<string>} */
+    const promise = new Promise((resolve, reject) => this.#mine.set(id, { resolve, reject }));
+    this.#send(id, frame, true);
+    return promise;
+  }
+
+  /**
+   * Raw frames are at-most-once (as in one tab): the leader sends them, and
+   * one a leader never got is not re-sent.
+   * @param {string | ArrayBuffer | ArrayBufferView} data
+   */
+  sendRaw(data) {
+    if (!this.#channel || this.#leading) return super.sendRaw(data);
+    this.#live();
+    if (typeof data !== "string" && !(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) {
+      throw optionError("data", "must be a string, an ArrayBuffer or a typed array", data);
+    }
+    this.#post({ kind: "raw", data });
+    return this.#result();
+  }
+
+  /** Throws when the transport was freed (the base class's getter does). */
+  #live() {
+    void super.sessionId;
+  }
+
+  connect() {
+    if (!this.#channel) return super.connect();
+    this.#live();
+    this.#autoConnect = true;
+    this.#command({ kind: "command", name: "connect" });
+  }
+
+  reconnect() {
+    if (!this.#channel) return super.reconnect();
+    this.#live();
+    this.#command({ kind: "command", name: "reconnect" });
+  }
+
+  /** @param {number} [code] @param {string} [reason] */
+  disconnect(code, reason) {
+    if (!this.#channel || this.#leading) return super.disconnect(code, reason);
+    // Checked by this tab's own core (which is not connected), then run by the leader's.
+    super.disconnect(code, reason);
+    if (this.#announced) insides.show(this, this.#announced);
+    this.#command({ kind: "command", name: "disconnect", code, reason });
+  }
+
+  clearQueue() {
+    if (!this.#channel) return super.clearQueue();
+    this.#live();
+    this.#command({ kind: "command", name: "clearQueue" });
+  }
+
+  /** The messages no leader has settled yet, every tab's, oldest first. @returns {QueuedFrame[]} */
+  queued() {
+    if (!this.#channel) return super.queued();
+    this.#live();
+    return this.#tabCall(CALL_TAB_MIRROR, 0).map(([, , , , frame]) => JSON.parse(frame));
+  }
+
+  free() {
+    if (!this.#channel || !insides.isLive(this)) return super.free();
+    this.#away = true;
+    this.#stepDown();
+    const channel = this.#channel;
+    channel.onmessage = null;
+    channel.close();
+    for (const remove of this.#unwatch) remove();
+    for (const [id] of this.#mine) this.#settled(id, "resocket: the transport was freed before the message was acknowledged");
+    super.free();
+  }
+}
