@@ -9,6 +9,7 @@ import init, {
   type TransportSnapshot,
 } from "resocket";
 import { ReplyStreams, type ReplyStream } from "resocket/streams";
+import initShared, { WebSocketTransport as SharedTransport, createTransport as createShared, type SharedTransportOptions } from "resocket/shared";
 
 export async function typed(): Promise<void> {
   await init();
@@ -83,4 +84,19 @@ export function streamed(transport: WebSocketTransport): () => void {
     off();
     replies.dispose();
   };
+}
+
+export async function shared(): Promise<boolean> {
+  await initShared();
+  const options: SharedTransportOptions = { url: "ws://h/ws", delivery: "at-least-once", shareAcrossTabs: "chat" };
+  const transport = new SharedTransport(options);
+  // The same API: a shared transport goes wherever a transport does.
+  const plain: WebSocketTransport = transport;
+  const other = await createShared({ url: "ws://h/ws", shareAcrossTabs: true });
+  // @ts-expect-error a name or a boolean
+  void new SharedTransport({ url: "ws://h/ws", shareAcrossTabs: 1 });
+  // @ts-expect-error read-only
+  transport.isLeader = false;
+  void streamed(plain);
+  return transport.isLeader && other.isLeader;
 }

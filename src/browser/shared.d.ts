@@ -30,6 +30,11 @@ export type SharedTransportOptions = TransportOptions & {
  */
 export class WebSocketTransport extends Transport {
   constructor(options: SharedTransportOptions);
+  /**
+   * Whether this tab holds the connection: always `true` without
+   * `shareAcrossTabs`, and `true` in one tab of those that share.
+   */
+  readonly isLeader: boolean;
 }
 
 /** Loads the shared build's .wasm (once) and creates a transport. */

@@ -466,6 +466,12 @@ export class SharedTransport extends WebSocketTransport {
     return this.#result();
   }
 
+  /** Whether this tab holds the connection: always for a transport that does not share, and for one tab of those that do. */
+  get isLeader() {
+    this.#live();
+    return !this.#channel || this.#leading;
+  }
+
   /** Throws when the transport was freed (the base class's getter does). */
   #live() {
     void super.sessionId;
