@@ -90,11 +90,21 @@ pub(crate) enum Call {
     TabJoined,
     /// The mirror: answers a `Mirrored` record per message, oldest first.
     TabMirror,
+    /// The election without Web Locks (`core::tabs::Lease`): this tab takes
+    /// part (b: 1; a: its id, the first time) or leaves (b: 0). Like the
+    /// other two election calls, answers what the election asks: `Ballot`s
+    /// to post, `Elected` or `Deposed`, then `LeaseTimer`.
+    TabPresence,
+    /// Another tab's ballot. a: its tab; b: its term × 4 + its kind (hello,
+    /// claim, lease, resign).
+    TabBallot,
+    /// The election's timer fired.
+    TabTimeout,
 }
 
 impl Call {
     /// Every call, by number.
-    pub(crate) const ALL: [Call; 30] = [
+    pub(crate) const ALL: [Call; 33] = [
         Call::New,
         Call::Free,
         Call::Connect,
@@ -125,6 +135,9 @@ impl Call {
         Call::TabAnnounced,
         Call::TabJoined,
         Call::TabMirror,
+        Call::TabPresence,
+        Call::TabBallot,
+        Call::TabTimeout,
     ];
 }
 
@@ -132,7 +145,7 @@ impl Call {
 /// (NaN if none); b: a gap's `data.firstAvailable` or a reset's
 /// `data.firstSeq`; input: its `id` (pong, ping, ack) or `data.epoch`
 /// (welcome, reset). Answers `DELIVER` when the application gets it.
-pub(crate) const FRAME: u32 = 32;
+pub(crate) const FRAME: u32 = 48;
 
 /// How many frame kinds fit below a source.
 pub(crate) const FRAME_SOURCE_SHIFT: u32 = 8;

@@ -86,12 +86,26 @@ pub(crate) enum Op {
     /// it, u32 1 if it awaits an ack, str its id, str the frame.
     #[cfg_attr(not(feature = "shared-tabs"), allow(dead_code))]
     Mirrored,
+    /// Post this ballot to the other tabs (`shared-tabs`). u32 kind (hello,
+    /// claim, lease, resign), f64 tab, f64 term.
+    #[cfg_attr(not(feature = "shared-tabs"), allow(dead_code))]
+    Ballot,
+    /// This tab leads now (`shared-tabs`). f64 term.
+    #[cfg_attr(not(feature = "shared-tabs"), allow(dead_code))]
+    Elected,
+    /// This tab no longer leads (`shared-tabs`).
+    #[cfg_attr(not(feature = "shared-tabs"), allow(dead_code))]
+    Deposed,
+    /// Arm the election's timer (`shared-tabs`), replacing it. f64 delay in
+    /// ms, NaN for none.
+    #[cfg_attr(not(feature = "shared-tabs"), allow(dead_code))]
+    LeaseTimer,
 }
 
 impl Op {
     /// Every op, by number.
     #[cfg(any(test, fuzzing))]
-    pub(crate) const ALL: [Op; 30] = [
+    pub(crate) const ALL: [Op; 34] = [
         Op::SetTimer,
         Op::ClearTimer,
         Op::ResolveUrl,
@@ -122,6 +136,10 @@ impl Op {
         Op::Held,
         Op::Point,
         Op::Mirrored,
+        Op::Ballot,
+        Op::Elected,
+        Op::Deposed,
+        Op::LeaseTimer,
     ];
 
     /// The fields that follow the op, in order: `u` a `u32`, `f` an `f64`,
@@ -149,6 +167,9 @@ impl Op {
             Op::Snapshot => "uuuffffffuuufsfffffff",
             Op::Point => "ssfu",
             Op::Mirrored => "fuss",
+            Op::Ballot => "uff",
+            Op::Elected | Op::LeaseTimer => "f",
+            Op::Deposed => "",
         }
     }
 }

@@ -61,6 +61,9 @@ pub(crate) struct Session {
     /// This tab's side of a connection shared across tabs (`session/shared.rs`).
     #[cfg(any(test, feature = "shared-tabs"))]
     tab: crate::core::tabs::Follower,
+    /// Its part in the election without Web Locks, once it takes part.
+    #[cfg(any(test, feature = "shared-tabs"))]
+    lease: Option<crate::core::tabs::Lease>,
 }
 
 impl Session {
@@ -101,6 +104,8 @@ impl Session {
             next: Vec::new(),
             #[cfg(any(test, feature = "shared-tabs"))]
             tab,
+            #[cfg(any(test, feature = "shared-tabs"))]
+            lease: None,
         };
         if read.auto_connect {
             session.feed(clock, Input::Connect);

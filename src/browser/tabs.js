@@ -6,8 +6,11 @@
 // Every tab has a transport of its own (this class), but only the leader's
 // connects. The leader is elected with Web Locks: the browser grants the
 // lock to one tab and hands it to the next when that tab closes, crashes or
-// gives it up (on `freeze` and `pagehide`). The tabs talk over one
-// BroadcastChannel per key:
+// gives it up (on `freeze` and `pagehide`). Where there are no Web Locks (a
+// page on `http://` by LAN address) the tabs elect one with a lease over the
+// channel (`core::tabs::Lease`: a leader renews it every 250 ms, a tab that
+// hears none for a second stands). The tabs talk over one BroadcastChannel
+// per key:
 // - the leader publishes the frames its core delivers (with their `seq`),
 //   its events and its snapshot with where the session stands;
 // - every tab posts its messages to all: each tab's core keeps them in its
@@ -23,14 +26,21 @@ import {
   CALL_LEAD,
   CALL_POINT,
   CALL_TAB_ANNOUNCED,
+  CALL_TAB_BALLOT,
   CALL_TAB_FRAME,
   CALL_TAB_JOINED,
   CALL_TAB_MIRROR,
   CALL_TAB_POSTED,
+  CALL_TAB_PRESENCE,
   CALL_TAB_RESET,
   CALL_TAB_SETTLED,
+  CALL_TAB_TIMEOUT,
   DELIVER,
   EVENT_NAMES,
+  OP_BALLOT,
+  OP_DEPOSED,
+  OP_ELECTED,
+  OP_LEASE_TIMER,
   WebSocketTransport,
   insides as maybeInsides,
   optionError,
@@ -59,6 +69,7 @@ import {
 /**
  * A message between tabs (the table in docs/shared-connection.md).
  * @typedef {{ kind: "hello", tab: number }
+ *   | { kind: "ballot", tab: number, ballot: number }
  *   | { kind: "state", tab: number, to?: number, sessionId: string, epoch: string, lastSeq: number, capacity: number, snapshot: TransportSnapshot, mirror?: Uint8Array }
  *   | { kind: "event", name: string, argument: unknown }
  *   | { kind: "frame", seq: number, message: unknown }
@@ -96,6 +107,10 @@ export class SharedTransport extends WebSocketTransport {
   #release = null;
   /** @type {AbortController | null} the lock request waiting */
   #standing = null;
+  /** No Web Locks here: the tabs elect by lease (`Tab*` election calls). */
+  #byLease = false;
+  /** @type {ReturnType<typeof setTimeout> | undefined} the lease election's timer */
+  #electionTimer = undefined;
   /** The page is hidden in the back/forward cache or frozen: it neither leads nor stands. */
   #away = false;
   #autoConnect = true;
@@ -128,6 +143,7 @@ export class SharedTransport extends WebSocketTransport {
       return;
     }
     this.#lockName = `resocket:${share === true ? "" : share}`;
+    this.#byLease = !globalThis.navigator?.locks;
     const channel = new BroadcastChannel(this.#lockName);
     this.#channel = channel;
     channel.onmessage = (event) => this.#heard(event.data);
@@ -139,18 +155,16 @@ export class SharedTransport extends WebSocketTransport {
 
   // --- leading ---
 
-  /** Asks for the lock; the tab leads once granted. */
+  /** Takes part in the election: asks for the lock (or joins the lease); the tab leads once granted. */
   #stand() {
     if (this.#standing || this.#leading || this.#away || !this.#channel) return;
-    const locks = globalThis.navigator?.locks;
-    if (!locks) {
-      // No Web Locks (an insecure context): every tab keeps its own connection.
-      this.#lead(() => {});
+    if (this.#byLease) {
+      this.#elect(CALL_TAB_PRESENCE, this.#tab, 1);
       return;
     }
     const standing = new AbortController();
     this.#standing = standing;
-    locks
+    /** @type {LockManager} */ (globalThis.navigator.locks)
       .request(this.#lockName, { signal: standing.signal }, () => {
         this.#standing = null;
         return new Promise((release) => this.#lead(() => release(undefined)));
@@ -186,6 +200,34 @@ export class SharedTransport extends WebSocketTransport {
     for (const [, , awaitsAck, id, frame] of resend) this.#relay(id, frame, awaitsAck === 1);
     this.#announce();
     if (this.#autoConnect && this.#announced?.disconnectReason !== "client") super.connect();
+  }
+
+  /**
+   * An election call (lease mode), then what the election asks: ballots to
+   * post, leading or no longer, its timer.
+   * @param {number} call
+   * @param {number} [a]
+   * @param {number} [b]
+   */
+  #elect(call, a = 0, b = 0) {
+    for (const [op, first, second, third] of this.#tabCall(call, a, b)) {
+      switch (op) {
+        case OP_BALLOT:
+          this.#post({ kind: "ballot", tab: second, ballot: third * 4 + first });
+          break;
+        case OP_ELECTED:
+          this.#lead(() => {});
+          break;
+        case OP_DEPOSED:
+          this.#stepDown();
+          break;
+        case OP_LEASE_TIMER:
+          clearTimeout(this.#electionTimer);
+          // Rounded up, so it never fires before the election's deadline.
+          this.#electionTimer = first === first ? setTimeout(() => this.#elect(CALL_TAB_TIMEOUT), Math.ceil(first)) : undefined;
+          break;
+      }
+    }
   }
 
   /** This tab stops leading (it leaves, or the page is hidden or frozen): the next tab takes over. */
@@ -279,6 +321,9 @@ export class SharedTransport extends WebSocketTransport {
     switch (message?.kind) {
       case "hello":
         this.#announce(message.tab);
+        break;
+      case "ballot":
+        if (this.#byLease) this.#elect(CALL_TAB_BALLOT, message.tab, message.ballot);
         break;
       case "state":
         if (this.#leading || (message.to !== undefined && message.to !== this.#tab)) break;
@@ -399,10 +444,7 @@ export class SharedTransport extends WebSocketTransport {
       target?.addEventListener?.(event, handler);
       this.#unwatch.push(() => target?.removeEventListener?.(event, handler));
     };
-    const away = () => {
-      this.#away = true;
-      this.#stepDown();
-    };
+    const away = () => this.#leave();
     const back = () => {
       this.#away = false;
       this.#post({ kind: "hello", tab: this.#tab });
@@ -512,10 +554,17 @@ export class SharedTransport extends WebSocketTransport {
     return this.#tabCall(CALL_TAB_MIRROR, 0).map(([, , , , frame]) => JSON.parse(frame));
   }
 
+  /** This tab leaves the election (the page is frozen or hidden, or the transport freed): a leader resigns. */
+  #leave() {
+    this.#away = true;
+    if (this.#byLease) this.#elect(CALL_TAB_PRESENCE, this.#tab, 0);
+    this.#stepDown();
+  }
+
   free() {
     if (!this.#channel || !insides.isLive(this)) return super.free();
-    this.#away = true;
-    this.#stepDown();
+    this.#leave();
+    clearTimeout(this.#electionTimer);
     const channel = this.#channel;
     channel.onmessage = null;
     channel.close();

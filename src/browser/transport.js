@@ -48,8 +48,11 @@ const CALL_TAB_SETTLED = 26;
 const CALL_TAB_ANNOUNCED = 27;
 const CALL_TAB_JOINED = 28;
 const CALL_TAB_MIRROR = 29;
+const CALL_TAB_PRESENCE = 30;
+const CALL_TAB_BALLOT = 31;
+const CALL_TAB_TIMEOUT = 32;
 /** A frame's call is FRAME + kind + source. */
-const FRAME = 32;
+const FRAME = 48;
 const KIND_RAW = 0;
 const KIND_ENVELOPE = 1;
 const KIND_PONG = 2;
@@ -110,8 +113,12 @@ const OP_SNAPSHOT = 26;
 const OP_HELD = 27;
 const OP_POINT = 28;
 const OP_MIRRORED = 29;
+const OP_BALLOT = 30;
+const OP_ELECTED = 31;
+const OP_DEPOSED = 32;
+const OP_LEASE_TIMER = 33;
 /** Each record's fields by op: u a u32, f an f64, s a string, F a count then that many f64s. */
-const SHAPES = ["f", "", "f", "s", "us", "f", "f", "s", "", "sF", "", "u", "u", "", "uus", "s", "fffffu", "uf", "ff", "uF", "f", "sF", "F", "ussss", "us", "uus", "uuuffffffuuufsfffffff", "F", "ssfu", "fuss"];
+const SHAPES = ["f", "", "f", "s", "us", "f", "f", "s", "", "sF", "", "u", "u", "", "uus", "s", "fffffu", "uf", "ff", "uF", "f", "sF", "F", "ussss", "us", "uus", "uuuffffffuuufsfffffff", "F", "ssfu", "fuss", "uff", "f", "", "f"];
 /** What `send` answers, by its answer bits (SENT = 1, QUEUED, DROPPED, HTTP). */
 const SEND_RESULTS = ["", "sent", "queued", "dropped", "http"];
 /** Names by number: connection states, modes, why a transport is down (from 1). */
@@ -1350,4 +1357,24 @@ function closeSocket(socket, code, reason) {
 
 // What tabs.js (the shared build) needs of the generated numbers; the
 // default bundle drops them with everything else it does not use.
-export { CALL_POINT, CALL_LEAD, CALL_TAB_FRAME, CALL_TAB_RESET, CALL_TAB_POSTED, CALL_TAB_SETTLED, CALL_TAB_ANNOUNCED, CALL_TAB_JOINED, CALL_TAB_MIRROR, DELIVER, EVENT_NAMES, optionError };
+export {
+  CALL_POINT,
+  CALL_LEAD,
+  CALL_TAB_FRAME,
+  CALL_TAB_RESET,
+  CALL_TAB_POSTED,
+  CALL_TAB_SETTLED,
+  CALL_TAB_ANNOUNCED,
+  CALL_TAB_JOINED,
+  CALL_TAB_MIRROR,
+  CALL_TAB_PRESENCE,
+  CALL_TAB_BALLOT,
+  CALL_TAB_TIMEOUT,
+  OP_BALLOT,
+  OP_ELECTED,
+  OP_DEPOSED,
+  OP_LEASE_TIMER,
+  DELIVER,
+  EVENT_NAMES,
+  optionError,
+};

@@ -11,7 +11,7 @@ use super::super::calls::{Call, DELIVER, THROW};
 use super::super::records::{self, Op, Reader, Writer};
 use super::{option_error, Clock, Session};
 use crate::core::stream_position;
-use crate::core::tabs::{Mirrored, SessionPoint};
+use crate::core::tabs::{Ballot, BallotKind, Lease, Mirrored, SessionPoint, Verdict};
 use crate::core::{Input, InputError};
 
 impl Session {
@@ -104,11 +104,75 @@ impl Session {
                     write_mirrored(message, writer);
                 }
             }
+            Call::TabPresence => {
+                let now = clock.now();
+                match (&mut self.lease, b == 1.0) {
+                    (None, true) => self.lease = Some(Lease::join(a as u64, now)),
+                    (Some(lease), true) => lease.rejoin(now),
+                    (Some(lease), false) => lease.leave(),
+                    (None, false) => {}
+                }
+                self.write_election(clock, writer);
+            }
+            Call::TabBallot => {
+                let now = clock.now();
+                let kind = BALLOT_KINDS.get((b % 4.0) as usize).copied();
+                if let (Some(lease), Some(kind)) = (&mut self.lease, kind) {
+                    let tab = a as u64;
+                    let term = (b / 4.0) as u64;
+                    lease.handle_ballot(now, Ballot { kind, tab, term });
+                }
+                self.write_election(clock, writer);
+            }
+            Call::TabTimeout => {
+                let now = clock.now();
+                if let Some(lease) = &mut self.lease {
+                    lease.handle_timeout(now);
+                }
+                self.write_election(clock, writer);
+            }
             _ => {}
         }
         0
     }
+
+    /// What the election asks (ballots to post, leading or no longer), then
+    /// when its timer is due.
+    fn write_election(&mut self, clock: &mut Clock, writer: &mut Writer) {
+        let Some(lease) = &mut self.lease else {
+            return;
+        };
+        for verdict in lease.take_verdicts() {
+            match verdict {
+                Verdict::Post(Ballot { kind, tab, term }) => {
+                    writer
+                        .op(Op::Ballot)
+                        .u32(kind as u32)
+                        .f64(tab as f64)
+                        .f64(term as f64);
+                }
+                Verdict::Lead(term) => {
+                    writer.op(Op::Elected).f64(term as f64);
+                }
+                Verdict::StepDown => {
+                    writer.op(Op::Deposed);
+                }
+            }
+        }
+        let delay = lease
+            .poll_timeout()
+            .map(|due| (due.as_ms() - clock.now().as_ms()).max(0.0));
+        writer.op(Op::LeaseTimer).maybe(delay);
+    }
 }
+
+/// Ballot kinds by the number a `TabBallot` call carries (`BallotKind as u32`).
+const BALLOT_KINDS: [BallotKind; 4] = [
+    BallotKind::Hello,
+    BallotKind::Claim,
+    BallotKind::Lease,
+    BallotKind::Resign,
+];
 
 fn write_mirrored(message: &Mirrored, writer: &mut Writer) {
     writer
@@ -321,6 +385,116 @@ mod tests {
         let (_, kept) = exchange(&mut late, Call::TabMirror as u32, 0.0, 0.0, &[]);
         let kept: Vec<String> = mirrored(&kept).into_iter().map(|m| m.1).collect();
         assert_eq!(kept, ["a-3", "a-4"]);
+    }
+
+    /// A call at `ms` on the simulated clock: the election's records, as
+    /// (op, the numbers it carries).
+    fn at(session: &mut Session, ms: f64, call: Call, a: f64, b: f64) -> Vec<(Op, Vec<f64>)> {
+        let mut out = Vec::new();
+        let mut clock = || ms;
+        session.call(
+            call as u32,
+            a,
+            b,
+            &mut Clock::new(&mut clock),
+            &[],
+            &mut out,
+        );
+        let mut reader = Reader::new(&out);
+        let mut records = Vec::new();
+        while let Some(op) = reader.u8() {
+            let op = Op::ALL[usize::from(op)];
+            let numbers = match op {
+                Op::Ballot => {
+                    let kind = reader.u32().map(f64::from);
+                    vec![kind, reader.f64(), reader.f64()]
+                }
+                Op::Elected | Op::LeaseTimer => vec![reader.f64()],
+                _ => vec![],
+            };
+            records.push((op, numbers.into_iter().map(Option::unwrap).collect()));
+        }
+        records
+    }
+
+    /// The ballots among `records`, as `TabBallot` arguments (tab, term × 4 + kind).
+    fn ballots(records: &[(Op, Vec<f64>)]) -> Vec<(f64, f64)> {
+        records
+            .iter()
+            .filter(|(op, _)| *op == Op::Ballot)
+            .map(|(_, n)| (n[1], n[2] * 4.0 + n[0]))
+            .collect()
+    }
+
+    #[test]
+    fn ballot_kinds_are_numbered_as_the_enum() {
+        for (number, kind) in BALLOT_KINDS.iter().enumerate() {
+            assert_eq!(*kind as usize, number);
+        }
+    }
+
+    #[test]
+    fn two_tabs_elect_one_leader_and_the_other_takes_over_when_it_leaves() {
+        let (mut a, mut b) = (at_least_once(), at_least_once());
+        let hello = at(&mut a, 0.0, Call::TabPresence, 1.0, 1.0);
+        assert_eq!(
+            hello.last(),
+            Some(&(Op::LeaseTimer, vec![300.0])),
+            "{hello:?}"
+        );
+        // Nobody answered the hello: it claims, then leads after the claim window.
+        let claim = at(&mut a, 300.0, Call::TabTimeout, 0.0, 0.0);
+        assert_eq!(ballots(&claim), [(1.0, 4.0 + 1.0)], "a claim for term 1");
+        let led = at(&mut a, 400.0, Call::TabTimeout, 0.0, 0.0);
+        assert!(led.contains(&(Op::Elected, vec![1.0])), "{led:?}");
+        // B joins: A answers its hello with a lease, and B follows.
+        let hello = at(&mut b, 500.0, Call::TabPresence, 2.0, 1.0);
+        for (tab, ballot) in ballots(&hello) {
+            let answer = at(&mut a, 501.0, Call::TabBallot, tab, ballot);
+            for (tab, ballot) in ballots(&answer) {
+                let heard = at(&mut b, 502.0, Call::TabBallot, tab, ballot);
+                assert_eq!(
+                    heard.last(),
+                    Some(&(Op::LeaseTimer, vec![1000.0])),
+                    "{heard:?}"
+                );
+            }
+        }
+        assert!(at(&mut b, 900.0, Call::TabTimeout, 0.0, 0.0)
+            .iter()
+            .all(|(op, _)| *op != Op::Elected));
+        // A leaves: it resigns; B stands at once and leads a claim window later.
+        let left = at(&mut a, 1000.0, Call::TabPresence, 1.0, 0.0);
+        assert!(left.contains(&(Op::Deposed, vec![])), "{left:?}");
+        let (op, delay) = &left[left.len() - 1];
+        assert!(
+            *op == Op::LeaseTimer && delay[0].is_nan(),
+            "no timer once away: {left:?}"
+        );
+        for (tab, ballot) in ballots(&left) {
+            let heard = at(&mut b, 1001.0, Call::TabBallot, tab, ballot);
+            assert_eq!(
+                heard.last(),
+                Some(&(Op::LeaseTimer, vec![0.0])),
+                "{heard:?}"
+            );
+        }
+        let claim = at(&mut b, 1001.0, Call::TabTimeout, 0.0, 0.0);
+        assert_eq!(
+            ballots(&claim),
+            [(2.0, 2.0 * 4.0 + 1.0)],
+            "a claim for term 2"
+        );
+        let led = at(&mut b, 1101.0, Call::TabTimeout, 0.0, 0.0);
+        assert!(led.contains(&(Op::Elected, vec![2.0])), "{led:?}");
+    }
+
+    #[test]
+    fn a_tab_outside_the_election_answers_nothing() {
+        let mut session = at_least_once();
+        assert_eq!(at(&mut session, 0.0, Call::TabTimeout, 0.0, 0.0), []);
+        assert_eq!(at(&mut session, 0.0, Call::TabBallot, 1.0, 6.0), []);
+        assert_eq!(at(&mut session, 0.0, Call::TabPresence, 1.0, 0.0), []);
     }
 
     #[test]
