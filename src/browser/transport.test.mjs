@@ -10,53 +10,11 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 
+import { FakeSocket, sockets } from "./fake-socket.mjs";
 import { WebSocketTransport, bindCore, coreBound, coreImports, describe, editDistance } from "./transport.js";
 
 const WASM = new URL("../../target/wasm32-unknown-unknown/release/resocket.wasm", import.meta.url);
 
-/** Every socket the class opened, newest last. */
-const sockets = [];
-class FakeSocket {
-  static CONNECTING = 0;
-  static OPEN = 1;
-  /** The next construction throws this (a browser's SyntaxError or SecurityError). */
-  static refuseNext = null;
-  constructor(url, protocols) {
-    if (FakeSocket.refuseNext) {
-      const error = FakeSocket.refuseNext;
-      FakeSocket.refuseNext = null;
-      throw error;
-    }
-    this.url = url;
-    this.protocols = protocols;
-    this.readyState = FakeSocket.CONNECTING;
-    this.sent = [];
-    this.closedWith = null;
-    sockets.push(this);
-  }
-  send(data) {
-    if (this.readyState !== FakeSocket.OPEN) throw new Error("InvalidStateError");
-    this.sent.push(data);
-  }
-  close(code, reason) {
-    this.closedWith = [code, reason];
-    this.readyState = 3;
-  }
-  /** The browser's part: the connection opened. */
-  open() {
-    this.readyState = FakeSocket.OPEN;
-    this.onopen?.();
-  }
-  /** The browser's part: a frame arrived. */
-  receive(data) {
-    this.onmessage?.({ data: typeof data === "string" ? data : JSON.stringify(data) });
-  }
-  /** The browser's part: the connection closed. */
-  drop(code = 1006, reason = "", wasClean = false) {
-    this.readyState = 3;
-    this.onclose?.({ code, reason, wasClean });
-  }
-}
 globalThis.WebSocket = FakeSocket;
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
