@@ -44,6 +44,7 @@ before(async () => {
   cpSync(dir, withoutWasm, { recursive: true });
   // The glue asks for resocket_bg.wasm beside the bundle (new URL(…, import.meta.url)).
   copyFileSync(join(ROOT, "pkg/resocket_bg.wasm"), join(dir, "resocket_bg.wasm"));
+  copyFileSync(join(ROOT, "pkg/resocket_shared_bg.wasm"), join(dir, "resocket_shared_bg.wasm"));
   site = await startServer(["--static-dir", dir]);
   broken = await startServer(["--static-dir", withoutWasm]);
   browser = await launchChromium();
@@ -294,5 +295,36 @@ test("Infinity and the default are different values; undefined and absent are th
   await roundTrip();
   assert.equal(await page.evaluate(() => window.transports.length), 2, "absent = undefined: the same transport");
   await waitForConnections(serverA, 1);
+  assert.deepEqual(pageErrors, []);
+});
+
+test("shareAcrossTabs: two pages of one browser hold one socket, each with the whole API", { timeout: 60_000 }, async () => {
+  // Two pages of one browser context: the tabs of one origin.
+  const context = await browser.newContext();
+  const pages = [await context.newPage(), await context.newPage()];
+  const props = { mounted: true, url: wsUrl(serverA), extra: { delivery: "at-least-once", shareAcrossTabs: "react" } };
+  const attribute = (tab, name) => tab.locator("#probe").getAttribute(`data-${name}`);
+  const shows = (tab, selector) => tab.locator(`#probe${selector}`).waitFor({ state: "attached", timeout: 20_000 });
+  try {
+    for (const tab of pages) {
+      tab.on("pageerror", (error) => pageErrors.push(error.message));
+      await tab.goto(`${site.url}/index.html`);
+      await tab.waitForFunction(() => typeof window.render === "function");
+      await tab.evaluate((props) => window.render(props), props);
+      await shows(tab, '[data-state="connected"]');
+    }
+    assert.equal((await health(serverA)).websocket.accepted, 1, "one socket for both pages (and none for StrictMode's rehearsals)");
+    const leaders = [];
+    for (const tab of pages) leaders.push(await tab.evaluate(() => window.transports.at(-1).isLeader));
+    assert.deepEqual(leaders, [true, false]);
+    assert.equal(await attribute(pages[1], "session"), await attribute(pages[0], "session"), "one session");
+    // The follower's outbox is settled through the leader's socket, and the echo reaches both pages.
+    await pages[1].evaluate(() => window.outbox.send("message", { text: "shared" }));
+    await shows(pages[1], '[data-outbox="shared:acknowledged"]');
+    for (const tab of pages) await shows(tab, '[data-received="shared"]');
+    assert.equal(await attribute(pages[0], "outbox"), "", "the message was the second page's, not the first's");
+  } finally {
+    await context.close();
+  }
   assert.deepEqual(pageErrors, []);
 });

@@ -7,6 +7,7 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import init, { WebSocketTransport } from "resocket";
 import type { Envelope, TransportOptions, TransportSnapshot } from "resocket";
+import type { SharedTransportOptions } from "resocket/shared";
 import { ReplyStreams } from "resocket/streams";
 import type { ReplyStream, ReplyStreamsOptions } from "resocket/streams";
 
@@ -80,6 +81,8 @@ function identityOf(options: TransportOptions): string {
  *   function, `shouldReconnect`) may be new on every render: the transport
  *   always calls the latest one.
  * - `null` options: no transport (e.g. until the user has a token).
+ * - `shareAcrossTabs`: the transport comes from `resocket/shared` (loaded
+ *   only then), and the tabs of the origin share one connection.
  * - React StrictMode and hot reloading: effects that run twice create one
  *   transport (the rehearsal's creation is cancelled before the .wasm has
  *   loaded), and every transport created is freed.
@@ -88,7 +91,7 @@ function identityOf(options: TransportOptions): string {
  * const { transport, error } = useTransport({ url: "wss://chat.example.com/ws" });
  * ```
  */
-export function useTransport(options: TransportOptions | null): TransportState {
+export function useTransport(options: TransportOptions | SharedTransportOptions | null): TransportState {
   const [state, setState] = useState<TransportState>(NO_TRANSPORT);
   // The latest committed options, read by the stable functions handed to the transport.
   const latest = useRef(options);
@@ -110,7 +113,7 @@ export function useTransport(options: TransportOptions | null): TransportState {
     let created: WebSocketTransport | null = null;
     // Functions go through the ref: a new closure on each render must not
     // re-create the transport, and the newest one must be the one called.
-    const resolved: TransportOptions = { ...current };
+    const resolved: SharedTransportOptions = { ...current };
     if (typeof current.url === "function") {
       resolved.url = () => {
         const url = latest.current?.url;
@@ -120,11 +123,20 @@ export function useTransport(options: TransportOptions | null): TransportState {
     if (typeof current.shouldReconnect === "function") {
       resolved.shouldReconnect = (close) => latest.current?.shouldReconnect?.(close) ?? true;
     }
-    init().then(
-      () => {
+    const share = resolved.shareAcrossTabs;
+    // The shared build only for pages that share: the others never load it.
+    const loaded: Promise<new (options: SharedTransportOptions) => WebSocketTransport> =
+      share !== undefined && share !== false
+        ? import("resocket/shared").then(async (shared) => {
+            await shared.default();
+            return shared.WebSocketTransport;
+          })
+        : init().then(() => WebSocketTransport);
+    loaded.then(
+      (Transport) => {
         if (cancelled) return;
         try {
-          created = new WebSocketTransport(resolved);
+          created = new Transport(resolved);
           setState({ transport: created, error: null });
         } catch (error) {
           setState({ transport: null, error: asError(error) });
