@@ -35,6 +35,7 @@ try {
           resocket: ["pkg/resocket.d.ts"],
           "resocket/react": ["pkg/react.d.ts"],
           "resocket/streams": ["pkg/streams.d.ts"],
+          "resocket/shared": ["pkg/shared.d.ts"],
           react: ["node_modules/@types/react"],
           "react/jsx-runtime": ["node_modules/@types/react/jsx-runtime"],
           zustand: ["node_modules/zustand"],
