@@ -1,7 +1,9 @@
 // The bundler matrix: the packed package (`npm pack` of pkg/, installed as an
 // app installs it) in apps with no configuration at all, each in headless
 // Chromium against a resocket-server of its own: it must connect, echo, have
-// its message acknowledged, and open exactly one socket under StrictMode.
+// its message acknowledged, and open exactly one socket under StrictMode;
+// the Vite and Next.js apps do it again with resocket/shared (`?share=`),
+// which resocket/react loads only then.
 // - Vite 5, 6, 7 and 8: the dev server (5–7 pre-bundle the glue away from its
 //   .wasm: the loader's fallback must find it) and `vite build` + `vite preview`;
 // - Next.js 15 and 16, Turbopack and webpack: `next dev` and `next build` +
@@ -100,20 +102,21 @@ async function buildApp(dir, command, args) {
  * Opens the app against a server of its own; resolves once the probe shows
  * the echo acknowledged, and checks what the server saw.
  */
-async function probeApp(appUrl, name, app, afterEcho) {
+async function probeApp(appUrl, name, app, afterEcho, { share = "" } = {}) {
   const server = await startServer([]);
   const page = await browser.newPage();
   const pageErrors = [];
   const wasmResponses = [];
   page.on("pageerror", (error) => pageErrors.push(error.message));
   page.on("response", (response) => {
-    if (response.url().includes("resocket_bg")) {
+    if (/resocket(_shared)?_bg/.test(response.url())) {
       wasmResponses.push(`${response.status()} ${response.headers()["content-type"]} ${new URL(response.url()).pathname}`);
     }
   });
   try {
     const separator = appUrl.endsWith(".html") ? "" : "/";
-    const target = `${appUrl}${separator}?server=${encodeURIComponent(server.url.replace(/^http/, "ws") + "/ws")}`;
+    const shared = share ? `&share=${share}` : "";
+    const target = `${appUrl}${separator}?server=${encodeURIComponent(server.url.replace(/^http/, "ws") + "/ws")}${shared}`;
     // A dev server compiles on the first request: keep asking until it answers.
     for (let tries = 0; ; tries++) {
       try {
@@ -148,6 +151,11 @@ async function probeApp(appUrl, name, app, afterEcho) {
     assert.equal(await probe.getAttribute("data-state"), "connected");
     assert.match(await probe.getAttribute("data-echo"), new RegExp(ECHO_TEXT));
     assert.equal(await probe.getAttribute("data-delivery"), "acknowledged");
+    if (share) {
+      // resocket/shared came through the bundler: its transport, and its .wasm.
+      assert.equal(await probe.getAttribute("data-leader"), "true", `${name}: the shared transport leads its one tab`);
+      assert.ok(wasmResponses.some((response) => / 200 application\/wasm .*resocket_shared_bg/.test(` ${response}`)), `${name}: ${wasmResponses}`);
+    }
     await screenshot(page, `bundler-${name.replace(/\W+/g, "-")}`);
     const health = await json(`${server.url}/health`);
     assert.equal(health.websocket.accepted, 1, `${name}: one socket, even under StrictMode's double effects`);
@@ -194,6 +202,7 @@ for (const major of [5, 6, 7, 8]) {
       try {
         const { wasmResponses } = await probeApp(`http://127.0.0.1:${port}`, `Vite ${major} dev`, app);
         assert.match(wasmResponses.at(-1), /^200 application\/wasm /, "the .wasm came from the package");
+        await probeApp(`http://127.0.0.1:${port}`, `Vite ${major} dev, shared`, app, undefined, { share: "probe" });
       } finally {
         await app.stop();
       }
@@ -205,6 +214,7 @@ for (const major of [5, 6, 7, 8]) {
       const app = startApp(dir, "node_modules/.bin/vite", ["preview", "--port", String(port), "--strictPort", "--host", "127.0.0.1"]);
       try {
         await probeApp(`http://127.0.0.1:${port}`, `Vite ${major} build`, app);
+        await probeApp(`http://127.0.0.1:${port}`, `Vite ${major} build, shared`, app, undefined, { share: "probe" });
       } finally {
         await app.stop();
       }
@@ -233,6 +243,7 @@ for (const { major, ...flags } of NEXT) {
         const app = startApp(dir, "node_modules/.bin/next", ["dev", ...flags[bundler], "-p", String(port), "-H", "127.0.0.1"]);
         try {
           await probeApp(`http://127.0.0.1:${port}`, `Next.js ${major} ${bundler} dev`, app, hotReload(dir));
+          await probeApp(`http://127.0.0.1:${port}`, `Next.js ${major} ${bundler} dev, shared`, app, undefined, { share: "probe" });
         } finally {
           await app.stop();
         }
@@ -245,6 +256,7 @@ for (const { major, ...flags } of NEXT) {
         const app = startApp(dir, "node_modules/.bin/next", ["start", "-p", String(port), "-H", "127.0.0.1"]);
         try {
           await probeApp(`http://127.0.0.1:${port}`, `Next.js ${major} ${bundler} build`, app);
+          await probeApp(`http://127.0.0.1:${port}`, `Next.js ${major} ${bundler} build, shared`, app, undefined, { share: "probe" });
         } finally {
           await app.stop();
         }

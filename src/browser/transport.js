@@ -1220,61 +1220,66 @@ export class WebSocketTransport {
     return this.#current();
   }
 
-  static {
-    if (globalThis.RESOCKET_SHARED_TABS) {
-      /** @param {WebSocketTransport} t */
-      const live = (t) => /** @type {Core} */ (t.#live());
-      insides = {
-        envelope: (t, type, data) => {
-          live(t);
-          const frame = t.#envelopeFrame(type, data);
-          return { id: t.#idPrefix + ID_SEPARATOR + frame.number, frame: /** @type {string} */ (frame.value) };
-        },
-        relay(t, value, id, awaitsAck) {
-          live(t);
-          const number = ++t.#numbers;
-          /** @type {Sending} */
-          const frame = { value, isEnvelope: true, relayed: true, number };
-          /** @type {Promise<unknown>} */
-          const settled = new Promise((resolve, reject) => t.#acks.set(number, { resolve, reject }));
-          try {
-            const answer = t.#call(CALL_RELAY, number, awaitsAck ? 2 : 1, id, frame);
-            // Not kept: it went out and nothing tracks it, or it was dropped (`Queue` settled it).
-            if (!(answer & KEPT)) t.#settle(number, null);
-          } catch (error) {
-            t.#settle(number, /** @type {Error} */ (error));
-          }
-          return settled;
-        },
-        call(t, call, a, b, input) {
-          const core = live(t);
-          const answer = core.rs_call(t.#session, call, a, b, input ? writeInput(core, input) : 0);
-          const length = answer >>> RECORDS_SHIFT;
-          const records = readRecords(core, length);
-          if ((answer & ANSWER_MASK) === THROW) throw t.#error(records);
-          views(core);
-          const at = core.rs_output();
-          return { answer, records, bytes: bytes.slice(at, at + length) };
-        },
-        setSessionId(t, id) {
-          t.#sessionId = id;
-          t.#stale = true;
-        },
-        emit: (t, topic, argument) => t.#emit(topic, argument),
-        deliver(t, message) {
-          t.#emit("message", message);
-          const type = /** @type {any} */ (message)?.type;
-          if (typeof type === "string") t.#dispatch(t.#types.get(type), message);
-        },
-        show(t, snapshot) {
-          t.#snapshot = snapshot;
-          t.#stale = false;
-          t.#dispatch(t.#topics.get("change"), undefined);
-        },
-        isLive: (t) => t.#session !== 0,
-      };
-    }
-  }
+  // The shared build's way in (tabs.js): arrow functions written in the
+  // class body, so they reach its private members. A static field and not a
+  // static block, which Next.js 15's Turbopack refuses to parse ("duplicate
+  // private name"). `null` in the default build, where the flag is `false`.
+  static #insides = globalThis.RESOCKET_SHARED_TABS
+    ? (() => {
+        /** @param {WebSocketTransport} t */
+        const live = (t) => /** @type {Core} */ (t.#live());
+        insides = {
+          envelope: (t, type, data) => {
+            live(t);
+            const frame = t.#envelopeFrame(type, data);
+            return { id: t.#idPrefix + ID_SEPARATOR + frame.number, frame: /** @type {string} */ (frame.value) };
+          },
+          relay(t, value, id, awaitsAck) {
+            live(t);
+            const number = ++t.#numbers;
+            /** @type {Sending} */
+            const frame = { value, isEnvelope: true, relayed: true, number };
+            /** @type {Promise<unknown>} */
+            const settled = new Promise((resolve, reject) => t.#acks.set(number, { resolve, reject }));
+            try {
+              const answer = t.#call(CALL_RELAY, number, awaitsAck ? 2 : 1, id, frame);
+              // Not kept: it went out and nothing tracks it, or it was dropped (`Queue` settled it).
+              if (!(answer & KEPT)) t.#settle(number, null);
+            } catch (error) {
+              t.#settle(number, /** @type {Error} */ (error));
+            }
+            return settled;
+          },
+          call(t, call, a, b, input) {
+            const core = live(t);
+            const answer = core.rs_call(t.#session, call, a, b, input ? writeInput(core, input) : 0);
+            const length = answer >>> RECORDS_SHIFT;
+            const records = readRecords(core, length);
+            if ((answer & ANSWER_MASK) === THROW) throw t.#error(records);
+            views(core);
+            const at = core.rs_output();
+            return { answer, records, bytes: bytes.slice(at, at + length) };
+          },
+          setSessionId(t, id) {
+            t.#sessionId = id;
+            t.#stale = true;
+          },
+          emit: (t, topic, argument) => t.#emit(topic, argument),
+          deliver(t, message) {
+            t.#emit("message", message);
+            const type = /** @type {any} */ (message)?.type;
+            if (typeof type === "string") t.#dispatch(t.#types.get(type), message);
+          },
+          show(t, snapshot) {
+            t.#snapshot = snapshot;
+            t.#stale = false;
+            t.#dispatch(t.#topics.get("change"), undefined);
+          },
+          isLive: (t) => t.#session !== 0,
+        };
+        return insides;
+      })()
+    : null;
 
   /** @returns {TransportSnapshot} */
   #current() {

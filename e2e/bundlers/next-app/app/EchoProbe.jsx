@@ -1,7 +1,8 @@
 "use client";
 // What the matrix test reads: the transport's state, an echo through the
 // server and back, and any error, as data attributes on one element. The
-// server's address comes from the page's ?server= parameter.
+// server's address comes from the page's ?server= parameter; ?share=NAME
+// shares the connection across tabs (resocket/shared, loaded only then).
 import { useEffect, useState } from "react";
 import { useMessages, useOutbox, useTransport, useTransportSnapshot } from "resocket/react";
 
@@ -9,9 +10,17 @@ import { useMessages, useOutbox, useTransport, useTransportSnapshot } from "reso
 const REVISION = "1";
 
 export function EchoProbe() {
-  const [server, setServer] = useState(null);
-  useEffect(() => setServer(new URLSearchParams(location.search).get("server") ?? "ws://127.0.0.1:8080/ws"), []);
-  const { transport, error } = useTransport(server ? { url: server, delivery: "at-least-once" } : null);
+  const [options, setOptions] = useState(null);
+  useEffect(() => {
+    const query = new URLSearchParams(location.search);
+    const share = query.get("share");
+    setOptions({
+      url: query.get("server") ?? "ws://127.0.0.1:8080/ws",
+      delivery: "at-least-once",
+      ...(share ? { shareAcrossTabs: share } : {}),
+    });
+  }, []);
+  const { transport, error } = useTransport(options);
   const snapshot = useTransportSnapshot(transport);
   const replies = useMessages(transport, "message");
   const outbox = useOutbox(transport);
@@ -27,6 +36,7 @@ export function EchoProbe() {
       data-echo={replies.map((reply) => reply.data.text).join("|")}
       data-delivery={outbox.messages.map((message) => message.status).join("|")}
       data-error={error?.message ?? ""}
+      data-leader={transport && "isLeader" in transport ? String(transport.isLeader) : ""}
       data-revision={REVISION}
     >
       {error ? `failed: ${error.message}` : `${snapshot?.state ?? "loading"}: ${replies.length} replies`}
