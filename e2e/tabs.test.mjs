@@ -11,7 +11,8 @@
 //   shows nothing lost and nothing twice, both ways, each tab's order kept
 //   (the server's session log says what it handled);
 // - a leader that the browser freezes steps down and follows when thawed;
-// - when the last tab closes, the connection closes.
+// - when the last tab closes, or every tab's transport is freed, the
+//   connection closes.
 // Outcomes are counted, never timed: waits are for conditions, with a bound.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -304,6 +305,19 @@ for (const name of BROWSERS) {
       await tabs[1].close();
       await until("no connection is left", async () => (await sockets()).connections === before.connections);
       assert.ok(anchor, "the anchor tab kept the browser open");
+    });
+
+    test("when every tab's transport is freed, the connection closes and the pages stay", { timeout: 60_000 }, async () => {
+      const before = await sockets();
+      const tabs = [await openTab(browser, `${name}-free`), await openTab(browser, `${name}-free`)];
+      await until("both connected", async () => (await lookAll(tabs)).every((seen) => seen.snapshot.state === "connected"));
+      await tabs[0].run(() => window.tab.transport.free());
+      await until("the second tab leads", async () => (await look(tabs[1])).leader);
+      await until("it is connected", async () => (await look(tabs[1])).snapshot.state === "connected");
+      assert.equal((await sockets()).connections - before.connections, 1, "the freed leader's socket closed, the next one's is open");
+      await tabs[1].run(() => window.tab.transport.free());
+      await until("no connection is left", async () => (await sockets()).connections === before.connections);
+      for (const tab of tabs) await tab.close();
     });
   });
 }

@@ -93,7 +93,11 @@ impl Session {
         };
         let core = Transport::new(config, read.seed);
         #[cfg(any(test, feature = "shared-tabs"))]
-        let tab = crate::core::tabs::Follower::new(core.session_id(), core.config().queue_capacity);
+        let tab = crate::core::tabs::Follower::new(
+            core.session_id(),
+            core.config().queue_capacity,
+            core.config().overflow,
+        );
         let mut session = Session {
             core,
             timer_due: None,

@@ -40,7 +40,9 @@ import {
   OP_BALLOT,
   OP_DEPOSED,
   OP_ELECTED,
+  OP_ERROR,
   OP_LEASE_TIMER,
+  OP_MIRRORED,
   WebSocketTransport,
   insides as maybeInsides,
   optionError,
@@ -61,7 +63,7 @@ import {
  *   setSessionId(t: WebSocketTransport, id: string): void,
  *   emit(t: WebSocketTransport, topic: string, argument: unknown): void,
  *   deliver(t: WebSocketTransport, message: unknown): void,
- *   show(t: WebSocketTransport, snapshot: TransportSnapshot): void,
+ *   show(t: WebSocketTransport, snapshot: TransportSnapshot, notify: boolean): void,
  *   isLive(t: WebSocketTransport): boolean,
  * }} Insides
  */
@@ -71,12 +73,19 @@ import {
  * @typedef {{ kind: "hello", tab: number }
  *   | { kind: "ballot", tab: number, ballot: number }
  *   | { kind: "state", tab: number, to?: number, sessionId: string, epoch: string, lastSeq: number, capacity: number, snapshot: TransportSnapshot, mirror?: Uint8Array }
- *   | { kind: "event", name: string, argument: unknown }
+ *   | { kind: "event", tab: number, name: string, argument: unknown, snapshot: TransportSnapshot }
  *   | { kind: "frame", seq: number, message: unknown }
+ *   | { kind: "bye", tab: number }
  *   | { kind: "post", tab: number, id: string, frame: string, awaitsAck: boolean }
- *   | { kind: "raw", data: string | ArrayBuffer | ArrayBufferView }
  *   | { kind: "settled", id: string, why: string | null }
- *   | { kind: "command", name: "connect" | "reconnect" | "clearQueue" | "disconnect", code?: number, reason?: string }} TabMessage
+ *   | Command
+ *   | { kind: "ran", id: string }} TabMessage
+ */
+
+/**
+ * What a follower asks the leader to do; kept until a leader says it ran
+ * it (`ran`), and asked again of the next leader.
+ * @typedef {{ kind: "command", id: string, name: "connect" | "reconnect" | "clearQueue" | "disconnect" | "raw", code?: number, reason?: string, data?: string | ArrayBuffer | ArrayBufferView }} Command
  */
 
 const insides = /** @type {Insides} */ (maybeInsides);
@@ -103,6 +112,11 @@ export class SharedTransport extends WebSocketTransport {
   #leading = false;
   /** Raised on every change of leadership: a relay's outcome from an older one is not reported. */
   #generation = 0;
+  /** The leader whose snapshot and events this tab shows (0: none yet). */
+  #followed = 0;
+  /** @type {Map<string, Command>} commands and raw frames no leader has run yet */
+  #pending = new Map();
+  #commands = 0;
   /** @type {(() => void) | null} gives the lock back */
   #release = null;
   /** @type {AbortController | null} the lock request waiting */
@@ -169,8 +183,15 @@ export class SharedTransport extends WebSocketTransport {
         this.#standing = null;
         return new Promise((release) => this.#lead(() => release(undefined)));
       })
-      .catch(() => {
-        if (this.#standing === standing) this.#standing = null;
+      .catch((/** @type {unknown} */ error) => {
+        if (this.#standing !== standing) return;
+        this.#standing = null;
+        // Aborted: this tab stepped aside. Refused (a sandboxed frame, a
+        // browser that has the API but denies it): elect by lease instead.
+        if (/** @type {Error} */ (error)?.name !== "AbortError") {
+          this.#byLease = true;
+          this.#stand();
+        }
       });
   }
 
@@ -187,19 +208,19 @@ export class SharedTransport extends WebSocketTransport {
     this.#release = release;
     this.#leading = true;
     this.#generation++;
-    /** @type {any[][]} */
-    let resend = [];
-    try {
-      resend = insides.call(this, CALL_LEAD, 0, 0).records;
-    } catch (error) {
+    this.#followed = this.#tab;
+    for (const [op, tab, awaitsAck, id, frame] of insides.call(this, CALL_LEAD, 0, 0).records) {
+      if (op === OP_MIRRORED) this.#relay(id, frame, awaitsAck === 1);
       // The session announced could not be adopted: this tab leads its own.
-      insides.emit(this, "error", error);
+      else if (op === OP_ERROR) insides.emit(this, "error", new Error(tab));
     }
     const [[, sessionId]] = insides.call(this, CALL_POINT, 0, 0).records;
     insides.setSessionId(this, sessionId);
-    for (const [, , awaitsAck, id, frame] of resend) this.#relay(id, frame, awaitsAck === 1);
     this.#announce();
     if (this.#autoConnect && this.#announced?.disconnectReason !== "client") super.connect();
+    // What this tab asked of the last leader and did not hear it run (a
+    // disconnect stays down).
+    for (const command of [...this.#pending.values()]) this.#run(command);
   }
 
   /**
@@ -244,6 +265,10 @@ export class SharedTransport extends WebSocketTransport {
     const release = this.#release;
     this.#release = null;
     release?.();
+    // The tabs that show this one's snapshot ask the next leader for its own.
+    this.#post({ kind: "bye", tab: this.#tab });
+    // Still here (deposed by another lease): the leader's answer shows its snapshot.
+    if (!this.#away) this.#post({ kind: "hello", tab: this.#tab });
   }
 
   /**
@@ -287,8 +312,10 @@ export class SharedTransport extends WebSocketTransport {
   #publishWhileLeading() {
     for (const name of EVENT_NAMES) {
       if (name === "message") continue;
+      // With the snapshot as it is now: a follower's listener that reads
+      // `state` or sends sees what the leader's own listener sees.
       this.on(name, (argument) => {
-        if (this.#leading) this.#post({ kind: "event", name, argument });
+        if (this.#leading) this.#post({ kind: "event", tab: this.#tab, name, argument, snapshot: super.snapshot() });
       });
     }
     this.on("message", (message) => {
@@ -327,26 +354,27 @@ export class SharedTransport extends WebSocketTransport {
         break;
       case "state":
         if (this.#leading || (message.to !== undefined && message.to !== this.#tab)) break;
+        this.#follow(message.tab);
         this.#evicted(this.#tabCall(CALL_TAB_ANNOUNCED, message.lastSeq, message.capacity, `${message.sessionId} ${message.epoch}`));
         if (message.mirror) this.#evicted(this.#tabCall(CALL_TAB_JOINED, 0, 0, message.mirror));
         this.#announced = message.snapshot;
         insides.setSessionId(this, message.sessionId);
-        insides.show(this, message.snapshot);
+        insides.show(this, message.snapshot, true);
         break;
       case "event":
         if (this.#leading) break;
+        this.#follow(message.tab);
         if (message.name === "reset") this.#tabCall(CALL_TAB_RESET, /** @type {any} */ (message.argument).firstSeq);
+        insides.show(this, message.snapshot, false);
         insides.emit(this, message.name, message.argument);
         break;
       case "frame":
-        if (!this.#leading && (insides.call(this, CALL_TAB_FRAME, message.seq, 0).answer & 7) === DELIVER) insides.deliver(this, message.message);
+        if (this.#leading) break;
+        if ((insides.call(this, CALL_TAB_FRAME, message.seq, 0).answer & 7) === DELIVER) insides.deliver(this, message.message);
         break;
       case "post":
         this.#mirror(message.tab, message.id, message.frame, message.awaitsAck);
         if (this.#leading) this.#relay(message.id, message.frame, message.awaitsAck);
-        break;
-      case "raw":
-        if (this.#leading) super.sendRaw(message.data);
         break;
       case "settled":
         this.#settled(message.id, message.why);
@@ -354,7 +382,25 @@ export class SharedTransport extends WebSocketTransport {
       case "command":
         if (this.#leading) this.#run(message);
         break;
+      case "ran":
+        this.#pending.delete(message.id);
+        break;
+      case "bye":
+        // The leader this tab showed went: ask whoever leads now for its state.
+        if (message.tab === this.#followed) this.#post({ kind: "hello", tab: this.#tab });
+        break;
     }
+  }
+
+  /**
+   * This tab shows leader `tab`'s snapshot and events; a new leader is also
+   * asked again what the last one was asked and did not run.
+   * @param {number} tab
+   */
+  #follow(tab) {
+    if (tab === this.#followed) return;
+    this.#followed = tab;
+    for (const command of this.#pending.values()) this.#post(command);
   }
 
   /**
@@ -369,25 +415,29 @@ export class SharedTransport extends WebSocketTransport {
   }
 
   /**
-   * A message enters this tab's mirror.
+   * A message enters this tab's mirror; returns the ids it let go of.
    * @param {number} tab
    * @param {string} id
    * @param {string} frame
    * @param {boolean} awaitsAck
    */
   #mirror(tab, id, frame, awaitsAck) {
-    this.#evicted(this.#tabCall(CALL_TAB_POSTED, tab, awaitsAck ? 1 : 0, `${id} ${frame}`));
+    return this.#evicted(this.#tabCall(CALL_TAB_POSTED, tab, awaitsAck ? 1 : 0, `${id} ${frame}`));
   }
 
   /**
    * Messages the mirror pushed out (every tab's mirror the same ones): this
-   * tab's own fail, as a full queue's do.
+   * tab's own fail, as a full queue's do. Returns their ids.
    * @param {any[][]} records
    */
   #evicted(records) {
+    /** @type {string[]} */
+    const ids = [];
     for (const [, tab, , id] of records) {
+      ids.push(id);
       if (tab === this.#tab) this.#settled(id, "resocket: the message was dropped: the shared queue was full");
     }
+    return ids;
   }
 
   /**
@@ -405,8 +455,14 @@ export class SharedTransport extends WebSocketTransport {
     else mine.reject(new Error(why));
   }
 
-  /** @param {Extract<TabMessage, { kind: "command" }>} command */
+  /**
+   * Runs a command on this tab's connection (it leads), and tells the tab
+   * that asked.
+   * @param {Command} command
+   */
   #run(command) {
+    this.#pending.delete(command.id);
+    this.#post({ kind: "ran", id: command.id });
     try {
       switch (command.name) {
         case "connect":
@@ -417,6 +473,8 @@ export class SharedTransport extends WebSocketTransport {
           return super.clearQueue();
         case "disconnect":
           return super.disconnect(command.code, command.reason);
+        case "raw":
+          return void super.sendRaw(/** @type {string | ArrayBuffer | ArrayBufferView} */ (command.data));
       }
     } catch (error) {
       // Checked in the tab that asked; only a rule this tab applies differently gets here.
@@ -425,12 +483,17 @@ export class SharedTransport extends WebSocketTransport {
   }
 
   /**
-   * Runs `name` on the connection: here if this tab leads, else in the leader.
-   * @param {Extract<TabMessage, { kind: "command" }>} command
+   * Runs a command on the shared connection: here if this tab leads, else
+   * in the leader. It is kept until a leader runs it, so one asked while
+   * the leadership changes hands is run by the next leader.
+   * @param {Omit<Command, "kind" | "id">} what
    */
-  #command(command) {
-    if (this.#leading) this.#run(command);
-    else this.#post(command);
+  #command(what) {
+    /** @type {Command} */
+    const command = { kind: "command", id: `${this.#tab}-${++this.#commands}`, ...what };
+    if (this.#leading) return this.#run(command);
+    this.#pending.set(command.id, command);
+    this.#post(command);
   }
 
   /** Leaves the leadership when the page is frozen or hidden in the back/forward cache, and stands again when it is back. */
@@ -463,14 +526,18 @@ export class SharedTransport extends WebSocketTransport {
   }
 
   /**
+   * Posts this tab's message to every tab (and relays it if this tab leads);
+   * false when the shared queue is full and lets go of it (every mirror
+   * would: `queueOverflow` other than "drop-oldest").
    * @param {string} id
    * @param {string} frame
    * @param {boolean} awaitsAck
    */
   #send(id, frame, awaitsAck) {
-    this.#mirror(this.#tab, id, frame, awaitsAck);
+    if (this.#mirror(this.#tab, id, frame, awaitsAck).includes(id)) return false;
     this.#post({ kind: "post", tab: this.#tab, id, frame, awaitsAck });
     if (this.#leading) this.#relay(id, frame, awaitsAck);
+    return true;
   }
 
   // --- the public API (the rest is WebSocketTransport's, fed by the leader) ---
@@ -479,8 +546,7 @@ export class SharedTransport extends WebSocketTransport {
   send(type, data) {
     if (!this.#channel) return super.send(type, data);
     const { id, frame } = insides.envelope(this, type, data);
-    this.#send(id, frame, false);
-    return this.#result();
+    return this.#send(id, frame, false) ? this.#result() : "dropped";
   }
 
   /** @param {string} type @param {unknown} data @returns {Promise<string>} */
@@ -494,8 +560,9 @@ export class SharedTransport extends WebSocketTransport {
   }
 
   /**
-   * Raw frames are at-most-once (as in one tab): the leader sends them, and
-   * one a leader never got is not re-sent.
+   * Raw frames go through the leader's queue, at-most-once as in one tab:
+   * they are not in the tabs' mirror, so one the leader had queued when it
+   * went is not re-sent.
    * @param {string | ArrayBuffer | ArrayBufferView} data
    */
   sendRaw(data) {
@@ -504,7 +571,7 @@ export class SharedTransport extends WebSocketTransport {
     if (typeof data !== "string" && !(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) {
       throw optionError("data", "must be a string, an ArrayBuffer or a typed array", data);
     }
-    this.#post({ kind: "raw", data });
+    this.#command({ name: "raw", data });
     return this.#result();
   }
 
@@ -523,13 +590,13 @@ export class SharedTransport extends WebSocketTransport {
     if (!this.#channel) return super.connect();
     this.#live();
     this.#autoConnect = true;
-    this.#command({ kind: "command", name: "connect" });
+    this.#command({ name: "connect" });
   }
 
   reconnect() {
     if (!this.#channel) return super.reconnect();
     this.#live();
-    this.#command({ kind: "command", name: "reconnect" });
+    this.#command({ name: "reconnect" });
   }
 
   /** @param {number} [code] @param {string} [reason] */
@@ -537,14 +604,14 @@ export class SharedTransport extends WebSocketTransport {
     if (!this.#channel || this.#leading) return super.disconnect(code, reason);
     // Checked by this tab's own core (which is not connected), then run by the leader's.
     super.disconnect(code, reason);
-    if (this.#announced) insides.show(this, this.#announced);
-    this.#command({ kind: "command", name: "disconnect", code, reason });
+    if (this.#announced) insides.show(this, this.#announced, false);
+    this.#command({ name: "disconnect", code, reason });
   }
 
   clearQueue() {
     if (!this.#channel) return super.clearQueue();
     this.#live();
-    this.#command({ kind: "command", name: "clearQueue" });
+    this.#command({ name: "clearQueue" });
   }
 
   /** The messages no leader has settled yet, every tab's, oldest first. @returns {QueuedFrame[]} */

@@ -111,6 +111,74 @@ test("frames reach every tab once, in order; the follower's filters are its own"
   freeAll();
 });
 
+test("a frame published twice (a late one from the last leader, or two leaders at once) is delivered once", async () => {
+  const [first, second] = [tab("twice"), tab("twice")];
+  await until("a leader", () => first.isLeader || second.isLeader);
+  const follower = first.isLeader ? second : first;
+  await settle();
+  const heard = [];
+  follower.on("message", (message) => heard.push(message.data));
+  // This test's own channel plays a leader that publishes what another already did.
+  const other = new BroadcastChannel("resocket:twice");
+  for (const [seq, data] of [[1, "a"], [2, "b"], [1, "a again"], [2, "b again"], [NaN, "unnumbered"], [3, "c"]]) {
+    other.postMessage({ kind: "frame", seq, message: { type: "news", data, ...(seq === seq ? { seq } : {}) } });
+  }
+  await until("the follower's frames", () => heard.length >= 4);
+  await settle();
+  other.close();
+  assert.deepEqual(heard, ["a", "b", "unnumbered", "c"]);
+  freeAll();
+});
+
+test("a tab that joins late takes the leader's mirror: it shows the unsettled messages and re-sends them when it leads", async () => {
+  const [first, second] = [tab("late"), tab("late")];
+  await until("a leader", () => first.isLeader || second.isLeader);
+  const [leader, follower] = first.isLeader ? [first, second] : [second, first];
+  await settle();
+  // Not connected: the messages wait in every mirror.
+  const pending = follower.sendWithAck("chat", { text: "waiting" });
+  await settle();
+  const late = tab("late");
+  await until("the late tab has the leader's mirror", () => late.queued().length === 1);
+  assert.equal(late.queued()[0].data.text, "waiting");
+  // The other two go; the late tab leads and sends it first, under its id.
+  const id = JSON.parse(JSON.stringify(late.queued()[0])).id;
+  leader.free();
+  await settle();
+  // The follower is next in line or the late tab is: free whichever leads until the late one does.
+  await until("a new leader", () => follower.isLeader || late.isLeader);
+  if (follower.isLeader) {
+    follower.free();
+    await until("the late tab leads", () => late.isLeader);
+  }
+  const socket = sockets.at(-1);
+  socket.open();
+  await until("the re-send", () => socket.sent.length >= 1);
+  assert.equal(JSON.parse(socket.sent[0]).id, id);
+  pending.catch(() => {}); // rejected when its tab was freed
+  freeAll();
+});
+
+test("a full shared queue under \"drop-newest\" lets go of the new message in every tab", async () => {
+  const extra = { messageQueueSize: 1, queueOverflow: "drop-newest" };
+  const [first, second] = [tab("full", extra), tab("full", extra)];
+  await until("a leader", () => first.isLeader || second.isLeader);
+  const [leader, follower] = first.isLeader ? [first, second] : [second, first];
+  await settle();
+  const kept = follower.sendWithAck("chat", 1);
+  assert.equal(follower.send("chat", 2), "dropped");
+  await assert.rejects(follower.sendWithAck("chat", 3), /dropped: the shared queue was full/);
+  await settle();
+  assert.deepEqual(leader.queued().map((envelope) => envelope.data), [1], "the leader's mirror: the first one only");
+  const socket = socketOf(leader.sessionId);
+  socket.open();
+  await until("on the wire", () => socket.sent.length >= 1);
+  assert.deepEqual(socket.sent.map((frame) => JSON.parse(frame).data), [1]);
+  socket.receive({ type: "ack", id: JSON.parse(socket.sent[0]).id });
+  await kept;
+  freeAll();
+});
+
 test("the leader leaves: the follower takes over the session and re-sends what was unsettled, same ids", async () => {
   const [first, second] = [tab("takeover"), tab("takeover")];
   await until("a leader", () => first.isLeader || second.isLeader);
@@ -169,6 +237,25 @@ test("commands and raw frames from a follower run on the leader's connection", a
   await until("every tab shows it", () => follower.state === "disconnected" && leader.state === "disconnected");
   follower.connect();
   await until("the leader connects again", () => sockets.at(-1) !== socket);
+  freeAll();
+});
+
+test("a command asked while the leader goes is run by the next one", async () => {
+  const [first, second, third] = [tab("handover"), tab("handover"), tab("handover")];
+  await until("a leader", () => [first, second, third].some((t) => t.isLeader));
+  const leader = [first, second, third].find((t) => t.isLeader);
+  const [asker, heir] = [first, second, third].filter((t) => t !== leader);
+  await settle();
+  socketOf(leader.sessionId).open();
+  await until("connected", () => asker.state === "connected");
+  // The leader goes without a word (as a crashed tab): the command reaches nobody who runs it.
+  leader.free();
+  asker.disconnect(4001, "asked during the hand-over");
+  await until("a new leader", () => asker.isLeader || heir.isLeader);
+  await until("the disconnect ran", () => asker.state === "disconnected" && heir.state === "disconnected");
+  const closed = sockets.filter((socket) => socket.closedWith?.[0] === 4001);
+  assert.ok(closed.length <= 1);
+  assert.equal(asker.snapshot().disconnectReason, "client");
   freeAll();
 });
 

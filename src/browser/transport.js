@@ -160,6 +160,7 @@ const URL_FUNCTION = 2;
  *   memory: WebAssembly.Memory,
  *   rs_input(len: number): number,
  *   rs_output(): number,
+ *   rs_output_len?(): number,
  *   rs_call(session: number, call: number, a: number, b: number, len: number): number,
  * }} Core
  */
@@ -1253,7 +1254,8 @@ export class WebSocketTransport {
           call(t, call, a, b, input) {
             const core = live(t);
             const answer = core.rs_call(t.#session, call, a, b, input ? writeInput(core, input) : 0);
-            const length = answer >>> RECORDS_SHIFT;
+            // The whole length: a mirror can be longer than the answer's bits say.
+            const length = core.rs_output_len?.() ?? answer >>> RECORDS_SHIFT;
             const records = readRecords(core, length);
             if ((answer & ANSWER_MASK) === THROW) throw t.#error(records);
             views(core);
@@ -1270,10 +1272,10 @@ export class WebSocketTransport {
             const type = /** @type {any} */ (message)?.type;
             if (typeof type === "string") t.#dispatch(t.#types.get(type), message);
           },
-          show(t, snapshot) {
+          show(t, snapshot, notify) {
             t.#snapshot = snapshot;
             t.#stale = false;
-            t.#dispatch(t.#topics.get("change"), undefined);
+            if (notify) t.#dispatch(t.#topics.get("change"), undefined);
           },
           isLive: (t) => t.#session !== 0,
         };
@@ -1379,6 +1381,8 @@ export {
   OP_ELECTED,
   OP_DEPOSED,
   OP_LEASE_TIMER,
+  OP_MIRRORED,
+  OP_ERROR,
   DELIVER,
   EVENT_NAMES,
   optionError,

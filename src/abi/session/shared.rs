@@ -9,7 +9,7 @@ use crate::prelude::*;
 
 use super::super::calls::{Call, DELIVER, THROW};
 use super::super::records::{self, Op, Reader, Writer};
-use super::{option_error, Clock, Session};
+use super::{Clock, Session};
 use crate::core::stream_position;
 use crate::core::tabs::{Ballot, BallotKind, Lease, Mirrored, SessionPoint, Verdict};
 use crate::core::{Input, InputError};
@@ -52,9 +52,11 @@ impl Session {
                 for message in takeover.resend {
                     write_mirrored(message, writer);
                 }
+                // A session id the core refuses (another tab's, which its own
+                // core accepted: a tab of another version) leaves this tab
+                // with its own session; the re-sends above still go.
                 if let Err(InputError::BadSession(error)) = self.input(clock, adopt) {
-                    option_error(writer, &error);
-                    return THROW;
+                    writer.op(Op::Error).str(&error.message());
                 }
             }
             Call::TabFrame => {
@@ -352,8 +354,9 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_announced_session_id_is_refused_when_leading() {
+    fn a_bad_announced_session_id_is_an_error_and_the_re_sends_still_go() {
         let mut session = at_least_once();
+        let own = session.core.session_id().to_owned();
         call(
             &mut session,
             Call::TabAnnounced,
@@ -361,9 +364,11 @@ mod tests {
             10.0,
             "bad\u{7}id ",
         );
+        call(&mut session, Call::TabPosted, 7.0, 1.0, "a-1 {}");
         let (answer, ops) = call(&mut session, Call::Lead, 0.0, 0.0, "");
-        assert_eq!(answer & ANSWER_MASK, THROW);
-        assert_eq!(ops, [Op::OptionError]);
+        assert_eq!(answer & ANSWER_MASK, 0);
+        assert_eq!(ops, [Op::Mirrored, Op::Error]);
+        assert_eq!(session.core.session_id(), own, "it leads its own session");
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! tab's application once.
 
 use crate::core::seqs::DeliveredSeqs;
+use crate::core::OverflowPolicy;
 use crate::prelude::*;
 
 use super::{Mirror, Mirrored};
@@ -56,20 +57,33 @@ pub struct Follower {
 
 impl Follower {
     /// A tab whose own transport would use `session_id`, mirroring at most
-    /// `capacity` unsettled messages (its `messageQueueSize`).
-    pub fn new(session_id: &str, capacity: usize) -> Self {
+    /// `capacity` unsettled messages (its `messageQueueSize`), full by its
+    /// `overflow` policy (its `queueOverflow`).
+    pub fn new(session_id: &str, capacity: usize, overflow: OverflowPolicy) -> Self {
         Self {
             own_session_id: session_id.to_owned(),
             announced: None,
             delivered: DeliveredSeqs::default(),
-            mirror: Mirror::new(capacity),
+            mirror: Mirror::new(capacity, overflow),
         }
     }
 
     /// The leader announced where the session stands. Returns the messages
     /// its mirror capacity pushed out of this tab's mirror (their tabs
     /// reject their promises, as a full queue does), oldest first.
+    ///
+    /// A session or an epoch other than the last announced (a leader that
+    /// never heard the last one started its own; the server started the
+    /// stream over) numbers its frames afresh: what this tab delivered of
+    /// the old one says nothing about the new one.
     pub fn announced(&mut self, point: SessionPoint) -> Vec<Mirrored> {
+        let stream_changed = self.announced.as_ref().is_some_and(|last| {
+            last.session_id != point.session_id
+                || (last.epoch.is_some() && last.epoch != point.epoch)
+        });
+        if stream_changed {
+            self.delivered = DeliveredSeqs::default();
+        }
         if let (None, Some(last)) = (self.delivered.resume_after(), point.last_seq) {
             self.delivered.skip_to(last.saturating_add(1));
         }

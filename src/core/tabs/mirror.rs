@@ -9,9 +9,16 @@
 //! new: the messages of a leader that went away are not lost, and the ids
 //! they were first sent with make the server drop any copy it already had.
 
+use crate::core::OverflowPolicy;
 use crate::prelude::*;
 
 use super::TabId;
+
+/// How many settled ids a mirror remembers (see [`Mirror::joined`]): the
+/// settlements a late tab can hear between the leader copying its mirror
+/// and the copy arriving, which is a few messages' worth, whatever the
+/// capacity.
+pub const SETTLED_MEMORY: usize = 256;
 
 /// One message in the mirror.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,32 +34,42 @@ pub struct Mirrored {
 }
 
 /// The messages posted and not yet settled, oldest first.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Mirror {
     messages: Vec<Mirrored>,
     capacity: usize,
-    /// The ids settled lately (at most `capacity` of them, newest last): a
+    /// Which message goes when a post finds the mirror full: the same rule
+    /// as the leader's queue (`queueOverflow`), so that both let the same
+    /// message go.
+    overflow: OverflowPolicy,
+    /// The ids settled lately (at most [`SETTLED_MEMORY`], newest last): a
     /// leader's mirror sent to a late tab may be older than a settlement
     /// the tab heard, and must not bring such a message back.
     settled: Vec<String>,
 }
 
 impl Mirror {
-    /// A mirror of at most `capacity` messages (at least one).
-    pub fn new(capacity: usize) -> Self {
+    /// A mirror of at most `capacity` messages (at least one); a post that
+    /// finds it full lets go of the message `overflow` says.
+    pub fn new(capacity: usize, overflow: OverflowPolicy) -> Self {
         Self {
             messages: Vec::new(),
             capacity: capacity.max(1),
+            overflow,
             settled: Vec::new(),
         }
     }
 
     /// A tab posted `message`. A repeat of an id already here (a tab
     /// re-posting after a hand-over) keeps its first place. Returns the
-    /// message pushed out to make room, if the mirror was full.
+    /// message let go when the mirror was full: the oldest under
+    /// `"drop-oldest"`, else `message` itself, which is not kept.
     pub fn posted(&mut self, message: Mirrored) -> Option<Mirrored> {
         if self.messages.iter().any(|held| held.id == message.id) {
             return None;
+        }
+        if self.messages.len() >= self.capacity && self.overflow != OverflowPolicy::DropOldest {
+            return Some(message);
         }
         self.messages.push(message);
         // One push over a full mirror pushes out one message at most.
@@ -63,7 +80,7 @@ impl Mirror {
     /// returns the message, if it was here.
     pub fn settled(&mut self, id: &str) -> Option<Mirrored> {
         self.settled.push(id.to_owned());
-        drop_oldest(&mut self.settled, self.capacity);
+        drop_oldest(&mut self.settled, SETTLED_MEMORY);
         self.take_first(|held| held.id == id)
     }
 

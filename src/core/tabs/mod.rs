@@ -24,7 +24,7 @@ pub use follower::{Follower, SessionPoint, Takeover};
 pub use lease::{
     Ballot, BallotKind, Lease, Verdict, CLAIM_WINDOW, JOIN_WAIT, LEASE_BEAT, LEASE_TIMEOUT,
 };
-pub use mirror::{Mirror, Mirrored};
+pub use mirror::{Mirror, Mirrored, SETTLED_MEMORY};
 
 /// A tab's random id, drawn when its transport is made.
 pub type TabId = u64;

@@ -408,7 +408,7 @@ fn message(tab: TabId, n: u32, awaits_ack: bool) -> Mirrored {
 
 #[test]
 fn the_mirror_keeps_unsettled_messages_in_posting_order_and_each_once() {
-    let mut mirror = Mirror::new(3);
+    let mut mirror = Mirror::new(3, OverflowPolicy::DropOldest);
     assert_eq!(mirror.posted(message(1, 1, true)), None);
     assert_eq!(mirror.posted(message(2, 1, false)), None);
     assert_eq!(mirror.posted(message(1, 2, true)), None);
@@ -436,10 +436,77 @@ fn the_mirror_keeps_unsettled_messages_in_posting_order_and_each_once() {
 }
 
 #[test]
+fn a_full_mirror_lets_go_of_the_message_the_queues_policy_names() {
+    for policy in [OverflowPolicy::DropNewest, OverflowPolicy::Error] {
+        let mut mirror = Mirror::new(2, policy);
+        mirror.posted(message(1, 1, true));
+        mirror.posted(message(1, 2, true));
+        let refused = mirror.posted(message(2, 1, true));
+        assert_eq!(
+            refused.map(|m| m.id),
+            Some("t2-1".to_owned()),
+            "{policy:?}: the new one"
+        );
+        let ids: Vec<_> = mirror.to_resend().iter().map(|m| m.id.clone()).collect();
+        assert_eq!(ids, ["t1-1", "t1-2"], "{policy:?}: the held ones stay");
+    }
+}
+
+#[test]
+fn a_mirror_remembers_a_bounded_number_of_settlements() {
+    let mut mirror = Mirror::new(usize::MAX, OverflowPolicy::DropOldest);
+    for n in 0..(SETTLED_MEMORY as u32 + 50) {
+        mirror.settled(&format!("gone-{n}"));
+    }
+    // The oldest settlement is forgotten: a late copy holding it brings it back.
+    let stale = Mirrored {
+        id: "gone-0".into(),
+        ..message(1, 0, true)
+    };
+    let recent = Mirrored {
+        id: format!("gone-{}", SETTLED_MEMORY as u32 + 49),
+        ..message(1, 1, true)
+    };
+    mirror.joined(vec![stale, recent]);
+    let ids: Vec<_> = mirror.to_resend().iter().map(|m| m.id.clone()).collect();
+    assert_eq!(
+        ids,
+        ["gone-0"],
+        "only the last SETTLED_MEMORY settlements are remembered"
+    );
+}
+
+#[test]
+fn a_new_session_or_epoch_numbers_the_frames_afresh() {
+    let point = |session: &str, epoch: &str, last_seq| SessionPoint {
+        session_id: session.into(),
+        epoch: Some(epoch.into()),
+        last_seq,
+        mirror_capacity: 10,
+    };
+    let mut tab = Follower::new("own", 10, OverflowPolicy::DropOldest);
+    tab.announced(point("a", "e1", None));
+    for seq in 1..=500 {
+        assert!(tab.frame(Some(seq)));
+    }
+    // The same session: frames it had are dropped.
+    tab.announced(point("a", "e1", Some(500)));
+    assert!(!tab.frame(Some(7)));
+    // A leader that never heard session "a" started its own: seq 1 is new.
+    tab.announced(point("b", "e9", None));
+    assert!(tab.frame(Some(1)), "the new session's first frame");
+    assert!(!tab.frame(Some(1)), "and once");
+    // The server started the stream over in a new epoch.
+    tab.announced(point("b", "e10", None));
+    assert!(tab.frame(Some(1)));
+    assert_eq!(tab.takeover().resume_after, Some(1));
+}
+
+#[test]
 fn every_mirror_takes_the_leaders_capacity_and_a_late_tab_the_leaders_messages() {
     let ids = |mirror: &[Mirrored]| mirror.iter().map(|m| m.id.clone()).collect::<Vec<_>>();
     // This tab's own queue size is 5; the leader's is 2.
-    let mut tab = Follower::new("own", 5);
+    let mut tab = Follower::new("own", 5, OverflowPolicy::DropOldest);
     for n in 1..=3 {
         tab.posted(message(1, n, true));
     }
@@ -458,7 +525,7 @@ fn every_mirror_takes_the_leaders_capacity_and_a_late_tab_the_leaders_messages()
 
     // A tab that joined late: it heard one post after its hello; the leader
     // answers with its mirror, which has that post too, and an older one.
-    let mut late = Follower::new("own", 10);
+    let mut late = Follower::new("own", 10, OverflowPolicy::DropOldest);
     late.posted(message(2, 7, true));
     let evicted = late.joined(vec![message(1, 4, true), message(2, 7, true)]);
     assert!(evicted.is_empty());
@@ -481,7 +548,7 @@ fn every_mirror_takes_the_leaders_capacity_and_a_late_tab_the_leaders_messages()
 #[test]
 fn a_hand_over_resumes_the_last_leaders_session_and_resends_what_was_unsettled() {
     // Tab 2 follows leader 1: it hears the session, frames 1–5, three posts.
-    let mut tab = Follower::new("own-session", 100);
+    let mut tab = Follower::new("own-session", 100, OverflowPolicy::DropOldest);
     assert_eq!(tab.session_id(), "own-session");
     tab.announced(SessionPoint {
         session_id: "shared".into(),
@@ -514,7 +581,7 @@ fn a_hand_over_resumes_the_last_leaders_session_and_resends_what_was_unsettled()
 fn a_tab_delivers_each_frame_once_through_a_hand_over() {
     // Tab 3 heard the old leader up to 7; the new leader resumed from 5 and
     // the server replays 6, 7 before 8 and 9.
-    let mut tab = Follower::new("s", 100);
+    let mut tab = Follower::new("s", 100, OverflowPolicy::DropOldest);
     let mut delivered = Vec::new();
     for seq in (1..=7).chain(6..=9) {
         if tab.frame(Some(seq)) {
@@ -536,7 +603,7 @@ fn a_tab_delivers_each_frame_once_through_a_hand_over() {
 fn a_tab_that_joined_after_the_last_frame_resumes_after_it_not_from_nothing() {
     // The leader had numbered up to 30 when this tab joined; nothing
     // numbered reached the tab before the leader went.
-    let mut tab = Follower::new("own", 10);
+    let mut tab = Follower::new("own", 10, OverflowPolicy::DropOldest);
     tab.announced(SessionPoint {
         session_id: "shared".into(),
         epoch: None,
@@ -562,7 +629,7 @@ fn a_tab_that_joined_after_the_last_frame_resumes_after_it_not_from_nothing() {
 
 #[test]
 fn a_tab_that_never_heard_a_leader_takes_over_with_its_own_session() {
-    let tab = Follower::new("own", 10);
+    let tab = Follower::new("own", 10, OverflowPolicy::DropOldest);
     let takeover = tab.takeover();
     assert_eq!(
         (
