@@ -2,8 +2,14 @@
 // in headless Chromium and Firefox through their WebDriver drivers: whether
 // Web Locks, BroadcastChannel and SharedWorker exist, how long after a
 // lock-holding tab is closed another tab is granted the lock, and whether
-// BroadcastChannel messages posted just before the close still arrive.
+// BroadcastChannel messages posted just before the close still arrive; then
+// resocket/shared itself: how long after the leader's tab is closed the next
+// tab's transport has its own socket open, with Web Locks and by lease
+// (needs `scripts/build-pkg` first, for pkg/).
 // Prints figures; asserts nothing. `node bench/tabs.mjs [--rounds N]`.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 
 import { startServer } from "../e2e/support.mjs";
@@ -15,8 +21,55 @@ const ROUNDS = Number(values.rounds);
 const BURST = 1000;
 
 
-const server = await startServer([]);
+const blank = mkdtempSync(join(tmpdir(), "resocket-tabs-bench-"));
+writeFileSync(join(blank, "index.html"), '<!doctype html><meta charset="utf-8"><title>tabs</title>');
+const server = await startServer(["--static-dir", "/pkg=pkg", "--static-dir", `/blank=${blank}`]);
 const page = `${server.url}/health`;
+
+/**
+ * resocket/shared: two tabs share a connection; the leader's tab is closed;
+ * ms from the WebDriver close to the other tab's "open" event (its own
+ * socket, on the same session), per round.
+ */
+async function takeovers(browser, election) {
+  const times = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const key = `bench-${election}-${round}`;
+    const tabs = [];
+    for (let n = 0; n < 2; n++) {
+      const tab = await browser.open(`${server.url}/blank/index.html`);
+      await tab.run(
+        async (base, key, election) => {
+          if (election === "lease") Object.defineProperty(Navigator.prototype, "locks", { get: () => undefined, configurable: true });
+          const { default: init, WebSocketTransport } = await import(`${base}/pkg/shared.js`);
+          await init();
+          const transport = new WebSocketTransport({ url: `${base.replace(/^http/, "ws")}/ws`, shareAcrossTabs: key });
+          window.bench = { transport, openedAt: null };
+          transport.on("open", () => (window.bench.openedAt = Date.now()));
+          await new Promise((resolve) => {
+            const check = () => (transport.state === "connected" ? resolve(undefined) : setTimeout(check, 20));
+            check();
+          });
+        },
+        server.url,
+        key,
+        election,
+      );
+      tabs.push(tab);
+    }
+    const closedAt = Date.now();
+    await tabs[0].close();
+    let openedAt = null;
+    for (let tries = 0; tries < 200 && openedAt === null; tries++) {
+      openedAt = await tabs[1].run(() => (window.bench.transport.isLeader ? window.bench.openedAt : null));
+      if (openedAt === null) await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    if (openedAt === null) throw new Error(`${browser.browser} ${election}: no takeover`);
+    times.push(openedAt - closedAt);
+    await tabs[1].close();
+  }
+  return times;
+}
 try {
   for (const name of BROWSERS) {
     const browser = await launch(name);
@@ -81,10 +134,18 @@ try {
         `${"".padEnd(9)} of ${BURST} messages posted right before the close, each follower got at least ` +
           `${Math.min(...delivered)}`,
       );
+      for (const election of ["locks", "lease"]) {
+        const times = await takeovers(browser, election);
+        console.log(
+          `${"".padEnd(9)} resocket/shared (${election}): leader's tab closed → the next tab's socket open (ms): ` +
+            `median ${median(times)}, ${Math.min(...times)}–${Math.max(...times)} over ${ROUNDS}`,
+        );
+      }
     } finally {
       await browser.quit();
     }
   }
 } finally {
   await server.stop();
+  rmSync(blank, { recursive: true, force: true });
 }

@@ -55,10 +55,10 @@ const sockets = async () => (await json(`${server.url}/health`)).websocket;
  * With `election` "lease" the page has no Web Locks (as on an insecure
  * origin), so the tabs elect by lease over their channel.
  */
-async function openTab(browser, key, election = "locks") {
+async function openTab(browser, key, election = "locks", extra = {}) {
   const tab = await browser.open(`${server.url}/blank/index.html`);
   await tab.run(
-    async (base, key, election) => {
+    async (base, key, election, extra) => {
       if (election === "lease") Object.defineProperty(Navigator.prototype, "locks", { get: () => undefined, configurable: true });
       const { default: init, WebSocketTransport } = await import(`${base}/pkg/shared.js`);
       const { ReplyStreams } = await import(`${base}/pkg/streams.js`);
@@ -74,6 +74,7 @@ async function openTab(browser, key, election = "locks") {
         heartbeatTimeout: 500,
         messageQueueSize: 1000,
         shareAcrossTabs: key,
+        ...extra,
       });
       const record = { transport, got: [], errors: [], acked: [], failed: [], changes: 0, replies: new ReplyStreams(transport) };
       transport.on("message", (message) => record.got.push(message));
@@ -99,6 +100,7 @@ async function openTab(browser, key, election = "locks") {
     server.url,
     key,
     election,
+    extra,
   );
   return tab;
 }
@@ -275,6 +277,22 @@ for (const name of BROWSERS) {
         await c.close();
       });
     }
+
+    test("over the HTTP fallback: one event stream for the tabs, and a follower's sends go through the leader's POSTs", { timeout: 60_000 }, async () => {
+      const before = await json(`${server.url}/health`);
+      const http = { enableWebSocket: false, url: undefined, httpFallbackUrl: `${server.url}/messages`, httpEventsUrl: `${server.url}/events` };
+      const tabs = [await openTab(browser, `${name}-http`, "locks", http), await openTab(browser, `${name}-http`, "locks", http)];
+      await until("both connected over HTTP", async () =>
+        (await lookAll(tabs)).every((seen) => seen.snapshot.state === "connected" && seen.snapshot.mode === "http"),
+      );
+      const after = await json(`${server.url}/health`);
+      assert.equal(after.eventStreams - before.eventStreams, 1, "one event stream for two tabs");
+      assert.equal(after.websocket.accepted, before.websocket.accepted, "no socket");
+      const id = await tabs[1].run(() => window.tab.transport.sendWithAck("message", { text: "over http" }));
+      assert.match(id, /-1$/);
+      await until("the echo in both tabs", async () => (await lookAll(tabs)).every((tab) => tab.texts.includes("over http")));
+      for (const tab of tabs) await tab.close();
+    });
 
     test("a frozen leader steps down and follows when thawed", { timeout: 60_000 }, async () => {
       const [a, b] = [await openTab(browser, `${name}-freeze`), await openTab(browser, `${name}-freeze`)];

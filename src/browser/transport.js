@@ -355,7 +355,12 @@ function rejectUnknownOptions(record) {
     if (known.includes(name)) continue;
     const distance = (/** @type {string} */ option) => editDistance(name.toLowerCase(), option.toLowerCase());
     const nearest = known.reduce((best, option) => (distance(option) < distance(best) ? option : best));
-    const hint = distance(nearest) <= Math.max(2, name.length / 3) ? ` (did you mean ${nearest}?)` : "";
+    const hint =
+      name === "shareAcrossTabs"
+        ? ' here: it is an option of resocket/shared (import { WebSocketTransport } from "resocket/shared")'
+        : distance(nearest) <= Math.max(2, name.length / 3)
+          ? ` (did you mean ${nearest}?)`
+          : "";
     throw optionError(name, `is not an option${hint}`, record[name]);
   }
 }

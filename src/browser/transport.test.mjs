@@ -33,6 +33,10 @@ test("options: unknown names, wrong types and bad values are errors naming the o
     name: "TypeError",
     message: "resocket: reconectInterval is not an option (did you mean reconnectInterval?), got 500",
   });
+  assert.throws(() => new WebSocketTransport({ ...base, shareAcrossTabs: true }), {
+    name: "TypeError",
+    message: 'resocket: shareAcrossTabs is not an option here: it is an option of resocket/shared (import { WebSocketTransport } from "resocket/shared"), got true',
+  });
   assert.throws(() => new WebSocketTransport({ ...base, minUptime: "5" }), {
     name: "TypeError",
     message: 'resocket: minUptime must be a number, got "5"',
