@@ -23,6 +23,7 @@
 // `Lead` and `Point` calls); this file only moves messages between tabs.
 
 import {
+  ANSWER_MASK,
   CALL_LEAD,
   CALL_POINT,
   CALL_TAB_ANNOUNCED,
@@ -370,7 +371,7 @@ export class SharedTransport extends WebSocketTransport {
         break;
       case "frame":
         if (this.#leading) break;
-        if ((insides.call(this, CALL_TAB_FRAME, message.seq, 0).answer & 7) === DELIVER) insides.deliver(this, message.message);
+        if ((insides.call(this, CALL_TAB_FRAME, message.seq, 0).answer & ANSWER_MASK) === DELIVER) insides.deliver(this, message.message);
         break;
       case "post":
         this.#mirror(message.tab, message.id, message.frame, message.awaitsAck);

@@ -1388,6 +1388,7 @@ export {
   OP_LEASE_TIMER,
   OP_MIRRORED,
   OP_ERROR,
+  ANSWER_MASK,
   DELIVER,
   EVENT_NAMES,
   optionError,
