@@ -7,13 +7,10 @@
 // tab's transport has its own socket open, with Web Locks and by lease
 // (needs `scripts/build-pkg` first, for pkg/).
 // Prints figures; asserts nothing. `node bench/tabs.mjs [--rounds N]`.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 
 import { startServer } from "../e2e/support.mjs";
-import { BROWSERS, launch } from "../e2e/webdriver.mjs";
+import { BROWSERS, blankPage, launch } from "../e2e/webdriver.mjs";
 import { median } from "./report.mjs";
 
 const { values } = parseArgs({ options: { rounds: { type: "string", default: "5" } } });
@@ -21,9 +18,8 @@ const ROUNDS = Number(values.rounds);
 const BURST = 1000;
 
 
-const blank = mkdtempSync(join(tmpdir(), "resocket-tabs-bench-"));
-writeFileSync(join(blank, "index.html"), '<!doctype html><meta charset="utf-8"><title>tabs</title>');
-const server = await startServer(["--static-dir", "/pkg=pkg", "--static-dir", `/blank=${blank}`]);
+const blank = blankPage("tabs");
+const server = await startServer(blank.mounts);
 const page = `${server.url}/health`;
 
 /**
@@ -147,5 +143,5 @@ try {
   }
 } finally {
   await server.stop();
-  rmSync(blank, { recursive: true, force: true });
+  blank.remove();
 }

@@ -7,20 +7,14 @@
 // reply is marked interrupted instead of passing for whole. Outcomes are
 // counted, never timed.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
 import { json, startServer } from "./support.mjs";
-import { BROWSERS, launch } from "./webdriver.mjs";
+import { BROWSERS, blankPage, launch } from "./webdriver.mjs";
 
 let server;
 let small; // keeps ~2 KB of frames per session for replay
-// A blank page to run in: Firefox shows /health's JSON in a viewer page of its own.
-const blank = mkdtempSync(join(tmpdir(), "resocket-blank-"));
-writeFileSync(join(blank, "index.html"), '<!doctype html><meta charset="utf-8"><title>streams</title>');
-const mounts = ["--static-dir", "/pkg=pkg", "--static-dir", `/blank=${blank}`];
+const { mounts, remove } = blankPage("streams");
 
 before(async () => {
   server = await startServer(mounts);
@@ -29,7 +23,7 @@ before(async () => {
 
 after(async () => {
   await Promise.all([server, small].map((running) => running?.stop()));
-  rmSync(blank, { recursive: true, force: true });
+  remove();
 });
 
 const WORDS = Array.from({ length: 60 }, (_, n) => `word${n + 1}`);

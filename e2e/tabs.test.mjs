@@ -15,25 +15,21 @@
 //   connection closes.
 // Outcomes are counted, never timed: waits are for conditions, with a bound.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
 import { json, startServer } from "./support.mjs";
-import { BROWSERS, launch } from "./webdriver.mjs";
+import { BROWSERS, blankPage, launch } from "./webdriver.mjs";
 
 let server;
-const blank = mkdtempSync(join(tmpdir(), "resocket-blank-"));
-writeFileSync(join(blank, "index.html"), '<!doctype html><meta charset="utf-8"><title>tabs</title>');
+const blank = blankPage("tabs");
 
 before(async () => {
-  server = await startServer(["--static-dir", "/pkg=pkg", "--static-dir", `/blank=${blank}`]);
+  server = await startServer(blank.mounts);
 });
 
 after(async () => {
   await server?.stop();
-  rmSync(blank, { recursive: true, force: true });
+  blank.remove();
 });
 
 /** Resolves once `check()` is true, polling; rejects after `bound` ms saying `what` (and what `explain()` finds). */

@@ -4,7 +4,9 @@
 // Debian's chromedriver or the cargo-installed geckodriver on a free
 // loopback port, the same drivers wasm-pack's browser tests use.
 import { spawn } from "node:child_process";
-import { homedir } from "node:os";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { join } from "node:path";
 
 import { freePort } from "./support.mjs";
 
@@ -29,6 +31,22 @@ const DRIVERS = {
     },
   },
 };
+
+/**
+ * A blank page for scripts run in a tab (Firefox shows a JSON answer such as
+ * /health in a viewer page of its own), and the package beside it: the
+ * server flags that serve it at /blank/index.html and pkg/ at /pkg, and a
+ * function that removes its folder.
+ * @param {string} title
+ */
+export function blankPage(title) {
+  const dir = mkdtempSync(join(tmpdir(), "resocket-blank-"));
+  writeFileSync(join(dir, "index.html"), `<!doctype html><meta charset="utf-8"><title>${title}</title>`);
+  return {
+    mounts: ["--static-dir", "/pkg=pkg", "--static-dir", `/blank=${dir}`],
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
 
 /** The browser names `launch` takes. */
 export const BROWSERS = Object.keys(DRIVERS);
