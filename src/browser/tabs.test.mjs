@@ -46,6 +46,19 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
 /** The socket that `transport`'s tab opened last (the leader's). */
 const socketOf = (sessionId) => sockets.filter((socket) => socket.url.includes(`session_id=${sessionId}`)).at(-1);
 
+/**
+ * Two tabs of the shared connection `key`, once one of them leads and the
+ * channel is quiet: the leader, the follower, and the leader's socket (not
+ * yet open: the test opens it).
+ */
+async function pair(key, extra) {
+  const [first, second] = [tab(key, extra), tab(key, extra)];
+  await until("a leader", () => first.isLeader || second.isLeader);
+  await settle();
+  const [leader, follower] = first.isLeader ? [first, second] : [second, first];
+  return { leader, follower, socket: socketOf(leader.sessionId) };
+}
+
 test("shareAcrossTabs: true, a name or false; anything else is a TypeError naming it", () => {
   for (const value of [1, "", null, {}]) {
     assert.throws(() => new SharedTransport({ ...options, shareAcrossTabs: value }), {
@@ -63,12 +76,9 @@ test("shareAcrossTabs: true, a name or false; anything else is a TypeError namin
 
 test("two tabs: one socket; a follower's sends go out on it under its own ids and settle in that tab only", async () => {
   const opened = sockets.length;
-  const [first, second] = [tab("pair"), tab("pair")];
-  await until("a leader", () => first.isLeader || second.isLeader);
-  const [leader, follower] = first.isLeader ? [first, second] : [second, first];
-  await settle();
+  const { leader, follower, socket } = await pair("pair");
   assert.equal(sockets.length - opened, 1, "one socket for two tabs");
-  const socket = sockets.at(-1);
+  assert.equal(socket, sockets.at(-1));
   socket.open();
   await until("the follower sees the connection", () => follower.state === "connected");
   assert.equal(follower.sessionId, leader.sessionId, "one session");
@@ -91,11 +101,7 @@ test("two tabs: one socket; a follower's sends go out on it under its own ids an
 });
 
 test("frames reach every tab once, in order; the follower's filters are its own", async () => {
-  const [first, second] = [tab("frames"), tab("frames")];
-  await until("a leader", () => first.isLeader || second.isLeader);
-  const [leader, follower] = first.isLeader ? [first, second] : [second, first];
-  await settle();
-  const socket = socketOf(leader.sessionId);
+  const { leader, follower, socket } = await pair("frames");
   socket.open();
   const heard = { leader: [], follower: [], chats: [] };
   leader.on("message", (message) => heard.leader.push(message.seq));
@@ -112,10 +118,7 @@ test("frames reach every tab once, in order; the follower's filters are its own"
 });
 
 test("a frame published twice (a late one from the last leader, or two leaders at once) is delivered once", async () => {
-  const [first, second] = [tab("twice"), tab("twice")];
-  await until("a leader", () => first.isLeader || second.isLeader);
-  const follower = first.isLeader ? second : first;
-  await settle();
+  const { follower } = await pair("twice");
   const heard = [];
   follower.on("message", (message) => heard.push(message.data));
   // This test's own channel plays a leader that publishes what another already did.
@@ -131,10 +134,7 @@ test("a frame published twice (a late one from the last leader, or two leaders a
 });
 
 test("a tab that joins late takes the leader's mirror: it shows the unsettled messages and re-sends them when it leads", async () => {
-  const [first, second] = [tab("late"), tab("late")];
-  await until("a leader", () => first.isLeader || second.isLeader);
-  const [leader, follower] = first.isLeader ? [first, second] : [second, first];
-  await settle();
+  const { leader, follower } = await pair("late");
   // Not connected: the messages wait in every mirror. (Rejected if its tab
   // is the one freed below: only the re-send matters here.)
   follower.sendWithAck("chat", { text: "waiting" }).catch(() => {});
@@ -161,16 +161,12 @@ test("a tab that joins late takes the leader's mirror: it shows the unsettled me
 
 test("a full shared queue under \"drop-newest\" lets go of the new message in every tab", async () => {
   const extra = { messageQueueSize: 1, queueOverflow: "drop-newest" };
-  const [first, second] = [tab("full", extra), tab("full", extra)];
-  await until("a leader", () => first.isLeader || second.isLeader);
-  const [leader, follower] = first.isLeader ? [first, second] : [second, first];
-  await settle();
+  const { leader, follower, socket } = await pair("full", extra);
   const kept = follower.sendWithAck("chat", 1);
   assert.equal(follower.send("chat", 2), "dropped");
   await assert.rejects(follower.sendWithAck("chat", 3), /dropped: the shared queue was full/);
   await settle();
   assert.deepEqual(leader.queued().map((envelope) => envelope.data), [1], "the leader's mirror: the first one only");
-  const socket = socketOf(leader.sessionId);
   socket.open();
   await until("on the wire", () => socket.sent.length >= 1);
   assert.deepEqual(socket.sent.map((frame) => JSON.parse(frame).data), [1]);
@@ -180,11 +176,7 @@ test("a full shared queue under \"drop-newest\" lets go of the new message in ev
 });
 
 test("the leader leaves: the follower takes over the session and re-sends what was unsettled, same ids", async () => {
-  const [first, second] = [tab("takeover"), tab("takeover")];
-  await until("a leader", () => first.isLeader || second.isLeader);
-  const [leader, follower] = first.isLeader ? [first, second] : [second, first];
-  await settle();
-  const socket = socketOf(leader.sessionId);
+  const { leader, follower, socket } = await pair("takeover");
   socket.open();
   socket.receive({ type: "welcome", data: { epoch: "e1" } });
   socket.receive({ type: "news", data: 1, seq: 1 });
@@ -212,11 +204,7 @@ test("the leader leaves: the follower takes over the session and re-sends what w
 });
 
 test("commands and raw frames from a follower run on the leader's connection", async () => {
-  const [first, second] = [tab("commands"), tab("commands")];
-  await until("a leader", () => first.isLeader || second.isLeader);
-  const [leader, follower] = first.isLeader ? [first, second] : [second, first];
-  await settle();
-  const socket = socketOf(leader.sessionId);
+  const { leader, follower, socket } = await pair("commands");
   socket.open();
   await until("connected", () => follower.state === "connected");
 
@@ -260,11 +248,7 @@ test("a command asked while the leader goes is run by the next one", async () =>
 });
 
 test("freeing a follower rejects its own pending sends; the leader keeps its connection", async () => {
-  const [first, second] = [tab("free"), tab("free")];
-  await until("a leader", () => first.isLeader || second.isLeader);
-  const [leader, follower] = first.isLeader ? [first, second] : [second, first];
-  await settle();
-  const socket = socketOf(leader.sessionId);
+  const { leader, follower, socket } = await pair("free");
   socket.open();
   const pending = follower.sendWithAck("chat", 1);
   follower.free();
