@@ -5,7 +5,8 @@
 // over 8 s (the 10-minute run with the defaults is the core's own test,
 // src/core/tests/heartbeat.rs), the links to the first two are never closed,
 // the silent one is closed once and then kept, with one error saying why.
-// Outcomes are counted, never timed.
+// Outcomes are counted, never timed. resocket/shared is run against the
+// echo server too: two tabs on one connection, and a takeover.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { WebSocketServer } from "ws";
@@ -174,5 +175,51 @@ test("a server that streams tokens its own way (no seq, no ids) is assembled by 
     assert.equal(replies.kept, 1);
   } finally {
     await llm.close();
+  }
+});
+
+test("resocket/shared over a plain echo server: two tabs, one connection, each echo once in each, and a takeover", async () => {
+  const server = await foreignServer(echo);
+  // Two pages of one browser context: the tabs of one origin.
+  const context = await browser.newContext();
+  try {
+    const tabs = [await context.newPage(), await context.newPage()];
+    for (const tab of tabs) {
+      await tab.goto(`${resocket.url}/health`);
+      await tab.evaluate(
+        async ({ base, url }) => {
+          const { default: init, WebSocketTransport } = await import(`${base}/pkg/shared.js`);
+          await init();
+          // A server that knows nothing of acks, seqs or sessions: the defaults
+          // (at-most-once), and its echo of our pings answers the heartbeat.
+          const transport = new WebSocketTransport({ url, reconnectInterval: 50, reconnectJitter: 0, shareAcrossTabs: "foreign" });
+          const texts = [];
+          transport.onMessage("message", (envelope) => texts.push(envelope.data.text));
+          window.shared = { transport, texts };
+          while (transport.state !== "connected") await new Promise((resolve) => setTimeout(resolve, 20));
+        },
+        { base: resocket.url, url: server.url },
+      );
+    }
+    assert.equal(server.stats.connections, 1, "one connection for two tabs");
+    const leaders = [];
+    for (const tab of tabs) leaders.push(await tab.evaluate(() => window.shared.transport.isLeader));
+    assert.deepEqual(leaders, [true, false]);
+
+    // Each tab sends; the server echoes each message once, and each tab hears every echo once.
+    for (const [n, tab] of tabs.entries()) await tab.evaluate((n) => window.shared.transport.send("message", { text: `tab ${n}` }), n);
+    for (const tab of tabs) await tab.waitForFunction(() => window.shared.texts.length >= 2);
+    for (const tab of tabs) assert.deepEqual((await tab.evaluate(() => window.shared.texts)).sort(), ["tab 0", "tab 1"]);
+
+    // The leader's page closes: the other tab connects on its own and goes on.
+    await tabs[0].close();
+    await tabs[1].waitForFunction(() => window.shared.transport.isLeader && window.shared.transport.state === "connected");
+    await tabs[1].evaluate(() => window.shared.transport.send("message", { text: "after" }));
+    await tabs[1].waitForFunction(() => window.shared.texts.includes("after"));
+    assert.deepEqual(await tabs[1].evaluate(() => window.shared.texts.filter((text) => text === "after")), ["after"]);
+    assert.equal(server.stats.connections, 2, "the second tab's own connection");
+  } finally {
+    await context.close();
+    await server.close();
   }
 });
