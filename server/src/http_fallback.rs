@@ -345,13 +345,31 @@ pub async fn events(
     // would never open there (PROTOCOL.md §6).
     let opened = stream::once(async { Ok(Event::default().comment("open")) });
     let shutdown = state.shutdown.clone().cancelled_owned();
-    Sse::new(
+    let mut response = Sse::new(
         opened
             .chain(to_events(stream::iter(first).chain(live)))
             .take_until(shutdown),
     )
     .keep_alive(KeepAlive::default())
-    .into_response()
+    .into_response();
+    pass_through_proxies(response.headers_mut());
+    response
+}
+
+/// Asks the proxies between the server and the page to hand the event
+/// stream on as it is written (PROTOCOL.md §6): nginx buffers a proxied
+/// response unless told `X-Accel-Buffering: no`, and then delivers nothing
+/// of an endless stream, not even its headers; `no-transform` keeps
+/// compressing proxies (Apache's mod_deflate, CDNs) from holding bytes back
+/// to fill a compression block.
+pub(crate) fn pass_through_proxies(headers: &mut HeaderMap) {
+    use axum::http::header::CACHE_CONTROL;
+    use axum::http::HeaderValue;
+    headers.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-transform"),
+    );
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
 }
 
 fn to_events(

@@ -28,6 +28,7 @@ pub mod handler;
 pub mod health;
 pub mod http_fallback;
 pub mod listener;
+pub mod log_budget;
 pub mod origin;
 pub mod protocol;
 pub mod publish;

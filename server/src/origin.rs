@@ -154,16 +154,61 @@ impl OriginPattern {
 
 /// Middleware: refuses a request from an origin the policy does not allow
 /// (403), before anything else sees it.
+/// The refusal is logged with the origin and the `Host` it was compared
+/// with: behind a reverse proxy the usual cause is a proxy that rewrote
+/// `Host` (nginx's `proxy_set_header Host $host` drops the port), and the
+/// page itself is told nothing by the browser.
 pub async fn guard(State(policy): State<OriginPolicy>, request: Request, next: Next) -> Response {
     if policy.permits_headers(request.headers()) {
-        next.run(request).await
-    } else {
-        json_error(
-            StatusCode::FORBIDDEN,
-            "this origin is not allowed (see --allow-origin)",
+        return next.run(request).await;
+    }
+    let header = |name| {
+        request
+            .headers()
+            .get(name)
+            .map(|value: &HeaderValue| String::from_utf8_lossy(value.as_bytes()).into_owned())
+    };
+    let refusal = Refusal {
+        origin: header(ORIGIN).unwrap_or_default(),
+        host: header(HOST),
+    };
+    if REFUSALS_LOGGED.allow() {
+        eprintln!(
+            "resocket-server: refused {} {}: {}",
+            request.method(),
+            request.uri().path(),
+            refusal.explain()
+        );
+    }
+    json_error(StatusCode::FORBIDDEN, &refusal.explain())
+}
+
+/// A request the origin policy refused, and what it was compared with.
+struct Refusal {
+    origin: String,
+    host: Option<String>,
+}
+
+impl Refusal {
+    /// One sentence for the log and the answer's body.
+    fn explain(&self) -> String {
+        let host = match &self.host {
+            Some(host) => format!("Host was {host:?}"),
+            None => "no Host".to_owned(),
+        };
+        format!(
+            "this origin is not allowed (see --allow-origin): origin {:?} is not in the list and is not the server's own ({host}; behind a reverse proxy, list the page's origin with --allow-origin, or have the proxy pass Host with its port)",
+            self.origin
         )
     }
 }
+
+/// Refusals are logged at most this many times a second: a page retrying
+/// (or anyone at all) must not be able to fill the server's log.
+const REFUSALS_PER_SECOND: u32 = 10;
+
+static REFUSALS_LOGGED: crate::log_budget::LogBudget =
+    crate::log_budget::LogBudget::new(REFUSALS_PER_SECOND);
 
 #[cfg(test)]
 mod tests {

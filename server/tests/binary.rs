@@ -146,3 +146,47 @@ async fn with_redis_it_serves_and_health_names_the_engine_and_says_degraded_with
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// A refused upgrade is written to the log with its reason: the browser
+/// tells the page nothing, so the log is where a deployer finds out that a
+/// proxy rewrote `Host` or that an origin is missing from `--allow-origin`.
+#[tokio::test]
+async fn a_refused_origin_is_logged_with_the_origin_and_the_host() {
+    let log = std::env::temp_dir().join(format!("resocket-refusal-{}.log", std::process::id()));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_resocket-server"))
+        .args(["--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).expect("a log file"))
+        .spawn()
+        .expect("the binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("piped stdout"))
+        .read_line(&mut line)
+        .expect("reads the first line");
+    let address = line.trim().trim_start_matches("listening on ").to_owned();
+    let authority = address.trim_start_matches("http://").to_owned();
+    // What nginx's `proxy_set_header Host $host;` sends: the port is gone.
+    let host = authority.split(':').next().expect("a host").to_owned();
+    let refused = reqwest::Client::new()
+        .get(format!("{address}/ws?session_id=s"))
+        .header("Origin", format!("http://{authority}"))
+        .header("Host", &host)
+        .header("Connection", "Upgrade")
+        .header("Upgrade", "websocket")
+        .header("Sec-WebSocket-Version", "13")
+        .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    send_signal(&child, "-TERM");
+    child.wait().expect("exits");
+    let written = std::fs::read_to_string(&log).expect("the log");
+    let _ = std::fs::remove_file(&log);
+    let expected = format!("refused GET /ws: this origin is not allowed (see --allow-origin): origin \"http://{authority}\"");
+    assert!(written.contains(&expected), "{written}");
+    assert!(
+        written.contains(&format!("Host was \"{host}\"")),
+        "{written}"
+    );
+}

@@ -59,6 +59,13 @@ async fn open_events(
     let response = request.send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "text/event-stream");
+    // What proxies at their defaults need to pass the stream at once
+    // (nginx buffers without the first; compressing proxies the second).
+    assert_eq!(response.headers()["x-accel-buffering"], "no");
+    assert_eq!(
+        response.headers()["cache-control"],
+        "no-cache, no-transform"
+    );
     response
 }
 

@@ -94,6 +94,15 @@ async fn pages_from_other_origins_are_refused_before_anything_and_allowed_ones_n
             .await
             .unwrap();
         assert_eq!(response.status(), 403, "{path}");
+        // The answer says why, naming the origin and the Host it was
+        // compared with (what a proxy rewriting Host gets wrong).
+        let body: serde_json::Value = response.json().await.unwrap();
+        let error = body["error"].as_str().unwrap();
+        assert!(error.contains("\"http://evil.test\""), "{error}");
+        assert!(
+            error.contains(&format!("Host was \"{}\"", server.addr)),
+            "{error}"
+        );
     }
     assert_eq!(
         server.get_json("/health").await["status"],

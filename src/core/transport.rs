@@ -267,6 +267,11 @@ impl<P: Clone> Transport<P> {
         }
     }
 
+    /// The counters, read fresh (the snapshot's are as of its last change).
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
     /// The last close the snapshot reports, lent rather than cloned.
     pub fn last_close(&self) -> Option<&CloseInfo> {
         self.last_close.as_ref()
@@ -461,7 +466,18 @@ impl<P: Clone> Transport<P> {
         }
     }
 
+    /// A fresh attempt now, backoff reset. Coalesced: while a fresh attempt
+    /// (one `connect()` or `reconnect()` started, not a retry) is being
+    /// opened, it is the attempt asked for, so a `reconnect()` in a loop
+    /// opens one socket, not one per call (browsers run out of them).
     fn reconnect(&mut self, now: Instant) {
+        if matches!(
+            self.connection.phase,
+            Phase::Resolving { .. } | Phase::Opening
+        ) && !self.connection.recovering
+        {
+            return;
+        }
         self.close_current(1000, "reconnect", true);
         self.start_over();
         self.start_attempt(now);
@@ -597,13 +613,18 @@ impl<P: Clone> Transport<P> {
         if self.mode() != Mode::WebSocket || !self.connection.is_live() {
             return;
         }
-        let mut message = String::from(if matches!(self.connection.phase, Phase::Opening) {
+        let opening = matches!(self.connection.phase, Phase::Opening);
+        let mut message = String::from(if opening {
             "could not connect to "
         } else {
             "lost the WebSocket to "
         });
         message.push_str(without_query(&self.socket_url));
         message.push_str(" (browsers give no reason)");
+        if opening {
+            // The one place the reason for a refused upgrade can be read.
+            message.push_str(": a refusal (an origin not allowed, a proxy without WebSocket support) is in the server's log");
+        }
         self.report_error(message);
     }
 
@@ -1347,14 +1368,15 @@ impl<P: Clone> Transport<P> {
         self.stop_everything();
         self.connection.phase = Phase::Idle;
         self.connection.disconnect_reason = reason;
-        let numbers = self.upstream.outbox().tracked();
-        match reason {
-            Some(DisconnectReason::Client) => {
-                self.connection.retry = 0;
-                self.connection.recovering = false;
-                self.ack_lost(numbers, "was not acknowledged before disconnect()");
-            }
-            _ => self.ack_lost(numbers, "could not be delivered: the transport gave up"),
+        // Held messages stay held, tracked ones included, for the next
+        // `connect()`; their acks are not reported lost. One rule for a
+        // `sendWithAck` promise: it is rejected exactly when its message
+        // leaves the outbox unacknowledged (clearQueue, an overflow), so a
+        // rejected message is never delivered after all, and an app that
+        // sends it again cannot send it twice.
+        if reason == Some(DisconnectReason::Client) {
+            self.connection.retry = 0;
+            self.connection.recovering = false;
         }
     }
 
