@@ -50,19 +50,42 @@ async fn send_with_ack_resolves_once_the_server_acknowledges() {
     assert!(query.contains("ack=1"), "{query}");
 }
 
+/// One rule for a rejected `sendWithAck`: rejected means never sent. It
+/// used to be rejected by `disconnect()` and delivered after `connect()`
+/// anyway. Now `disconnect()` keeps it queued and its promise pending until
+/// it is acknowledged; `clearQueue()` takes it out and rejects it.
 #[wasm_bindgen_test]
-async fn send_with_ack_rejects_on_disconnect_and_without_at_least_once() {
+async fn send_with_ack_settles_when_its_message_does() {
     let session = unique_session("ack-reject");
     let transport = WebSocketTransport::new(fallback_options(&session, &[])).unwrap();
-    let promise = transport
-        .send_with_ack("message".into(), JsValue::NULL)
+    let kept = transport
+        .send_with_ack("message".into(), object(&[("n", 1.into())]))
         .unwrap();
     transport
         .disconnect(JsValue::UNDEFINED, JsValue::UNDEFINED)
         .unwrap();
-    let error = settle(promise).await.expect_err("rejected");
+    assert_eq!(transport.queue_length(), 1, "disconnect() keeps it");
+    transport.connect();
+    let id = settle(kept).await.expect("acknowledged after connect()");
+    assert_eq!(processed_ids(&session).await, [id.as_string().unwrap()]);
+
+    transport
+        .disconnect(JsValue::UNDEFINED, JsValue::UNDEFINED)
+        .unwrap();
+    let removed = transport
+        .send_with_ack("message".into(), object(&[("n", 2.into())]))
+        .unwrap();
+    transport.clear_queue();
+    let error = settle(removed).await.expect_err("rejected");
     let message = field(&error, "message").as_string().unwrap();
-    assert!(message.contains("disconnect()"), "{message}");
+    assert!(message.contains("clearQueue()"), "{message}");
+    transport.connect();
+    wait_for_state(&transport, "connected", "websocket").await;
+    assert_eq!(
+        processed_ids(&session).await.len(),
+        1,
+        "the rejected one never went out"
+    );
 
     let plain =
         WebSocketTransport::new(options_with(&session, &[("autoConnect", false.into())])).unwrap();

@@ -78,10 +78,17 @@ function render(snapshot, transport) {
   $("queued").textContent = snapshot.queued;
   $("attempt").textContent = snapshot.attempt;
   $("retry").textContent = snapshot.nextRetryInMs === null ? "–" : `${Math.round(snapshot.nextRetryInMs)} ms`;
-  $("sent").textContent = snapshot.stats.sent;
-  $("received").textContent = snapshot.stats.received;
-  $("reconnects").textContent = snapshot.stats.reconnects;
-  $("dropped").textContent = snapshot.stats.dropped;
+  renderCounters(transport.stats);
+}
+
+// The counters move with every message, which by design notifies no
+// snapshot subscriber: they are read fresh (`transport.stats`) on each
+// change and on each message.
+function renderCounters(stats) {
+  $("sent").textContent = stats.sent;
+  $("received").textContent = stats.received;
+  $("reconnects").textContent = stats.reconnects;
+  $("dropped").textContent = stats.dropped;
 }
 
 function describeSend(snapshot) {
@@ -132,6 +139,7 @@ async function main() {
   const paint = () => render(transport.getSnapshot(), transport);
   transport.subscribe(paint);
   paint();
+  transport.on("message", () => renderCounters(transport.stats));
 
   const samples = [];
   transport.on("latency", ({ last }) => {
@@ -183,6 +191,7 @@ async function main() {
         bubble.querySelector("small").textContent = `not delivered: ${error.message}`;
       },
     );
+    renderCounters(transport.stats);
   };
 
   // "Stream a reply": the server sends a sentence word by word (PROTOCOL.md

@@ -18,7 +18,9 @@ pub(crate) enum Call {
     Connect,
     /// `reconnect()`.
     Reconnect,
-    /// `disconnect(code, reason)`. a: the code; b: 1 if a code was given;
+    /// `disconnect(code, reason)`. a: the code; b: 1 if a code was given,
+    /// plus [`DISCONNECT_CHECK_ONLY`] to only check the code and reason
+    /// (a `disconnect()` from a listener is checked at once, made later);
     /// input: the reason.
     Disconnect,
     /// `send`/`sendWithAck`/`sendRaw`. a: the frame's number (its handle,
@@ -179,6 +181,9 @@ pub(crate) const PAGE_EVENTS: [PageEvent; 8] = [
     PageEvent::PageShow { persisted: false },
     PageEvent::PageShow { persisted: true },
 ];
+
+/// `Disconnect`'s b: check the code and reason, change nothing.
+pub(crate) const DISCONNECT_CHECK_ONLY: u32 = 2;
 
 /// The low bits of a call's answer; what they mean depends on the call.
 pub(crate) const ANSWER_MASK: u32 = 7;

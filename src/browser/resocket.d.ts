@@ -194,15 +194,22 @@ export interface TransportSnapshot {
   readonly lastClose: { readonly code: number; readonly reason: string } | null;
   /** The last `seq` of the server's stream delivered (where a resume starts), or null. */
   readonly lastSeq: number | null;
-  readonly stats: {
-    readonly sent: number;
-    readonly received: number;
-    readonly reconnects: number;
-    readonly dropped: number;
-    readonly errors: number;
-    /** Times the server's stream was found started over (`"reset"` events). */
-    readonly resets: number;
-  };
+  /**
+   * The counters as of this snapshot's making: a counter moving is not by
+   * itself a change (no re-render per message); `transport.stats` reads them now.
+   */
+  readonly stats: TransportStats;
+}
+
+/** What the transport counted since it was created. */
+export interface TransportStats {
+  readonly sent: number;
+  readonly received: number;
+  readonly reconnects: number;
+  readonly dropped: number;
+  readonly errors: number;
+  /** Times the server's stream was found started over (`"reset"` events). */
+  readonly resets: number;
 }
 
 
@@ -269,6 +276,8 @@ export class WebSocketTransport {
   readonly latencyMs: number | null;
   /** How many messages wait in the offline queue. */
   readonly queueLength: number;
+  /** The counters now (the snapshot's are as of its last change). */
+  readonly stats: TransportStats;
   /** The session id sent as `?session_id=` on every connection attempt. */
   readonly sessionId: string;
   /**

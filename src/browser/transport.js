@@ -73,7 +73,7 @@ const PAGE_PAGEHIDE = 4;
 const PAGE_PAGEHIDE_PERSISTED = 5;
 const PAGE_PAGESHOW = 6;
 const PAGE_PAGESHOW_PERSISTED = 7;
-/** A call's answer: call-specific low bits, flags, then the records' length. */
+/** A call's answer: call-specific low bits, flags, then the records' length; and Disconnect's check-only flag. */
 const ANSWER_MASK = 7;
 const DELIVER = 1;
 const ASK = 1;
@@ -82,6 +82,7 @@ const KEPT = 8;
 const CHANGED = 16;
 const TRANSMIT = 32;
 const RECORDS_SHIFT = 6;
+const DISCONNECT_CHECK_ONLY = 2;
 /** What a record is; src/abi/records.rs lists each one's fields. */
 const OP_SET_TIMER = 0;
 const OP_CLEAR_TIMER = 1;
@@ -153,6 +154,7 @@ const URL_FUNCTION = 2;
 /** @typedef {import("./resocket.js").QueuedFrame} QueuedFrame */
 /** @typedef {import("./resocket.js").ConnectionState} ConnectionState */
 /** @typedef {import("./resocket.js").LatencyStats} LatencyStats */
+/** @typedef {import("./resocket.js").TransportStats} TransportStats */
 
 /**
  * The core's exports: its memory and the three functions of src/abi/mod.rs.
@@ -173,6 +175,9 @@ const URL_FUNCTION = 2;
 
 /** The frame a `send` is handing to the core, with its number. */
 /** @typedef {Frame & { number: number }} Sending */
+
+/** One call's answer and records, waiting for the records before it: `#run`'s arguments. */
+/** @typedef {[number, CoreRecord[], Sending | undefined, unknown, Record<string, any> | null | undefined]} Batch */
 
 /** @typedef {(argument?: any) => void} Handler */
 
@@ -272,6 +277,16 @@ function readRecords(core, length) {
     records.push([op, ...Array.from(SHAPES[op], (field) => read[field]())]);
   }
   return records;
+}
+
+/**
+ * The counters at the end of a `Snapshot` record.
+ * @param {CoreRecord} record
+ * @returns {TransportStats}
+ */
+function statsOf(record) {
+  const [sent, received, reconnects, dropped, errors, resets] = record.slice(16);
+  return Object.freeze({ sent, received, reconnects, dropped, errors, resets });
 }
 
 /**
@@ -490,6 +505,16 @@ export class WebSocketTransport {
   #early = [];
   /** @type {[string, unknown][] | null} what the constructor emitted, until delivered */
   #pending = null;
+  // Listener-safe: the records of one call run to their end before the
+  // records of a call made from inside them (a listener, shouldReconnect, a
+  // URL function), so events reach listeners in the order the core decided
+  // them, and an earlier SetTimer never overrides a later ClearTimer.
+  /** Whether records are being executed (or shouldReconnect asked). */
+  #busy = false;
+  /** @type {Batch[]} the records of calls made while busy, oldest first */
+  #batches = [];
+  /** @type {(() => void)[]} connect, reconnect, disconnect and clearQueue made while busy: run once the records before them have */
+  #later = [];
   #subscribe = (/** @type {() => void} */ listener) => this.#listen(this.#topics, "change", listener);
   #getSnapshot = () => this.#current();
 
@@ -551,8 +576,56 @@ export class WebSocketTransport {
     if ((answer & ANSWER_MASK) === THROW) throw this.#error(records, values);
     if (answer & KEPT && current) this.#frames.set(a, current);
     const deliver = call >= FRAME && (answer & ANSWER_MASK) === DELIVER;
-    this.#run(answer, records, current, deliver ? message : undefined, fields);
+    if (this.#busy) {
+      this.#batches.push([answer, records, current, deliver ? message : undefined, fields]);
+      return answer;
+    }
+    this.#busy = true;
+    try {
+      this.#run(answer, records, current, deliver ? message : undefined, fields);
+      this.#drain();
+    } finally {
+      this.#busy = false;
+    }
     return answer;
+  }
+
+  /** Runs what calls made while busy left, in order (their own calls join the end). */
+  #drain() {
+    while (this.#session) {
+      const batch = this.#batches.shift();
+      if (batch) {
+        this.#run(...batch);
+        continue;
+      }
+      const call = this.#later.shift();
+      if (!call) return;
+      call();
+    }
+    this.#batches.length = this.#later.length = 0;
+  }
+
+  /**
+   * An application call that changes the connection: made now, or, from
+   * inside a listener (or shouldReconnect, or a URL function), once the
+   * records under way have run. Its errors were checked before it waits.
+   * @param {number} call
+   * @param {number} [a]
+   * @param {number} [b]
+   * @param {string} [text]
+   */
+  #command(call, a = 0, b = 0, text = "") {
+    if (!this.#busy) {
+      this.#call(call, a, b, text);
+      return;
+    }
+    this.#later.push(() => {
+      try {
+        this.#call(call, a, b, text);
+      } catch (error) {
+        report("a call made from a listener failed", error);
+      }
+    });
   }
 
   /**
@@ -919,10 +992,16 @@ export class WebSocketTransport {
     const answer = this.#call(CALL_SOCKET_CLOSED, code, clean, reason);
     if ((answer & ANSWER_MASK) !== ASK || !this.#shouldReconnect) return;
     let verdict = 3;
+    // Calls it makes wait for its verdict: a disconnect() in it must not
+    // close (as 1000) what the server already closed with its own code.
+    const busy = this.#busy;
+    this.#busy = true;
     try {
       verdict = this.#shouldReconnect(Object.freeze({ code, reason, wasClean })) ? 2 : 1;
     } catch (error) {
       report("shouldReconnect threw; using the default policy", error);
+    } finally {
+      this.#busy = busy;
     }
     this.#call(CALL_SOCKET_CLOSED, code, clean + 2 * verdict, reason);
   }
@@ -1052,13 +1131,13 @@ export class WebSocketTransport {
   /** Opens the connection if it is down, or retries at once if waiting out a backoff. */
   connect() {
     this.#live();
-    this.#call(CALL_CONNECT);
+    this.#command(CALL_CONNECT);
   }
 
   /** Closes any connection and starts a fresh attempt now, backoff reset. */
   reconnect() {
     this.#live();
-    this.#call(CALL_RECONNECT);
+    this.#command(CALL_RECONNECT);
   }
 
   /**
@@ -1071,7 +1150,14 @@ export class WebSocketTransport {
     this.#live();
     if (code !== undefined && typeof code !== "number") throw optionError("code", "must be a number", code);
     if (reason !== undefined && typeof reason !== "string") throw optionError("reason", "must be a string", reason);
-    this.#call(CALL_DISCONNECT, code ?? 0, code === undefined ? 0 : 1, reason, undefined, { code, reason });
+    const given = code === undefined ? 0 : 1;
+    if (!this.#busy) {
+      this.#call(CALL_DISCONNECT, code ?? 0, given, reason, undefined, { code, reason });
+      return;
+    }
+    // Checked now (a bad code throws here, to its caller), made later.
+    this.#call(CALL_DISCONNECT, code ?? 0, given + DISCONNECT_CHECK_ONLY, reason, undefined, { code, reason });
+    this.#command(CALL_DISCONNECT, code ?? 0, given, reason);
   }
 
   /**
@@ -1162,7 +1248,7 @@ export class WebSocketTransport {
   /** Empties the offline queue without sending anything. */
   clearQueue() {
     this.#live();
-    this.#call(CALL_CLEAR_QUEUE);
+    this.#command(CALL_CLEAR_QUEUE);
   }
 
   /**
@@ -1187,6 +1273,18 @@ export class WebSocketTransport {
   get queueLength() {
     this.#live();
     return this.#current().queued;
+  }
+
+  /**
+   * The counters as they are now. The snapshot's `stats` are as of its last
+   * change: counters move with every message, and a snapshot subscriber
+   * must not re-render for each.
+   * @returns {TransportStats}
+   */
+  get stats() {
+    const core = this.#live();
+    const answer = core.rs_call(this.#session, CALL_SNAPSHOT, 0, 0, 0);
+    return statsOf(readRecords(core, answer >>> RECORDS_SHIFT)[0]);
   }
 
   /** The session id sent as `?session_id=` on every connection attempt. */
@@ -1295,7 +1393,7 @@ export class WebSocketTransport {
       const [record] = readRecords(core, answer >>> RECORDS_SHIFT);
       const [, state, mode, attempt, nextRetryInMs] = record;
       const latency = latencyOf(record, 5);
-      const [queued, reason, closeCode, closeReason, lastSeq, sent, received, reconnects, dropped, errors, resets] = record.slice(11);
+      const [queued, reason, closeCode, closeReason, lastSeq] = record.slice(11);
       this.#snapshot = /** @type {TransportSnapshot} */ (Object.freeze({
         state: STATE_NAMES[state],
         mode: MODE_NAMES[mode],
@@ -1308,7 +1406,7 @@ export class WebSocketTransport {
         disconnectReason: REASON_NAMES[reason] || null,
         lastClose: closeCode === closeCode ? Object.freeze({ code: closeCode, reason: closeReason }) : null,
         lastSeq: orNull(lastSeq),
-        stats: Object.freeze({ sent, received, reconnects, dropped, errors, resets }),
+        stats: statsOf(record),
       }));
       this.#stale = false;
     }

@@ -87,7 +87,7 @@ test("connect, send, receive: one socket at the session's URL, envelopes out, me
   socket.receive({ type: "pong", id: "x" });
   assert.deepEqual(messages, [{ type: "chat", data: "a" }, { type: "other", data: "b" }, "not json"]);
   assert.deepEqual(chats, [{ type: "chat", data: "a" }]);
-  assert.equal(t.snapshot().stats.received, 3);
+  assert.equal(t.stats.received, 3);
   t.free();
 });
 
@@ -276,6 +276,106 @@ test("the snapshot is frozen and keeps its identity until something changes", ()
   assert.equal(changes, 1);
   assert.notEqual(get(), first);
   assert.equal(get().queued, 1);
+  t.free();
+});
+
+test("a steady-state message notifies no snapshot subscriber; stats reads the counters now", () => {
+  const t = new WebSocketTransport(base);
+  last().open();
+  let changes = 0;
+  t.subscribe(() => changes++);
+  const before = t.getSnapshot();
+  for (let n = 0; n < 200; n++) {
+    t.send("echo", n);
+    last().receive({ type: "echo", data: n });
+  }
+  assert.equal(changes, 0, "400 notifications before: two a message");
+  assert.equal(t.getSnapshot(), before, "the same snapshot object");
+  assert.deepEqual({ ...t.stats }, { sent: 200, received: 200, reconnects: 0, dropped: 0, errors: 0, resets: 0 });
+  last().drop(1006);
+  assert.equal(changes, 1);
+  assert.equal(t.getSnapshot().stats.sent, 200, "a change carries the counters as they are");
+  t.free();
+});
+
+test("listeners that call back in: events in the core's order, the last state event is the state", async () => {
+  const t = new WebSocketTransport({ ...base, reconnectInterval: 5, reconnectJitter: 0 });
+  last().open();
+  const states = [];
+  t.on("state", (state) => states.push(state));
+  t.on("close", () => t.reconnect());
+  last().drop(1006);
+  assert.deepEqual(states, ["reconnecting", "connecting"], "was connecting, reconnecting, connected");
+  assert.equal(states.at(-1), t.state);
+  const sockets_ = sockets.length;
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  assert.equal(sockets.length, sockets_, "the stale retry timer was cleared: no second socket");
+  last().open();
+  assert.deepEqual(states.slice(2), ["connected"]);
+  t.free();
+});
+
+test("a disconnect() inside shouldReconnect keeps the server's close code", () => {
+  const closes = [];
+  /** @type {WebSocketTransport} */
+  let t;
+  t = new WebSocketTransport({
+    ...base,
+    shouldReconnect: (close) => {
+      t.disconnect();
+      return close.code !== 4401;
+    },
+  });
+  t.on("close", (close) => closes.push(close.code));
+  last().open();
+  last().drop(4401, "token expired", true);
+  assert.deepEqual(closes, [4401]);
+  assert.deepEqual(t.snapshot().lastClose, { code: 4401, reason: "token expired" });
+  assert.equal(t.state, "disconnected");
+  // A bad code is still thrown at its caller, from inside a listener too.
+  t.connect();
+  last().open();
+  let thrown = null;
+  t.on("close", () => {
+    try {
+      t.disconnect(1001);
+    } catch (error) {
+      thrown = error;
+    }
+  });
+  last().drop(1006);
+  assert.equal(thrown?.name, "RangeError");
+  t.free();
+});
+
+test("reconnect() in a loop opens one socket", () => {
+  const t = new WebSocketTransport(base);
+  last().open();
+  const before = sockets.length;
+  for (let n = 0; n < 300; n++) t.reconnect();
+  assert.equal(sockets.length, before + 1);
+  t.free();
+});
+
+test("a sendWithAck kept through disconnect() resolves after connect(); clearQueue() rejects it", async () => {
+  const t = new WebSocketTransport({ ...base, delivery: "at-least-once" });
+  last().open();
+  const kept = t.sendWithAck("chat", "x");
+  let settled = false;
+  kept.then(() => (settled = true), () => (settled = true));
+  t.disconnect();
+  await tick();
+  assert.equal(settled, false, "not rejected: it is still queued");
+  assert.equal(t.queueLength, 1);
+  t.connect();
+  last().open();
+  const id = JSON.parse(last().sent.at(-1)).id;
+  last().receive({ type: "ack", id });
+  assert.equal(await kept, id);
+  t.disconnect();
+  const removed = t.sendWithAck("chat", "y");
+  t.clearQueue();
+  await assert.rejects(removed, { message: /clearQueue\(\)/ });
   t.free();
 });
 

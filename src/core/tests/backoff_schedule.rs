@@ -231,3 +231,36 @@ fn reconnect_starts_over_now_with_the_backoff_reset() {
     assert_eq!(sim.state(), ConnectionState::Connecting);
     assert_eq!(reconnecting(&sim.close(1006)), Some((1, 100.0)));
 }
+
+/// `reconnect()` in a loop (a retry button hammered, a listener that calls
+/// it on every event) opened one socket per call, and browsers ran out of
+/// them. A fresh attempt under way is the reconnect asked for; a retry
+/// under way is replaced by a fresh one once, with the backoff reset.
+#[test]
+fn reconnect_in_a_loop_opens_one_socket() {
+    let mut sim = Sim::connected(quiet_options());
+    let mut opened = 0;
+    for _ in 0..300 {
+        sim.transport.reconnect(sim.now);
+        opened += opens(&sim.take());
+    }
+    assert_eq!(opened, 1, "one fresh attempt for 300 calls");
+    assert_eq!(sim.state(), ConnectionState::Connecting);
+
+    // During a retry's attempt, the first call starts a fresh one (backoff
+    // reset), and the calls after it coalesce into that.
+    let mut sim = Sim::new(quiet_options());
+    sim.connect();
+    sim.close(1006);
+    assert_eq!(reconnecting(&sim.close(1006)), None, "no socket to close");
+    assert_eq!(opens(&sim.fire(Deadline::Retry)), 1);
+    assert_eq!(sim.state(), ConnectionState::Reconnecting);
+    let mut opened = 0;
+    for _ in 0..5 {
+        sim.transport.reconnect(sim.now);
+        opened += opens(&sim.take());
+    }
+    assert_eq!(opened, 1);
+    assert_eq!(sim.state(), ConnectionState::Connecting, "backoff reset");
+    assert_eq!(reconnecting(&sim.close(1006)), Some((1, 100.0)));
+}

@@ -153,16 +153,25 @@ fn all_acked_stops_the_clock() {
     assert_eq!(sim.transport.timer_due(Deadline::Ack), None);
 }
 
+/// A rejected `sendWithAck` used to stay queued and be delivered after
+/// `connect()`: rejected and delivered, and sent twice by an app that
+/// retries on rejection. Now disconnect() and giving up keep every tracked
+/// message held, their acks still awaited, and deliver them on `connect()`.
 #[test]
-fn disconnect_and_giving_up_tell_every_pending_ack() {
+fn disconnect_and_giving_up_keep_tracked_messages_and_their_acks() {
     let mut sim = Sim::connected(at_least_once());
     send(&mut sim, 1).unwrap();
     sim.take();
     sim.transport.disconnect(sim.now, 1000, "bye").unwrap();
-    assert_eq!(
-        lost(&sim.take()),
-        [(vec![1], "was not acknowledged before disconnect()")]
-    );
+    assert_eq!(lost(&sim.take()), []);
+    assert_eq!(sim.transport.queue_length(), 1);
+    sim.connect();
+    assert_eq!(transmitted(&sim.open()), [1], "sent again on connect()");
+    sim.transport.on_ack(sim.now, &sim.transport.message_id(1));
+    assert!(sim
+        .take()
+        .iter()
+        .any(|output| matches!(output, Output::Emit(Event::Acked(1)))));
 
     let mut sim = Sim::new(OptionValues {
         max_reconnect_attempts: Some(0.0),
@@ -171,9 +180,18 @@ fn disconnect_and_giving_up_tell_every_pending_ack() {
     send(&mut sim, 7).unwrap();
     sim.connect();
     let actions = sim.close(1006);
+    assert_eq!(sim.state(), ConnectionState::Disconnected);
+    assert_eq!(lost(&actions), []);
     assert_eq!(
-        lost(&actions),
-        [(vec![7], "could not be delivered: the transport gave up")]
+        sim.transport.queue_length(),
+        1,
+        "still held after giving up"
+    );
+    // Only leaving the outbox reports a lost ack.
+    sim.transport.clear_queue();
+    assert_eq!(
+        lost(&sim.take()),
+        [(vec![7], "was removed by clearQueue()")]
     );
 }
 
