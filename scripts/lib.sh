@@ -15,10 +15,12 @@ WASM_PACK_VERSION="0.15.1"
 GECKODRIVER_VERSION="0.37.1"
 CARGO_FUZZ_VERSION="0.13.2"
 # Debian packages: browsers, the driver that matches Debian's Chromium,
-# Python for the gateway test's backend (e2e/gateway/backend.py), and Redis
+# Python for the gateway test's backend (e2e/gateway/backend.py), Redis
 # and HAProxy for the cluster (the Redis engine's tests start their own
-# redis-server on a free port; the service Debian starts is not used).
-APT_PACKAGES=(firefox-esr chromium chromium-driver python3 redis-server haproxy)
+# redis-server on a free port; the service Debian starts is not used), and
+# the reverse proxies the package is tested behind (e2e/proxies.test.mjs
+# starts each on a free port; their own services are not used).
+APT_PACKAGES=(firefox-esr chromium chromium-driver python3 redis-server haproxy nginx-light caddy apache2)
 
 # wasm-pack must find these instead of downloading its own copies.
 export GECKODRIVER="$CARGO_BIN/geckodriver"
