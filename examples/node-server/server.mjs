@@ -1,6 +1,7 @@
 // A minimal resocket server in Node, written from PROTOCOL.md alone: envelopes,
 // heartbeat, numbered frames with replay (§4) under an epoch (§4.1, v1.1),
-// acks with duplicate suppression (§5), and the HTTP fallback (§6). `node server.mjs [--port N]` (0 = any free
+// acks with duplicate suppression (§5), and the HTTP fallback (§6) with
+// long-polling (§6.2). `node server.mjs [--port N]` (0 = any free
 // port) prints `listening on http://127.0.0.1:PORT`.
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
@@ -137,6 +138,39 @@ const http = createServer((request, response) => {
     });
     return;
   }
+  // A push of the server's own (not in PROTOCOL.md: how this server's
+  // tests make one): `{"type":"push","data":{"n"}}`, numbered, down every
+  // event stream and poll of the session.
+  if (url.pathname === "/push" && request.method === "POST" && sessionId) {
+    const s = session(sessionId);
+    const text = numbered(s, { type: "push", data: { n: Number(url.searchParams.get("n")) } });
+    for (const send of s.streams) send([s.lastSeq, text]);
+    return response.writeHead(204, cors).end();
+  }
+  if (url.pathname === "/events" && request.method === "GET" && sessionId && url.searchParams.has("poll")) {
+    // §6.2: a long-poll. Its opening at once when it holds more than a
+    // welcome the client knows (or no wait was asked), else the first frame
+    // to arrive within the wait, else [].
+    const s = session(sessionId);
+    const first = opening(s, url.searchParams, Number(url.searchParams.get("last_seq") ?? NaN));
+    const known = url.searchParams.get("protocol") === "1.1" && url.searchParams.get("epoch") !== null ? 1 : 0;
+    const wait = Math.min(Number(url.searchParams.get("poll")) || 0, 25_000);
+    let timer;
+    const answer = (texts) => {
+      s.streams.delete(wake);
+      clearTimeout(timer);
+      response.writeHead(200, { ...cors, "content-type": "application/json", "cache-control": "no-store" }).end(`[${texts.join(",")}]`);
+    };
+    const wake = ([, text]) => answer([text]);
+    if (first.length > known || wait === 0) return answer(first.map(([, text]) => text));
+    timer = setTimeout(() => answer([]), wait);
+    s.streams.add(wake);
+    response.on("close", () => {
+      s.streams.delete(wake);
+      clearTimeout(timer);
+    });
+    return;
+  }
   if (url.pathname === "/events" && request.method === "GET" && sessionId) {
     const s = session(sessionId);
     response.writeHead(200, { ...cors, "content-type": "text/event-stream", "cache-control": "no-cache" });
@@ -145,7 +179,7 @@ const http = createServer((request, response) => {
     const send = ([seq, text]) => response.write(`${seq === null ? "" : `id: ${seq}\n`}data: ${text}\n\n`);
     opening(s, url.searchParams, after).forEach(send);
     s.streams.add(send);
-    request.on("close", () => s.streams.delete(send));
+    response.on("close", () => s.streams.delete(send));
     return;
   }
   response.writeHead(404, cors).end();

@@ -157,6 +157,7 @@ fn step(u: &mut Unstructured, t: &Transport<u32>, next_payload: &mut u32) -> Res
         },
         17 => Input::Page(page_event(u)?),
         18 => return Ok(Step::Timeout),
+
         _ => return Ok(Step::Wait(number(u, 5000)?)),
     }))
 }
@@ -174,7 +175,7 @@ fuzz_target!(|data: &[u8]| {
     let mut transport = Transport::new(config, seed);
     let mut now = 0.0;
     let mut next_payload = 0;
-    let (mut socket, mut events, mut post) = (false, false, false);
+    let (mut socket, mut events, mut post, mut poll) = (false, false, false, false);
     while !u.is_empty() {
         let Ok(step) = step(&mut u, &transport, &mut next_payload) else {
             break;
@@ -198,6 +199,7 @@ fuzz_target!(|data: &[u8]| {
             Input::SocketClosed { .. } | Input::SocketUnusable { .. } => socket = false,
             Input::EventsFailed => events = false,
             Input::PostAnswered { .. } | Input::PostFailed { .. } => post = false,
+            Input::EventsOpened | Input::EventsFailed => poll = false,
             _ => {}
         }
         let _ = transport.handle_input(Instant::from_ms(now), input);
@@ -212,7 +214,14 @@ fuzz_target!(|data: &[u8]| {
                     assert!(!events, "a second event stream");
                     events = true;
                 }
-                Output::CloseEvents => events = false,
+                Output::CloseEvents => {
+                    events = false;
+                    poll = false;
+                }
+                Output::Poll { .. } => {
+                    assert!(!poll && !events, "a second poll, or one beside the event stream");
+                    poll = true;
+                }
                 Output::Post { .. } => {
                     assert!(!post, "a second POST");
                     post = true;

@@ -156,6 +156,13 @@ const LIMIT_FLAGS: &[LimitFlag] = &[
         get: |l| l.idle_timeout.as_secs(),
     },
     LimitFlag {
+        name: "--poll-wait",
+        unit: "SECONDS",
+        help: "the longest a long-poll of /events is held with nothing to answer",
+        set: |l, v| l.poll_wait = Duration::from_secs(v),
+        get: |l| l.poll_wait.as_secs(),
+    },
+    LimitFlag {
         name: "--max-connections",
         unit: "N",
         help: "TCP connections at once, in total",
@@ -197,6 +204,7 @@ const NON_ZERO: &[&str] = &[
     "--send-timeout",
     "--header-timeout",
     "--idle-timeout",
+    "--poll-wait",
     "--max-connections",
     "--max-connections-per-ip",
 ];

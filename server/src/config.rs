@@ -70,6 +70,10 @@ pub struct Limits {
     pub message_rate: u32,
     /// Rooms one session may be in.
     pub max_rooms_per_session: usize,
+    /// The longest a long-poll (`GET /events?poll=MS`) is held when nothing
+    /// is waiting for it; shorter than the idle timeouts of common proxies
+    /// (nginx's `proxy_read_timeout` is 60 s).
+    pub poll_wait: Duration,
 }
 
 impl Default for Limits {
@@ -94,6 +98,7 @@ impl Default for Limits {
             max_connections_per_ip: 256,
             message_rate: 100,
             max_rooms_per_session: 64,
+            poll_wait: Duration::from_secs(25),
         }
     }
 }

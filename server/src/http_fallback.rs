@@ -6,7 +6,7 @@
 use std::convert::Infallible;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{Query, RawQuery, State};
 use axum::http::{Extensions, HeaderMap, StatusCode};
@@ -27,7 +27,7 @@ use crate::session_log::FrameRecord;
 use crate::state::{AppState, SharedState};
 use crate::stream::{ResumeRequest, PROTOCOL_V1_1};
 
-/// `?session_id=…&ack=1&last_seq=N&protocol=1.1&epoch=E`
+/// `?session_id=…&ack=1&last_seq=N&protocol=1.1&epoch=E&poll=MS`
 #[derive(Debug, Deserialize)]
 pub struct HttpQuery {
     session_id: String,
@@ -35,6 +35,9 @@ pub struct HttpQuery {
     last_seq: Option<u64>,
     protocol: Option<String>,
     epoch: Option<String>,
+    /// `/events` only: answer as a long-poll (a JSON array) rather than
+    /// an event stream, waiting at most this many ms for a frame.
+    poll: Option<u64>,
 }
 
 impl HttpQuery {
@@ -262,7 +265,8 @@ impl Drop for EventStreamCount {
 /// `GET /events?session_id=…[&last_seq=N]` (or `Last-Event-ID: N`): the
 /// session's numbered frames as Server-Sent Events, `id:` = `seq`, after a
 /// replay of what followed N. A stream whose client does not read is ended
-/// when its queue fills (the client reopens it and resumes); all end on shutdown.
+/// when its queue fills (the client reopens it and resumes); all end on
+/// shutdown. With `&poll=MS`, a long-poll instead ([`long_poll`]).
 pub async fn events(
     State(state): State<SharedState>,
     Query(query): Query<HttpQuery>,
@@ -334,6 +338,17 @@ pub async fn events(
     };
     state.live_event_streams.fetch_add(1, Ordering::Relaxed);
     let count = EventStreamCount(Arc::clone(&state));
+    if let Some(wait_ms) = query.poll {
+        // More than a welcome the client already knows is worth answering now.
+        let known = usize::from(request.v1_1 && request.epoch.is_some());
+        let first = if first.len() > known {
+            first
+        } else {
+            Vec::new()
+        };
+        let wait = Duration::from_millis(wait_ms).min(state.limits.poll_wait);
+        return long_poll(first, receiver, wait, &state, count).await;
+    }
     let live = stream::unfold((receiver, count), |(mut receiver, count)| async move {
         receiver
             .recv()
@@ -370,6 +385,42 @@ pub(crate) fn pass_through_proxies(headers: &mut HeaderMap) {
         HeaderValue::from_static("no-cache, no-transform"),
     );
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+}
+
+/// A long-poll's answer (PROTOCOL.md §6.2): `first` (the opening: a
+/// replay, a welcome the client does not know, a reset) at once when there
+/// is any; otherwise the first frames to arrive within `wait`, or `[]`.
+/// Every answer is a complete response, which any proxy passes.
+async fn long_poll(
+    first: Vec<(Option<u64>, String)>,
+    mut receiver: crate::queue::Receiver<(Option<u64>, String)>,
+    wait: Duration,
+    state: &SharedState,
+    _count: EventStreamCount,
+) -> Response {
+    let mut frames: Vec<String> = first.into_iter().map(|(_, text)| text).collect();
+    if frames.is_empty() && !wait.is_zero() {
+        tokio::select! {
+            frame = receiver.recv() => frames.extend(frame.map(|(_, text)| text)),
+            () = tokio::time::sleep(wait) => {}
+            () = state.shutdown.cancelled() => {}
+        }
+    }
+    // What else is already queued goes in the same answer.
+    while let Some((_, text)) = receiver.try_recv() {
+        frames.push(text);
+    }
+    let mut response = (
+        StatusCode::OK,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        format!("[{}]", frames.join(",")),
+    )
+        .into_response();
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    response
 }
 
 fn to_events(

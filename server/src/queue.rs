@@ -104,6 +104,13 @@ impl<T: Weighed> Receiver<T> {
         self.queued.fetch_sub(item.bytes(), Ordering::AcqRel);
         Some(item)
     }
+
+    /// The next item if one is queued now.
+    pub fn try_recv(&mut self) -> Option<T> {
+        let item = self.receiver.try_recv().ok()?;
+        self.queued.fetch_sub(item.bytes(), Ordering::AcqRel);
+        Some(item)
+    }
 }
 
 impl Weighed for (Option<u64>, String) {

@@ -214,3 +214,76 @@ async fn server_down_ends_event_streams_and_answers_503_until_it_is_back() {
     let (status, _) = post(&server, "session_id=outage", json!([])).await;
     assert_eq!(status, 200, "back after the outage");
 }
+
+async fn poll(server: &TestServer, query: &str) -> Vec<Value> {
+    let response = server
+        .http
+        .get(server.url(&format!("/events?{query}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let body: Value = response.json().await.unwrap();
+    body.as_array().expect("a JSON array").clone()
+}
+
+/// The downstream any proxy passes (PROTOCOL.md §6.2): `GET /events?poll=MS`
+/// answers what is waiting at once, else the first frames to arrive within
+/// MS, else `[]`; every answer is a complete JSON response.
+#[tokio::test]
+async fn a_long_poll_answers_at_once_when_frames_wait_and_otherwise_when_one_arrives() {
+    let server = TestServer::start().await;
+    // A v1.1 client that does not know the epoch yet: the welcome, at once.
+    let first = poll(&server, "session_id=lp&protocol=1.1&poll=0").await;
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0]["type"], "welcome");
+    let epoch = first[0]["data"]["epoch"].as_str().unwrap().to_owned();
+
+    // Nothing waiting: the poll is held until a push arrives, then answers it.
+    let query = format!("session_id=lp&protocol=1.1&epoch={epoch}&last_seq=0&poll=10000");
+    let held = tokio::spawn({
+        let url = server.url(&format!("/events?{query}"));
+        async move {
+            reqwest::get(url)
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!held.is_finished(), "held while nothing is waiting");
+    server.post("/control/lp/push?count=2").await;
+    let answer = tokio::time::timeout(PROMPTLY, held).await.unwrap().unwrap();
+    let seqs: Vec<u64> = answer
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|frame| frame["seq"].as_u64().unwrap())
+        .collect();
+    assert!(seqs.first() == Some(&1), "the push that woke it: {answer}");
+
+    // Frames after last_seq are answered at once (after the welcome).
+    let replay = poll(
+        &server,
+        &format!("session_id=lp&protocol=1.1&epoch={epoch}&last_seq=0&poll=10000"),
+    )
+    .await;
+    assert_eq!(replay[0]["type"], "welcome");
+    assert_eq!(
+        replay[1..]
+            .iter()
+            .map(|frame| frame["seq"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        [1, 2]
+    );
+    // A wait that ends with nothing: [].
+    let quiet = poll(
+        &server,
+        &format!("session_id=lp&protocol=1.1&epoch={epoch}&last_seq=2&poll=100"),
+    )
+    .await;
+    assert!(quiet.is_empty());
+}

@@ -18,9 +18,7 @@ pub(crate) enum Call {
     Connect,
     /// `reconnect()`.
     Reconnect,
-    /// `disconnect(code, reason)`. a: the code; b: 1 if a code was given,
-    /// plus [`DISCONNECT_CHECK_ONLY`] to only check the code and reason
-    /// (a `disconnect()` from a listener is checked at once, made later);
+    /// `disconnect(code, reason)`. a: the code; b: 1 if a code was given;
     /// input: the reason.
     Disconnect,
     /// `send`/`sendWithAck`/`sendRaw`. a: the frame's number (its handle,
@@ -49,9 +47,10 @@ pub(crate) enum Call {
     /// The URL function answered. a: the attempt; b: 1 fulfilled with a
     /// string, 0 otherwise; input: the URL, or what went wrong.
     UrlAnswer,
-    /// The event stream opened.
+    /// The event stream opened, or the long-poll was answered with a 2xx
+    /// and a JSON array.
     EventsOpened,
-    /// The event stream failed (or its constructor threw).
+    /// The event stream failed (or its constructor threw), or the long-poll did.
     EventsFailed,
     /// The POST was answered. a: the HTTP status.
     PostAnswered,
@@ -181,9 +180,6 @@ pub(crate) const PAGE_EVENTS: [PageEvent; 8] = [
     PageEvent::PageShow { persisted: false },
     PageEvent::PageShow { persisted: true },
 ];
-
-/// `Disconnect`'s b: check the code and reason, change nothing.
-pub(crate) const DISCONNECT_CHECK_ONLY: u32 = 2;
 
 /// The low bits of a call's answer; what they mean depends on the call.
 pub(crate) const ANSWER_MASK: u32 = 7;

@@ -121,7 +121,7 @@ mod tests {
         );
         group(
             &mut js,
-            "A call's answer: call-specific low bits, flags, then the records' length; and Disconnect's check-only flag.",
+            "A call's answer: call-specific low bits, flags, then the records' length.",
             [
                 ("ANSWER_MASK", ANSWER_MASK),
                 ("DELIVER", DELIVER),
@@ -131,7 +131,6 @@ mod tests {
                 ("CHANGED", CHANGED),
                 ("TRANSMIT", TRANSMIT),
                 ("RECORDS_SHIFT", RECORDS_SHIFT),
-                ("DISCONNECT_CHECK_ONLY", DISCONNECT_CHECK_ONLY),
             ]
             .into_iter()
             .map(|(name, value)| (name.into(), value))

@@ -39,6 +39,8 @@ pub(crate) enum Op {
     Post,
     /// Abandon the POST in flight.
     AbortPost,
+    /// Long-poll the events URL (its envelopes are event-stream frames). str URL.
+    Poll,
     /// `"state"` event. u32 state.
     State,
     /// `"mode"` event. u32 mode.
@@ -105,7 +107,7 @@ pub(crate) enum Op {
 impl Op {
     /// Every op, by number.
     #[cfg(any(test, fuzzing))]
-    pub(crate) const ALL: [Op; 34] = [
+    pub(crate) const ALL: [Op; 35] = [
         Op::SetTimer,
         Op::ClearTimer,
         Op::ResolveUrl,
@@ -117,6 +119,7 @@ impl Op {
         Op::CloseEvents,
         Op::Post,
         Op::AbortPost,
+        Op::Poll,
         Op::State,
         Op::Mode,
         Op::Opened,
@@ -149,7 +152,7 @@ impl Op {
         match self {
             Op::ClearTimer | Op::CloseEvents | Op::AbortPost | Op::Opened => "",
             Op::SetTimer | Op::ResolveUrl | Op::Transmit | Op::Ping | Op::Acked => "f",
-            Op::OpenSocket | Op::OpenEvents | Op::Error => "s",
+            Op::OpenSocket | Op::OpenEvents | Op::Poll | Op::Error => "s",
             Op::State | Op::Mode => "u",
             Op::CloseSocket | Op::Throw => "us",
             Op::Post => "sF",

@@ -8,15 +8,15 @@ use crate::prelude::*;
 mod shared;
 
 use super::calls::{
-    frame_call, Call, ANSWER_MASK, ASK, CHANGED, DELIVER, DISCONNECT_CHECK_ONLY, DROPPED, FRAME,
-    HTTP, KEPT, PAGE_EVENTS, QUEUED, SENT, THROW, TRANSMIT,
+    frame_call, Call, ANSWER_MASK, ASK, CHANGED, DELIVER, DROPPED, FRAME, HTTP, KEPT, PAGE_EVENTS,
+    QUEUED, SENT, THROW, TRANSMIT,
 };
 use super::options::read_options;
 use super::records::{self, Op, Writer};
 use crate::core::{
-    push_number, validate_close_request, CloseInfo, ConfigError, ConfigErrorKind, ConnectionState,
-    Delivery, DisconnectReason, Event, Field, FrameKind, Handled, InboundFrame, Input, InputError,
-    Instant, LatencyStats, Mode, Output, SendOutcome, Transport, MAX_TIMER_MS,
+    push_number, CloseInfo, ConfigError, ConfigErrorKind, ConnectionState, Delivery,
+    DisconnectReason, Event, Field, FrameKind, Handled, InboundFrame, Input, InputError, Instant,
+    LatencyStats, Mode, Output, SendOutcome, Transport, MAX_TIMER_MS,
 };
 
 /// The JavaScript half's clock (`performance.now()`), read at most once per
@@ -226,8 +226,7 @@ impl Session {
         reason: String,
         writer: &mut Writer,
     ) -> u32 {
-        let flags = given as u32;
-        let code = if flags & 1 == 1 {
+        let code = if given == 1.0 {
             // In range first, so the cast is exact exactly when the number is whole.
             if (0.0..=f64::from(u16::MAX)).contains(&code) && code == f64::from(code as u16) {
                 code as u16
@@ -241,15 +240,6 @@ impl Session {
         } else {
             1000
         };
-        if flags & DISCONNECT_CHECK_ONLY != 0 {
-            return match validate_close_request(code, &reason) {
-                Ok(()) => 0,
-                Err(error) => {
-                    option_error(writer, &error);
-                    THROW
-                }
-            };
-        }
         match self.input(clock, Input::Disconnect { code, reason }) {
             Err(InputError::BadClose(error)) => {
                 option_error(writer, &error);
@@ -493,6 +483,9 @@ impl Session {
             }
             Output::AbortPost => {
                 writer.op(Op::AbortPost);
+            }
+            Output::Poll { url } => {
+                writer.op(Op::Poll).str(&url);
             }
             Output::Emit(event) => write_event(event, writer),
         }

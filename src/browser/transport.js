@@ -73,7 +73,7 @@ const PAGE_PAGEHIDE = 4;
 const PAGE_PAGEHIDE_PERSISTED = 5;
 const PAGE_PAGESHOW = 6;
 const PAGE_PAGESHOW_PERSISTED = 7;
-/** A call's answer: call-specific low bits, flags, then the records' length; and Disconnect's check-only flag. */
+/** A call's answer: call-specific low bits, flags, then the records' length. */
 const ANSWER_MASK = 7;
 const DELIVER = 1;
 const ASK = 1;
@@ -82,7 +82,6 @@ const KEPT = 8;
 const CHANGED = 16;
 const TRANSMIT = 32;
 const RECORDS_SHIFT = 6;
-const DISCONNECT_CHECK_ONLY = 2;
 /** What a record is; src/abi/records.rs lists each one's fields. */
 const OP_SET_TIMER = 0;
 const OP_CLEAR_TIMER = 1;
@@ -95,31 +94,32 @@ const OP_OPEN_EVENTS = 7;
 const OP_CLOSE_EVENTS = 8;
 const OP_POST = 9;
 const OP_ABORT_POST = 10;
-const OP_STATE = 11;
-const OP_MODE = 12;
-const OP_OPENED = 13;
-const OP_CLOSED = 14;
-const OP_ERROR = 15;
-const OP_LATENCY = 16;
-const OP_RECONNECTING = 17;
-const OP_RESET = 18;
-const OP_QUEUE = 19;
-const OP_ACKED = 20;
-const OP_ACK_LOST = 21;
-const OP_RELEASE = 22;
-const OP_CREATED = 23;
-const OP_THROW = 24;
-const OP_OPTION_ERROR = 25;
-const OP_SNAPSHOT = 26;
-const OP_HELD = 27;
-const OP_POINT = 28;
-const OP_MIRRORED = 29;
-const OP_BALLOT = 30;
-const OP_ELECTED = 31;
-const OP_DEPOSED = 32;
-const OP_LEASE_TIMER = 33;
+const OP_POLL = 11;
+const OP_STATE = 12;
+const OP_MODE = 13;
+const OP_OPENED = 14;
+const OP_CLOSED = 15;
+const OP_ERROR = 16;
+const OP_LATENCY = 17;
+const OP_RECONNECTING = 18;
+const OP_RESET = 19;
+const OP_QUEUE = 20;
+const OP_ACKED = 21;
+const OP_ACK_LOST = 22;
+const OP_RELEASE = 23;
+const OP_CREATED = 24;
+const OP_THROW = 25;
+const OP_OPTION_ERROR = 26;
+const OP_SNAPSHOT = 27;
+const OP_HELD = 28;
+const OP_POINT = 29;
+const OP_MIRRORED = 30;
+const OP_BALLOT = 31;
+const OP_ELECTED = 32;
+const OP_DEPOSED = 33;
+const OP_LEASE_TIMER = 34;
 /** Each record's fields by op: u a u32, f an f64, s a string, F a count then that many f64s. */
-const SHAPES = ["f", "", "f", "s", "us", "f", "f", "s", "", "sF", "", "u", "u", "", "uus", "s", "fffffu", "uf", "ff", "uF", "f", "sF", "F", "ussss", "us", "uus", "uuuffffffuuufsfffffff", "F", "ssfu", "fuss", "uff", "f", "", "f"];
+const SHAPES = ["f", "", "f", "s", "us", "f", "f", "s", "", "sF", "", "s", "u", "u", "", "uus", "s", "fffffu", "uf", "ff", "uF", "f", "sF", "F", "ussss", "us", "uus", "uuuffffffuuufsfffffff", "F", "ssfu", "fuss", "uff", "f", "", "f"];
 /** What `send` answers, by its answer bits (SENT = 1, QUEUED, DROPPED, HTTP). */
 const SEND_RESULTS = ["", "sent", "queued", "dropped", "http"];
 /** Names by number: connection states, modes, why a transport is down (from 1). */
@@ -482,8 +482,8 @@ export class WebSocketTransport {
   #socket = null;
   /** @type {EventSource | null} */
   #events = null;
-  /** @type {AbortController | null} the POST in flight */
-  #post = null;
+  /** @type {Record<"post" | "poll", AbortController | null>} the POST and the long-poll in flight */
+  #inFlight = { post: null, poll: null };
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   #timer = undefined;
   /** @type {(() => void) | null} */
@@ -505,15 +505,18 @@ export class WebSocketTransport {
   #early = [];
   /** @type {[string, unknown][] | null} what the constructor emitted, until delivered */
   #pending = null;
-  // Listener-safe: the records of one call run to their end before the
-  // records of a call made from inside them (a listener, shouldReconnect, a
-  // URL function), so events reach listeners in the order the core decided
-  // them, and an earlier SetTimer never overrides a later ClearTimer.
-  /** Whether records are being executed (or shouldReconnect asked). */
+  // Listener-safe: a call made from inside records being executed (a
+  // listener, a URL function) goes to the core at once, in the order the
+  // application made it, and its records run once those under way have:
+  // events reach listeners in the order the core decided them, and an
+  // earlier SetTimer never overrides a later ClearTimer.
+  /** Whether records are being executed. */
   #busy = false;
   /** @type {Batch[]} the records of calls made while busy, oldest first */
   #batches = [];
-  /** @type {(() => void)[]} connect, reconnect, disconnect and clearQueue made while busy: run once the records before them have */
+  /** Whether `shouldReconnect` is being asked: the close it judges is not the core's yet. */
+  #asking = false;
+  /** @type {(() => void)[]} connect, reconnect, disconnect and clearQueue made while asking: made after its verdict */
   #later = [];
   #subscribe = (/** @type {() => void} */ listener) => this.#listen(this.#topics, "change", listener);
   #getSnapshot = () => this.#current();
@@ -590,42 +593,25 @@ export class WebSocketTransport {
     return answer;
   }
 
-  /** Runs what calls made while busy left, in order (their own calls join the end). */
+  /** Runs the records calls made while busy left, in order (their own calls' join the end). */
   #drain() {
-    while (this.#session) {
-      const batch = this.#batches.shift();
-      if (batch) {
-        this.#run(...batch);
-        continue;
-      }
-      const call = this.#later.shift();
-      if (!call) return;
-      call();
-    }
-    this.#batches.length = this.#later.length = 0;
+    for (let batch; this.#session && (batch = this.#batches.shift()); ) this.#run(...batch);
+    this.#batches.length = 0;
   }
 
   /**
-   * An application call that changes the connection: made now, or, from
-   * inside a listener (or shouldReconnect, or a URL function), once the
-   * records under way have run. Its errors were checked before it waits.
+   * An application call that changes the connection: made now, or after
+   * the verdict when `shouldReconnect` is being asked (a `disconnect()` in
+   * it must not close as 1000 what the server closed with its own code).
    * @param {number} call
    * @param {number} [a]
    * @param {number} [b]
    * @param {string} [text]
+   * @param {Record<string, unknown>} [values] the arguments an option error may name
    */
-  #command(call, a = 0, b = 0, text = "") {
-    if (!this.#busy) {
-      this.#call(call, a, b, text);
-      return;
-    }
-    this.#later.push(() => {
-      try {
-        this.#call(call, a, b, text);
-      } catch (error) {
-        report("a call made from a listener failed", error);
-      }
-    });
+  #command(call, a = 0, b = 0, text = "", values) {
+    if (this.#asking) this.#later.push(() => this.#call(call, a, b, text, undefined, values));
+    else this.#call(call, a, b, text, undefined, values);
   }
 
   /**
@@ -729,6 +715,9 @@ export class WebSocketTransport {
         break;
       case OP_ABORT_POST:
         this.#abortPost();
+        break;
+      case OP_POLL:
+        this.#request("poll", first, { headers: { accept: "application/json" } }, SOURCE_EVENTS, CALL_EVENTS_OPENED, CALL_EVENTS_FAILED);
         break;
       case OP_STATE:
         this.#emit("state", STATE_NAMES[first]);
@@ -992,18 +981,21 @@ export class WebSocketTransport {
     const answer = this.#call(CALL_SOCKET_CLOSED, code, clean, reason);
     if ((answer & ANSWER_MASK) !== ASK || !this.#shouldReconnect) return;
     let verdict = 3;
-    // Calls it makes wait for its verdict: a disconnect() in it must not
-    // close (as 1000) what the server already closed with its own code.
-    const busy = this.#busy;
-    this.#busy = true;
+    this.#asking = true;
     try {
       verdict = this.#shouldReconnect(Object.freeze({ code, reason, wasClean })) ? 2 : 1;
     } catch (error) {
       report("shouldReconnect threw; using the default policy", error);
-    } finally {
-      this.#busy = busy;
     }
+    this.#asking = false;
     this.#call(CALL_SOCKET_CLOSED, code, clean + 2 * verdict, reason);
+    for (const call of this.#later.splice(0)) {
+      try {
+        call();
+      } catch (error) {
+        report("a call made in shouldReconnect failed", error);
+      }
+    }
   }
 
   /** @param {string} url */
@@ -1021,6 +1013,8 @@ export class WebSocketTransport {
   }
 
   #closeEvents() {
+    this.#inFlight.poll?.abort();
+    this.#inFlight.poll = null;
     const events = this.#events;
     this.#events = null;
     if (!events) return;
@@ -1029,46 +1023,55 @@ export class WebSocketTransport {
   }
 
   /**
-   * POSTs the envelopes (JSON texts) as one array. Each envelope of a JSON
-   * array in the response takes the frame path, then the answer's status is
-   * reported, or the failure. The core judges what a status means and when
-   * to give up (`AbortPost`).
+   * POSTs the envelopes (JSON texts) as one array.
    * @param {string} url
    * @param {unknown[]} frames
    */
   #postFrames(url, frames) {
+    const init = { method: "POST", headers: { "content-type": "application/json" }, body: `[${frames.join(",")}]` };
+    this.#request("post", url, init, SOURCE_POST_REPLY, CALL_POST_ANSWERED, CALL_POST_FAILED);
+  }
+
+  /**
+   * One request of the HTTP fallback (a POST, or a long-poll of the events
+   * URL): each envelope of the JSON array answered takes the frame path
+   * from `source`, then the status is reported with `answered`, or the
+   * failure with `failed`: no answer, or a 2xx that is not the contract's
+   * JSON array (a proxy's HTML page, say). The core judges the rest.
+   * @param {"post" | "poll"} slot
+   * @param {string} url
+   * @param {RequestInit} init
+   * @param {number} source
+   * @param {number} answered
+   * @param {number} failed
+   */
+  #request(slot, url, init, source, answered, failed) {
     const controller = new AbortController();
-    this.#post = controller;
-    const current = () => this.#post === controller;
-    fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: `[${frames.join(",")}]`,
-      signal: controller.signal,
-    })
+    const inFlight = this.#inFlight;
+    inFlight[slot] = controller;
+    const current = () => inFlight[slot] === controller;
+    fetch(url, { ...init, signal: controller.signal })
       .then(async (response) => {
-        const replies = await response.json().catch(() => undefined);
+        const frames = await response.json().catch(() => (response.status === 204 ? [] : undefined));
         if (!current()) return;
-        if (response.ok && Array.isArray(replies)) {
-          for (const reply of replies) {
-            if (current()) this.#frame(reply, SOURCE_POST_REPLY);
-          }
-        }
+        // A poll is answered only by a 2xx; a POST's status is the core's to judge.
+        if (response.ok ? !Array.isArray(frames) : slot == "poll") throw new Error(`HTTP ${response.status} but no JSON array (${response.headers.get("content-type")})`);
+        for (const frame of response.ok ? frames : []) if (current()) this.#frame(frame, source);
         if (current()) {
-          this.#post = null;
-          this.#call(CALL_POST_ANSWERED, response.status);
+          inFlight[slot] = null;
+          this.#call(answered, response.status);
         }
       })
       .catch((error) => {
         if (!current()) return;
-        this.#post = null;
-        this.#call(CALL_POST_FAILED, 0, 0, String(error?.message ?? error));
+        inFlight[slot] = null;
+        this.#call(failed, 0, 0, String(error?.message ?? error));
       });
   }
 
   #abortPost() {
-    const controller = this.#post;
-    this.#post = null;
+    const controller = this.#inFlight.post;
+    this.#inFlight.post = null;
     controller?.abort();
   }
 
@@ -1150,14 +1153,7 @@ export class WebSocketTransport {
     this.#live();
     if (code !== undefined && typeof code !== "number") throw optionError("code", "must be a number", code);
     if (reason !== undefined && typeof reason !== "string") throw optionError("reason", "must be a string", reason);
-    const given = code === undefined ? 0 : 1;
-    if (!this.#busy) {
-      this.#call(CALL_DISCONNECT, code ?? 0, given, reason, undefined, { code, reason });
-      return;
-    }
-    // Checked now (a bad code throws here, to its caller), made later.
-    this.#call(CALL_DISCONNECT, code ?? 0, given + DISCONNECT_CHECK_ONLY, reason, undefined, { code, reason });
-    this.#command(CALL_DISCONNECT, code ?? 0, given, reason);
+    this.#command(CALL_DISCONNECT, code ?? 0, code === undefined ? 0 : 1, reason, { code, reason });
   }
 
   /**

@@ -82,9 +82,12 @@ pub enum Input<P> {
     Frame(InboundFrame),
 
     // ----- the HTTP fallback -----
-    /// The event stream opened.
+    /// The event stream opened, or the long-poll in flight was answered
+    /// with a 2xx and a JSON array (its envelopes were fed in as
+    /// event-stream frames first).
     EventsOpened,
-    /// The event stream failed (the browser would retry on its own).
+    /// The event stream failed (the browser would retry on its own), or the
+    /// long-poll in flight failed (no answer, another status, not a JSON array).
     EventsFailed,
     /// The POST in flight was answered with this HTTP status (its reply
     /// envelopes were fed in as frames first).

@@ -11,6 +11,7 @@ mod channel;
 mod close;
 mod connection;
 mod downstream;
+mod feed;
 mod heartbeat;
 mod ids;
 mod input;
@@ -42,6 +43,7 @@ pub use close::{
 };
 pub use connection::{Connection, Phase};
 pub use downstream::{Downstream, Numbered};
+pub use feed::{Feed, POLL_QUERY_PARAM, POLL_WAIT, STREAM_PROOF};
 pub use heartbeat::{Answering, Beat, Heartbeat, Silence, LATE_TIMER};
 pub use ids::{push_number, IdGenerator, ID_SEPARATOR, PING_SEPARATOR};
 pub use input::{stream_position, FrameKind, FrameSource, InboundFrame, Input, PageEvent};

@@ -43,8 +43,17 @@ pub enum Output<P> {
         /// The events URL with the session id and `last_seq`.
         url: String,
     },
-    /// Close the event stream and stop listening to it.
+    /// Close the event stream (or abandon the long-poll in flight) and
+    /// stop listening to it.
     CloseEvents,
+    /// Long-poll the events URL (PROTOCOL.md §6.2): GET it, feed each
+    /// envelope of the JSON array answered as an event-stream frame, then
+    /// report [`Input::EventsOpened`] (a 2xx with a JSON array) or
+    /// [`Input::EventsFailed`]. There is never another poll in flight.
+    Poll {
+        /// The events URL with the session id, `last_seq` and `poll=<ms>`.
+        url: String,
+    },
     /// POST these envelopes, oldest first, as one JSON array, and report the
     /// replies and the outcome. There is never another POST in flight.
     Post {

@@ -27,6 +27,7 @@ use super::channel::{Channel, Delivery, Mode, Probe};
 use super::close::{should_reconnect_by_default, validate_close_request, CloseInfo};
 use super::connection::{Connection, Phase};
 use super::downstream::{Downstream, Numbered};
+use super::feed::{Feed, POLL_QUERY_PARAM, POLL_WAIT};
 use super::heartbeat::{Beat, Heartbeat, Silence};
 use super::ids::{push_number, IdGenerator};
 use super::input::{FrameKind, FrameSource, InboundFrame, Input};
@@ -82,6 +83,10 @@ pub const ENVELOPE_PARTS: [&str; 5] = [
     "\"}",
 ];
 
+/// What the `error` event says when the fallback's event stream (or the
+/// long-poll standing in for it) fails.
+const EVENTS_FAILED: &str = "the HTTP fallback's event stream failed";
+
 /// How long a fallback POST may take when `ackTimeout` is 0 (no limit for
 /// acks): a POST that never returns must not hold up every later send.
 pub const DEFAULT_POST_TIMEOUT: Duration = Duration::from_ms(30_000.0);
@@ -103,11 +108,14 @@ pub enum Deadline {
     Post,
     /// The WebSocket is tried again from the HTTP fallback.
     Probe,
+    /// The fallback's event stream has not opened (it is given up for
+    /// long-polling), or the long-poll in flight is abandoned.
+    Feed,
 }
 
 impl Deadline {
     /// Every kind.
-    pub const ALL: [Deadline; 7] = [
+    pub const ALL: [Deadline; 8] = [
         Deadline::Connect,
         Deadline::Retry,
         Deadline::MinUptime,
@@ -115,6 +123,7 @@ impl Deadline {
         Deadline::Ack,
         Deadline::Post,
         Deadline::Probe,
+        Deadline::Feed,
     ];
 }
 
@@ -129,6 +138,8 @@ pub struct Transport<P> {
     heartbeat: Heartbeat,
     upstream: Upstream<P>,
     downstream: Downstream,
+    /// The fallback's way down: event stream or long-polling.
+    feed: Feed,
     /// The deadline of the fallback POST in flight. Kept beside the channel,
     /// not in it: a POST sent just before the session moved back to the
     /// WebSocket still ends (and its replies still arrive) after the move.
@@ -169,6 +180,7 @@ impl<P: Clone> Transport<P> {
             connection: Connection::default(),
             upstream,
             downstream: Downstream::default(),
+            feed: Feed::default(),
             post_deadline: None,
             socket_url: String::new(),
             socket_resume: None,
@@ -374,6 +386,7 @@ impl<P: Clone> Transport<P> {
             Deadline::Ack => self.upstream.poll_timeout(),
             Deadline::Post => self.post_deadline,
             Deadline::Probe => self.channel.probe_at(),
+            Deadline::Feed => self.feed.poll_timeout(),
         }
     }
 
@@ -522,7 +535,8 @@ impl<P: Clone> Transport<P> {
             self.transmit(payload);
             self.upstream.start_clock(clock());
             SendOutcome::Sent
-        } else if matches!(self.connection.phase, Phase::Open) && http {
+        } else if self.mode() == Mode::Http && self.connection.is_live() && http {
+            // The upstream does not wait for the downstream to open.
             self.post_next(clock());
             SendOutcome::Http
         } else {
@@ -623,7 +637,7 @@ impl<P: Clone> Transport<P> {
         message.push_str(" (browsers give no reason)");
         if opening {
             // The one place the reason for a refused upgrade can be read.
-            message.push_str(": a refusal (an origin not allowed, a proxy without WebSocket support) is in the server's log");
+            message.push_str("; a server that refused it logs why");
         }
         self.report_error(message);
     }
@@ -739,21 +753,84 @@ impl<P: Clone> Transport<P> {
 
     // ----- the HTTP fallback -----
 
+    /// The event stream opened, or (long-polling) the poll in flight was
+    /// answered with a 2xx, its envelopes fed in first: the next poll goes
+    /// out at once. Either opens the channel if nothing had yet.
     fn on_events_opened(&mut self, now: Instant) {
-        if self.mode() == Mode::Http && matches!(self.connection.phase, Phase::Opening) {
+        if self.mode() != Mode::Http || !self.connection.is_live() {
+            return;
+        }
+        if self.feed.is_polling() {
+            if !self.feed.poll_ended() {
+                return;
+            }
+        } else if self.feed.stream_opened() {
             self.downstream.channel_opened(self.events_resume);
+        } else {
+            return;
+        }
+        if matches!(self.connection.phase, Phase::Opening) {
             self.channel_open(now);
+        }
+        if self.feed.is_polling() {
+            self.poll(now);
         }
     }
 
+    /// Sends the next long-poll of the events URL, from where the stream
+    /// stands now.
+    fn poll(&mut self, now: Instant) {
+        let Some(base) = self.events_url() else {
+            return;
+        };
+        // The connection's first poll asks for an answer at once: it is what
+        // shows the server is there.
+        let wait = if matches!(self.connection.phase, Phase::Opening) {
+            Duration::ZERO
+        } else {
+            POLL_WAIT
+        };
+        self.feed.poll_sent(now, wait, self.post_timeout());
+        let mut digits = String::new();
+        push_number(&mut digits, wait.as_ms() as u64, 10);
+        let url = set_query_param(&self.with_last_seq(base), POLL_QUERY_PARAM, &digits);
+        self.push(Output::Poll { url });
+    }
+
+    /// The events URL with the session id, if the fallback has one.
+    fn events_url(&self) -> Option<String> {
+        let base = self.config.fallback.as_ref()?.events_url.as_deref()?;
+        Some(set_query_param(
+            base,
+            SESSION_QUERY_PARAM,
+            &self.config.session_id,
+        ))
+    }
+
+    /// The event stream has not opened in time: a proxy is holding it back.
+    /// The same URL is long-polled instead, from now on.
+    fn stream_held_back(&mut self, now: Instant) {
+        self.feed.give_up_stream();
+        self.push(Output::CloseEvents);
+        self.report_error(join(EVENTS_FAILED, " to open in time: long-polling it"));
+        self.downstream.channel_opened(self.events_resume);
+        self.poll(now);
+    }
+
     /// The event stream failed (the browser would retry on its own; the
-    /// transport closes it and retries with its backoff and `last_seq`).
+    /// transport closes it and retries with its backoff and `last_seq`), or
+    /// the long-poll in flight failed: no answer, not a 2xx, not a JSON
+    /// array, or no answer in time.
     fn on_events_failed(&mut self, now: Instant) {
-        if self.mode() == Mode::Http && self.connection.is_live() {
-            self.push(Output::CloseEvents);
-            self.report_error("the HTTP fallback's event stream failed".to_owned());
-            self.attempt_failed(now);
+        if self.mode() != Mode::Http
+            || !self.connection.is_live()
+            || (self.feed.is_polling() && !self.feed.poll_ended())
+        {
+            return;
         }
+        self.push(Output::CloseEvents);
+        self.report_error(EVENTS_FAILED.to_owned());
+        self.attempt_failed(now);
     }
 
     /// The POST in flight ended: delivered (`failure` is `None`; its replies
@@ -768,14 +845,18 @@ impl<P: Clone> Transport<P> {
             self.emit_queue(Vec::new());
         }
         let Some(failure) = failure else {
-            if matches!(self.connection.phase, Phase::Open) {
+            // An answered POST shows the server is there, whatever the
+            // downstream is doing: the channel is up.
+            if self.mode() == Mode::Http && matches!(self.connection.phase, Phase::Opening) {
+                self.channel_open(now);
+            } else if matches!(self.connection.phase, Phase::Open) {
                 self.upstream.start_clock(now);
                 self.post_next(now);
             }
             return;
         };
         self.report_error(join("an HTTP fallback POST failed: ", failure));
-        if !matches!(self.connection.phase, Phase::Open) {
+        if !self.connection.is_live() {
             return;
         }
         match self.mode() {
@@ -884,6 +965,12 @@ impl<P: Clone> Transport<P> {
         if is_due(self.channel.probe_at(), now) {
             self.channel.set_probe_at(None);
             self.start_probe(now);
+        }
+        if is_due(self.feed.proof_at(), now) {
+            self.stream_held_back(now);
+        }
+        if is_due(self.feed.poll_deadline(), now) {
+            self.on_events_failed(now);
         }
     }
 
@@ -1038,26 +1125,26 @@ impl<P: Clone> Transport<P> {
         self.push(Output::OpenSocket);
     }
 
-    /// Opens the fallback's downstream; without one, HTTP is usable at once.
+    /// Opens the fallback's downstream (the event stream, or its first
+    /// long-poll); without one, HTTP is usable at once. The upstream does
+    /// not wait for it: what is held is POSTed now.
     fn open_events(&mut self, now: Instant) {
-        let events_url = self
-            .config
-            .fallback
-            .as_ref()
-            .and_then(|fallback| fallback.events_url.clone());
-        match events_url {
-            Some(base) => {
-                let url = self.with_last_seq(set_query_param(
-                    &base,
-                    SESSION_QUERY_PARAM,
-                    &self.config.session_id,
-                ));
-                self.events_resume = self.downstream.resume_position();
-                self.connection.phase = Phase::Opening;
-                self.push(Output::OpenEvents { url });
-            }
-            None => self.channel_open(now),
+        let Some(base) = self.events_url() else {
+            self.channel_open(now);
+            return;
+        };
+        self.events_resume = self.downstream.resume_position();
+        self.connection.phase = Phase::Opening;
+        if self.feed.is_polling() {
+            self.downstream.channel_opened(self.events_resume);
+            self.poll(now);
+        } else {
+            let url = self.with_last_seq(base);
+            self.feed
+                .stream_requested(now, Feed::proof_bound(self.config.connect_timeout));
+            self.push(Output::OpenEvents { url });
         }
+        self.post_next(now);
     }
 
     /// The channel in use is up: send what is held, in order.
@@ -1264,10 +1351,7 @@ impl<P: Clone> Transport<P> {
     /// Starts the next POST if the fallback is up, none is in flight and
     /// something is waiting: everything waiting goes in one batch.
     fn post_next(&mut self, now: Instant) {
-        if self.mode() != Mode::Http
-            || !matches!(self.connection.phase, Phase::Open)
-            || self.post_deadline.is_some()
-        {
+        if self.mode() != Mode::Http || !self.connection.is_live() || self.post_deadline.is_some() {
             return;
         }
         let Some(post_url) = self
@@ -1384,6 +1468,7 @@ impl<P: Clone> Transport<P> {
     /// heartbeat, the ack clock (tracked messages will be sent again).
     fn stop_connection(&mut self) {
         self.connection.stop_deadlines();
+        self.feed.stop();
         self.heartbeat.stop();
         self.upstream.channel_lost();
     }

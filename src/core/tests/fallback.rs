@@ -213,8 +213,8 @@ fn a_failed_post_is_retried_in_order_after_the_backoff() {
     send(&mut sim, 3);
     let actions = sim.fire(Deadline::Retry);
     assert!(events_opened(&actions).is_some(), "still on HTTP");
-    sim.transport.on_events_open(sim.now);
-    assert_eq!(posts(&sim.take())[0].1, [1, 2, 3]);
+    // The upstream does not wait for the event stream to open.
+    assert_eq!(posts(&actions)[0].1, [1, 2, 3]);
 }
 
 #[test]
@@ -389,10 +389,9 @@ fn a_post_that_never_returns_is_abandoned_even_without_an_ack_timeout() {
     assert!(actions.contains(&Output::AbortPost));
     let error = errors(&actions).pop().expect("an error");
     assert!(error.contains("no answer within 30000 ms"), "{error}");
-    // The session recovers and both messages go out, in order.
-    sim.fire(Deadline::Retry);
-    sim.transport.on_events_open(sim.now);
-    let retried = posts(&sim.take());
+    // The session recovers and both messages go out, in order, as the
+    // attempt starts (the upstream does not wait for the event stream).
+    let retried = posts(&sim.fire(Deadline::Retry));
     assert_eq!(retried.len(), 1);
     assert_eq!(retried[0].1, [1, 2]);
 }
@@ -421,4 +420,108 @@ fn frames_delivered_while_the_probe_opens_are_replays_not_a_reset() {
     assert!(!sim.frame(FrameKind::Envelope, None, 4.0));
     assert!(sim.frame(FrameKind::Envelope, None, 5.0));
     assert_eq!(sim.transport.snapshot().stats.resets, 0);
+}
+
+fn polls(actions: &[Output<Payload>]) -> Vec<String> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Output::Poll { url } => Some(url.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// HTTP from the start, with the event stream never opening (a proxy
+/// holding it back): returns the sim with its stream requested.
+fn http_only() -> Sim {
+    let mut sim = Sim::new(OptionValues {
+        enable_websocket: Some(false),
+        url: None,
+        ..fallback_options()
+    });
+    assert!(events_opened(&sim.connect()).is_some());
+    sim
+}
+
+/// The upstream stalled while the event stream had not opened: behind
+/// nginx at its defaults no message went out at all. Now what is sent is
+/// POSTed at once, and an answered POST shows the server is there.
+#[test]
+fn the_upstream_never_waits_for_the_event_stream() {
+    let mut sim = http_only();
+    assert_eq!(sim.state(), ConnectionState::Connecting);
+    send(&mut sim, 1);
+    assert_eq!(
+        posts(&sim.take()).len(),
+        1,
+        "POSTed before the stream opened"
+    );
+    sim.transport.on_post_done(sim.now, true, "");
+    assert!(sim.take().contains(&Output::Emit(Event::Opened)));
+    assert_eq!(sim.state(), ConnectionState::Connected);
+    // The stream opening later changes nothing but the downstream.
+    sim.transport.on_events_open(sim.now);
+    assert!(!sim.take().contains(&Output::Emit(Event::Opened)));
+}
+
+/// An event stream that has not opened within the bound is given up for
+/// long-polling (PROTOCOL.md §6.2): the first poll asks for no wait, the
+/// next ones wait, frames come down numbered, and every later attempt polls.
+#[test]
+fn an_event_stream_held_back_is_replaced_by_long_polling() {
+    let mut sim = http_only();
+    // quiet_options' connectTimeout is 500 ms: the stream gets half of it.
+    assert_eq!(sim.transport.timer_due(Deadline::Feed), Some(250.0));
+    let actions = sim.fire(Deadline::Feed);
+    assert!(actions.contains(&Output::CloseEvents));
+    let error = errors(&actions).pop().expect("said why");
+    assert_eq!(
+        error,
+        "the HTTP fallback's event stream failed to open in time: long-polling it"
+    );
+    let first = polls(&actions);
+    assert_eq!(first.len(), 1);
+    assert!(
+        first[0].starts_with("http://h/events?session_id=s"),
+        "{}",
+        first[0]
+    );
+    assert!(first[0].ends_with("&poll=0"), "{}", first[0]);
+    assert_eq!(sim.state(), ConnectionState::Connecting);
+
+    assert!(sim.frame_on(FrameSource::Events, FrameKind::Envelope, None, 1.0));
+    let actions = sim.input(Input::EventsOpened);
+    assert_eq!(sim.state(), ConnectionState::Connected);
+    let next = polls(&actions);
+    assert_eq!(next.len(), 1, "the next poll at once");
+    assert!(
+        next[0].contains("last_seq=1") && next[0].ends_with("&poll=20000"),
+        "{}",
+        next[0]
+    );
+    assert!(
+        !sim.frame_on(FrameSource::Events, FrameKind::Envelope, None, 1.0),
+        "a frame answered twice is delivered once"
+    );
+
+    // A poll that fails ends the connection; the retry polls at once.
+    let actions = sim.input(Input::EventsFailed);
+    assert!(errors(&actions)
+        .iter()
+        .any(|e| e == "the HTTP fallback's event stream failed"));
+    assert_eq!(sim.state(), ConnectionState::Reconnecting);
+    let actions = sim.fire(Deadline::Retry);
+    assert!(events_opened(&actions).is_none(), "no event stream again");
+    assert_eq!(polls(&actions).len(), 1);
+
+    // A waiting poll that is never answered is abandoned.
+    sim.input(Input::EventsOpened);
+    let actions = sim.fire(Deadline::Feed);
+    assert!(actions.contains(&Output::CloseEvents));
+    assert!(errors(&actions)
+        .iter()
+        .any(|e| e == "the HTTP fallback's event stream failed"));
+    // A late answer of the abandoned poll is ignored.
+    assert!(sim.input(Input::EventsOpened).is_empty());
 }

@@ -38,6 +38,8 @@ enum Step {
     EventsError,
     PostAnswered(u16),
     PostFails,
+    PollAnswered(u16),
+    PollFails,
     AckOldest,
     Wait(u16),
 }
@@ -80,6 +82,8 @@ fn step() -> impl Strategy<Value = Step> {
         1 => Just(Step::EventsError),
         2 => prop::sample::select(vec![200u16, 204, 400, 503]).prop_map(Step::PostAnswered),
         1 => Just(Step::PostFails),
+        2 => prop::sample::select(vec![200u16, 404, 503]).prop_map(Step::PollAnswered),
+        1 => Just(Step::PollFails),
         3 => Just(Step::AckOldest),
         1 => any::<u16>().prop_map(Step::Wait),
     ]
@@ -91,6 +95,7 @@ struct World {
     socket_open: bool,
     events_open: bool,
     post_in_flight: bool,
+    poll_in_flight: bool,
     /// Tracked payloads on the wire, oldest first (acked from the front).
     unacked: Vec<Payload>,
     last_ping: Option<u64>,
@@ -135,7 +140,15 @@ impl World {
                     prop_assert!(!self.events_open, "a second event stream");
                     self.events_open = true;
                 }
-                Output::CloseEvents => self.events_open = false,
+                Output::CloseEvents => {
+                    self.events_open = false;
+                    self.poll_in_flight = false;
+                }
+                Output::Poll { .. } => {
+                    prop_assert!(!self.poll_in_flight, "a second poll in flight");
+                    prop_assert!(!self.events_open, "a poll beside an event stream");
+                    self.poll_in_flight = true;
+                }
                 Output::Post { frames, .. } => {
                     prop_assert!(!self.post_in_flight, "a second POST in flight");
                     self.post_in_flight = true;
@@ -258,7 +271,7 @@ proptest! {
                         FrameKind::Ack if ours => world.unacked.first().map(|&p| sim.transport.message_id(p.into())),
                         _ => Some("nope".to_owned()),
                     };
-                    let source = if world.events_open { FrameSource::Events } else { FrameSource::Socket };
+                    let source = if world.events_open || world.poll_in_flight { FrameSource::Events } else { FrameSource::Socket };
                     Some(Input::Frame(InboundFrame { id, seq, first_available: seq, epoch: ours.then(|| "e1".to_owned()), ..InboundFrame::of_kind(source, kind) }))
                 }
                 Step::UrlAnswer(ok) => world.url_request.take().map(|attempt| Input::UrlResolved {
@@ -281,6 +294,14 @@ proptest! {
                 Step::PostFails if world.post_in_flight => {
                     world.post_in_flight = false;
                     Some(Input::PostFailed { reason: "network".into() })
+                }
+                Step::PollAnswered(status) if world.poll_in_flight => {
+                    world.poll_in_flight = false;
+                    Some(if status < 300 { Input::EventsOpened } else { Input::EventsFailed })
+                }
+                Step::PollFails if world.poll_in_flight => {
+                    world.poll_in_flight = false;
+                    Some(Input::EventsFailed)
                 }
                 Step::AckOldest if !world.unacked.is_empty() => {
                     let id = sim.transport.message_id(world.unacked.remove(0).into());
