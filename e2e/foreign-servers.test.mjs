@@ -117,8 +117,8 @@ test("echo, pushing and silent servers: no churn, one close for the silent one, 
   // Silent: closed once (it might have been a dead link), then kept.
   assert.deepEqual(seen.silent.closes, ["4000 heartbeat timeout"], JSON.stringify(seen.silent));
   assert.equal(seen.silent.errors.length, 2, JSON.stringify(seen.silent.errors));
-  assert.match(seen.silent.errors[0], /never answered one: reconnecting, once\. A server that does not answer pings needs heartbeatInterval: 0/);
-  assert.match(seen.silent.errors[1], /keeping the link but no longer checking it/);
+  assert.match(seen.silent.errors[0], /no ping was ever answered; reconnecting once\. A server that answers no ping needs heartbeatInterval: 0/);
+  assert.match(seen.silent.errors[1], /the link is kept and no longer checked/);
   assert.equal(seen.silent.state, "connected");
   assert.equal(servers.silent.stats.connections, 2);
 });

@@ -989,13 +989,8 @@ export class WebSocketTransport {
     }
     this.#asking = false;
     this.#call(CALL_SOCKET_CLOSED, code, clean + 2 * verdict, reason);
-    for (const call of this.#later.splice(0)) {
-      try {
-        call();
-      } catch (error) {
-        report("a call made in shouldReconnect failed", error);
-      }
-    }
+    // Made now, in order (a bad argument among them throws from here).
+    for (const call of this.#later.splice(0)) call();
   }
 
   /** @param {string} url */
@@ -1052,10 +1047,10 @@ export class WebSocketTransport {
     const current = () => inFlight[slot] === controller;
     fetch(url, { ...init, signal: controller.signal })
       .then(async (response) => {
-        const frames = await response.json().catch(() => (response.status === 204 ? [] : undefined));
+        const frames = await response.json().catch(() => {});
         if (!current()) return;
         // A poll is answered only by a 2xx; a POST's status is the core's to judge.
-        if (response.ok ? !Array.isArray(frames) : slot == "poll") throw new Error(`HTTP ${response.status} but no JSON array (${response.headers.get("content-type")})`);
+        if (response.ok ? !Array.isArray(frames) : slot == "poll") throw new Error(`HTTP ${response.status}, not a JSON array`);
         for (const frame of response.ok ? frames : []) if (current()) this.#frame(frame, source);
         if (current()) {
           inFlight[slot] = null;

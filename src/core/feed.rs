@@ -19,6 +19,9 @@ pub const STREAM_PROOF: Duration = Duration::from_ms(3000.0);
 /// (servers may shorten it: the reference server holds at most 25 s).
 pub const POLL_WAIT: Duration = Duration::from_ms(20_000.0);
 
+/// [`POLL_WAIT`] as the poll's URL says it (a test holds the two equal).
+pub const POLL_WAIT_MS: &str = "20000";
+
 /// The query parameter that makes a request of the events URL a long-poll,
 /// its value the wait in ms.
 pub const POLL_QUERY_PARAM: &str = "poll";
@@ -103,6 +106,11 @@ impl Feed {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_wait_is_spelled_as_it_is() {
+        assert_eq!(POLL_WAIT_MS.parse::<f64>().ok(), Some(POLL_WAIT.as_ms()));
+    }
 
     #[test]
     fn the_proof_bound_leaves_the_first_poll_half_the_connect_timeout() {

@@ -43,7 +43,7 @@ pub use close::{
 };
 pub use connection::{Connection, Phase};
 pub use downstream::{Downstream, Numbered};
-pub use feed::{Feed, POLL_QUERY_PARAM, POLL_WAIT, STREAM_PROOF};
+pub use feed::{Feed, POLL_QUERY_PARAM, POLL_WAIT, POLL_WAIT_MS, STREAM_PROOF};
 pub use heartbeat::{Answering, Beat, Heartbeat, Silence, LATE_TIMER};
 pub use ids::{push_number, IdGenerator, ID_SEPARATOR, PING_SEPARATOR};
 pub use input::{stream_position, FrameKind, FrameSource, InboundFrame, Input, PageEvent};

@@ -27,7 +27,7 @@ use super::channel::{Channel, Delivery, Mode, Probe};
 use super::close::{should_reconnect_by_default, validate_close_request, CloseInfo};
 use super::connection::{Connection, Phase};
 use super::downstream::{Downstream, Numbered};
-use super::feed::{Feed, POLL_QUERY_PARAM, POLL_WAIT};
+use super::feed::{Feed, POLL_QUERY_PARAM, POLL_WAIT, POLL_WAIT_MS};
 use super::heartbeat::{Beat, Heartbeat, Silence};
 use super::ids::{push_number, IdGenerator};
 use super::input::{FrameKind, FrameSource, InboundFrame, Input};
@@ -785,15 +785,13 @@ impl<P: Clone> Transport<P> {
         };
         // The connection's first poll asks for an answer at once: it is what
         // shows the server is there.
-        let wait = if matches!(self.connection.phase, Phase::Opening) {
-            Duration::ZERO
+        let (wait, asked) = if matches!(self.connection.phase, Phase::Opening) {
+            (Duration::ZERO, "0")
         } else {
-            POLL_WAIT
+            (POLL_WAIT, POLL_WAIT_MS)
         };
         self.feed.poll_sent(now, wait, self.post_timeout());
-        let mut digits = String::new();
-        push_number(&mut digits, wait.as_ms() as u64, 10);
-        let url = set_query_param(&self.with_last_seq(base), POLL_QUERY_PARAM, &digits);
+        let url = set_query_param(&self.with_last_seq(base), POLL_QUERY_PARAM, asked);
         self.push(Output::Poll { url });
     }
 
@@ -957,10 +955,8 @@ impl<P: Clone> Transport<P> {
         }
         if is_due(self.post_deadline, now) {
             self.push(Output::AbortPost);
-            let mut why = "no answer within ".to_owned();
-            push_number(&mut why, self.post_timeout().as_ms() as u64, 10);
-            why.push_str(" ms");
-            self.post_done(now, Some(&why));
+            // ackTimeout, or 30 s without one.
+            self.post_done(now, Some("no answer in time"));
         }
         if is_due(self.channel.probe_at(), now) {
             self.channel.set_probe_at(None);
@@ -999,7 +995,7 @@ impl<P: Clone> Transport<P> {
             Beat::Nothing => {}
             Beat::Ping(number) => self.push(Output::SendPing { number }),
             Beat::Silent(silence) => {
-                self.report_error(self.silence_message(silence));
+                self.report_error(Self::silence_message(silence).to_owned());
                 if silence != Silence::StoppedChecking {
                     self.channel_dead(now, HEARTBEAT_TIMEOUT_CLOSE);
                 }
@@ -1009,30 +1005,15 @@ impl<P: Clone> Transport<P> {
 
     /// What the `error` event says when the heartbeat gives up: what was
     /// missed, what happens now, and what to set if the server does not
-    /// answer pings.
-    fn silence_message(&self, silence: Silence) -> String {
-        let Some(heartbeat) = self.heartbeat.config() else {
-            return String::new();
-        };
-        let mut message = String::from("heartbeat: no answer to {\"type\":\"");
-        message.push_str(&self.config.ping_type);
-        message.push_str("\"} and nothing else for ");
-        let silent = match silence {
-            Silence::Unanswered => heartbeat.timeout,
-            _ => heartbeat.interval + heartbeat.timeout,
-        };
-        push_number(&mut message, silent.as_ms() as u64, 10);
-        message.push_str(match silence {
-            Silence::Unanswered => " ms: reconnecting (the server answered pings before)",
-            Silence::NeverAnswered => " ms, and the server never answered one: reconnecting, once",
-            Silence::StoppedChecking => " ms again: keeping the link but no longer checking it",
-        });
-        if silence != Silence::Unanswered {
-            message.push_str(
-                ". A server that does not answer pings needs heartbeatInterval: 0 (or pingType/pongType)",
-            );
+    /// answer pings. (The times are the options': `heartbeatTimeout` after
+    /// a ping, or `heartbeatInterval + heartbeatTimeout` of silence; not
+    /// spelled out, which would cost every page the formatting.)
+    fn silence_message(silence: Silence) -> &'static str {
+        match silence {
+            Silence::Unanswered => "heartbeat timeout: silence after a ping (the server answered them before); reconnecting",
+            Silence::NeverAnswered => "heartbeat timeout: silence, and no ping was ever answered; reconnecting once. A server that answers no ping needs heartbeatInterval: 0 (or pingType/pongType)",
+            Silence::StoppedChecking => "heartbeat: silent again; the link is kept and no longer checked",
         }
-        message
     }
 
     // ----- internals: channels -----

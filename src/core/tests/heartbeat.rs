@@ -86,9 +86,9 @@ fn a_server_that_answers_pings_and_falls_silent_is_closed_with_4000_and_an_error
         })
     );
     let error = errors(&outputs).pop().expect("an error event");
-    assert!(
-        error.contains("no answer to {\"type\":\"ping\"} and nothing else for 700 ms"),
-        "{error}"
+    assert_eq!(
+        error,
+        "heartbeat timeout: silence after a ping (the server answered them before); reconnecting"
     );
     assert!(outputs.contains(&Output::Emit(Event::Closed(CloseInfo {
         code: 4000,
@@ -170,7 +170,10 @@ fn a_server_that_never_sends_is_closed_once_then_kept_with_one_error() {
     let first = sim.run_until(3700.0);
     assert_eq!(closes(&first), 1, "interval + timeout of silence");
     let message = errors(&first).pop().expect("an error");
-    assert!(message.contains("no answer to {\"type\":\"ping\"} and nothing else for 3700 ms, and the server never answered one"), "{message}");
+    assert!(
+        message.contains("no ping was ever answered; reconnecting once"),
+        "{message}"
+    );
     assert!(
         message.contains("heartbeatInterval: 0"),
         "says what to do: {message}"
@@ -181,7 +184,7 @@ fn a_server_that_never_sends_is_closed_once_then_kept_with_one_error() {
     assert_eq!(closes(&second), 0);
     let said = errors(&second);
     assert_eq!(said.len(), 1);
-    assert!(said[0].contains("no longer checking it"), "{}", said[0]);
+    assert!(said[0].contains("no longer checked"), "{}", said[0]);
     assert_eq!(sim.state(), ConnectionState::Connected);
 }
 
