@@ -43,7 +43,7 @@ use super::snapshot::{DisconnectReason, Snapshot, Stats};
 use super::state::ConnectionState;
 use super::time::{earliest, is_due, Duration, Instant};
 use super::upstream::Upstream;
-use super::url::{set_query_param, validate_socket_url};
+use super::url::{set_query_param, split_once_byte, validate_socket_url};
 
 /// The query parameter that carries the session id on every socket URL.
 pub const SESSION_QUERY_PARAM: &str = "session_id";
@@ -1515,11 +1515,8 @@ fn join(prefix: &str, detail: &str) -> String {
 }
 
 /// The URL without its query: what an error message may show (the query
-/// can hold an auth token).
+/// can hold an auth token). A socket URL has no fragment (the browser's
+/// constructor refuses one).
 fn without_query(url: &str) -> &str {
-    let end = url
-        .bytes()
-        .position(|byte| byte == b'?' || byte == b'#')
-        .unwrap_or(url.len());
-    url.get(..end).unwrap_or(url)
+    split_once_byte(url, b'?').map_or(url, |(head, _)| head)
 }

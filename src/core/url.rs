@@ -19,9 +19,8 @@ pub fn validate_socket_url(url: &str) -> Result<(), &'static str> {
     let Some(rest) = rest else {
         return Err("must be a ws:// or wss:// URL");
     };
-    let host_end = rest.bytes().position(|b| matches!(b, b'/' | b'?' | b'#'));
-    let host = host_end.and_then(|end| rest.get(..end)).unwrap_or(rest);
-    if host.is_empty() {
+    // The host is what comes before the path, the query or the fragment.
+    if matches!(rest.bytes().next(), None | Some(b'/' | b'?' | b'#')) {
         return Err("must name a host");
     }
     if has_whitespace(url) {
@@ -32,7 +31,7 @@ pub fn validate_socket_url(url: &str) -> Result<(), &'static str> {
 
 /// `text.split_once(byte)` for an ASCII byte, without `str` pattern machinery
 /// (whose slicing checks link panic formatting into the wasm build).
-fn split_once_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
+pub(crate) fn split_once_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
     let at = text.bytes().position(|b| b == byte)?;
     Some((text.get(..at)?, text.get(at + 1..)?))
 }
@@ -46,10 +45,8 @@ pub(crate) fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Optio
 /// Returns `url` with the query parameter `key` set to `value` (percent-encoded).
 /// Any existing occurrence of `key` is removed first and a `#fragment` stays last.
 pub fn set_query_param(url: &str, key: &str, value: &str) -> String {
-    let (before_fragment, fragment) = match url.bytes().position(|b| b == b'#') {
-        Some(at) => url.split_at_checked(at).unwrap_or((url, "")),
-        None => (url, ""),
-    };
+    let fragment = split_once_byte(url, b'#');
+    let before_fragment = fragment.map_or(url, |(before, _)| before);
     let (path, query) = split_once_byte(before_fragment, b'?').unwrap_or((before_fragment, ""));
     let mut out = String::with_capacity(url.len() + key.len() + value.len() + 2);
     out.push_str(path);
@@ -70,7 +67,10 @@ pub fn set_query_param(url: &str, key: &str, value: &str) -> String {
     percent_encode_into(key, &mut out);
     push_ascii(&mut out, b'=');
     percent_encode_into(value, &mut out);
-    out.push_str(fragment);
+    if let Some((_, fragment)) = fragment {
+        push_ascii(&mut out, b'#');
+        out.push_str(fragment);
+    }
     out
 }
 
