@@ -529,7 +529,9 @@ async fn get_snapshot_keeps_its_identity_until_something_changes_and_works_unbou
 /// Nobody subscribes here, so the driver tells the host about changes only
 /// when its snapshot object would go out of date (it skips the call
 /// otherwise): `getSnapshot()` must still follow every change, keep its
-/// identity while nothing changes, and a listener must see its own frame counted.
+/// identity while nothing changes, and a listener must see its own frame
+/// counted. A counter moving alone is no change (no render per message):
+/// `stats` reads the counters now.
 #[wasm_bindgen_test]
 async fn without_subscribers_get_snapshot_still_follows_every_change() {
     let session = unique_session("snapshot-unwatched");
@@ -578,10 +580,23 @@ async fn without_subscribers_get_snapshot_still_follows_every_change() {
         "same object while nothing changed"
     );
     transport.send("message".into(), 4.into()).unwrap();
+    assert!(
+        Object::is(&after, &snapshot()),
+        "a counter alone is no change: the same snapshot"
+    );
+    assert_eq!(
+        number(&transport.stats(), "sent"),
+        4.0,
+        "stats: the counters now"
+    );
+    wait_until("the fourth echo", || {
+        std::future::ready(counted_in_listener.length() == 4)
+    })
+    .await;
     assert_eq!(
         number(&field(&snapshot(), "stats"), "sent"),
         4.0,
-        "a change with no subscriber still reaches getSnapshot()"
+        "the echo's seq changed the snapshot, which carries the counters as they are"
     );
 }
 

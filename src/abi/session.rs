@@ -393,14 +393,20 @@ impl Session {
     /// `CHANGED` when the snapshot differs from the one the last call left:
     /// the JavaScript half rebuilds its frozen object (and notifies
     /// subscribers) only then. Comparing the snapshot's record, written as
-    /// the `Snapshot` call writes it but for its counters, makes "changed"
-    /// mean exactly "reads differently, counters aside": the counters move
-    /// with every message, and a render per message is what a subscriber
-    /// must not pay (they are read fresh with `stats`, and ride along in the
-    /// snapshot whenever anything else changes).
+    /// the `Snapshot` call writes it but for the `sent` and `received`
+    /// counters, makes "changed" mean exactly "reads differently, those two
+    /// aside": they move with every message, and a render per message is
+    /// what a subscriber must not pay (they are read fresh with `stats`,
+    /// and ride along in the snapshot whenever anything else changes). The
+    /// counters of rare events (reconnects, drops, errors, resets) do count.
     fn snapshot_change(&mut self) -> u32 {
         self.next.clear();
-        write_observed(&self.core, &mut Writer::new(&mut self.next));
+        let mut writer = Writer::new(&mut self.next);
+        write_observed(&self.core, &mut writer);
+        let stats = self.core.stats();
+        for count in [stats.reconnects, stats.dropped, stats.errors, stats.resets] {
+            writer.f64(count as f64);
+        }
         if self.next == self.published {
             return 0;
         }
@@ -699,12 +705,11 @@ mod tests {
         let (answer, _) = call(session, which, a, b, input);
         let (code, read) = exchange(session, Call::Snapshot as u32, 0.0, 0.0, &[]);
         assert_eq!(code & CHANGED, 0, "a question changes nothing");
-        // Everything but the six counters (f64s) at its end.
-        assert_eq!(
-            read[..read.len() - 48],
-            session.published,
-            "after {which:?}"
-        );
+        // Everything but `sent` and `received`, the first two of the six
+        // counters (f64s) at its end.
+        let counters = read.len() - 48;
+        let observed = [&read[..counters], &read[counters + 16..]].concat();
+        assert_eq!(observed, session.published, "after {which:?}");
         answer & CHANGED != 0
     }
 

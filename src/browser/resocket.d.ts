@@ -195,8 +195,9 @@ export interface TransportSnapshot {
   /** The last `seq` of the server's stream delivered (where a resume starts), or null. */
   readonly lastSeq: number | null;
   /**
-   * The counters as of this snapshot's making: a counter moving is not by
-   * itself a change (no re-render per message); `transport.stats` reads them now.
+   * The counters as of this snapshot's making: `sent` and `received` moving
+   * is not by itself a change (no re-render per message); the others are.
+   * `transport.stats` reads them now.
    */
   readonly stats: TransportStats;
 }

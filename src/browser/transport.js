@@ -1267,9 +1267,9 @@ export class WebSocketTransport {
   }
 
   /**
-   * The counters as they are now. The snapshot's `stats` are as of its last
-   * change: counters move with every message, and a snapshot subscriber
-   * must not re-render for each.
+   * The counters as they are now. The snapshot's are as of its last
+   * change: `sent` and `received` move with every message, and a snapshot
+   * subscriber must not re-render for each.
    * @returns {TransportStats}
    */
   get stats() {

@@ -53,6 +53,8 @@ extern "C" {
     #[wasm_bindgen(method, getter, js_class = WebSocketTransport, js_name = sessionId)]
     fn session_id(this: &JsTransport) -> JsValue;
     #[wasm_bindgen(method, getter, js_class = WebSocketTransport)]
+    fn stats(this: &JsTransport) -> JsValue;
+    #[wasm_bindgen(method, getter, js_class = WebSocketTransport)]
     fn subscribe(this: &JsTransport) -> Function;
     #[wasm_bindgen(method, getter, js_class = WebSocketTransport, js_name = getSnapshot)]
     fn get_snapshot(this: &JsTransport) -> Function;
@@ -198,6 +200,10 @@ impl WebSocketTransport {
 
     pub fn session_id(&self) -> JsValue {
         self.js.session_id()
+    }
+
+    pub fn stats(&self) -> JsValue {
+        self.js.stats()
     }
 
     pub fn subscribe(&self) -> Function {
