@@ -65,8 +65,11 @@ async fn open(
     if state.shutdown.is_cancelled() || state.down.is_down(now) {
         return Err(unavailable("server down (fault injection)"));
     }
-    let session_id = request::session_id_or_random(Some(query.session_id.clone()), &state.limits)
-        .map_err(|response| *response)?;
+    let session_id = request::session_id_or_random(
+        Some(query.session_id.clone()),
+        raw_query.as_deref().unwrap_or(""),
+    )
+    .map_err(|response| *response)?;
     let identity = request::identify(
         state,
         channel,

@@ -2,9 +2,10 @@
 //!
 //! `axum::serve` takes every connection and waits for headers for ever, so a
 //! few hundred slowloris connections hold the server. This loop caps
-//! connections in total and per IP address (more are closed at accept), gives
-//! each one a header-read timeout (also for the next request on a kept-alive
-//! connection), turns Nagle off, and shuts down gracefully.
+//! connections in total and per IP address (more get a short HTTP answer
+//! saying so, then are closed: [`refuse`]), gives each one a header-read
+//! timeout (also for the next request on a kept-alive connection), turns
+//! Nagle off, and shuts down gracefully.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -19,7 +20,8 @@ use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
@@ -110,6 +112,51 @@ fn counted_as(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// Refused connections answered at once; past this many, one is closed
+/// without an answer (an answer must not become a way to hold the server).
+const MAX_ANSWERED_REFUSALS: usize = 64;
+
+/// How long a refused connection may take to send its request, and to take
+/// the answer, before it is closed.
+const REFUSAL_TIME: Duration = Duration::from_secs(1);
+
+/// The answer to a connection past a cap: what the client's HTTP stack can
+/// show (a reset says nothing), in the JSON every error body is.
+const REFUSAL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: 107\r\n\r\n{\"error\":\"too many connections, from this address or in all (--max-connections-per-ip, --max-connections)\"}";
+
+/// Answers a connection past a cap with [`REFUSAL`] and closes it: its
+/// request is read first (up to the end of its headers, within
+/// [`REFUSAL_TIME`]), so that closing does not reset the answer away. At
+/// most [`MAX_ANSWERED_REFUSALS`] at once; past that it is closed at once.
+fn refuse(stream: TcpStream, refusals: &Arc<AtomicUsize>, tasks: &TaskTracker) {
+    if refusals.fetch_add(1, Ordering::Relaxed) >= MAX_ANSWERED_REFUSALS {
+        refusals.fetch_sub(1, Ordering::Relaxed);
+        return;
+    }
+    let refusals = Arc::clone(refusals);
+    tasks.spawn(async move {
+        let mut stream = stream;
+        let mut request = [0u8; 4096];
+        let mut seen = 0;
+        let _ = tokio::time::timeout(REFUSAL_TIME, async {
+            while let Ok(read @ 1..) = stream.read(&mut request[seen..]).await {
+                seen = (seen + read).min(request.len() - 1);
+                let headers_ended = request[..seen].windows(4).any(|end| end == b"\r\n\r\n");
+                if headers_ended || seen == request.len() - 1 {
+                    break;
+                }
+            }
+        })
+        .await;
+        let _ = tokio::time::timeout(REFUSAL_TIME, async {
+            stream.write_all(REFUSAL).await?;
+            stream.shutdown().await
+        })
+        .await;
+        refusals.fetch_sub(1, Ordering::Relaxed);
+    });
+}
+
 /// How long accepting pauses after an error such as "too many open files",
 /// so the loop does not spin while descriptors are short.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
@@ -126,6 +173,7 @@ pub async fn serve_router(
     grace: Duration,
 ) {
     let limiter = ConnectionLimiter::new(limits);
+    let refusals = Arc::new(AtomicUsize::new(0));
     let stopping = CancellationToken::new();
     let tasks = TaskTracker::new();
     let mut http = hyper::server::conn::http1::Builder::new();
@@ -145,8 +193,7 @@ pub async fn serve_router(
             () = &mut shutdown => break,
         };
         let Some(slot) = limiter.try_acquire(peer.ip()) else {
-            // Closed at once: no HTTP, no buffers, no task.
-            drop(stream);
+            refuse(stream, &refusals, &tasks);
             continue;
         };
         // No Nagle: a small reply must not wait for the client's delayed ACK
@@ -212,6 +259,20 @@ mod tests {
         assert_eq!(limiter.open(), 2);
         assert!(limiter.try_acquire(a).is_some());
         assert_eq!(limiter.open(), 2, "the temporary slot was dropped at once");
+    }
+
+    #[test]
+    fn the_refusal_is_one_whole_http_answer_with_a_json_body() {
+        let text = std::str::from_utf8(REFUSAL).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 503 "));
+        let length = format!("content-length: {}", body.len());
+        assert!(head.split("\r\n").any(|line| line == length), "{head}");
+        let json: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert!(json["error"]
+            .as_str()
+            .unwrap()
+            .contains("--max-connections-per-ip"));
     }
 
     #[test]

@@ -10,7 +10,6 @@ use axum::Json;
 use serde_json::json;
 
 use crate::auth::{Identity, Rejection, RequestInfo};
-use crate::config::Limits;
 use crate::engine::RedisEngine;
 use crate::handler::Channel;
 use crate::listener::peer_of;
@@ -33,13 +32,18 @@ pub enum SessionCheck {
 }
 
 /// The request's session id, or a random one when it has none: unguessable,
-/// so nobody else can open it. An id longer than `max_id_bytes` is a 400.
-pub fn session_id_or_random(id: Option<String>, limits: &Limits) -> Result<String, Box<Response>> {
+/// so nobody else can open it. An id the client would refuse (see
+/// [`crate::session_id`]), or one whose bytes in `raw_query` are not UTF-8,
+/// is a 400 that says why.
+pub fn session_id_or_random(id: Option<String>, raw_query: &str) -> Result<String, Box<Response>> {
     match id.filter(|id| !id.is_empty()) {
-        Some(id) if id.len() > limits.max_id_bytes => {
-            Err(Box::new(bad_request("session_id is too long")))
-        }
-        Some(id) => Ok(id),
+        Some(_) if !crate::session_id::is_utf8_in(raw_query) => Err(Box::new(bad_request(
+            "session_id must be UTF-8 (percent-encoded)",
+        ))),
+        Some(id) => match crate::session_id::check(&id) {
+            Ok(()) => Ok(id),
+            Err(why) => Err(Box::new(bad_request(why))),
+        },
         None => Ok(format!("anonymous-{}", random_token(ANONYMOUS_ID_BYTES))),
     }
 }
@@ -169,6 +173,7 @@ pub fn bad_request(message: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Limits;
     use crate::sessions::Sessions;
 
     #[test]
@@ -209,11 +214,12 @@ mod tests {
     }
 
     #[test]
-    fn session_ids_are_capped_and_missing_ones_random() {
-        let limits = Limits::default();
-        assert!(session_id_or_random(Some("x".repeat(129)), &limits).is_err());
-        let a = session_id_or_random(None, &limits).unwrap();
-        let b = session_id_or_random(Some(String::new()), &limits).unwrap();
+    fn session_ids_are_checked_and_missing_ones_random() {
+        assert!(session_id_or_random(Some("x".repeat(129)), "").is_err());
+        assert!(session_id_or_random(Some("a\rb".into()), "").is_err());
+        assert!(session_id_or_random(Some("\u{fffd}".into()), "session_id=%FF").is_err());
+        let a = session_id_or_random(None, "").unwrap();
+        let b = session_id_or_random(Some(String::new()), "").unwrap();
         assert!(a.starts_with("anonymous-") && a.len() == 10 + 32);
         assert_ne!(a, b);
     }

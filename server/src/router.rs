@@ -4,18 +4,19 @@ use std::convert::Infallible;
 
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
 use axum::Router;
 use tower_http::map_request_body::MapRequestBodyLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::state::SharedState;
-use crate::{control, health, http_fallback, origin, ws};
+use crate::{control, health, http_fallback, json_errors, origin, ws};
 
 /// `/ws`, `/messages`, `/events` and `/health` (plus `/control/…` when
 /// enabled). Requests from an origin the policy does not allow are refused
 /// before any handler; allowed ones get CORS headers naming their origin.
+/// Every error answer has a JSON body ([`json_errors`]).
 pub fn router(state: SharedState) -> Router {
     let mut routes = Router::new()
         .route("/ws", get(ws::upgrade))
@@ -39,6 +40,7 @@ pub fn router(state: SharedState) -> Router {
         .route_layer(from_fn_with_state(origins.clone(), origin::guard))
         .route("/health", get(health::health))
         .layer(origins.cors_layer())
+        .layer(from_fn(json_errors::json_errors))
         .with_state(state)
 }
 

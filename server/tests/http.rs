@@ -132,3 +132,77 @@ async fn shutdown_closes_open_sockets_with_1001() {
     stopped.unwrap();
     assert_eq!(end.map(|(code, _)| code), Some(1001));
 }
+
+/// Some error bodies were plain text (axum's rejections: a body past the
+/// limit, a query without `session_id`, a request to /ws that is no
+/// upgrade), so a client had to special-case them. Every one is JSON now,
+/// with its status and its text kept.
+#[tokio::test]
+async fn every_error_body_is_json() {
+    let server = TestServer::start().await;
+    let too_big = server
+        .http
+        .post(server.url("/messages?session_id=big"))
+        .header("content-type", "application/json")
+        .body(format!("[\"{}\"]", "x".repeat(2 * 1024 * 1024)))
+        .send()
+        .await
+        .unwrap();
+    let no_session = server.http.get(server.url("/events")).send().await.unwrap();
+    let no_upgrade = server
+        .http
+        .get(server.url("/ws?session_id=plain"))
+        .send()
+        .await
+        .unwrap();
+    for (response, status, says) in [
+        (too_big, 413, "length limit"),
+        (no_session, 400, "session_id"),
+        (no_upgrade, 400, "upgrade"),
+    ] {
+        assert_eq!(response.status(), status);
+        assert_eq!(response.headers()["content-type"], "application/json");
+        let body: serde_json::Value = response.json().await.unwrap();
+        let error = body["error"].as_str().unwrap().to_lowercase();
+        assert!(error.contains(says), "{status}: {error}");
+    }
+}
+
+/// Session ids with control characters were taken (the client refuses
+/// them), and bytes that are not UTF-8 were decoded lossily, so two ids
+/// could meet in one session. Both are refused now, on every channel.
+#[tokio::test]
+async fn session_ids_are_checked_as_the_client_checks_them() {
+    let server = TestServer::start().await;
+    for (query, says) in [
+        ("session_id=a%0D%0Ab", "control characters"),
+        ("session_id=a%00", "control characters"),
+        ("session_id=caf%E9", "UTF-8"),
+        (&*format!("session_id={}", "x".repeat(129)), "1 to 128"),
+    ] {
+        for path in ["/events", "/ws"] {
+            let response = server
+                .http
+                .get(server.url(&format!("{path}?{query}")))
+                .header("Connection", "Upgrade")
+                .header("Upgrade", "websocket")
+                .header("Sec-WebSocket-Version", "13")
+                .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 400, "{path}?{query}");
+            let body: serde_json::Value = response.json().await.unwrap();
+            let error = body["error"].as_str().unwrap();
+            assert!(error.contains(says), "{path}?{query}: {error}");
+        }
+    }
+    // 128 characters of two bytes each are an id, as the client takes it.
+    let mut client = server.connect(&"é".repeat(128)).await;
+    common::send_json(
+        &mut client,
+        serde_json::json!({"type": "message", "id": "m"}),
+    )
+    .await;
+    assert_eq!(common::next_json(&mut client).await["replyTo"], "m");
+}

@@ -75,9 +75,14 @@ impl App {
     /// The application's own router with resocket nested at `/rt`; only
     /// `?token=ann|bob` gets in.
     async fn start() -> Self {
+        Self::start_with(Config::default()).await
+    }
+
+    /// [`App::start`] with this configuration.
+    async fn start_with(config: Config) -> Self {
         let handler = Arc::new(Counting::default());
         let resocket = Resocket::builder()
-            .config(Config::default())
+            .config(config)
             .handler(Arc::clone(&handler))
             .auth(from_fn(|request| match request.query_param("token") {
                 Some(user @ ("ann" | "bob")) => Ok(Identity::user(user)),
@@ -308,4 +313,36 @@ async fn it_works_under_plain_axum_serve_too() {
         .await
         .unwrap();
     assert_eq!(health["status"], "ok");
+}
+
+/// The idle timeout fired under backpressure: once the backlog of a
+/// client's work was full the server stopped reading, the last read grew
+/// old, and an active client was closed with 1001 "idle timeout". Now the
+/// idle clock stands still while the server does not read, and the
+/// client's answered work counts as activity.
+#[tokio::test]
+async fn a_client_whose_work_the_server_is_behind_on_is_not_idle() {
+    let mut config = Config::default();
+    config.limits.idle_timeout = std::time::Duration::from_secs(1);
+    config.limits.message_rate = 0;
+    let app = App::start_with(config).await;
+    let mut client = app.connect("token=ann&session_id=behind").await;
+    // More than the backlog holds: the server stops reading.
+    let sent = resocket_server::ws::MAX_PENDING + 10;
+    for n in 0..sent {
+        send_json(&mut client, json!({"type": "slow", "id": format!("w{n}")})).await;
+    }
+    common::eventually("the handler holds the first", || async {
+        app.handler.entered_slow.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    // Longer than the idle timeout while the handler is behind.
+    tokio::time::sleep(std::time::Duration::from_millis(1800)).await;
+    app.handler.gate.add_permits(1);
+    for n in 0..sent {
+        let reply = next_json(&mut client).await;
+        assert_eq!(reply["type"], "handled", "{reply}");
+        assert_eq!(reply["replyTo"], format!("w{n}"));
+    }
+    assert_eq!(app.handler.handled.load(Ordering::SeqCst), sent);
 }

@@ -217,7 +217,9 @@ async fn a_last_seq_at_the_end_of_u64_is_a_reset_not_a_panic() {
 async fn a_socket_whose_queue_overflows_is_closed_not_buffered() {
     let server = TestServer::start_limited(Limits {
         send_queue_frames: 16,
-        send_timeout: Duration::from_secs(1),
+        // Only the overflow may end it: a write timeout would too (and
+        // did, while the overflow path was broken).
+        send_timeout: Duration::from_secs(600),
         ..limits()
     })
     .await;
@@ -239,6 +241,16 @@ async fn a_socket_whose_queue_overflows_is_closed_not_buffered() {
         server.get_json("/health").await["websocket"]["connections"] == 0
     })
     .await;
+    let log = server.get_json("/control/slow/log").await;
+    let connection = &log["connections"][0];
+    assert_eq!(connection["closeCode"], 1013, "{connection}");
+    assert!(
+        connection["closeReason"]
+            .as_str()
+            .unwrap()
+            .contains("send queue full"),
+        "{connection}"
+    );
 }
 
 /// A client that sends and never reads: the server's writes of the echoes
@@ -333,6 +345,18 @@ async fn connections_are_capped_per_ip_and_in_total() {
     for n in 0..3 {
         held.push(server.connect(&format!("cap-{n}")).await);
     }
+    // The fourth gets an answer that says why (a reset said nothing, and
+    // /health looked down), then is closed.
+    let refused = server.http.get(server.url("/health")).send().await.unwrap();
+    assert_eq!(refused.status(), 503);
+    let body: Value = refused.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("too many connections"),
+        "{body}"
+    );
     let mut fourth = TcpStream::connect(server.addr).await.unwrap();
     fourth
         .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -340,7 +364,7 @@ async fn connections_are_capped_per_ip_and_in_total() {
         .ok();
     assert!(
         closed_within(&mut fourth, Duration::from_secs(2)).await,
-        "the fourth is closed at accept"
+        "the fourth is closed after its answer"
     );
     drop(fourth);
     // The three still work; closing one makes room.

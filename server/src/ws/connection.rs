@@ -36,20 +36,37 @@ pub(super) enum Ending {
     Shutdown,
 }
 
+/// Why a socket whose send queue overflowed is closed.
+const OVERFLOW_REASON: &str = "send queue full: the client is not reading";
+
 /// The writing half with the send timeout: a write that does not finish in
-/// time (a client that stopped reading with full TCP buffers) ends the connection.
+/// time (a client that stopped reading with full TCP buffers) ends the
+/// connection, and so does the send queue's overflow, even while a write
+/// waits on a full TCP buffer (so the queue bound holds whatever the
+/// timeout).
 struct Writer {
     sink: SplitSink<WebSocket, Message>,
     timeout: Duration,
+    overflowed: CancellationToken,
 }
 
 impl Writer {
-    /// Sends `message`; false when the connection is gone or too slow.
+    /// Sends `message`; false when the connection is gone, too slow, or
+    /// its queue overflowed.
     async fn send(&mut self, message: Message) -> bool {
-        matches!(
-            tokio::time::timeout(self.timeout, self.sink.send(message)).await,
-            Ok(Ok(()))
-        )
+        tokio::select! {
+            sent = tokio::time::timeout(self.timeout, self.sink.send(message)) => matches!(sent, Ok(Ok(()))),
+            () = self.overflowed.cancelled() => false,
+        }
+    }
+
+    /// How a connection whose write failed ended: the overflow's close, or the client gone.
+    fn gone(&self) -> Ending {
+        if self.overflowed.is_cancelled() {
+            Ending::ServerClose(1013, OVERFLOW_REASON.to_owned())
+        } else {
+            Ending::ClientGone
+        }
     }
 
     /// Sends `out`: a numbered frame through the sequencer, so that frames
@@ -61,7 +78,7 @@ impl Writer {
                 if self.send(message).await {
                     Ok(())
                 } else {
-                    Err(Ending::ClientGone)
+                    Err(self.gone())
                 }
             }
             Out::Numbered(seq, text) => {
@@ -78,7 +95,7 @@ impl Writer {
     async fn release(&mut self, release: Release) -> Result<(), Ending> {
         for text in release.ready {
             if !self.send(Message::Text(text.into())).await {
-                return Err(Ending::ClientGone);
+                return Err(self.gone());
             }
         }
         if release.overflowed {
@@ -113,6 +130,7 @@ pub(super) async fn serve_connection(
     let mut writer = Writer {
         sink,
         timeout: limits.send_timeout,
+        overflowed: overflowed.clone(),
     };
     if state
         .sessions
@@ -157,7 +175,7 @@ pub(super) async fn serve_connection(
                 sequencer = Sequencer::new(last_seq);
                 for (_, text) in opening {
                     if !writer.send(Message::Text(text.into())).await {
-                        ending = Some(Ending::ClientGone);
+                        ending = Some(writer.gone());
                         break;
                     }
                 }
@@ -264,14 +282,20 @@ async fn run(
     // are not checked the way the flags are).
     let mut heartbeat = tokio::time::interval((idle_timeout / 3).max(Duration::from_millis(1)));
     heartbeat.tick().await;
-    let mut last_heard = Instant::now();
+    // When the client last did something: sent a frame (a pong to the
+    // server's pings too), or had one of its messages answered. While the
+    // server does not read (its backlog of the client's work is full) the
+    // silence is the server's, and the idle clock does not run: an active
+    // client is never closed as idle. Pushes do not count: they say nothing
+    // of a client that is gone.
+    let mut last_active = Instant::now();
     loop {
         let next_pong = delayed
             .front()
             .map(|(at, _)| tokio::time::Instant::from_std(*at));
         tokio::select! {
             incoming = stream.next(), if pending.len() < MAX_PENDING => {
-                last_heard = Instant::now();
+                last_active = Instant::now();
                 match reader.read(incoming) {
                     Read::Send(frames) => {
                         for out in frames {
@@ -297,6 +321,7 @@ async fn run(
                 }
             }, if working.is_some() => {
                 *working = None;
+                last_active = Instant::now();
                 for out in messages {
                     if *reader.dead {
                         break;
@@ -363,7 +388,7 @@ async fn run(
             () = sleep_until_or_never(next_pong), if next_pong.is_some() => {
                 if let Some((_, pong)) = delayed.pop_front() {
                     if !writer.send(pong).await {
-                        return Ending::ClientGone;
+                        return writer.gone();
                     }
                 }
             }
@@ -373,7 +398,7 @@ async fn run(
                 }
                 ConnectionCommand::Send(text) => {
                     if !writer.send(Message::Text(text.into())).await {
-                        return Ending::ClientGone;
+                        return writer.gone();
                     }
                 }
                 ConnectionCommand::Numbered(seq, text) => {
@@ -388,19 +413,19 @@ async fn run(
                 }
             },
             () = overflowed.cancelled() => {
-                let reason = "send queue full: the client is not reading";
-                let _ = writer.send(close_message(1013, reason)).await;
-                return Ending::ServerClose(1013, reason.to_owned());
+                // No close frame: the client reads nothing. The connection
+                // is dropped after the bounded closing wait.
+                return writer.gone();
             }
             _ = heartbeat.tick() => {
-                if last_heard.elapsed() >= idle_timeout {
+                if pending.len() < MAX_PENDING && last_active.elapsed() >= idle_timeout {
                     let _ = writer.send(close_message(1001, "idle timeout")).await;
                     return Ending::ServerClose(1001, "idle timeout".to_owned());
                 }
                 // A protocol-level ping: browsers answer it by themselves,
                 // so a live client is never silent for the whole timeout.
                 if !*reader.dead && !writer.send(Message::Ping(Default::default())).await {
-                    return Ending::ClientGone;
+                    return writer.gone();
                 }
             }
             () = state.shutdown.cancelled() => {

@@ -94,10 +94,11 @@ pub async fn upgrade(
     if state.shutdown.is_cancelled() || state.down.is_down(now) {
         return unavailable("the server is going away or down");
     }
-    let session_id = match session_id_or_random(query.session_id.clone(), &state.limits) {
-        Ok(id) => id,
-        Err(response) => return *response,
-    };
+    let session_id =
+        match session_id_or_random(query.session_id.clone(), raw_query.as_deref().unwrap_or("")) {
+            Ok(id) => id,
+            Err(response) => return *response,
+        };
     let raw_query = raw_query.unwrap_or_default();
     let identity = match identify(
         &state,

@@ -129,15 +129,20 @@ impl Reader<'_> {
     fn read_clustered(&mut self, inbound: Inbound, record: Option<FrameRecord>) -> Read {
         let state = self.state;
         let session_id = &self.context.session_id;
-        let policy = state
-            .sessions
-            .existing(session_id, |session| {
-                if let Some(record) = record {
-                    session.log.record_frame(record);
-                }
-                session.faults.pong_policy()
-            })
-            .unwrap_or(PongPolicy::Immediate);
+        // The log and the faults exist only with `--enable-control`: without
+        // it the frame path takes no lock for them.
+        let policy = match state.config.enable_control {
+            false => PongPolicy::Immediate,
+            true => state
+                .sessions
+                .existing(session_id, |session| {
+                    if let Some(record) = record {
+                        session.log.record_frame(record);
+                    }
+                    session.faults.pong_policy()
+                })
+                .unwrap_or(PongPolicy::Immediate),
+        };
         match exchange::ping_answer(&inbound, &state.limits, &iso_now()) {
             Some(pong) => match policy {
                 PongPolicy::Immediate => Read::Send(vec![Out::Message(Message::Text(pong.into()))]),
@@ -159,7 +164,12 @@ fn is_too_big(error: axum::Error) -> bool {
 }
 
 /// Whether the session's frames are being lost (the blackhole fault).
+/// Without `--enable-control` there are no faults, and the frame path takes
+/// no lock to find that out.
 pub(super) fn blackholed(state: &SharedState, session_id: &str) -> bool {
+    if !state.config.enable_control {
+        return false;
+    }
     let now = Instant::now();
     state
         .sessions
