@@ -1,8 +1,10 @@
 // A small W3C WebDriver client for tests that need several tabs of one
-// browser in both Chromium and Firefox (playwright-core drives only
-// Chromium here: its Firefox build cannot be downloaded). It starts
-// Debian's chromedriver or the cargo-installed geckodriver on a free
-// loopback port, the same drivers wasm-pack's browser tests use.
+// browser in Chromium, Firefox and WebKit (playwright-core drives only
+// Chromium here: its Firefox and WebKit builds cannot be downloaded). It
+// starts Debian's chromedriver, the cargo-installed geckodriver (the same
+// drivers wasm-pack's browser tests use) or Debian's WebKitWebDriver
+// (WebKitGTK, Safari's engine: its MiniBrowser needs a display, so it runs
+// under xvfb-run) on a free loopback port.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
@@ -30,7 +32,27 @@ const DRIVERS = {
       "moz:firefoxOptions": { binary: "/usr/bin/firefox-esr", args: ["-headless"] },
     },
   },
+  webkit: {
+    command: () => "xvfb-run",
+    args: (port) => ["--auto-servernum", "WebKitWebDriver", `--port=${port}`],
+    capabilities: {
+      browserName: "MiniBrowser",
+      "webkitgtk:browserOptions": {
+        binary: "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser",
+        args: ["--automation"],
+      },
+    },
+  },
 };
+
+/** Stops a driver, and (xvfb-run's) the display and driver it started. */
+function stop(child) {
+  try {
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    child.kill("SIGTERM");
+  }
+}
 
 /**
  * A blank page for scripts run in a tab (Firefox shows a JSON answer such as
@@ -52,13 +74,14 @@ export function blankPage(title) {
 export const BROWSERS = Object.keys(DRIVERS);
 
 /**
- * Starts `browser` ("chromium" or "firefox") through its driver; resolves to
+ * Starts `browser` ("chromium", "firefox" or "webkit") through its driver; resolves to
  * a session with `open(url)` (a new tab), `tabs`, and `quit()`.
  */
 export async function launch(browser) {
   const driver = DRIVERS[browser];
   const port = await freePort();
-  const child = spawn(driver.command(), driver.args(port), { stdio: "ignore" });
+  // Its own process group, so that stopping it stops what it started.
+  const child = spawn(driver.command(), driver.args(port), { stdio: "ignore", detached: true });
   let spawnError = null;
   child.once("error", (error) => (spawnError = error));
   const base = `http://127.0.0.1:${port}`;
@@ -95,7 +118,7 @@ export async function launch(browser) {
     }
     return await startSession(browser, driver, call, child);
   } catch (error) {
-    child.kill("SIGTERM");
+    stop(child);
     throw error;
   }
 }
@@ -158,7 +181,7 @@ async function startSession(browser, driver, call, child) {
       try {
         await call("DELETE", session);
       } finally {
-        child.kill("SIGTERM");
+        stop(child);
       }
     },
   };

@@ -20,7 +20,10 @@ CARGO_FUZZ_VERSION="0.13.2"
 # redis-server on a free port; the service Debian starts is not used), and
 # the reverse proxies the package is tested behind (e2e/proxies.test.mjs
 # starts each on a free port; their own services are not used).
-APT_PACKAGES=(firefox-esr chromium chromium-driver python3 redis-server haproxy nginx-light caddy apache2)
+# WebKitGTK's driver and MiniBrowser (Safari's engine), with the X server
+# it needs (xvfb-run).
+APT_PACKAGES=(firefox-esr chromium chromium-driver python3 redis-server haproxy nginx-light caddy apache2
+  webkit2gtk-driver xvfb xauth)
 
 # wasm-pack must find these instead of downloading its own copies.
 export GECKODRIVER="$CARGO_BIN/geckodriver"

@@ -325,3 +325,21 @@ fn bad_options_throw_errors_that_name_the_field_and_the_value() {
     );
     assert_eq!(transport.queue_length(), 0, "nothing was queued");
 }
+
+/// The engine under test is the one the test command asked for
+/// (`RESOCKET_TEST_ENGINE` at compile time): WebKit is driven through
+/// wasm-bindgen-test-runner's geckodriver path (`--geckodriver
+/// WebKitWebDriver`), whose log line says "Firefox" all the same.
+#[wasm_bindgen_test]
+fn the_engine_is_the_one_the_test_command_asked_for() {
+    let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).unwrap();
+    let agent = field(&navigator, "userAgent").as_string().unwrap();
+    let is = |engine: &str| match engine {
+        "webkit" => agent.contains("AppleWebKit") && !agent.contains("Chrome"),
+        "firefox" => agent.contains("Firefox"),
+        "chrome" => agent.contains("Chrome"),
+        _ => true,
+    };
+    let asked = option_env!("RESOCKET_TEST_ENGINE").unwrap_or("any");
+    assert!(is(asked), "asked for {asked}, running in {agent}");
+}

@@ -1,4 +1,5 @@
-// scripts/chaos: the demo transport (release pkg/) in headless Chromium sends
+// scripts/chaos: the demo transport (release pkg/) in headless Chromium (or
+// Firefox, or WebKit, through their WebDriver drivers: --browser) sends
 // N messages at a steady rate with at-least-once delivery and the HTTP
 // fallback, while the server is made to misbehave on a seeded random
 // schedule: abrupt drops, whole-server outages (at least two), dead links
@@ -14,8 +15,10 @@
 // did not exercise what it claims (no outage, no fallback).
 //
 // node e2e/chaos/run.mjs [--messages N] [--rate PER_SECOND] [--seed S] [--delivery at-most-once]
+//                        [--browser chromium|firefox|webkit]
 import { parseArgs } from "node:util";
 import { json, launchChromium, startServer } from "../support.mjs";
+import { BROWSERS, launch } from "../webdriver.mjs";
 import { compare, positiveInteger, seededRandom } from "./tally.mjs";
 
 const { values: flags } = parseArgs({
@@ -25,8 +28,13 @@ const { values: flags } = parseArgs({
     seed: { type: "string", default: String(Date.now() % 1_000_000) },
     // at-most-once shows that the run catches losses: it should fail.
     delivery: { type: "string", default: "at-least-once" },
+    browser: { type: "string", default: "chromium" },
   },
 });
+if (!BROWSERS.includes(flags.browser)) {
+  console.error(`chaos: --browser must be one of ${BROWSERS.join(", ")}, got ${flags.browser}`);
+  process.exit(2);
+}
 if (!["at-least-once", "at-most-once"].includes(flags.delivery)) {
   console.error(`chaos: --delivery must be at-least-once or at-most-once, got ${flags.delivery}`);
   process.exit(2);
@@ -74,20 +82,54 @@ function pick() {
   return roll < 0.45 ? "drop" : roll < 0.65 ? "down" : roll < 0.85 ? "blackhole" : "refuse";
 }
 
+/**
+ * The page at `url` in `name`'s browser, as the run uses it: `evaluate(fn,
+ * arg)`, `waitFor(fn, what)`, the page's uncaught `errors` (Chromium, through
+ * playwright-core; WebDriver has no such event), and `close()`.
+ */
+async function openPage(name, url) {
+  if (name === "chromium") {
+    const browser = await launchChromium();
+    const page = await browser.newPage();
+    const errors = [];
+    page.on("pageerror", (error) => errors.push(String(error)));
+    await page.goto(url);
+    return { evaluate: (fn, arg) => page.evaluate(fn, arg), errors, close: () => browser.close() };
+  }
+  const browser = await launch(name);
+  try {
+    const tab = await browser.open(url);
+    return { evaluate: (fn, arg) => tab.run(fn, arg), errors: [], close: () => browser.quit() };
+  } catch (error) {
+    await browser.quit();
+    throw error;
+  }
+}
+
+/** Resolves once `fn()` is true in `page`; rejects after 15 s saying `what`. */
+async function waitFor(page, fn, what) {
+  const deadline = Date.now() + 15_000;
+  while (!(await page.evaluate(fn))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
 const server = await startServer(["--static-dir", "/chaos=e2e/chaos", "--static-dir", "/pkg=pkg"]);
-const browser = await launchChromium();
+let page = null;
 let exitCode = 1;
 try {
-  exitCode = await run();
+  page = await openPage(flags.browser, `${server.url}/chaos/page.html`);
+  exitCode = await run(page);
 } catch (error) {
   console.error(`chaos: the run itself failed: ${error.stack ?? error}`);
 } finally {
-  await browser.close();
+  await page?.close();
   await server.stop();
 }
 process.exit(exitCode);
 
-async function run() {
+async function run(page) {
   const sessionId = `chaos-${process.pid}-${seed}`;
   const control = (path) => json(`${server.url}/control/${path}`, { method: "POST" });
 
@@ -110,16 +152,12 @@ async function run() {
     lastSeq = log.lastSeq;
   }
 
-  const page = await browser.newPage();
-  const pageErrors = [];
-  page.on("pageerror", (error) => pageErrors.push(String(error)));
-  await page.goto(`${server.url}/chaos/page.html`);
-  await page.waitForFunction(() => window.chaos !== undefined, null, { timeout: 15_000 });
+  await waitFor(page, () => window.chaos !== undefined, "the page");
 
   const plan = schedule();
   const pushes = Math.max(1, Math.round((sendingMs / 1000) * PUSHES_PER_SECOND));
   console.log(
-    `chaos: ${messages} messages (${flags.delivery}) at ${rate}/s (${(sendingMs / 1000).toFixed(0)} s), ` +
+    `chaos: ${flags.browser}, ${messages} messages (${flags.delivery}) at ${rate}/s (${(sendingMs / 1000).toFixed(0)} s), ` +
       `${pushes} server pushes, ${plan.length} faults, seed ${seed}`,
   );
   const startedAt = Date.now();
@@ -133,7 +171,7 @@ async function run() {
   // The stream starts once the transport is connected: a first connection
   // asks for no replay (PROTOCOL.md §4), so a frame numbered before it would
   // never be the client's to receive.
-  await page.waitForFunction(() => window.chaos.report().state === "connected", null, { timeout: 15_000 });
+  await waitFor(page, () => window.chaos.report().state === "connected", "connected");
   await control(`${sessionId}/push?count=${pushes}&interval_ms=${Math.round(1000 / PUSHES_PER_SECOND)}`);
 
   const faults = { drop: 0, down: 0, blackhole: 0, refuse: 0, "fail-posts": 0, "drop-events": 0 };
@@ -240,7 +278,7 @@ async function run() {
     problems.push(`sends that failed: ${JSON.stringify([...report.rejected, ...report.notSent].slice(0, 5))}`);
   }
   if (faults.down < 2 || drops === 0 || fallbacks === 0) problems.push("the run did not contain two outages, a drop and a fallback");
-  if (pageErrors.length) problems.push(`uncaught errors in the page: ${pageErrors.slice(0, 3).join("; ")}`);
+  if (page.errors.length) problems.push(`uncaught errors in the page: ${page.errors.slice(0, 3).join("; ")}`);
   for (const problem of problems) console.error(`chaos: FAILED: ${problem}`);
   if (problems.length && report.errors.length) console.error(`chaos: transport errors: ${report.errors.join("; ")}`);
   return problems.length ? 1 : 0;

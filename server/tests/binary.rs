@@ -167,17 +167,11 @@ async fn a_refused_origin_is_logged_with_the_origin_and_the_host() {
     let authority = address.trim_start_matches("http://").to_owned();
     // What nginx's `proxy_set_header Host $host;` sends: the port is gone.
     let host = authority.split(':').next().expect("a host").to_owned();
-    let refused = reqwest::Client::new()
+    let request = reqwest::Client::new()
         .get(format!("{address}/ws?session_id=s"))
         .header("Origin", format!("http://{authority}"))
-        .header("Host", &host)
-        .header("Connection", "Upgrade")
-        .header("Upgrade", "websocket")
-        .header("Sec-WebSocket-Version", "13")
-        .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
-        .send()
-        .await
-        .unwrap();
+        .header("Host", &host);
+    let refused = common::as_upgrade(request).send().await.unwrap();
     assert_eq!(refused.status(), 403);
     send_signal(&child, "-TERM");
     child.wait().expect("exits");

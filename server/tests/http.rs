@@ -181,16 +181,8 @@ async fn session_ids_are_checked_as_the_client_checks_them() {
         (&*format!("session_id={}", "x".repeat(129)), "1 to 128"),
     ] {
         for path in ["/events", "/ws"] {
-            let response = server
-                .http
-                .get(server.url(&format!("{path}?{query}")))
-                .header("Connection", "Upgrade")
-                .header("Upgrade", "websocket")
-                .header("Sec-WebSocket-Version", "13")
-                .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
-                .send()
-                .await
-                .unwrap();
+            let request = server.http.get(server.url(&format!("{path}?{query}")));
+            let response = common::as_upgrade(request).send().await.unwrap();
             assert_eq!(response.status(), 400, "{path}?{query}");
             let body: serde_json::Value = response.json().await.unwrap();
             let error = body["error"].as_str().unwrap();

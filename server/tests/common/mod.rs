@@ -190,3 +190,13 @@ where
     }
     panic!("timed out waiting for: {what}");
 }
+
+/// `request` with the headers of a WebSocket upgrade, for asserting on the
+/// HTTP answer to one (a refusal's status and body).
+pub fn as_upgrade(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    request
+        .header("Connection", "Upgrade")
+        .header("Upgrade", "websocket")
+        .header("Sec-WebSocket-Version", "13")
+        .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+}
