@@ -15,10 +15,16 @@
 // did not exercise what it claims (no outage, no fallback).
 //
 // node e2e/chaos/run.mjs [--messages N] [--rate PER_SECOND] [--seed S] [--delivery at-most-once]
-//                        [--browser chromium|firefox|webkit]
+//                        [--browser chromium|firefox|webkit] [--proxy NAME]
+//
+// --proxy puts one of e2e/proxies.mjs's reverse proxies at its defaults in
+// front of the server ("nginx (WebSocket-aware)", "nginx (plain proxy_pass)",
+// haproxy, caddy, …): the page is served through it, so every socket, POST
+// and event stream is too.
 import { parseArgs } from "node:util";
 import { json, launchChromium, startServer } from "../support.mjs";
 import { BROWSERS, launch } from "../webdriver.mjs";
+import { PROXIES, startProxy } from "../proxies.mjs";
 import { compare, positiveInteger, seededRandom } from "./tally.mjs";
 
 const { values: flags } = parseArgs({
@@ -29,8 +35,13 @@ const { values: flags } = parseArgs({
     // at-most-once shows that the run catches losses: it should fail.
     delivery: { type: "string", default: "at-least-once" },
     browser: { type: "string", default: "chromium" },
+    proxy: { type: "string" },
   },
 });
+if (flags.proxy !== undefined && !(flags.proxy in PROXIES)) {
+  console.error(`chaos: --proxy must be one of ${Object.keys(PROXIES).map((name) => JSON.stringify(name)).join(", ")}, got ${flags.proxy}`);
+  process.exit(2);
+}
 if (!BROWSERS.includes(flags.browser)) {
   console.error(`chaos: --browser must be one of ${BROWSERS.join(", ")}, got ${flags.browser}`);
   process.exit(2);
@@ -116,15 +127,18 @@ async function waitFor(page, fn, what) {
 }
 
 const server = await startServer(["--static-dir", "/chaos=e2e/chaos", "--static-dir", "/pkg=pkg"]);
+let proxy = null;
 let page = null;
 let exitCode = 1;
 try {
-  page = await openPage(flags.browser, `${server.url}/chaos/page.html`);
+  proxy = flags.proxy === undefined ? null : await startProxy(flags.proxy, new URL(server.url).host);
+  page = await openPage(flags.browser, `${proxy?.url ?? server.url}/chaos/page.html`);
   exitCode = await run(page);
 } catch (error) {
   console.error(`chaos: the run itself failed: ${error.stack ?? error}`);
 } finally {
   await page?.close();
+  await proxy?.stop();
   await server.stop();
 }
 process.exit(exitCode);
@@ -157,7 +171,7 @@ async function run(page) {
   const plan = schedule();
   const pushes = Math.max(1, Math.round((sendingMs / 1000) * PUSHES_PER_SECOND));
   console.log(
-    `chaos: ${flags.browser}, ${messages} messages (${flags.delivery}) at ${rate}/s (${(sendingMs / 1000).toFixed(0)} s), ` +
+    `chaos: ${flags.browser}${flags.proxy ? ` behind ${flags.proxy}` : ""}, ${messages} messages (${flags.delivery}) at ${rate}/s (${(sendingMs / 1000).toFixed(0)} s), ` +
       `${pushes} server pushes, ${plan.length} faults, seed ${seed}`,
   );
   const startedAt = Date.now();

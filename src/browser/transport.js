@@ -904,6 +904,10 @@ export class WebSocketTransport {
     }
     // A function or a symbol has no JSON at all.
     if (json === undefined) throw optionError("data", "must be serialisable as JSON", data);
+    // The data's own toJSON may have freed the transport: that is a send
+    // on a freed transport, which throws (it must not answer "", nor leave
+    // a sendWithAck promise that never settles).
+    this.#live();
     const number = ++this.#numbers;
     return { value: this.#envelope(type, json, number), isEnvelope: true, number };
   }

@@ -379,6 +379,14 @@ test("a sendWithAck kept through disconnect() resolves after connect(); clearQue
   t.free();
 });
 
+test("data whose toJSON frees the transport: send and sendWithAck throw that it was freed", () => {
+  for (const method of ["send", "sendWithAck"]) {
+    const t = new WebSocketTransport(base);
+    last().open();
+    assert.throws(() => t[method]("chat", { toJSON: () => (t.free(), "x") }), { message: /this transport was freed/ }, method);
+  }
+});
+
 test("free() closes everything, is idempotent and safe in a listener; other members throw after it", () => {
   const t = new WebSocketTransport(base);
   const socket = last();

@@ -163,7 +163,7 @@ impl OptionValues {
         }
         let max_reconnect_attempts = match self.max_reconnect_attempts.unwrap_or(10.0) {
             f64::INFINITY => None,
-            attempts => Some(whole_number(Field::MaxReconnectAttempts, attempts, true)?),
+            attempts => Some(whole_number(Field::MaxReconnectAttempts, attempts, Whole::OrInfinity)?),
         };
         let heartbeat_interval =
             delay(Field::HeartbeatInterval, self.heartbeat_interval, 30_000.0)?;
@@ -174,7 +174,7 @@ impl OptionValues {
         let queue_capacity = whole_number(
             Field::MessageQueueSize,
             self.message_queue_size.unwrap_or(100.0),
-            false,
+            Whole::FromZero,
         )?;
         let overflow = match self.queue_overflow.as_deref() {
             None => OverflowPolicy::DropOldest,
@@ -190,15 +190,11 @@ impl OptionValues {
             Some(post_url) => Some(FallbackConfig {
                 post_url: http_url(Field::HttpFallbackUrl, Some(post_url))?.unwrap_or_default(),
                 events_url: http_url(Field::HttpEventsUrl, self.http_events_url)?,
-                after_attempts: match self.fallback_after_attempts.unwrap_or(3.0) {
-                    n if n >= 1.0 => whole_number(Field::FallbackAfterAttempts, n, false)?,
-                    _ => {
-                        return Err(ConfigError::range(
-                            Field::FallbackAfterAttempts,
-                            "must be a whole number >= 1",
-                        ))
-                    }
-                },
+                after_attempts: whole_number(
+                    Field::FallbackAfterAttempts,
+                    self.fallback_after_attempts.unwrap_or(3.0),
+                    Whole::FromOne,
+                )?,
                 probe_interval: Duration::from_ms(delay(
                     Field::UpgradeProbeInterval,
                     self.upgrade_probe_interval,
@@ -278,16 +274,29 @@ fn delay(field: Field, value: Option<f64>, default: f64) -> Result<f64, ConfigEr
     }
 }
 
-fn whole_number(field: Field, value: f64, infinity_allowed: bool) -> Result<u32, ConfigError> {
-    if value >= 0.0 && value <= f64::from(u32::MAX) && value == f64::from(value as u32) {
+/// Which whole numbers an option takes (all of them up to `u32::MAX`).
+#[derive(Clone, Copy, PartialEq)]
+enum Whole {
+    FromZero,
+    FromOne,
+    /// From 0, or `Infinity` (checked by the caller).
+    OrInfinity,
+}
+
+/// A count option: a whole number in the range `kind` says. The message
+/// names both bounds, whatever was wrong (a fraction, a number too small
+/// or too large).
+fn whole_number(field: Field, value: f64, kind: Whole) -> Result<u32, ConfigError> {
+    let least = if kind == Whole::FromOne { 1.0 } else { 0.0 };
+    if value >= least && value <= f64::from(u32::MAX) && value == f64::from(value as u32) {
         return Ok(value as u32);
     }
     Err(ConfigError::range(
         field,
-        if infinity_allowed {
-            "must be a whole number >= 0 or Infinity"
-        } else {
-            "must be a whole number >= 0"
+        match kind {
+            Whole::FromZero => "must be a whole number from 0 to 4294967295",
+            Whole::FromOne => "must be a whole number from 1 to 4294967295",
+            Whole::OrInfinity => "must be a whole number from 0 to 4294967295, or Infinity",
         },
     ))
 }
@@ -658,6 +667,42 @@ mod tests {
         assert_eq!(
             error(OptionValues { reconnect_interval: Some(-5.0), ..values() }).message(),
             "resocket: reconnectInterval must be a finite number of milliseconds from 0 to 2147483647"
+        );
+    }
+
+    /// `fallbackAfterAttempts` said ">= 1" for 0 and ">= 0" for 1.5, and
+    /// 1e12 attempts were refused without the upper bound: every count
+    /// names both bounds now.
+    #[test]
+    fn counts_name_both_bounds_whatever_was_wrong() {
+        let reason = |values: OptionValues| values.validate().unwrap_err().reason;
+        for attempts in [0.0, 1.5, 1e12] {
+            assert_eq!(
+                reason(OptionValues {
+                    http_fallback_url: Some("/messages".into()),
+                    fallback_after_attempts: Some(attempts),
+                    ..values()
+                }),
+                "must be a whole number from 1 to 4294967295",
+                "{attempts}"
+            );
+        }
+        for attempts in [-1.0, 0.5, 1e12] {
+            assert_eq!(
+                reason(OptionValues {
+                    max_reconnect_attempts: Some(attempts),
+                    ..values()
+                }),
+                "must be a whole number from 0 to 4294967295, or Infinity",
+                "{attempts}"
+            );
+        }
+        assert_eq!(
+            reason(OptionValues {
+                message_queue_size: Some(2.5),
+                ..values()
+            }),
+            "must be a whole number from 0 to 4294967295"
         );
     }
 
