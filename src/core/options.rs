@@ -163,7 +163,11 @@ impl OptionValues {
         }
         let max_reconnect_attempts = match self.max_reconnect_attempts.unwrap_or(10.0) {
             f64::INFINITY => None,
-            attempts => Some(whole_number(Field::MaxReconnectAttempts, attempts, Whole::OrInfinity)?),
+            attempts => Some(whole_number(
+                Field::MaxReconnectAttempts,
+                attempts,
+                Whole::OrInfinity,
+            )?),
         };
         let heartbeat_interval =
             delay(Field::HeartbeatInterval, self.heartbeat_interval, 30_000.0)?;
