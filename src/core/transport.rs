@@ -844,11 +844,16 @@ impl<P: Clone> Transport<P> {
         }
         let Some(failure) = failure else {
             // An answered POST shows the server is there, whatever the
-            // downstream is doing: the channel is up.
-            if self.mode() == Mode::Http && matches!(self.connection.phase, Phase::Opening) {
+            // downstream is doing: the channel is up (and posts what waits).
+            // Either way the ack clock runs for what it carried.
+            let opens =
+                self.mode() == Mode::Http && matches!(self.connection.phase, Phase::Opening);
+            if opens || matches!(self.connection.phase, Phase::Open) {
+                self.upstream.start_clock(now);
+            }
+            if opens {
                 self.channel_open(now);
             } else if matches!(self.connection.phase, Phase::Open) {
-                self.upstream.start_clock(now);
                 self.post_next(now);
             }
             return;

@@ -525,3 +525,25 @@ fn an_event_stream_held_back_is_replaced_by_long_polling() {
     // A late answer of the abandoned poll is ignored.
     assert!(sim.input(Input::EventsOpened).is_empty());
 }
+
+/// A POST answered while the event stream still opens makes the channel up;
+/// a tracked message it carried whose ack did not come with it keeps its
+/// ack clock running, as on an open channel.
+#[test]
+fn a_post_that_opens_the_channel_starts_the_ack_clock() {
+    let mut sim = Sim::new(OptionValues {
+        enable_websocket: Some(false),
+        url: None,
+        delivery: Some("at-least-once".into()),
+        ..fallback_options()
+    });
+    sim.connect();
+    send(&mut sim, 1);
+    assert_eq!(posts(&sim.take()).len(), 1);
+    sim.transport.on_post_done(sim.now, true, "");
+    assert_eq!(sim.state(), ConnectionState::Connected);
+    assert!(
+        sim.transport.timer_due(Deadline::Ack).is_some(),
+        "the unacknowledged message is timed"
+    );
+}
