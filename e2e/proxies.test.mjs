@@ -93,6 +93,13 @@ function exchange(page, { base, modules = base, session, httpOnly = false }) {
   );
 }
 
+/** Frees the page's transport, closes the page, then stops each of `running` (proxies, servers). */
+async function tearDown(page, ...running) {
+  await page.evaluate(() => globalThis.transport?.free()).catch(() => {});
+  await page.close();
+  for (const each of running) await each.stop();
+}
+
 /** Makes `push(n)` push n through `server`, then waits in `page` for pushes 1…n to have arrived. */
 async function pushOneByOne(page, push) {
   // Each push must arrive before the next is sent: a buffering proxy
@@ -130,10 +137,7 @@ for (const name of Object.keys(PROXIES)) {
         error.message += `\n${name} said: ${proxy.output()}`;
         throw error;
       } finally {
-        await page.evaluate(() => globalThis.transport?.free()).catch(() => {});
-        await page.close();
-        await proxy.stop();
-        await server.stop();
+        await tearDown(page, proxy, server);
       }
     });
   }
@@ -167,10 +171,6 @@ test("behind nginx, a server whose event stream nginx holds back is long-polled:
     error.message += `\nnginx said: ${proxy.output()}`;
     throw error;
   } finally {
-    await page.evaluate(() => globalThis.transport?.free()).catch(() => {});
-    await page.close();
-    await proxy.stop();
-    await server.stop();
-    await statics.stop();
+    await tearDown(page, proxy, server, statics);
   }
 });

@@ -593,7 +593,7 @@ export class WebSocketTransport {
     return answer;
   }
 
-  /** Runs the records calls made while busy left, in order (their own calls' join the end). */
+  /** Runs the records that calls made while busy left, in order (the calls they make join the end). */
   #drain() {
     for (let batch; this.#session && (batch = this.#batches.shift()); ) this.#run(...batch);
     this.#batches.length = 0;
@@ -714,7 +714,7 @@ export class WebSocketTransport {
         this.#postFrames(first, second.map((/** @type {number} */ number) => (number === current?.number ? current : this.#frames.get(number))?.value));
         break;
       case OP_ABORT_POST:
-        this.#abortPost();
+        this.#abort("post");
         break;
       case OP_POLL:
         this.#request("poll", first, { headers: { accept: "application/json" } }, SOURCE_EVENTS, CALL_EVENTS_OPENED, CALL_EVENTS_FAILED);
@@ -1012,8 +1012,7 @@ export class WebSocketTransport {
   }
 
   #closeEvents() {
-    this.#inFlight.poll?.abort();
-    this.#inFlight.poll = null;
+    this.#abort("poll");
     const events = this.#events;
     this.#events = null;
     if (!events) return;
@@ -1068,9 +1067,14 @@ export class WebSocketTransport {
       });
   }
 
-  #abortPost() {
-    const controller = this.#inFlight.post;
-    this.#inFlight.post = null;
+  /**
+   * Abandons the fallback request in flight in `slot`: nothing more of it
+   * is reported.
+   * @param {"post" | "poll"} slot
+   */
+  #abort(slot) {
+    const controller = this.#inFlight[slot];
+    this.#inFlight[slot] = null;
     controller?.abort();
   }
 
@@ -1425,7 +1429,7 @@ export class WebSocketTransport {
     if (this.#socket) closeSocket(this.#socket, 1000, "transport freed");
     this.#socket = null;
     this.#closeEvents();
-    this.#abortPost();
+    this.#abort("post");
     clearTimeout(this.#timer);
     this.#stopWatching?.();
     this.#topics.clear();
