@@ -47,6 +47,7 @@ fn options(u: &mut Unstructured) -> Result<OptionValues> {
         enable_websocket: Some(fallback != 3),
         delivery: u.arbitrary::<bool>()?.then(|| "at-least-once".to_owned()),
         ack_timeout: Some(number(u, 2000)?),
+        max_message_bytes: u.arbitrary::<bool>()?.then_some(1024.0 + number(u, 4000)?),
     })
 }
 
@@ -101,6 +102,7 @@ fn step(u: &mut Unstructured, t: &Transport<u32>, next_payload: &mut u32) -> Res
             Input::Send {
                 payload: *next_payload,
                 envelope: u.arbitrary::<bool>()?.then_some(u64::from(*next_payload)),
+                bytes: u.arbitrary()?,
             }
         }
         5 => Input::ClearQueue,

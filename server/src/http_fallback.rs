@@ -41,11 +41,12 @@ pub struct HttpQuery {
 }
 
 impl HttpQuery {
-    fn resume_request(&self, last_seq: Option<u64>) -> ResumeRequest<'_> {
+    fn resume_request(&self, last_seq: Option<u64>, max_message_bytes: usize) -> ResumeRequest<'_> {
         ResumeRequest {
             v1_1: self.protocol.as_deref() == Some(PROTOCOL_V1_1),
             last_seq,
             epoch: self.epoch.as_deref(),
+            max_message_bytes: Some(max_message_bytes),
         }
     }
 }
@@ -158,7 +159,7 @@ pub async fn post_messages(
         );
     }
     let acknowledge = request::is_on(query.ack.as_deref());
-    let request = query.resume_request(None);
+    let request = query.resume_request(None, state.limits.max_message_bytes);
     let mut answers = match state.engine.as_redis() {
         None => state
             .sessions
@@ -300,7 +301,7 @@ pub async fn events(
         state.limits.send_queue_frames,
         state.limits.send_queue_bytes,
     );
-    let request = query.resume_request(after);
+    let request = query.resume_request(after, state.limits.max_message_bytes);
     let first = match state.engine.as_redis() {
         None => state
             .sessions

@@ -85,6 +85,9 @@ pub struct ResumeRequest<'a> {
     pub last_seq: Option<u64>,
     /// `epoch`: the stream that `last_seq` counts in.
     pub epoch: Option<&'a str>,
+    /// The largest message this server takes, announced in the `welcome`
+    /// (protocol 1.2: `data.limits.maxMessageBytes`); `None` announces none.
+    pub max_message_bytes: Option<usize>,
 }
 
 /// The protocol version the query parameter `protocol` must name for the
@@ -152,8 +155,8 @@ impl SessionStream {
     }
 
     /// `{"type":"welcome",…}`: see [`StreamState::welcome`].
-    pub fn welcome(&self) -> Value {
-        self.state().welcome()
+    pub fn welcome(&self, max_message_bytes: Option<usize>) -> Value {
+        self.state().welcome(max_message_bytes)
     }
 
     /// See [`StreamState::is_stale`].
@@ -211,13 +214,20 @@ pub struct StreamState<'a> {
 }
 
 impl StreamState<'_> {
-    /// `{"type":"welcome","data":{"epoch":…,"lastSeq":…}}`: the first frame
-    /// of every channel a v1.1 client opens.
-    pub fn welcome(&self) -> Value {
-        json!({
+    /// `{"type":"welcome","data":{"epoch":…,"lastSeq":…,"limits":{…}}}`:
+    /// the first frame of every channel a v1.1 client opens. `limits`
+    /// (protocol 1.2) tells the client the largest message it may send, so
+    /// it refuses a larger one at once instead of having it closed with
+    /// 1009 (clients of 1.1 ignore it).
+    pub fn welcome(&self, max_message_bytes: Option<usize>) -> Value {
+        let mut welcome = json!({
             "type": "welcome",
             "data": { "epoch": self.epoch, "lastSeq": self.last_seq },
-        })
+        });
+        if let Some(bytes) = max_message_bytes {
+            welcome["data"]["limits"] = json!({ "maxMessageBytes": bytes });
+        }
+        welcome
     }
 
     /// Whether a client at `request` asks to resume a stream this log is
@@ -279,7 +289,7 @@ impl StreamState<'_> {
         let mut opening = Vec::new();
         let reset = request.v1_1 && self.is_stale(request);
         if request.v1_1 {
-            opening.push((None, self.welcome().to_string()));
+            opening.push((None, self.welcome(request.max_message_bytes).to_string()));
             if reset {
                 opening.push((None, self.reset(request).to_string()));
             }
@@ -302,7 +312,7 @@ impl StreamState<'_> {
         if !request.v1_1 || request.epoch == Some(self.epoch) {
             return Vec::new();
         }
-        let mut frames = vec![self.welcome().to_string()];
+        let mut frames = vec![self.welcome(request.max_message_bytes).to_string()];
         if request.epoch.is_some() {
             frames.push(self.reset(request).to_string());
         }
@@ -524,7 +534,23 @@ mod tests {
             v1_1: true,
             last_seq,
             epoch,
+            max_message_bytes: None,
         }
+    }
+
+    #[test]
+    fn a_welcome_announces_the_message_limit_it_is_given() {
+        let stream = stream_of(0);
+        let request = ResumeRequest {
+            max_message_bytes: Some(1024),
+            ..v1_1(None, None)
+        };
+        let frames = stream.opening(&request);
+        let welcome: Value = serde_json::from_str(&frames[0].1).unwrap();
+        assert_eq!(welcome["data"]["limits"], json!({"maxMessageBytes": 1024}));
+        let frames = stream.opening(&v1_1(None, None));
+        let welcome: Value = serde_json::from_str(&frames[0].1).unwrap();
+        assert!(welcome["data"].get("limits").is_none());
     }
 
     #[test]
@@ -541,6 +567,7 @@ mod tests {
             v1_1: false,
             last_seq: Some(1),
             epoch: Some("elsewhere"),
+            max_message_bytes: None,
         };
         assert_eq!(types(&stream.opening(&request)), ["message#2", "message#3"]);
         assert!(stream.post_preamble(&request).is_empty());

@@ -6,7 +6,7 @@
 
 /// Every event the transport emits, as `on()` spells it.
 #[cfg(all(test, not(target_arch = "wasm32")))]
-pub(crate) const EVENT_NAMES: [&str; 10] = [
+pub(crate) const EVENT_NAMES: [&str; 11] = [
     "state",
     "mode",
     "open",
@@ -17,6 +17,7 @@ pub(crate) const EVENT_NAMES: [&str; 10] = [
     "queue",
     "error",
     "reset",
+    "dropped",
 ];
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -134,6 +135,16 @@ mod tests {
             ]
             .into_iter()
             .map(|(name, value)| (name.into(), value))
+            .collect(),
+        );
+        group(
+            &mut js,
+            "Text up to this many UTF-16 units is within every size limit (3 bytes each at most): `send` counts the bytes of longer text only.",
+            [(
+                "SMALL_TEXT".into(),
+                crate::core::MIN_MESSAGE_BYTES / 3,
+            )]
+            .into_iter()
             .collect(),
         );
         group(

@@ -84,7 +84,7 @@ pub(crate) fn read_options(bytes: &[u8]) -> Option<ReadOptions> {
     if !reader.is_done() {
         return None;
     }
-    let [reconnect_interval, max_reconnect_interval, reconnect_backoff_factor, reconnect_jitter, max_reconnect_attempts, connect_timeout, min_uptime, heartbeat_interval, heartbeat_timeout, message_queue_size, fallback_after_attempts, upgrade_probe_interval, ack_timeout] =
+    let [reconnect_interval, max_reconnect_interval, reconnect_backoff_factor, reconnect_jitter, max_reconnect_attempts, connect_timeout, min_uptime, heartbeat_interval, heartbeat_timeout, message_queue_size, fallback_after_attempts, upgrade_probe_interval, ack_timeout, max_message_bytes] =
         numbers;
     let [session_id, queue_overflow, ping_type, pong_type, http_fallback_url, http_events_url, delivery] =
         strings;
@@ -111,6 +111,7 @@ pub(crate) fn read_options(bytes: &[u8]) -> Option<ReadOptions> {
         enable_websocket,
         delivery,
         ack_timeout,
+        max_message_bytes,
     };
     Some(ReadOptions {
         values,

@@ -65,6 +65,9 @@ pub(crate) enum Op {
     /// `sendWithAck` messages that will never be. str why (completing
     /// "resocket: the message …"), u32 count, f64 number × count.
     AckLost,
+    /// `"dropped"` event: a message given up undelivered. f64 its handle,
+    /// str why (completing "the message …").
+    Dropped,
     /// Frames the core holds no more. u32 count, f64 handle × count.
     Release,
     /// A transport was made. u32 handle, str session id, str id prefix, str
@@ -107,7 +110,7 @@ pub(crate) enum Op {
 impl Op {
     /// Every op, by number.
     #[cfg(any(test, fuzzing))]
-    pub(crate) const ALL: [Op; 35] = [
+    pub(crate) const ALL: [Op; 36] = [
         Op::SetTimer,
         Op::ClearTimer,
         Op::ResolveUrl,
@@ -131,6 +134,7 @@ impl Op {
         Op::Queue,
         Op::Acked,
         Op::AckLost,
+        Op::Dropped,
         Op::Release,
         Op::Created,
         Op::Throw,
@@ -162,6 +166,7 @@ impl Op {
             Op::Reset => "ff",
             Op::Queue => "uF",
             Op::AckLost => "sF",
+            Op::Dropped => "fs",
             Op::Release | Op::Held => "F",
             Op::Created => "ussss",
             Op::OptionError => "uus",

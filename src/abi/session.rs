@@ -249,14 +249,15 @@ impl Session {
         }
     }
 
-    fn send(&mut self, clock: &mut Clock, number: f64, kind: f64, writer: &mut Writer) -> u32 {
-        let Some(number) = self.next_number(number, kind, writer) else {
+    fn send(&mut self, clock: &mut Clock, number: f64, sent: f64, writer: &mut Writer) -> u32 {
+        let Some((number, bytes)) = self.next_number(number, sent, writer) else {
             return THROW;
         };
-        let envelope = (kind != 0.0).then_some(number);
+        let envelope = (sent % 4.0 != 0.0).then_some(number);
         self.hand_to_core(
             clock,
             number,
+            bytes,
             envelope,
             #[cfg(any(test, feature = "shared-tabs"))]
             None,
@@ -264,10 +265,14 @@ impl Session {
         )
     }
 
-    /// Checks a sent frame's number (numbers grow: ids are unique) and kind
-    /// (0 raw, 1 envelope, 2 awaiting an ack); `None` once the error to
-    /// throw is written.
-    fn next_number(&mut self, number: f64, kind: f64, writer: &mut Writer) -> Option<u64> {
+    /// Checks a sent frame's number (numbers grow: ids are unique) and
+    /// `sent`: its kind (0 raw, 1 envelope, 2 awaiting an ack) plus 4 × its
+    /// size in bytes (see `Input::Send`); `None` once the error to throw is
+    /// written.
+    fn next_number(&mut self, number: f64, sent: f64, writer: &mut Writer) -> Option<(u64, u32)> {
+        let kind = sent % 4.0;
+        // Saturating: a size past u32 is over every limit all the same.
+        let bytes = (sent / 4.0) as u32;
         let number = number as u64;
         if number <= self.last_number {
             writer.op(Op::Throw).u32(0).str("frame numbers must grow");
@@ -280,7 +285,7 @@ impl Session {
             );
             return None;
         }
-        Some(number)
+        Some((number, bytes))
     }
 
     /// Hands the core a sent frame numbered `number`: `Send`, or `Relay`
@@ -289,6 +294,7 @@ impl Session {
         &mut self,
         clock: &mut Clock,
         number: u64,
+        bytes: u32,
         envelope: Option<u64>,
         #[cfg(any(test, feature = "shared-tabs"))] relayed_id: Option<String>,
         writer: &mut Writer,
@@ -296,6 +302,7 @@ impl Session {
         let input = Input::Send {
             payload: number,
             envelope,
+            bytes,
         };
         #[cfg(any(test, feature = "shared-tabs"))]
         let input = match relayed_id {
@@ -303,6 +310,7 @@ impl Session {
                 payload: number,
                 number,
                 id,
+                bytes,
             },
             None => input,
         };
@@ -366,9 +374,8 @@ impl Session {
         } else if kind.needs_epoch() {
             frame.epoch = text();
         }
-        if kind == FrameKind::Gap || kind == FrameKind::Reset {
-            frame.first_available = number;
-        }
+        // The driver passes it for a gap, a reset and a welcome only.
+        frame.first_available = number;
         // A reset is never numbered.
         if kind != FrameKind::Reset {
             frame.seq = seq;
@@ -571,6 +578,9 @@ fn write_event(event: Event<u64>, writer: &mut Writer) {
         }
         Event::AckLost { numbers, reason } => {
             writer.op(Op::AckLost).str(reason).handles(numbers.iter());
+        }
+        Event::Dropped { payload, reason } => {
+            writer.op(Op::Dropped).f64(payload as f64).str(&reason);
         }
     }
 }

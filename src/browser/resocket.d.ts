@@ -111,6 +111,13 @@ export interface CommonTransportOptions {
    */
   ackTimeout?: number;
   /**
+   * The largest message sent, in UTF-8 bytes of the frame (from 1024): a
+   * larger one is not queued (`send` answers "dropped", `sendWithAck`
+   * rejects, a "dropped" and an "error" event name the size). The smaller
+   * of this and a server's announced limit holds. Default: 1048576 (1 MiB).
+   */
+  maxMessageBytes?: number;
+  /**
    * The HTTP fallback's POST endpoint (`http(s)://…` or a path). Envelopes go
    * there as a JSON array when the WebSocket cannot get through. Default: no fallback.
    */
@@ -175,6 +182,12 @@ export interface TransportEvents {
    * frames are delivered; the position continues from `firstSeq`.
    */
   reset: { readonly previousSeq: number; readonly firstSeq: number };
+  /**
+   * A message was given up undelivered: over `maxMessageBytes`, refused by
+   * the server (close 1009), or dropped by a full queue. Its `sendWithAck`
+   * promise rejects with `reason`.
+   */
+  dropped: { readonly message: QueuedFrame; readonly reason: string };
   error: Error;
 }
 

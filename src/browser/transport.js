@@ -82,6 +82,8 @@ const KEPT = 8;
 const CHANGED = 16;
 const TRANSMIT = 32;
 const RECORDS_SHIFT = 6;
+/** Text up to this many UTF-16 units is within every size limit (3 bytes each at most): `send` counts the bytes of longer text only. */
+const SMALL_TEXT = 341;
 /** What a record is; src/abi/records.rs lists each one's fields. */
 const OP_SET_TIMER = 0;
 const OP_CLEAR_TIMER = 1;
@@ -106,20 +108,21 @@ const OP_RESET = 19;
 const OP_QUEUE = 20;
 const OP_ACKED = 21;
 const OP_ACK_LOST = 22;
-const OP_RELEASE = 23;
-const OP_CREATED = 24;
-const OP_THROW = 25;
-const OP_OPTION_ERROR = 26;
-const OP_SNAPSHOT = 27;
-const OP_HELD = 28;
-const OP_POINT = 29;
-const OP_MIRRORED = 30;
-const OP_BALLOT = 31;
-const OP_ELECTED = 32;
-const OP_DEPOSED = 33;
-const OP_LEASE_TIMER = 34;
+const OP_DROPPED = 23;
+const OP_RELEASE = 24;
+const OP_CREATED = 25;
+const OP_THROW = 26;
+const OP_OPTION_ERROR = 27;
+const OP_SNAPSHOT = 28;
+const OP_HELD = 29;
+const OP_POINT = 30;
+const OP_MIRRORED = 31;
+const OP_BALLOT = 32;
+const OP_ELECTED = 33;
+const OP_DEPOSED = 34;
+const OP_LEASE_TIMER = 35;
 /** Each record's fields by op: u a u32, f an f64, s a string, F a count then that many f64s. */
-const SHAPES = ["f", "", "f", "s", "us", "f", "f", "s", "", "sF", "", "s", "u", "u", "", "uus", "s", "fffffu", "uf", "ff", "uF", "f", "sF", "F", "ussss", "us", "uus", "uuuffffffuuufsfffffff", "F", "ssfu", "fuss", "uff", "f", "", "f"];
+const SHAPES = ["f", "", "f", "s", "us", "f", "f", "s", "", "sF", "", "s", "u", "u", "", "uus", "s", "fffffu", "uf", "ff", "uF", "f", "sF", "fs", "F", "ussss", "us", "uus", "uuuffffffuuufsfffffff", "F", "ssfu", "fuss", "uff", "f", "", "f"];
 /** What `send` answers, by its answer bits (SENT = 1, QUEUED, DROPPED, HTTP). */
 const SEND_RESULTS = ["", "sent", "queued", "dropped", "http"];
 /** Names by number: connection states, modes, why a transport is down (from 1). */
@@ -127,7 +130,7 @@ const STATE_NAMES = ["connecting", "connected", "reconnecting", "disconnected"];
 const MODE_NAMES = ["websocket", "http"];
 const REASON_NAMES = ["", "client", "max-attempts", "terminal-close"];
 /** Every event `on()` accepts. */
-const EVENT_NAMES = ["state", "mode", "open", "close", "message", "latency", "reconnecting", "queue", "error", "reset"];
+const EVENT_NAMES = ["state", "mode", "open", "close", "message", "latency", "reconnecting", "queue", "error", "reset", "dropped"];
 /** The envelope's fixed parts, around type, data, id and timestamp. */
 const ENVELOPE = ["{\"type\":", ",\"data\":", ",\"id\":\"", "\",\"timestamp\":\"", "\"}"];
 /** What separates an id's random prefix from a message's (or a ping's) number. */
@@ -141,10 +144,10 @@ const PING_SEPARATOR = "-p";
  */
 const frameTypeTable = (pingType, pongType) => [["ack", KIND_ACK], ["gap", KIND_GAP], ["welcome", KIND_WELCOME], ["reset", KIND_RESET], [pingType, KIND_PING], [pongType, KIND_PONG]];
 /** Every option and argument an error names, by its number (core::Field); the options `New` reads, in its order (src/abi/options.rs), and the others. */
-const FIELD_NAMES = ["reconnectInterval", "maxReconnectInterval", "reconnectBackoffFactor", "reconnectJitter", "maxReconnectAttempts", "connectTimeout", "minUptime", "heartbeatInterval", "heartbeatTimeout", "messageQueueSize", "fallbackAfterAttempts", "upgradeProbeInterval", "ackTimeout", "sessionId", "queueOverflow", "pingType", "pongType", "httpFallbackUrl", "httpEventsUrl", "delivery", "url", "protocols", "autoConnect", "shouldReconnect", "enableWebSocket", "code", "reason"];
-const NUMBER_OPTIONS = FIELD_NAMES.slice(0, 13);
-const STRING_OPTIONS = FIELD_NAMES.slice(13, 20);
-const OTHER_OPTIONS = FIELD_NAMES.slice(20, 25);
+const FIELD_NAMES = ["reconnectInterval", "maxReconnectInterval", "reconnectBackoffFactor", "reconnectJitter", "maxReconnectAttempts", "connectTimeout", "minUptime", "heartbeatInterval", "heartbeatTimeout", "messageQueueSize", "fallbackAfterAttempts", "upgradeProbeInterval", "ackTimeout", "maxMessageBytes", "sessionId", "queueOverflow", "pingType", "pongType", "httpFallbackUrl", "httpEventsUrl", "delivery", "url", "protocols", "autoConnect", "shouldReconnect", "enableWebSocket", "code", "reason"];
+const NUMBER_OPTIONS = FIELD_NAMES.slice(0, 14);
+const STRING_OPTIONS = FIELD_NAMES.slice(14, 21);
+const OTHER_OPTIONS = FIELD_NAMES.slice(21, 26);
 const URL_FUNCTION = 2;
 // --- end of generated code ---
 
@@ -753,6 +756,11 @@ export class WebSocketTransport {
       case OP_ACKED:
         this.#settle(first, null);
         break;
+      case OP_DROPPED:
+        // A relayed message's promise too (the core tracks only acks).
+        this.#settle(first, new Error(`resocket: the message ${second}`));
+        this.#emit("dropped", Object.freeze({ message: this.#forApp(first === current?.number ? current : this.#frames.get(first)), reason: `the message ${second}` }));
+        break;
       case OP_ACK_LOST:
         for (const number of second) this.#settle(number, new Error(`resocket: the message ${first}`));
         break;
@@ -883,7 +891,7 @@ export class WebSocketTransport {
    * @param {number} kind 0 raw, 1 envelope, 2 envelope awaiting its ack
    */
   #send(frame, kind) {
-    const answer = this.#call(CALL_SEND, frame.number, kind, "", frame);
+    const answer = this.#call(CALL_SEND, frame.number, kind + 4 * byteSize(frame.value), "", frame);
     return /** @type {SendResult} */ (SEND_RESULTS[answer & ANSWER_MASK]);
   }
 
@@ -948,7 +956,8 @@ export class WebSocketTransport {
       const detail = kind === KIND_WELCOME || kind === KIND_RESET ? inner?.epoch : kind === KIND_PONG || kind === KIND_PING || kind === KIND_ACK ? fields.id : undefined;
       if (typeof detail === "string") text = detail;
       if (typeof fields.seq === "number") seq = fields.seq;
-      const extra = kind === KIND_GAP ? inner?.firstAvailable : kind === KIND_RESET ? inner?.firstSeq : undefined;
+      // A welcome's is the server's size limit (protocol 1.2).
+      const extra = kind === KIND_GAP ? inner?.firstAvailable : kind === KIND_RESET ? inner?.firstSeq : kind === KIND_WELCOME ? inner?.limits?.maxMessageBytes : undefined;
       if (typeof extra === "number") number = extra;
     }
     this.#call(call, seq, number, text, undefined, undefined, fields ?? data, fields);
@@ -1345,7 +1354,7 @@ export class WebSocketTransport {
             /** @type {Promise<unknown>} */
             const settled = new Promise((resolve, reject) => t.#acks.set(number, { resolve, reject }));
             try {
-              const answer = t.#call(CALL_RELAY, number, awaitsAck ? 2 : 1, id, frame);
+              const answer = t.#call(CALL_RELAY, number, (awaitsAck ? 2 : 1) + 4 * byteSize(value), id, frame);
               // Not kept: it went out and nothing tracks it, or it was dropped (`Queue` settled it).
               if (!(answer & KEPT)) t.#settle(number, null);
             } catch (error) {
@@ -1445,6 +1454,22 @@ if (typeof Symbol.dispose === "symbol") {
       /** @type {WebSocketTransport} */ (this).free();
     },
   });
+}
+
+/** Where the bytes of text up to 64 KiB are counted (made once, when first needed). */
+let counted = new Uint8Array(0);
+
+/**
+ * A frame's size as the core's size limit reads it: the bytes of binary
+ * data and of long text, the length of short text (within every limit).
+ * @param {string | ArrayBuffer | ArrayBufferView} value
+ */
+function byteSize(value) {
+  if (typeof value != "string") return value.byteLength;
+  if (value.length <= SMALL_TEXT) return value.length;
+  if (value.length * 3 > 65536) return encoder.encode(value).length;
+  if (!counted.length) counted = new Uint8Array(65536);
+  return encoder.encodeInto(value, counted).written;
 }
 
 /**

@@ -143,6 +143,33 @@ test("sendWithAck resolves on the server's ack, and free() rejects what is still
   plain.free();
 });
 
+test("a message over maxMessageBytes is dropped at send, counted in UTF-8 bytes; a welcome's limit is adopted", async () => {
+  const t = new WebSocketTransport({ ...base, delivery: "at-least-once", maxMessageBytes: 2048 });
+  const dropped = [];
+  const errors = [];
+  t.on("dropped", (event) => dropped.push(event));
+  t.on("error", (error) => errors.push(error.message));
+  last().open();
+  // 700 characters of 3 bytes each: 2,100 bytes and more, though under 2,048 characters.
+  const wide = t.sendWithAck("chat", "€".repeat(700));
+  assert.equal(last().sent.length, 0, "nothing went out");
+  await assert.rejects(wide, { message: /^resocket: the message is 21\d\d bytes, over maxMessageBytes \(2048\)/ });
+  assert.equal(dropped.length, 1);
+  assert.equal(dropped[0].message.data, "€".repeat(700));
+  assert.match(dropped[0].reason, /^the message is 21\d\d bytes/);
+  assert.equal(errors.length, 1);
+  assert.equal(t.send("chat", "a".repeat(1900)), "sent", "ASCII under the limit goes");
+  assert.equal(t.sendRaw(new Uint8Array(2049)), "dropped");
+  last().receive({ type: "welcome", data: { epoch: "e1", lastSeq: 0, limits: { maxMessageBytes: 1500 } } });
+  assert.equal(t.send("chat", "a".repeat(1900)), "dropped", "the server's lower limit");
+  assert.equal(t.queueLength, 1, "only the ASCII one, awaiting its ack");
+  t.free();
+  assert.throws(() => new WebSocketTransport({ ...base, maxMessageBytes: 100 }), {
+    name: "RangeError",
+    message: "resocket: maxMessageBytes must be a whole number from 1024 to 4294967295, got 100",
+  });
+});
+
 test("bad arguments are errors that name them", () => {
   const t = new WebSocketTransport(base);
   assert.throws(() => t.send("chat", () => 1), { name: "TypeError", message: "resocket: data must be serialisable as JSON, got a function" });
@@ -150,7 +177,7 @@ test("bad arguments are errors that name them", () => {
   cyclic.self = cyclic;
   assert.throws(() => t.send("chat", cyclic), { name: "TypeError", message: /^resocket: data must be serialisable as JSON, got TypeError/ });
   assert.throws(() => t.sendRaw(5), { name: "TypeError", message: "resocket: data must be a string, an ArrayBuffer or a typed array, got 5" });
-  assert.throws(() => t.on("nope", () => {}), { name: "RangeError", message: /^resocket: event must be "state", .* or "reset", got "nope"$/ });
+  assert.throws(() => t.on("nope", () => {}), { name: "RangeError", message: /^resocket: event must be "state", .* or "dropped", got "nope"$/ });
   assert.throws(() => t.on("state", 1), { name: "TypeError", message: "resocket: handler must be a function, got 1" });
   assert.throws(() => t.disconnect(1001), { name: "RangeError", message: "resocket: code must be 1000 or from 3000 to 4999, got 1001" });
   assert.throws(() => t.disconnect(1000, 7), { name: "TypeError", message: "resocket: reason must be a string, got 7" });

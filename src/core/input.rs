@@ -28,6 +28,10 @@ pub enum Input<P> {
         /// The envelope's number (its id is `message_id(number)`); `None`
         /// for a raw frame, which never travels over HTTP and is never tracked.
         envelope: Option<u64>,
+        /// Its size on the wire in bytes (UTF-8 for text), or a lower bound
+        /// of it that is certainly within every size limit (the driver
+        /// counts only text long enough to matter).
+        bytes: u32,
     },
     #[cfg(any(test, feature = "shared-tabs"))]
     /// Another tab's envelope, relayed by this tab, the leader of a
@@ -41,6 +45,8 @@ pub enum Input<P> {
         number: u64,
         /// The envelope's id, as the other tab wrote it.
         id: String,
+        /// Its size, as for `Send`.
+        bytes: u32,
     },
     /// `clearQueue()`.
     ClearQueue,
@@ -169,7 +175,8 @@ pub struct InboundFrame {
     /// The `seq` field as a JavaScript number (`NaN` when absent or not a number).
     pub seq: f64,
     /// For a gap: `data.firstAvailable`; for a reset: `data.firstSeq` (the
-    /// first `seq` of the new stream). A number, `NaN` when absent.
+    /// first `seq` of the new stream); for a welcome:
+    /// `data.limits.maxMessageBytes`. A number, `NaN` when absent.
     pub first_available: f64,
     /// For a welcome or a reset: `data.epoch`, when it is a string.
     pub epoch: Option<String>,

@@ -17,6 +17,7 @@ mod ids;
 mod input;
 mod latency;
 mod lifecycle;
+mod limits;
 mod options;
 mod outbox;
 mod output;
@@ -49,6 +50,7 @@ pub use ids::{push_number, IdGenerator, ID_SEPARATOR, PING_SEPARATOR};
 pub use input::{stream_position, FrameKind, FrameSource, InboundFrame, Input, PageEvent};
 pub use latency::LatencyStats;
 pub use lifecycle::{page_signal, PageSignal};
+pub use limits::{Limits, MIN_MESSAGE_BYTES};
 pub use options::{
     Config, ConfigError, ConfigErrorKind, Field, HeartbeatConfig, OptionValues, FIELD_NAMES,
     MAX_TIMER_MS,
@@ -65,7 +67,8 @@ pub use text::{has_control, has_whitespace, push_ascii};
 pub use time::{earliest, is_due, Duration, Instant};
 pub use transport::{
     Deadline, Transport, ACK_QUERY_PARAM, ACK_TIMEOUT_CLOSE, ACK_TYPE, DEFAULT_POST_TIMEOUT,
-    ENVELOPE_PARTS, GAP_TYPE, HEARTBEAT_TIMEOUT_CLOSE, LAST_SEQ_QUERY_PARAM, SESSION_QUERY_PARAM,
+    ENVELOPE_PARTS, GAP_TYPE, HEARTBEAT_TIMEOUT_CLOSE, LAST_SEQ_QUERY_PARAM, MESSAGE_TOO_BIG,
+    SESSION_QUERY_PARAM,
 };
 pub use upstream::Upstream;
 pub use url::{set_query_param, validate_socket_url};

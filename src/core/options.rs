@@ -11,6 +11,7 @@ use core::fmt;
 
 use super::backoff::Backoff;
 use super::channel::{is_http_url, Delivery, FallbackConfig};
+use super::limits::MIN_MESSAGE_BYTES;
 use super::queue::OverflowPolicy;
 use super::text::{has_control, push_ascii};
 use super::time::Duration;
@@ -18,6 +19,8 @@ use super::url::validate_socket_url;
 
 /// The longest session id we accept; it travels in every URL and log line.
 const MAX_SESSION_ID_LEN: usize = 128;
+/// `maxMessageBytes` by default: the reference server's limit, 1 MiB.
+const DEFAULT_MAX_MESSAGE_BYTES: f64 = 1_048_576.0;
 /// Browsers fire `setTimeout` at once for delays above 2^31 − 1 ms.
 pub const MAX_TIMER_MS: f64 = 2_147_483_647.0;
 
@@ -68,6 +71,8 @@ pub struct OptionValues {
     pub delivery: Option<String>,
     /// `ackTimeout` (0: no timeout)
     pub ack_timeout: Option<f64>,
+    /// `maxMessageBytes`
+    pub max_message_bytes: Option<f64>,
 }
 
 /// Heartbeat timing; absent when `heartbeatInterval` is 0.
@@ -114,6 +119,9 @@ pub struct Config {
     /// A tracked message unacknowledged this long means the channel is dead
     /// (0: wait forever).
     pub ack_timeout: Duration,
+    /// The largest message `send` accepts, in UTF-8 bytes (a server's
+    /// `welcome` or refusal may lower it: [`Limits`](super::limits::Limits)).
+    pub max_message_bytes: u32,
 }
 
 impl Config {
@@ -227,6 +235,11 @@ impl OptionValues {
             websocket_enabled,
             delivery,
             ack_timeout: Duration::from_ms(delay(Field::AckTimeout, self.ack_timeout, 10_000.0)?),
+            max_message_bytes: whole_number(
+                Field::MaxMessageBytes,
+                self.max_message_bytes.unwrap_or(DEFAULT_MAX_MESSAGE_BYTES),
+                Whole::Bytes,
+            )?,
             url: self.url,
             session_id: self.session_id,
             backoff: Backoff {
@@ -283,6 +296,8 @@ fn delay(field: Field, value: Option<f64>, default: f64) -> Result<f64, ConfigEr
 enum Whole {
     FromZero,
     FromOne,
+    /// From [`MIN_MESSAGE_BYTES`] (a size limit).
+    Bytes,
     /// From 0, or `Infinity` (checked by the caller).
     OrInfinity,
 }
@@ -291,7 +306,11 @@ enum Whole {
 /// names both bounds, whatever was wrong (a fraction, a number too small
 /// or too large).
 fn whole_number(field: Field, value: f64, kind: Whole) -> Result<u32, ConfigError> {
-    let least = if kind == Whole::FromOne { 1.0 } else { 0.0 };
+    let least = match kind {
+        Whole::FromOne => 1.0,
+        Whole::Bytes => f64::from(MIN_MESSAGE_BYTES),
+        _ => 0.0,
+    };
     if value >= least && value <= f64::from(u32::MAX) && value == f64::from(value as u32) {
         return Ok(value as u32);
     }
@@ -300,6 +319,7 @@ fn whole_number(field: Field, value: f64, kind: Whole) -> Result<u32, ConfigErro
         match kind {
             Whole::FromZero => "must be a whole number from 0 to 4294967295",
             Whole::FromOne => "must be a whole number from 1 to 4294967295",
+            Whole::Bytes => "must be a whole number from 1024 to 4294967295",
             Whole::OrInfinity => "must be a whole number from 0 to 4294967295, or Infinity",
         },
     ))
@@ -361,6 +381,7 @@ pub enum Field {
     FallbackAfterAttempts,
     UpgradeProbeInterval,
     AckTimeout,
+    MaxMessageBytes,
     SessionId,
     QueueOverflow,
     PingType,
@@ -378,7 +399,7 @@ pub enum Field {
 }
 
 /// Each [`Field`] as the JavaScript API spells it, in order.
-pub const FIELD_NAMES: [&str; 27] = [
+pub const FIELD_NAMES: [&str; 28] = [
     "reconnectInterval",
     "maxReconnectInterval",
     "reconnectBackoffFactor",
@@ -392,6 +413,7 @@ pub const FIELD_NAMES: [&str; 27] = [
     "fallbackAfterAttempts",
     "upgradeProbeInterval",
     "ackTimeout",
+    "maxMessageBytes",
     "sessionId",
     "queueOverflow",
     "pingType",
@@ -410,7 +432,7 @@ pub const FIELD_NAMES: [&str; 27] = [
 
 impl Field {
     /// Every field, in order.
-    pub const ALL: [Field; 27] = [
+    pub const ALL: [Field; 28] = [
         Field::ReconnectInterval,
         Field::MaxReconnectInterval,
         Field::ReconnectBackoffFactor,
@@ -424,6 +446,7 @@ impl Field {
         Field::FallbackAfterAttempts,
         Field::UpgradeProbeInterval,
         Field::AckTimeout,
+        Field::MaxMessageBytes,
         Field::SessionId,
         Field::QueueOverflow,
         Field::PingType,
@@ -716,7 +739,7 @@ mod tests {
             assert_eq!(field as usize, number, "{field:?}");
             assert_eq!(field.name(), FIELD_NAMES[number]);
         }
-        assert_eq!(FIELD_NAMES[Field::NUMBERS - 1], "ackTimeout");
+        assert_eq!(FIELD_NAMES[Field::NUMBERS - 1], "maxMessageBytes");
         assert_eq!(FIELD_NAMES[Field::NUMBERS + Field::STRINGS - 1], "delivery");
         assert_eq!(FIELD_NAMES[Field::OPTIONS - 1], "enableWebSocket");
         assert_eq!(Field::Code, "code");

@@ -25,6 +25,8 @@ pub struct Held<P> {
     pub http: bool,
     /// On the wire (or in a POST) on the current channel.
     pub sent: bool,
+    /// Its size, as `Input::Send` gave it.
+    pub bytes: u32,
 }
 
 /// The bounded FIFO of held messages.
@@ -61,15 +63,24 @@ impl<P: Clone> Outbox<P> {
         out
     }
 
-    /// Every entry that may be POSTed and is not on the wire, oldest first,
-    /// marked sent until [`Outbox::post_finished`].
-    pub fn take_for_post(&mut self) -> Vec<P> {
+    /// The entries that may be POSTed and are not on the wire, oldest
+    /// first, up to the first that would take the JSON array past
+    /// `max_bytes` (a server's body limit is its message limit; the first
+    /// always goes), marked sent until [`Outbox::post_finished`].
+    pub fn take_for_post(&mut self, max_bytes: u32) -> Vec<P> {
         let mut batch = Vec::new();
+        // The brackets, then each message and its comma.
+        let mut room = max_bytes.saturating_sub(1);
         for held in self.held.iter_mut() {
-            if !held.sent && held.http {
-                held.sent = true;
-                batch.push(held.payload.clone());
+            if held.sent || !held.http {
+                continue;
             }
+            if held.bytes >= room && !batch.is_empty() {
+                break;
+            }
+            room = room.saturating_sub(held.bytes + 1);
+            held.sent = true;
+            batch.push(held.payload.clone());
         }
         batch
     }
@@ -101,6 +112,22 @@ impl<P: Clone> Outbox<P> {
     /// Drops the tracked entry of envelope `number`; returns whether there was one.
     pub fn acknowledge(&mut self, number: u64) -> bool {
         self.held.remove_first(|held| held.ack == Some(number))
+    }
+
+    /// Removes the largest entry on the wire (the one a server that refused
+    /// a message as too big most likely refused), oldest among equals.
+    pub fn remove_largest_sent(&mut self) -> Option<Held<P>> {
+        let mut largest: Option<&Held<P>> = None;
+        for held in self.held.iter() {
+            if held.sent && largest.is_none_or(|other| held.bytes > other.bytes) {
+                largest = Some(held);
+            }
+        }
+        let largest = largest?.clone();
+        // The first of its size on the wire is the one found.
+        self.held
+            .remove_first(|held| held.sent && held.bytes == largest.bytes);
+        Some(largest)
     }
 
     /// Whether a tracked message is on the wire awaiting its ack.
@@ -159,6 +186,7 @@ mod tests {
             ack: tracked.then_some(u64::from(payload)),
             http,
             sent: false,
+            bytes: payload,
         }
     }
 
@@ -185,18 +213,45 @@ mod tests {
     #[test]
     fn a_post_takes_envelopes_only_and_a_failed_one_puts_them_back() {
         let mut outbox = outbox(&[(1, false, true), (2, false, false), (3, false, true)]);
-        assert_eq!(outbox.take_for_post(), [1, 3]);
-        assert!(outbox.take_for_post().is_empty());
+        assert_eq!(outbox.take_for_post(u32::MAX), [1, 3]);
+        assert!(outbox.take_for_post(u32::MAX).is_empty());
         outbox.post_finished(false);
-        assert_eq!(outbox.take_for_post(), [1, 3]);
+        assert_eq!(outbox.take_for_post(u32::MAX), [1, 3]);
         outbox.post_finished(true);
         assert_eq!(outbox.iter().copied().collect::<Vec<_>>(), [2]);
     }
 
     #[test]
+    fn the_largest_message_on_the_wire_is_the_one_given_up() {
+        // Sizes are the payloads: 7 is the largest sent; 9 was never sent.
+        let mut outbox = outbox(&[(3, true, true), (7, true, true), (5, true, true)]);
+        outbox.take_for_socket();
+        outbox.push(held(9, true, true));
+        let given_up = outbox.remove_largest_sent().map(|held| held.payload);
+        assert_eq!(given_up, Some(7));
+        assert_eq!(outbox.iter().copied().collect::<Vec<_>>(), [3, 5, 9]);
+        let mut empty = super::Outbox::<u32>::new(3, OverflowPolicy::DropOldest);
+        assert_eq!(empty.remove_largest_sent(), None);
+    }
+
+    #[test]
+    fn a_post_takes_what_fits_in_the_limit_in_order() {
+        // Sizes are the payloads: 5 and 3 make an array of 2 + 5 + 1 + 3 = 11 bytes.
+        let mut outbox = outbox(&[(5, false, true), (3, false, true), (2, false, true)]);
+        assert_eq!(outbox.take_for_post(11), [5, 3]);
+        outbox.post_finished(true);
+        let mut outbox = super::Outbox::new(10, OverflowPolicy::DropOldest);
+        for size in [20, 1] {
+            outbox.push(held(size, false, true));
+        }
+        assert_eq!(outbox.take_for_post(10), [20], "one too big goes alone");
+        assert_eq!(outbox.take_for_post(10), [1]);
+    }
+
+    #[test]
     fn tracked_messages_survive_a_successful_post_until_acked() {
         let mut outbox = outbox(&[(1, true, true), (2, false, true)]);
-        assert_eq!(outbox.take_for_post(), [1, 2]);
+        assert_eq!(outbox.take_for_post(u32::MAX), [1, 2]);
         outbox.post_finished(true);
         assert!(outbox.awaiting_ack());
         assert_eq!(outbox.tracked(), [1]);

@@ -99,8 +99,18 @@ pub enum Event<P> {
     AckLost {
         /// Their envelope numbers.
         numbers: Vec<u64>,
-        /// Why, e.g. "was dropped from the full queue".
+        /// Why, e.g. "was removed by clearQueue()".
         reason: &'static str,
+    },
+    /// A message was given up undelivered: the full queue dropped it, or a
+    /// server refused it as too big (or would have: it is over the size
+    /// limit). Its `sendWithAck` promise, if any, rejects with the reason.
+    Dropped {
+        /// The message.
+        payload: P,
+        /// Why, completing "the message …", e.g. "is 2097152 bytes, over
+        /// maxMessageBytes (1048576)".
+        reason: String,
     },
     /// The server's stream went back to an earlier position than the one
     /// resumed from (its numbering restarted, e.g. after a server restart):

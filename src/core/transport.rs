@@ -32,6 +32,7 @@ use super::heartbeat::{Beat, Heartbeat, Silence};
 use super::ids::{push_number, IdGenerator};
 use super::input::{FrameKind, FrameSource, InboundFrame, Input};
 use super::lifecycle::{page_signal, PageSignal};
+use super::limits::Limits;
 #[cfg(any(test, feature = "shared-tabs"))]
 use super::options::validate_session_id;
 use super::options::Config;
@@ -70,6 +71,8 @@ pub const EPOCH_QUERY_PARAM: &str = "epoch";
 pub const HEARTBEAT_TIMEOUT_CLOSE: (u16, &str) = (4000, "heartbeat timeout");
 /// The close code and reason when tracked messages go unacknowledged.
 pub const ACK_TIMEOUT_CLOSE: (u16, &str) = (4000, "ack timeout");
+/// The close code of a server that refuses a message as too big (RFC 6455).
+pub const MESSAGE_TOO_BIG: u16 = 1009;
 /// The envelope every `send` writes (PROTOCOL.md §2), as the five fixed parts
 /// around its variable ones: `[0] type [1] data [2] id [3] timestamp [4]`,
 /// where `type` and `data` are JSON, the id is `message_id_prefix()` + `-` +
@@ -140,6 +143,8 @@ pub struct Transport<P> {
     downstream: Downstream,
     /// The fallback's way down: event stream or long-polling.
     feed: Feed,
+    /// What the server takes: message size and rate.
+    limits: Limits,
     /// The deadline of the fallback POST in flight. Kept beside the channel,
     /// not in it: a POST sent just before the session moved back to the
     /// WebSocket still ends (and its replies still arrive) after the move.
@@ -171,6 +176,7 @@ impl<P: Clone> Transport<P> {
         let mut rng = Rng::new(random_seed);
         let ids = IdGenerator::new(rng.next_u64());
         let upstream = Upstream::new(config.queue_capacity, config.overflow, config.ack_timeout);
+        let config_max_bytes = config.max_message_bytes;
         Self {
             channel: Channel::new(initial_mode(&config)),
             heartbeat: Heartbeat::new(config.heartbeat),
@@ -181,6 +187,7 @@ impl<P: Clone> Transport<P> {
             upstream,
             downstream: Downstream::default(),
             feed: Feed::default(),
+            limits: Limits::new(config_max_bytes),
             post_deadline: None,
             socket_url: String::new(),
             socket_resume: None,
@@ -397,21 +404,30 @@ impl<P: Clone> Transport<P> {
     ) -> Result<Handled, InputError> {
         // The per-message inputs read the clock themselves, if at all.
         let input = match input {
-            Input::Send { payload, envelope } => {
-                return self.send(clock, payload, envelope).map(Handled::Sent)
+            Input::Send {
+                payload,
+                envelope,
+                bytes,
+            } => {
+                return self
+                    .send(clock, payload, envelope, bytes)
+                    .map(Handled::Sent)
             }
             #[cfg(any(test, feature = "shared-tabs"))]
             Input::Relay {
                 payload,
                 number,
                 id,
+                bytes,
             } => {
                 // Tracked exactly when `send` tracks it; the outbox forgets
                 // the id whenever the message stops being tracked.
                 if self.config.delivery == Delivery::AtLeastOnce {
                     self.upstream.relaying(number, id);
                 }
-                return self.send(clock, payload, Some(number)).map(Handled::Sent);
+                return self
+                    .send(clock, payload, Some(number), bytes)
+                    .map(Handled::Sent);
             }
             Input::Frame(frame) => {
                 let deliver = self.on_frame(clock, frame);
@@ -502,24 +518,42 @@ impl<P: Clone> Transport<P> {
         clock: &mut dyn FnMut() -> Instant,
         payload: P,
         envelope: Option<u64>,
+        bytes: u32,
     ) -> Result<SendOutcome, InputError> {
-        let on_socket = self.on_open_socket();
         let http = envelope.is_some();
         // Tracked by its number: no id string is made for it.
         let ack = envelope.filter(|_| self.config.delivery == Delivery::AtLeastOnce);
+        let held = Held {
+            payload,
+            ack,
+            http,
+            sent: false,
+            bytes,
+        };
+        let limit = self.limits.max_message_bytes();
+        if bytes > limit {
+            // Queued, it would be refused on every channel and hold the rest.
+            let mut reason = "is ".to_owned();
+            push_number(&mut reason, bytes.into(), 10);
+            reason.push_str(" bytes, over maxMessageBytes (");
+            push_number(&mut reason, limit.into(), 10);
+            reason.push_str(") or the server's limit");
+            self.give_up(held, reason, true);
+            return Ok(SendOutcome::Dropped);
+        }
+        let on_socket = self.on_open_socket();
+        let payload = held.payload.clone();
         if on_socket && ack.is_none() {
             self.transmit(payload);
             return Ok(SendOutcome::Sent);
         }
-        // On an open socket nothing held is unsent (opening flushes it all), so
-        // a tracked message goes straight out, held as sent. (The clone is only
-        // used then; a queued message pays one clone rather than a branch that
-        // costs wasm size.)
+        // On an open socket nothing held is unsent (opening flushes it all,
+        // the rate aside), so a tracked message goes straight out, held as
+        // sent. (The clone is only used then; a queued message pays one
+        // clone rather than a branch that costs wasm size.)
         let held = Held {
-            payload: payload.clone(),
-            ack,
-            http,
             sent: on_socket,
+            ..held
         };
         match self.upstream.hold(held) {
             Enqueued::Queued { dropped } => self.dropped(dropped),
@@ -652,11 +686,24 @@ impl<P: Clone> Transport<P> {
             return;
         }
         let reconnect = verdict.unwrap_or_else(|| should_reconnect_by_default(close.code));
+        if close.code == MESSAGE_TOO_BIG {
+            self.refused_as_too_big("closed the socket with 1009 (message too big)");
+        }
         self.record_close(close);
         if reconnect {
             self.attempt_failed(now);
         } else {
             self.go_idle(Some(DisconnectReason::TerminalClose));
+        }
+    }
+
+    /// A server refused a message as too big (close 1009): the largest on
+    /// the wire goes (sent again, it would be refused again, and hold the
+    /// rest behind it), and the size limit drops below its size.
+    fn refused_as_too_big(&mut self, how: &str) {
+        if let Some(held) = self.upstream.give_up_largest_sent() {
+            self.limits.lower_to(f64::from(held.bytes) - 1.0);
+            self.give_up(held, join("was refused: the server ", how), true);
         }
     }
 
@@ -692,6 +739,7 @@ impl<P: Clone> Transport<P> {
                 let epoch = frame.epoch.as_deref().unwrap_or("");
                 if frame.kind == FrameKind::Welcome {
                     self.downstream.welcome(epoch);
+                    self.limits.lower_to(frame.first_available);
                 } else if let Some(Numbered::Reset { previous, first }) =
                     self.downstream.reset(epoch, frame.first_available)
                 {
@@ -1348,7 +1396,7 @@ impl<P: Clone> Transport<P> {
         else {
             return;
         };
-        let frames = self.upstream.take_for_post();
+        let frames = self.upstream.take_for_post(self.limits.max_message_bytes());
         if frames.is_empty() {
             return;
         }
@@ -1379,11 +1427,23 @@ impl<P: Clone> Transport<P> {
             self.emit_queue(Vec::new());
             return;
         };
+        let payload = held.payload.clone();
+        self.give_up(held, "was dropped from the full queue".to_owned(), false);
+        self.emit_queue(vec![payload]);
+    }
+
+    /// A message is given up undelivered, for `reason` (completing "the
+    /// message …"); `error` when the application is also told with an
+    /// `error` (a refusal, not an overflow it chose the policy of).
+    fn give_up(&mut self, held: Held<P>, reason: String, error: bool) {
         self.stats.dropped += 1;
-        if let Some(number) = held.ack {
-            self.ack_lost(vec![number], "was dropped from the full queue");
+        if error {
+            self.report_error(join("the message ", &reason));
         }
-        self.emit_queue(vec![held.payload]);
+        self.emit(Event::Dropped {
+            payload: held.payload,
+            reason,
+        });
     }
 
     fn ack_lost(&mut self, numbers: Vec<u64>, reason: &'static str) {

@@ -89,9 +89,21 @@ impl<P: Clone> Upstream<P> {
         self.outbox.take_for_socket()
     }
 
-    /// Every envelope not on the wire, for the next POST.
-    pub fn take_for_post(&mut self) -> Vec<P> {
-        self.outbox.take_for_post()
+    /// Envelopes not on the wire, for the next POST of at most
+    /// `max_bytes` (see [`Outbox::take_for_post`]).
+    pub fn take_for_post(&mut self, max_bytes: u32) -> Vec<P> {
+        self.outbox.take_for_post(max_bytes)
+    }
+
+    /// Gives up the largest message on the wire (a server refused one as
+    /// too big): it is no longer held, nor tracked.
+    pub fn give_up_largest_sent(&mut self) -> Option<Held<P>> {
+        let held = self.outbox.remove_largest_sent()?;
+        #[cfg(any(test, feature = "shared-tabs"))]
+        if let Some(number) = held.ack {
+            self.forget_relayed(number);
+        }
+        Some(held)
     }
 
     /// A POST ended (see [`Outbox::post_finished`]).
@@ -157,6 +169,7 @@ mod tests {
             ack: Some(u64::from(payload)),
             http: true,
             sent: false,
+            bytes: 1,
         }
     }
 

@@ -152,7 +152,7 @@ pub(super) async fn serve_connection(
     let mut sequencer = Sequencer::new(0);
     let mut cluster = None;
     if !dead {
-        let request = options.resume_request();
+        let request = options.resume_request(state.limits.max_message_bytes);
         let opened = match state.engine.as_redis() {
             None => Ok(state
                 .sessions

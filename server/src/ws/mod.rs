@@ -240,11 +240,12 @@ struct ConnectionOptions {
 }
 
 impl ConnectionOptions {
-    fn resume_request(&self) -> ResumeRequest<'_> {
+    fn resume_request(&self, max_message_bytes: usize) -> ResumeRequest<'_> {
         ResumeRequest {
             v1_1: self.v1_1,
             last_seq: self.last_seq,
             epoch: self.epoch.as_deref(),
+            max_message_bytes: Some(max_message_bytes),
         }
     }
 }

@@ -28,11 +28,11 @@ impl Session {
         let text = records::utf8(input).unwrap_or_default();
         match call {
             Call::Relay => {
-                let Some(number) = self.next_number(a, b, writer) else {
+                let Some((number, bytes)) = self.next_number(a, b, writer) else {
                     return THROW;
                 };
                 let id = Some(text.to_owned());
-                return self.hand_to_core(clock, number, Some(number), id, writer);
+                return self.hand_to_core(clock, number, bytes, Some(number), id, writer);
             }
             Call::Point => {
                 writer

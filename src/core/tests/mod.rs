@@ -8,6 +8,7 @@ mod delivery;
 mod fallback;
 mod heartbeat;
 mod lifecycle;
+mod limits;
 mod properties;
 mod queue_flush;
 mod resume;
@@ -202,7 +203,22 @@ pub trait Inputs {
         payload: Payload,
         envelope: Option<u64>,
     ) -> Result<SendOutcome, InputError> {
-        match self.feed(now, Input::Send { payload, envelope })? {
+        self.send_sized(now, payload, envelope, 1)
+    }
+    /// A send of a message `bytes` long.
+    fn send_sized(
+        &mut self,
+        now: f64,
+        payload: Payload,
+        envelope: Option<u64>,
+        bytes: u32,
+    ) -> Result<SendOutcome, InputError> {
+        let input = Input::Send {
+            payload,
+            envelope,
+            bytes,
+        };
+        match self.feed(now, input)? {
             Handled::Sent(outcome) => Ok(outcome),
             other => panic!("send answered {other:?}"),
         }

@@ -163,6 +163,8 @@ impl World {
                 }
                 Output::Emit(Event::Acked(number)) => self.settled.push(number),
                 Output::Emit(Event::AckLost { numbers, .. }) => self.settled.extend(numbers),
+                // Its promise rejects with the reason.
+                Output::Emit(Event::Dropped { payload, .. }) => self.settled.push(payload.into()),
                 Output::Emit(_) => {}
             }
         }
@@ -244,7 +246,7 @@ proptest! {
                     world.next_payload += 1;
                     let payload = world.next_payload;
                     let envelope = (payload % 5 != 0).then_some(u64::from(payload));
-                    Some(Input::Send { payload, envelope })
+                    Some(Input::Send { payload, envelope, bytes: 1 })
                 }
                 Step::ClearQueue => Some(Input::ClearQueue),
                 Step::SocketOpens if world.socket_open => Some(Input::SocketOpened),
