@@ -114,20 +114,28 @@ impl<P: Clone> Outbox<P> {
         self.held.remove_first(|held| held.ack == Some(number))
     }
 
-    /// Removes the largest entry on the wire (the one a server that refused
-    /// a message as too big most likely refused), oldest among equals.
+    /// Removes the largest tracked entry on the wire (the one a server that
+    /// refused a message as too big most likely refused), oldest among
+    /// equals. Untracked messages on a socket are already forgotten, so
+    /// only POSTed ones could be on the wire untracked: those are taken as
+    /// delivered too (at-most-once), as their POST would be.
     pub fn remove_largest_sent(&mut self) -> Option<Held<P>> {
-        let mut largest: Option<&Held<P>> = None;
-        for held in self.held.iter() {
-            if held.sent && largest.is_none_or(|other| held.bytes > other.bytes) {
+        let mut largest: Option<&mut Held<P>> = None;
+        for held in self.held.iter_mut() {
+            let larger = largest
+                .as_deref()
+                .is_none_or(|other| held.bytes > other.bytes);
+            if held.sent && held.ack.is_some() && larger {
                 largest = Some(held);
             }
         }
-        let largest = largest?.clone();
-        // The first of its size on the wire is the one found.
-        self.held
-            .remove_first(|held| held.sent && held.bytes == largest.bytes);
-        Some(largest)
+        let largest = largest?;
+        let given_up = largest.clone();
+        // Untracked and on the wire: the sweep of a delivered POST forgets it
+        // (one removal for both, not a second copy of `retain`).
+        largest.ack = None;
+        self.post_finished(true);
+        Some(given_up)
     }
 
     /// Whether a tracked message is on the wire awaiting its ack.
@@ -223,8 +231,14 @@ mod tests {
 
     #[test]
     fn the_largest_message_on_the_wire_is_the_one_given_up() {
-        // Sizes are the payloads: 7 is the largest sent; 9 was never sent.
-        let mut outbox = outbox(&[(3, true, true), (7, true, true), (5, true, true)]);
+        // Sizes are the payloads: 7 is the largest sent and tracked; 9 was
+        // never sent; 8 is not tracked (a socket forgot it).
+        let mut outbox = outbox(&[
+            (3, true, true),
+            (7, true, true),
+            (8, false, false),
+            (5, true, true),
+        ]);
         outbox.take_for_socket();
         outbox.push(held(9, true, true));
         let given_up = outbox.remove_largest_sent().map(|held| held.payload);
