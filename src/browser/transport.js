@@ -756,11 +756,13 @@ export class WebSocketTransport {
       case OP_ACKED:
         this.#settle(first, null);
         break;
-      case OP_DROPPED:
+      case OP_DROPPED: {
+        const reason = `the message ${second}`;
         // A relayed message's promise too (the core tracks only acks).
-        this.#settle(first, new Error(`resocket: the message ${second}`));
-        this.#emit("dropped", Object.freeze({ message: this.#forApp(first === current?.number ? current : this.#frames.get(first)), reason: `the message ${second}` }));
+        this.#settle(first, new Error(`resocket: ${reason}`));
+        this.#emit("dropped", Object.freeze({ message: this.#forApp(first === current?.number ? current : this.#frames.get(first)), reason }));
         break;
+      }
       case OP_ACK_LOST:
         for (const number of second) this.#settle(number, new Error(`resocket: the message ${first}`));
         break;

@@ -143,7 +143,7 @@ pub struct Transport<P> {
     downstream: Downstream,
     /// The fallback's way down: event stream or long-polling.
     feed: Feed,
-    /// What the server takes: message size and rate.
+    /// The largest message the server takes.
     limits: Limits,
     /// The deadline of the fallback POST in flight. Kept beside the channel,
     /// not in it: a POST sent just before the session moved back to the
@@ -176,10 +176,10 @@ impl<P: Clone> Transport<P> {
         let mut rng = Rng::new(random_seed);
         let ids = IdGenerator::new(rng.next_u64());
         let upstream = Upstream::new(config.queue_capacity, config.overflow, config.ack_timeout);
-        let config_max_bytes = config.max_message_bytes;
         Self {
             channel: Channel::new(initial_mode(&config)),
             heartbeat: Heartbeat::new(config.heartbeat),
+            limits: Limits::new(config.max_message_bytes),
             config,
             rng,
             ids,
@@ -187,7 +187,6 @@ impl<P: Clone> Transport<P> {
             upstream,
             downstream: Downstream::default(),
             feed: Feed::default(),
-            limits: Limits::new(config_max_bytes),
             post_deadline: None,
             socket_url: String::new(),
             socket_resume: None,
@@ -547,9 +546,8 @@ impl<P: Clone> Transport<P> {
             self.transmit(payload);
             return Ok(SendOutcome::Sent);
         }
-        // On an open socket nothing held is unsent (opening flushes it all,
-        // the rate aside), so a tracked message goes straight out, held as
-        // sent. (The clone is only used then; a queued message pays one
+        // On an open socket nothing held is unsent (opening flushes it all), so
+        // a tracked message goes straight out, held as sent. (The clone is only used then; a queued message pays one
         // clone rather than a branch that costs wasm size.)
         let held = Held {
             sent: on_socket,

@@ -96,14 +96,10 @@ fn the_outbox_is_bounded_by_the_queue_size_with_the_same_policy() {
     // drop-oldest: the oldest unacked message goes, and its promise is told.
     assert_eq!(send(&mut sim, 6), Ok(SendOutcome::Sent));
     let actions = sim.take();
-    let dropped: Vec<_> = actions
-        .iter()
-        .filter_map(|a| match a {
-            Output::Emit(Event::Dropped { payload, reason }) => Some((*payload, reason.as_str())),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(dropped, [(1, "was dropped from the full queue")]);
+    assert_eq!(
+        dropped(&actions),
+        [(1, "was dropped from the full queue".to_owned())]
+    );
     assert_eq!(sim.transport.queue_length(), 5);
     assert_eq!(sim.transport.snapshot().stats.dropped, 1);
 

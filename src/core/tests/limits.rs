@@ -6,17 +6,6 @@
 use super::delivery::at_least_once;
 use super::*;
 
-/// The `Dropped` events: each message and why.
-fn dropped(actions: &[Output<Payload>]) -> Vec<(Payload, String)> {
-    actions
-        .iter()
-        .filter_map(|a| match a {
-            Output::Emit(Event::Dropped { payload, reason }) => Some((*payload, reason.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
 fn lost(actions: &[Output<Payload>]) -> Vec<u64> {
     actions
         .iter()

@@ -352,6 +352,17 @@ pub fn errors(actions: &[Output<Payload>]) -> Vec<String> {
         .collect()
 }
 
+/// The `Dropped` events among `actions`: each message given up, and why.
+pub fn dropped(actions: &[Output<Payload>]) -> Vec<(Payload, String)> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Output::Emit(Event::Dropped { payload, reason }) => Some((*payload, reason.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The URL of the socket opened among `actions` (the core holds it).
 pub fn open_url(sim: &Sim, actions: &[Output<Payload>]) -> String {
     assert!(
