@@ -90,7 +90,11 @@ export interface CommonTransportOptions {
   heartbeatTimeout?: number;
   /** Envelope type of heartbeat pings. Default: "ping". */
   pingType?: string;
-  /** Envelope type of heartbeat replies (these are not delivered as messages). Default: "pong". */
+  /**
+   * Envelope type of heartbeat replies (these are not delivered as messages). Default: "pong".
+   * Neither heartbeat type may be one other frames use ("ack", "gap", "welcome", "reset",
+   * "message", "error"): that is a RangeError.
+   */
   pongType?: string;
   /** Messages kept while not connected. Default: 100. */
   messageQueueSize?: number;

@@ -325,6 +325,20 @@ fn whole_number(field: Field, value: f64, kind: Whole) -> Result<u32, ConfigErro
     ))
 }
 
+/// Envelope types a heartbeat type must not take: those the core consumes
+/// itself (PROTOCOL.md §4, §4.1, §5), and the reference server's replies and
+/// errors, which are the application's. A `pongType: "ack"` would swallow
+/// every acknowledgement, a `pongType: "message"` every reply.
+const TAKEN_TYPES: [&str; 6] = [
+    super::transport::ACK_TYPE,
+    super::transport::GAP_TYPE,
+    super::transport::WELCOME_TYPE,
+    super::transport::RESET_TYPE,
+    "message",
+    "error",
+];
+
+/// `pingType` or `pongType`: a non-empty string that no other frame uses.
 fn envelope_type(
     field: Field,
     value: Option<String>,
@@ -332,8 +346,11 @@ fn envelope_type(
 ) -> Result<String, ConfigError> {
     match value {
         None => Ok(default.to_owned()),
-        Some(name) if !name.is_empty() => Ok(name),
-        Some(_) => Err(ConfigError::range(field, "must be a non-empty string")),
+        Some(name) if !name.is_empty() && !TAKEN_TYPES.contains(&name.as_str()) => Ok(name),
+        Some(_) => Err(ConfigError::range(
+            field,
+            "must be a non-empty string other than ack, gap, welcome, reset, message and error",
+        )),
     }
 }
 
@@ -794,6 +811,37 @@ mod tests {
             })
             .field,
             "pingType"
+        );
+    }
+
+    #[test]
+    fn heartbeat_types_that_other_frames_use_are_refused() {
+        for taken in ["ack", "gap", "welcome", "reset", "message", "error"] {
+            let refused = error(OptionValues {
+                pong_type: Some(taken.to_owned()),
+                ..values()
+            });
+            assert_eq!(refused.field, "pongType", "{taken}");
+            assert!(refused.reason.contains("other than ack"), "{taken}");
+            assert_eq!(
+                error(OptionValues {
+                    ping_type: Some(taken.to_owned()),
+                    ..values()
+                })
+                .field,
+                "pingType"
+            );
+        }
+        let custom = OptionValues {
+            ping_type: Some("hb".to_owned()),
+            pong_type: Some("hb".to_owned()),
+            ..values()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(
+            (custom.ping_type.as_str(), custom.pong_type.as_str()),
+            ("hb", "hb")
         );
     }
 }
