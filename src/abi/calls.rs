@@ -193,6 +193,9 @@ pub(crate) const DROPPED: u32 = 3;
 pub(crate) const HTTP: u32 = 4;
 /// A frame call: deliver the frame to the application.
 pub(crate) const DELIVER: u32 = 1;
+/// A frame call's answer: keep the frame under its seq until a `Deliver`
+/// record names it (it arrived above a missing one).
+pub(crate) const HOLD: u32 = 2;
 /// `SocketClosed`: ask `shouldReconnect`, then call again with its verdict.
 pub(crate) const ASK: u32 = 1;
 /// Any call: the records end with a `Throw` or `OptionError` to throw.

@@ -126,6 +126,7 @@ mod tests {
             [
                 ("ANSWER_MASK", ANSWER_MASK),
                 ("DELIVER", DELIVER),
+                ("HOLD", HOLD),
                 ("ASK", ASK),
                 ("THROW", THROW),
                 ("KEPT", KEPT),

@@ -70,6 +70,13 @@ pub(crate) enum Op {
     Dropped,
     /// Frames the core holds no more. u32 count, f64 handle × count.
     Release,
+    /// Deliver the received frame held under this seq (the frame call was
+    /// answered `HOLD`). f64 seq.
+    Deliver,
+    /// Deliver the client's own gap notice, shaped like the server's
+    /// (`{"type":"gap","data":{"after","firstAvailable"}}`). f64 after, f64
+    /// first available.
+    Gap,
     /// A transport was made. u32 handle, str session id, str id prefix, str
     /// ping type, str pong type.
     Created,
@@ -110,7 +117,7 @@ pub(crate) enum Op {
 impl Op {
     /// Every op, by number.
     #[cfg(any(test, fuzzing))]
-    pub(crate) const ALL: [Op; 36] = [
+    pub(crate) const ALL: [Op; 38] = [
         Op::SetTimer,
         Op::ClearTimer,
         Op::ResolveUrl,
@@ -136,6 +143,8 @@ impl Op {
         Op::AckLost,
         Op::Dropped,
         Op::Release,
+        Op::Deliver,
+        Op::Gap,
         Op::Created,
         Op::Throw,
         Op::OptionError,
@@ -155,7 +164,9 @@ impl Op {
     pub(crate) const fn shape(self) -> &'static str {
         match self {
             Op::ClearTimer | Op::CloseEvents | Op::AbortPost | Op::Opened => "",
-            Op::SetTimer | Op::ResolveUrl | Op::Transmit | Op::Ping | Op::Acked => "f",
+            Op::SetTimer | Op::ResolveUrl | Op::Transmit | Op::Ping | Op::Acked | Op::Deliver => {
+                "f"
+            }
             Op::OpenSocket | Op::OpenEvents | Op::Poll | Op::Error => "s",
             Op::State | Op::Mode => "u",
             Op::CloseSocket | Op::Throw => "us",
@@ -163,7 +174,7 @@ impl Op {
             Op::Closed => "uus",
             Op::Latency => LATENCY_SHAPE,
             Op::Reconnecting => "uf",
-            Op::Reset => "ff",
+            Op::Reset | Op::Gap => "ff",
             Op::Queue => "uF",
             Op::AckLost => "sF",
             Op::Dropped => "fs",

@@ -8,8 +8,8 @@ use crate::prelude::*;
 mod shared;
 
 use super::calls::{
-    frame_call, Call, ANSWER_MASK, ASK, CHANGED, DELIVER, DROPPED, FRAME, HTTP, KEPT, PAGE_EVENTS,
-    QUEUED, SENT, THROW, TRANSMIT,
+    frame_call, Call, ANSWER_MASK, ASK, CHANGED, DELIVER, DROPPED, FRAME, HOLD, HTTP, KEPT,
+    PAGE_EVENTS, QUEUED, SENT, THROW, TRANSMIT,
 };
 use super::options::read_options;
 use super::records::{self, Op, Writer};
@@ -382,6 +382,7 @@ impl Session {
         }
         match self.input(clock, Input::Frame(frame)) {
             Ok(Handled::Frame { deliver: true }) => DELIVER,
+            Ok(Handled::Held) => HOLD,
             _ => 0,
         }
     }
@@ -581,6 +582,12 @@ fn write_event(event: Event<u64>, writer: &mut Writer) {
         }
         Event::Dropped { payload, reason } => {
             writer.op(Op::Dropped).f64(payload as f64).str(&reason);
+        }
+        Event::Deliver(seq) => {
+            writer.op(Op::Deliver).f64(seq as f64);
+        }
+        Event::Gap { after, first } => {
+            writer.op(Op::Gap).f64(after as f64).f64(first as f64);
         }
     }
 }

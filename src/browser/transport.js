@@ -76,6 +76,7 @@ const PAGE_PAGESHOW_PERSISTED = 7;
 /** A call's answer: call-specific low bits, flags, then the records' length. */
 const ANSWER_MASK = 7;
 const DELIVER = 1;
+const HOLD = 2;
 const ASK = 1;
 const THROW = 7;
 const KEPT = 8;
@@ -110,19 +111,21 @@ const OP_ACKED = 21;
 const OP_ACK_LOST = 22;
 const OP_DROPPED = 23;
 const OP_RELEASE = 24;
-const OP_CREATED = 25;
-const OP_THROW = 26;
-const OP_OPTION_ERROR = 27;
-const OP_SNAPSHOT = 28;
-const OP_HELD = 29;
-const OP_POINT = 30;
-const OP_MIRRORED = 31;
-const OP_BALLOT = 32;
-const OP_ELECTED = 33;
-const OP_DEPOSED = 34;
-const OP_LEASE_TIMER = 35;
+const OP_DELIVER = 25;
+const OP_GAP = 26;
+const OP_CREATED = 27;
+const OP_THROW = 28;
+const OP_OPTION_ERROR = 29;
+const OP_SNAPSHOT = 30;
+const OP_HELD = 31;
+const OP_POINT = 32;
+const OP_MIRRORED = 33;
+const OP_BALLOT = 34;
+const OP_ELECTED = 35;
+const OP_DEPOSED = 36;
+const OP_LEASE_TIMER = 37;
 /** Each record's fields by op: u a u32, f an f64, s a string, F a count then that many f64s. */
-const SHAPES = ["f", "", "f", "s", "us", "f", "f", "s", "", "sF", "", "s", "u", "u", "", "uus", "s", "fffffu", "uf", "ff", "uF", "f", "sF", "fs", "F", "ussss", "us", "uus", "uuuffffffuuufsfffffff", "F", "ssfu", "fuss", "uff", "f", "", "f"];
+const SHAPES = ["f", "", "f", "s", "us", "f", "f", "s", "", "sF", "", "s", "u", "u", "", "uus", "s", "fffffu", "uf", "ff", "uF", "f", "sF", "fs", "F", "f", "ff", "ussss", "us", "uus", "uuuffffffuuufsfffffff", "F", "ssfu", "fuss", "uff", "f", "", "f"];
 /** What `send` answers, by its answer bits (SENT = 1, QUEUED, DROPPED, HTTP). */
 const SEND_RESULTS = ["", "sent", "queued", "dropped", "http"];
 /** Names by number: connection states, modes, why a transport is down (from 1). */
@@ -481,6 +484,8 @@ export class WebSocketTransport {
   #numbers = 0;
   /** @type {Map<number, Frame>} frames the core holds, by number */
   #frames = new Map();
+  /** @type {Map<number, [unknown, Record<string, any> | null | undefined]>} received frames the core holds back (they arrived above a missing seq), by seq */
+  #ahead = new Map();
   /** @type {WebSocket | null} */
   #socket = null;
   /** @type {EventSource | null} */
@@ -582,6 +587,8 @@ export class WebSocketTransport {
     if ((answer & ANSWER_MASK) === THROW) throw this.#error(records, values);
     if (answer & KEPT && current) this.#frames.set(a, current);
     const deliver = call >= FRAME && (answer & ANSWER_MASK) === DELIVER;
+    // Kept before the records run: one of them may deliver it.
+    if (call >= FRAME && (answer & ANSWER_MASK) === HOLD) this.#ahead.set(a, [message, fields]);
     if (this.#busy) {
       this.#batches.push([answer, records, current, deliver ? message : undefined, fields]);
       return answer;
@@ -653,12 +660,19 @@ export class WebSocketTransport {
       if (!this.#session) return;
       this.#execute(record, current, (followUps ??= []));
     }
-    if (message !== undefined) {
-      this.#emit("message", message);
-      if (fields) this.#dispatch(this.#types.get(fields.type), fields);
-    }
+    if (message !== undefined) this.#deliver(message, fields);
     if (answer & CHANGED) this.#dispatch(this.#topics.get("change"), undefined);
     if (followUps) for (const [call, a, b, text] of followUps) this.#call(call, a, b, text);
+  }
+
+  /**
+   * A received frame to the application: "message" listeners, then those of its type.
+   * @param {unknown} message
+   * @param {Record<string, any> | null | undefined} fields its envelope, when it is one
+   */
+  #deliver(message, fields) {
+    this.#emit("message", message);
+    if (fields) this.#dispatch(this.#types.get(fields.type), fields);
   }
 
   /**
@@ -766,6 +780,18 @@ export class WebSocketTransport {
       case OP_ACK_LOST:
         for (const number of second) this.#settle(number, new Error(`resocket: the message ${first}`));
         break;
+      case OP_DELIVER: {
+        const ahead = this.#ahead.get(first);
+        this.#ahead.delete(first);
+        if (ahead) this.#deliver(...ahead);
+        break;
+      }
+      case OP_GAP: {
+        // The client's own gap notice: the same shape as a server's.
+        const gap = { type: "gap", data: { after: first, firstAvailable: second } };
+        this.#deliver(gap, gap);
+        break;
+      }
       case OP_RELEASE:
         for (const number of first) {
           // The shared build: a relayed message the core lets go of is
@@ -1446,6 +1472,7 @@ export class WebSocketTransport {
     this.#topics.clear();
     this.#types.clear();
     this.#frames.clear();
+    this.#ahead.clear();
   }
 }
 

@@ -91,6 +91,31 @@ test("connect, send, receive: one socket at the session's URL, envelopes out, me
   t.free();
 });
 
+test("numbered frames reach the application in seq order; a jump is told as a gap", async () => {
+  const t = new WebSocketTransport(base);
+  await tick();
+  const socket = last();
+  socket.open();
+  const seen = [];
+  const gaps = [];
+  t.on("message", (message) => seen.push(message.type === "gap" ? `gap ${message.data.after}..${message.data.firstAvailable}` : message.seq));
+  t.onMessage("gap", (message) => gaps.push(message.data));
+  // A server that sends them out of order: held, then delivered in order.
+  for (const seq of [1, 5, 3, 4]) socket.receive({ type: "chat", data: null, seq });
+  assert.deepEqual(seen, [1]);
+  assert.equal(t.snapshot().lastSeq, 1, "resumes after the highest delivered in order");
+  socket.receive({ type: "chat", data: null, seq: 2 });
+  assert.deepEqual(seen, [1, 2, 3, 4, 5]);
+  // Farther ahead than frames are held: the hole is said, then the frame comes.
+  socket.receive({ type: "chat", data: null, seq: 5000 });
+  socket.receive({ type: "chat", data: null, seq: 7 });
+  assert.deepEqual(seen, [1, 2, 3, 4, 5, "gap 5..5000", 5000]);
+  assert.deepEqual(gaps, [{ after: 5, firstAvailable: 5000 }]);
+  assert.equal(t.stats.received, 6);
+  assert.equal(t.snapshot().lastSeq, 5000);
+  t.free();
+});
+
 test("offline sends are queued in order, shown by queued(), and flushed on open", async () => {
   const t = new WebSocketTransport({ ...base, autoConnect: false });
   assert.equal(t.send("a", 1), "queued");

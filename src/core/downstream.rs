@@ -1,5 +1,6 @@
-//! What the server sends: which numbered frames were delivered, where to
-//! resume, and the stream-reset rule.
+//! What the server sends: which numbered frames were delivered, which wait
+//! for a missing one (the stream is delivered in order), where to resume,
+//! and the stream-reset rule.
 //!
 //! PROTOCOL.md §4: after a resume with `last_seq = n`, the first numbered
 //! frame on the new channel is `n + 1` (or a `gap` moves it further). A first
@@ -18,11 +19,18 @@
 use crate::prelude::*;
 
 use super::input::{stream_position, FrameSource};
-use super::seqs::DeliveredSeqs;
+use super::seqs::{Arrival, DeliveredSeqs, Step};
+use super::time::{Duration, Instant};
 
 /// The longest epoch kept: a server's epoch rides in every URL, so a hostile
 /// one must not make them grow without bound. A longer one is no epoch.
 pub const MAX_EPOCH_BYTES: usize = 128;
+
+/// How long frames wait for a missing number before the core gives up on it
+/// and reports a gap, counted while connected. Over the HTTP fallback a
+/// POST's answer and the event stream race by about a round trip; a hole
+/// open across a reconnect is filled by the replay after it.
+pub const HOLE_WAIT: Duration = Duration::from_ms(5000.0);
 
 /// What to do with a numbered frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +39,12 @@ pub enum Numbered {
     Deliver,
     /// Already delivered (a replay, or the same frame on two channels): drop it.
     Duplicate,
+    /// Above a missing number: the driver keeps it until it comes out of
+    /// [`Downstream::next_step`] (at once, when it was the missing one).
+    Held,
+    /// Farther above the last delivered number than frames are held: give
+    /// up below it ([`Downstream::give_up_below`]), then it is the next.
+    TooFar(u64),
     /// The stream was reset: deliver it; the position went from `previous` back to `first`.
     Reset {
         /// Where the client resumed from.
@@ -50,6 +64,9 @@ pub struct Downstream {
     /// The server's name for the stream the position counts in, once a
     /// v1.1 server said it.
     epoch: Option<String>,
+    /// When the core gives up on the lowest missing number, while frames
+    /// are held ([`HOLE_WAIT`] after the first was).
+    hole_deadline: Option<Instant>,
 }
 
 impl Downstream {
@@ -85,15 +102,13 @@ impl Downstream {
     /// A `reset`: the stream the client resumed is gone; `epoch` starts at
     /// `first_seq` (a JavaScript number, unvalidated; 1 when it is none).
     /// Returns the reset to report, when something had been delivered.
+    /// The caller releases what the old stream held first
+    /// ([`release_all`](Self::release_all)).
     pub fn reset(&mut self, epoch: &str, first_seq: f64) -> Option<Numbered> {
         let first = stream_position(first_seq).unwrap_or(1);
         let previous = self.resume_position();
         self.epoch = Some(epoch.to_owned());
-        self.seqs = DeliveredSeqs::default();
-        // The new stream starts at `first`: nothing before it will come.
-        // (Spelled out, not `DeliveredSeqs::starting_at`: that costs this
-        // wasm path 20 B of gzip.)
-        self.seqs.skip_to(first);
+        self.restart_before(first);
         // The reset is the server's answer to the resume.
         self.resumed_from = None;
         previous.map(|previous| Numbered::Reset { previous, first })
@@ -106,6 +121,7 @@ impl Downstream {
         self.seqs = resume_after.map_or_else(DeliveredSeqs::default, |last| {
             DeliveredSeqs::starting_at(last.saturating_add(1))
         });
+        self.hole_deadline = None;
         self.epoch = epoch
             .filter(|epoch| Self::is_epoch(Some(epoch)))
             .map(ToOwned::to_owned);
@@ -113,12 +129,18 @@ impl Downstream {
     }
 
     /// A gap notice: frames before `first_available` are gone for good.
-    pub fn gap(&mut self, first_available: f64) {
-        if let Some(first) = stream_position(first_available) {
-            self.seqs.skip_to(first);
-            // A gap is the server's answer to the resume: it continues.
-            self.resumed_from = None;
-        }
+    /// [`next_step`](Self::next_step) reports each hole below it (the
+    /// application hears the loss once, hole by hole, whoever noticed it)
+    /// and releases the frames held between them. `false` when it names no
+    /// position: an envelope of the application's.
+    pub fn gap(&mut self, first_available: f64) -> bool {
+        let Some(first) = stream_position(first_available) else {
+            return false;
+        };
+        self.seqs.give_up_below(first);
+        // A gap is the server's answer to the resume: it continues.
+        self.resumed_from = None;
+        true
     }
 
     /// A frame with `seq` (a JavaScript number, unvalidated) arrived on `source`.
@@ -130,8 +152,6 @@ impl Downstream {
         if source != FrameSource::PostReply {
             if let Some(previous) = self.resumed_from.take() {
                 if seq <= previous {
-                    self.seqs = DeliveredSeqs::default();
-                    self.seqs.deliver(seq);
                     return Some(Numbered::Reset {
                         previous,
                         first: seq,
@@ -139,11 +159,69 @@ impl Downstream {
                 }
             }
         }
-        Some(if self.seqs.deliver(seq) {
-            Numbered::Deliver
-        } else {
-            Numbered::Duplicate
+        Some(match self.seqs.arrive(seq) {
+            Arrival::Next => Numbered::Deliver,
+            Arrival::Duplicate => Numbered::Duplicate,
+            Arrival::Held => Numbered::Held,
+            Arrival::TooFar => Numbered::TooFar(seq),
         })
+    }
+
+    /// The stream starts over at `first` (a [`Numbered::Reset`], once the
+    /// old stream's held frames are released): nothing before it is owed.
+    pub fn restart_before(&mut self, first: u64) {
+        self.seqs = DeliveredSeqs::default();
+        self.seqs.give_up_below(first);
+        self.hole_deadline = None;
+    }
+
+    /// The next held frame to deliver, or hole to report, in order.
+    pub fn next_step(&mut self) -> Option<Step> {
+        self.seqs.next_step()
+    }
+
+    /// Gives up on every number below `seq` not delivered yet.
+    pub fn give_up_below(&mut self, seq: u64) {
+        self.seqs.give_up_below(seq);
+    }
+
+    /// Releases every held frame.
+    pub fn release_all(&mut self) {
+        self.seqs.release_all();
+    }
+
+    /// Whether frames are held, waiting for a missing number.
+    pub fn is_holding(&self) -> bool {
+        self.seqs.is_holding()
+    }
+
+    /// When to give up on the lowest missing number, if frames wait for one
+    /// (the caller counts it only while a channel is open).
+    pub fn hole_deadline(&self) -> Option<Instant> {
+        self.hole_deadline
+    }
+
+    /// Starts the hole clock when frames began to wait at `now`, stops it
+    /// when none do.
+    pub fn time_holes(&mut self, now: Instant) {
+        self.hole_deadline = if self.is_holding() {
+            Some(self.hole_deadline.unwrap_or(now + HOLE_WAIT))
+        } else {
+            None
+        };
+    }
+
+    /// A channel opened: held frames wait [`HOLE_WAIT`] from `now` (for the
+    /// replay that follows the resume, first).
+    pub fn restart_hole_clock(&mut self, now: Instant) {
+        self.hole_deadline = self.is_holding().then(|| now + HOLE_WAIT);
+    }
+
+    /// The hole clock ran out: give up on the lowest missing number. The
+    /// caller drains [`next_step`](Self::next_step), which times the next.
+    pub fn hole_timed_out(&mut self) {
+        self.seqs.give_up_hole();
+        self.hole_deadline = None;
     }
 }
 
@@ -224,6 +302,9 @@ mod tests {
                 first: 1
             })
         );
+        // The transport releases what the old stream held, then starts over.
+        stream.restart_before(1);
+        assert_eq!(stream.numbered(WS, 1.0), Some(Numbered::Deliver));
         for seq in 2..=5 {
             assert_eq!(stream.numbered(WS, seq as f64), Some(Numbered::Deliver));
         }
@@ -261,9 +342,137 @@ mod tests {
             stream.numbered(FrameSource::PostReply, 3.0),
             Some(Numbered::Duplicate)
         );
-        stream.gap(9.0);
+        assert!(stream.gap(9.0));
+        assert_eq!(steps(&mut stream), [Step::Gap { after: 5, first: 9 }]);
+        assert_eq!(stream.resume_position(), Some(8));
         assert_eq!(stream.numbered(WS, 9.0), Some(Numbered::Deliver));
         assert_eq!(stream.numbered(WS, 4.0), Some(Numbered::Duplicate));
+    }
+
+    fn steps(stream: &mut Downstream) -> Vec<Step> {
+        core::iter::from_fn(|| stream.next_step()).collect()
+    }
+
+    #[test]
+    fn frames_out_of_order_come_out_in_order() {
+        // A hostile or broken server: 1, 5, 3, 4, 2 on one socket.
+        let mut stream = delivered_through(1);
+        for seq in [5.0, 3.0, 4.0] {
+            assert_eq!(stream.numbered(WS, seq), Some(Numbered::Held));
+            assert_eq!(steps(&mut stream), []);
+        }
+        assert!(stream.is_holding());
+        assert_eq!(
+            stream.resume_position(),
+            Some(1),
+            "the highest delivered in order"
+        );
+        assert_eq!(
+            stream.numbered(WS, 4.0),
+            Some(Numbered::Duplicate),
+            "held already"
+        );
+        assert_eq!(stream.numbered(WS, 2.0), Some(Numbered::Held));
+        assert_eq!(
+            steps(&mut stream),
+            [2, 3, 4, 5].map(Step::Release),
+            "the missing one first, then what waited for it"
+        );
+        assert!(!stream.is_holding());
+        assert_eq!(stream.resume_position(), Some(5));
+    }
+
+    #[test]
+    fn a_hole_given_up_on_is_reported_and_what_waited_is_delivered() {
+        let mut stream = delivered_through(1);
+        assert_eq!(stream.numbered(WS, 4.0), Some(Numbered::Held));
+        assert_eq!(stream.numbered(WS, 6.0), Some(Numbered::Held));
+        stream.hole_timed_out();
+        assert_eq!(
+            steps(&mut stream),
+            [Step::Gap { after: 1, first: 4 }, Step::Release(4)],
+            "one hole at a time"
+        );
+        stream.hole_timed_out();
+        assert_eq!(
+            steps(&mut stream),
+            [Step::Gap { after: 4, first: 6 }, Step::Release(6)]
+        );
+        assert_eq!(stream.numbered(WS, 2.0), Some(Numbered::Duplicate));
+        assert_eq!(stream.resume_position(), Some(6));
+    }
+
+    #[test]
+    fn a_number_far_ahead_is_a_reported_gap_then_the_next() {
+        let mut stream = delivered_through(5);
+        let top = 9_007_199_254_740_991.0;
+        assert_eq!(stream.numbered(WS, 7.0), Some(Numbered::Held));
+        let far = top as u64;
+        assert_eq!(stream.numbered(WS, top), Some(Numbered::TooFar(far)));
+        stream.give_up_below(far);
+        assert_eq!(
+            steps(&mut stream),
+            [
+                Step::Gap { after: 5, first: 7 },
+                Step::Release(7),
+                Step::Gap {
+                    after: 7,
+                    first: far
+                }
+            ]
+        );
+        assert_eq!(stream.numbered(WS, top), Some(Numbered::Deliver));
+        assert_eq!(stream.resume_position(), Some(far), "the highest delivered");
+        assert_eq!(stream.numbered(WS, 8.0), Some(Numbered::Duplicate));
+    }
+
+    #[test]
+    fn a_gap_notice_is_told_hole_by_hole_around_what_waited() {
+        let mut stream = delivered_through(1);
+        assert_eq!(stream.numbered(WS, 3.0), Some(Numbered::Held));
+        assert_eq!(stream.numbered(WS, 8.0), Some(Numbered::Held));
+        assert!(stream.gap(6.0));
+        assert_eq!(
+            steps(&mut stream),
+            [
+                Step::Gap { after: 1, first: 3 },
+                Step::Release(3),
+                Step::Gap { after: 3, first: 6 }
+            ]
+        );
+        assert_eq!(stream.resume_position(), Some(5));
+        assert!(stream.is_holding(), "8 still waits for 6 and 7");
+        stream.release_all();
+        assert_eq!(
+            steps(&mut stream),
+            [Step::Gap { after: 5, first: 8 }, Step::Release(8)]
+        );
+        assert!(!stream.is_holding());
+        assert!(!stream.gap(f64::NAN), "no position: the application's own");
+    }
+
+    #[test]
+    fn the_hole_clock_runs_while_frames_wait_and_restarts_on_open() {
+        let mut stream = delivered_through(1);
+        let at = Instant::from_ms(100.0);
+        stream.time_holes(at);
+        assert_eq!(stream.hole_deadline(), None);
+        assert_eq!(stream.numbered(WS, 3.0), Some(Numbered::Held));
+        stream.time_holes(at);
+        assert_eq!(stream.hole_deadline(), Some(at + HOLE_WAIT));
+        stream.time_holes(at + HOLE_WAIT);
+        assert_eq!(
+            stream.hole_deadline(),
+            Some(at + HOLE_WAIT),
+            "kept, not pushed back"
+        );
+        let later = Instant::from_ms(60_000.0);
+        stream.restart_hole_clock(later);
+        assert_eq!(stream.hole_deadline(), Some(later + HOLE_WAIT));
+        assert_eq!(stream.numbered(WS, 2.0), Some(Numbered::Held));
+        assert_eq!(steps(&mut stream), [Step::Release(2), Step::Release(3)]);
+        stream.time_holes(later);
+        assert_eq!(stream.hole_deadline(), None);
     }
 
     #[test]

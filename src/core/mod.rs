@@ -43,7 +43,7 @@ pub use close::{
     should_reconnect_by_default, validate_close_request, CloseInfo, TERMINAL_CLOSE_CODES,
 };
 pub use connection::{Connection, Phase};
-pub use downstream::{Downstream, Numbered};
+pub use downstream::{Downstream, Numbered, HOLE_WAIT};
 pub use feed::{Feed, POLL_QUERY_PARAM, POLL_WAIT, POLL_WAIT_MS, STREAM_PROOF};
 pub use heartbeat::{Answering, Beat, Heartbeat, Silence, LATE_TIMER};
 pub use ids::{push_number, IdGenerator, ID_SEPARATOR, PING_SEPARATOR};
@@ -59,7 +59,7 @@ pub use outbox::{Held, Outbox};
 pub use output::{Event, Handled, InputError, Output, SendOutcome};
 pub use queue::{Enqueued, OfflineQueue, OverflowPolicy};
 pub use rng::Rng;
-pub use seqs::DeliveredSeqs;
+pub use seqs::{Arrival, DeliveredSeqs, Step};
 pub use session_id::uuid_v4;
 pub use snapshot::{DisconnectReason, Snapshot, Stats};
 pub use state::ConnectionState;

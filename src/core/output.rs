@@ -121,6 +121,18 @@ pub enum Event<P> {
         /// The first `seq` of the new stream.
         first: u64,
     },
+    /// Deliver the frame held under this `seq` ([`Handled::Held`]): the
+    /// numbers before it were delivered or given up on.
+    Deliver(u64),
+    /// The client gave up on the stream's numbers after `after` and before
+    /// `first` (they did not come in time, or a frame far above them did):
+    /// the application hears it as the server's `gap` notice.
+    Gap {
+        /// The last number delivered before the hole.
+        after: u64,
+        /// The first number after it.
+        first: u64,
+    },
     /// The offline queue changed.
     Queue {
         /// Messages now queued.
@@ -156,6 +168,10 @@ pub enum Handled {
         /// Deliver it.
         deliver: bool,
     },
+    /// A numbered frame above a missing one: the driver keeps it under its
+    /// `seq` until [`Event::Deliver`] names it (in this call's outputs, when
+    /// it was the missing one).
+    Held,
 }
 
 /// Why an input was refused.

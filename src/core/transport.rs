@@ -40,6 +40,7 @@ use super::outbox::Held;
 use super::output::{Event, Handled, InputError, Output, SendOutcome};
 use super::queue::Enqueued;
 use super::rng::Rng;
+use super::seqs::Step;
 use super::snapshot::{DisconnectReason, Snapshot, Stats};
 use super::state::ConnectionState;
 use super::time::{earliest, is_due, Duration, Instant};
@@ -114,11 +115,14 @@ pub enum Deadline {
     /// The fallback's event stream has not opened (it is given up for
     /// long-polling), or the long-poll in flight is abandoned.
     Feed,
+    /// Held frames have waited long enough for a missing number: it is
+    /// given up on and reported as a gap.
+    Hole,
 }
 
 impl Deadline {
     /// Every kind.
-    pub const ALL: [Deadline; 8] = [
+    pub const ALL: [Deadline; 9] = [
         Deadline::Connect,
         Deadline::Retry,
         Deadline::MinUptime,
@@ -127,6 +131,7 @@ impl Deadline {
         Deadline::Post,
         Deadline::Probe,
         Deadline::Feed,
+        Deadline::Hole,
     ];
 }
 
@@ -393,6 +398,11 @@ impl<P: Clone> Transport<P> {
             Deadline::Post => self.post_deadline,
             Deadline::Probe => self.channel.probe_at(),
             Deadline::Feed => self.feed.poll_timeout(),
+            // Counted while open: the replay after a reconnect fills holes.
+            Deadline::Hole => self
+                .downstream
+                .hole_deadline()
+                .filter(|_| matches!(self.connection.phase, Phase::Open)),
         }
     }
 
@@ -428,10 +438,7 @@ impl<P: Clone> Transport<P> {
                     .send(clock, payload, Some(number), bytes)
                     .map(Handled::Sent);
             }
-            Input::Frame(frame) => {
-                let deliver = self.on_frame(clock, frame);
-                return Ok(Handled::Frame { deliver });
-            }
+            Input::Frame(frame) => return Ok(self.on_frame(clock, frame)),
             input => input,
         };
         let now = clock();
@@ -707,8 +714,9 @@ impl<P: Clone> Transport<P> {
 
     // ----- frames -----
 
-    /// Returns whether to deliver the frame to the application.
-    fn on_frame(&mut self, clock: &mut dyn FnMut() -> Instant, frame: InboundFrame) -> bool {
+    /// Whether to deliver the frame to the application now, or to hold it.
+    fn on_frame(&mut self, clock: &mut dyn FnMut() -> Instant, frame: InboundFrame) -> Handled {
+        const DROP: Handled = Handled::Frame { deliver: false };
         // Only a running heartbeat needs to know when the socket last spoke.
         if frame.source == FrameSource::Socket && self.heartbeat.is_checking() {
             self.heartbeat.heard(clock());
@@ -717,18 +725,22 @@ impl<P: Clone> Transport<P> {
         match frame.kind {
             FrameKind::Pong => {
                 self.on_ping_answer(clock(), id);
-                return false;
+                return DROP;
             }
             // An echo server sends our own pings back: that is an answer too.
             FrameKind::Ping if self.ids.is_ping_id(id) => {
                 self.on_ping_answer(clock(), id);
-                return false;
+                return DROP;
             }
             FrameKind::Ack => {
                 self.on_ack(clock(), id);
-                return false;
+                return DROP;
             }
-            FrameKind::Gap => self.downstream.gap(frame.first_available),
+            // Told as the client's own notice, hole by hole (`Step::Gap`).
+            FrameKind::Gap if self.downstream.gap(frame.first_available) => {
+                self.drain_stream(clock());
+                return DROP;
+            }
             // A `welcome` or `reset` without a usable epoch is some server's
             // own envelope of that type: the application's.
             FrameKind::Welcome | FrameKind::Reset
@@ -738,32 +750,82 @@ impl<P: Clone> Transport<P> {
                 if frame.kind == FrameKind::Welcome {
                     self.downstream.welcome(epoch);
                     self.limits.lower_to(frame.first_available);
-                } else if let Some(Numbered::Reset { previous, first }) =
-                    self.downstream.reset(epoch, frame.first_available)
-                {
-                    self.stats.resets += 1;
-                    self.emit(Event::StreamReset { previous, first });
+                } else {
+                    self.end_stream(clock());
+                    if let Some(Numbered::Reset { previous, first }) =
+                        self.downstream.reset(epoch, frame.first_available)
+                    {
+                        self.stream_reset(previous, first);
+                    }
                 }
-                return false;
+                return DROP;
             }
             FrameKind::Raw
             | FrameKind::Envelope
             | FrameKind::Ping
+            | FrameKind::Gap
             | FrameKind::Welcome
             | FrameKind::Reset => {}
         }
         if frame.kind != FrameKind::Raw {
-            match self.downstream.numbered(frame.source, frame.seq) {
-                Some(Numbered::Duplicate) => return false,
-                Some(Numbered::Reset { previous, first }) => {
-                    self.stats.resets += 1;
-                    self.emit(Event::StreamReset { previous, first });
+            let mut numbered = self.downstream.numbered(frame.source, frame.seq);
+            if let Some(Numbered::TooFar(seq)) = numbered {
+                // Numbers this far behind will not come: said, not waited for.
+                self.downstream.give_up_below(seq);
+                self.drain_stream(clock());
+                numbered = self.downstream.numbered(frame.source, frame.seq);
+            }
+            match numbered {
+                Some(Numbered::Duplicate) => return DROP,
+                Some(Numbered::Held) => {
+                    // Out of `next_step` now when it was the missing one.
+                    self.drain_stream(clock());
+                    return Handled::Held;
                 }
-                Some(Numbered::Deliver) | None => {}
+                Some(Numbered::Reset { previous, first }) => {
+                    self.end_stream(clock());
+                    self.downstream.restart_before(first);
+                    // Fresh: the first of the new stream is the next.
+                    self.downstream.numbered(frame.source, frame.seq);
+                    self.stream_reset(previous, first);
+                }
+                Some(Numbered::Deliver | Numbered::TooFar(_)) | None => {}
             }
         }
         self.stats.received += 1;
-        true
+        Handled::Frame { deliver: true }
+    }
+
+    /// Moves the stream's floor as far as it goes: each held frame that now
+    /// continues it is delivered, each hole given up on reported; then times
+    /// the holes still open.
+    fn drain_stream(&mut self, now: Instant) {
+        while let Some(step) = self.downstream.next_step() {
+            let event = match step {
+                Step::Release(seq) => {
+                    self.stats.received += 1;
+                    Event::Deliver(seq)
+                }
+                Step::Gap { after, first } => Event::Gap { after, first },
+            };
+            self.emit(event);
+        }
+        if self.downstream.is_holding() != self.downstream.hole_deadline().is_some() {
+            self.downstream.time_holes(now);
+        }
+    }
+
+    /// The server's stream ends (a reset follows): what it held is
+    /// delivered, each hole between reported.
+    fn end_stream(&mut self, now: Instant) {
+        self.downstream.release_all();
+        self.drain_stream(now);
+    }
+
+    /// Reports that the stream went back from `previous` to `first`.
+    fn stream_reset(&mut self, previous: u64, first: u64) {
+        self.stats.resets += 1;
+        self.emit(Event::StreamReset { previous, first });
     }
 
     /// A pong, or our ping echoed: an answer if it carries the waiting ping's id.
@@ -1019,6 +1081,10 @@ impl<P: Clone> Transport<P> {
         if is_due(self.feed.poll_deadline(), now) {
             self.on_events_failed(now);
         }
+        if is_due(self.deadline(Deadline::Hole), now) {
+            self.downstream.hole_timed_out();
+            self.drain_stream(now);
+        }
     }
 
     fn connect_timed_out(&mut self, now: Instant) {
@@ -1190,6 +1256,7 @@ impl<P: Clone> Transport<P> {
         connection.recovering = false;
         connection.disconnect_reason = None;
         connection.retry_at = None;
+        self.downstream.restart_hole_clock(now);
         match self.config.min_uptime.non_zero() {
             Some(uptime) => connection.uptime_deadline = Some(now + uptime),
             None => connection.retry = 0,

@@ -9,6 +9,7 @@ mod fallback;
 mod heartbeat;
 mod lifecycle;
 mod limits;
+mod order;
 mod properties;
 mod queue_flush;
 mod resume;
