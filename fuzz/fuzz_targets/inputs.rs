@@ -147,6 +147,7 @@ fn step(u: &mut Unstructured, t: &Transport<u32>, next_payload: &mut u32) -> Res
         13 => Input::EventsFailed,
         14 => Input::PostAnswered {
             status: u.arbitrary()?,
+            retry_after: text(u)?,
         },
         15 => Input::PostFailed { reason: text(u)? },
         16 => Input::UrlResolved {

@@ -52,7 +52,8 @@ pub(crate) enum Call {
     EventsOpened,
     /// The event stream failed (or its constructor threw), or the long-poll did.
     EventsFailed,
-    /// The POST was answered. a: the HTTP status.
+    /// The POST was answered. a: the HTTP status; input: its `Retry-After`
+    /// header (empty when there is none, or the status is a 2xx).
     PostAnswered,
     /// The POST failed without an answer. input: why.
     PostFailed,

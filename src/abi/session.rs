@@ -189,9 +189,13 @@ impl Session {
                 }
                 Some(Call::EventsOpened) => self.feed(clock, Input::EventsOpened),
                 Some(Call::EventsFailed) => self.feed(clock, Input::EventsFailed),
-                Some(Call::PostAnswered) => {
-                    self.feed(clock, Input::PostAnswered { status: a as u16 })
-                }
+                Some(Call::PostAnswered) => self.feed(
+                    clock,
+                    Input::PostAnswered {
+                        status: a as u16,
+                        retry_after: text(),
+                    },
+                ),
                 Some(Call::PostFailed) => self.feed(clock, Input::PostFailed { reason: text() }),
                 #[cfg(any(test, feature = "shared-tabs"))]
                 Some(call) if call as u32 >= Call::Relay as u32 => {

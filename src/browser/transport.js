@@ -1094,7 +1094,8 @@ export class WebSocketTransport {
         for (const frame of response.ok ? frames : []) if (current()) this.#frame(frame, source);
         if (current()) {
           inFlight[slot] = null;
-          this.#call(answered, response.status);
+          // A refusal's Retry-After: the core reads its seconds.
+          this.#call(answered, response.status, 0, response.ok ? "" : (response.headers.get("retry-after") ?? ""));
         }
       })
       .catch((error) => {

@@ -6,6 +6,28 @@
 //! attempt (not once per page) is what keeps a crowd of clients from retrying in
 //! lockstep after a server restart.
 
+/// The longest `Retry-After` honoured: a proxy's "come back tomorrow" must
+/// not park a chat for a day.
+pub const MAX_RETRY_AFTER_MS: f64 = 600_000.0;
+
+/// A `Retry-After` header's delay in ms: whole seconds (RFC 9110 §10.2.3),
+/// at most [`MAX_RETRY_AFTER_MS`]; 0 for anything else (absent, or an HTTP
+/// date, which would need the wall clock).
+pub fn retry_after_ms(header: &str) -> f64 {
+    let digits = header.trim_matches(' ').as_bytes();
+    if digits.is_empty() || digits.len() > 9 {
+        return 0.0;
+    }
+    let mut seconds = 0.0;
+    for &digit in digits {
+        if !digit.is_ascii_digit() {
+            return 0.0;
+        }
+        seconds = seconds * 10.0 + f64::from(digit - b'0');
+    }
+    (seconds * 1000.0).min(MAX_RETRY_AFTER_MS)
+}
+
 /// The reconnect delay policy.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Backoff {
@@ -51,6 +73,23 @@ impl Backoff {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn retry_after_takes_whole_seconds_within_the_bound() {
+        assert_eq!(super::retry_after_ms("3"), 3000.0);
+        assert_eq!(super::retry_after_ms(" 120 "), 120_000.0);
+        assert_eq!(super::retry_after_ms("86400"), super::MAX_RETRY_AFTER_MS);
+        for not_seconds in [
+            "",
+            "1.5",
+            "-1",
+            "Wed, 21 Oct 2026 07:28:00 GMT",
+            "9999999999",
+        ] {
+            assert_eq!(super::retry_after_ms(not_seconds), 0.0, "{not_seconds:?}");
+        }
+    }
+
     use super::Backoff;
 
     const SEEDS: Backoff = Backoff {

@@ -50,6 +50,9 @@ pub struct Connection {
     pub connect_deadline: Option<Instant>,
     /// When the attempt counter resets, once connected.
     pub uptime_deadline: Option<Instant>,
+    /// The least the next wait may be, in ms: what a server asked for with
+    /// `Retry-After` (taken by the next wait).
+    pub retry_floor: f64,
 }
 
 impl Default for Connection {
@@ -65,6 +68,7 @@ impl Default for Connection {
             retry_at: None,
             connect_deadline: None,
             uptime_deadline: None,
+            retry_floor: 0.0,
         }
     }
 }

@@ -100,6 +100,9 @@ pub enum Input<P> {
     PostAnswered {
         /// The HTTP status code.
         status: u16,
+        /// Its `Retry-After` header, as sent ("" when there is none): delay
+        /// seconds are honoured, an HTTP date is not read.
+        retry_after: String,
     },
     /// The POST in flight failed without an answer (network error).
     PostFailed {

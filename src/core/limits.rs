@@ -17,12 +17,29 @@ pub const MIN_MESSAGE_BYTES: u32 = 1024;
 #[derive(Debug, Clone)]
 pub struct Limits {
     max_message_bytes: u32,
+    /// A POST of several messages was refused as too big (413): the body
+    /// limit is below the message limit (a proxy's, say), so each POST
+    /// carries one message from then on.
+    posts_alone: bool,
 }
 
 impl Limits {
     /// Starting from `maxMessageBytes`.
     pub fn new(max_message_bytes: u32) -> Self {
-        Self { max_message_bytes }
+        Self {
+            max_message_bytes,
+            posts_alone: false,
+        }
+    }
+
+    /// Whether each POST carries one message.
+    pub fn posts_alone(&self) -> bool {
+        self.posts_alone
+    }
+
+    /// A POST was refused as too big: one message per POST from now on.
+    pub fn post_one_by_one(&mut self) {
+        self.posts_alone = true;
     }
 
     /// The largest message the server takes, in bytes.

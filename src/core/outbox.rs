@@ -33,6 +33,8 @@ pub struct Held<P> {
 #[derive(Debug, Clone)]
 pub struct Outbox<P> {
     held: OfflineQueue<Held<P>>,
+    /// How many messages the last POST carried.
+    posted: usize,
 }
 
 impl<P: Clone> Outbox<P> {
@@ -40,6 +42,7 @@ impl<P: Clone> Outbox<P> {
     pub fn new(capacity: usize, policy: OverflowPolicy) -> Self {
         Self {
             held: OfflineQueue::new(capacity, policy),
+            posted: 0,
         }
     }
 
@@ -66,8 +69,9 @@ impl<P: Clone> Outbox<P> {
     /// The entries that may be POSTed and are not on the wire, oldest
     /// first, up to the first that would take the JSON array past
     /// `max_bytes` (a server's body limit is its message limit; the first
-    /// always goes), marked sent until [`Outbox::post_finished`].
-    pub fn take_for_post(&mut self, max_bytes: u32) -> Vec<P> {
+    /// always goes; only it when `alone`), marked sent until
+    /// [`Outbox::post_finished`].
+    pub fn take_for_post(&mut self, max_bytes: u32, alone: bool) -> Vec<P> {
         let mut batch = Vec::new();
         // The brackets, then each message and its comma.
         let mut room = max_bytes.saturating_sub(1);
@@ -75,14 +79,20 @@ impl<P: Clone> Outbox<P> {
             if held.sent || !held.http {
                 continue;
             }
-            if held.bytes >= room && !batch.is_empty() {
+            if !batch.is_empty() && (alone || held.bytes >= room) {
                 break;
             }
             room = room.saturating_sub(held.bytes + 1);
             held.sent = true;
             batch.push(held.payload.clone());
         }
+        self.posted = batch.len();
         batch
+    }
+
+    /// Whether the last POST carried one message.
+    pub fn posted_alone(&self) -> bool {
+        self.posted == 1
     }
 
     /// A POST ended. Success: its untracked messages were delivered. Failure:
@@ -114,27 +124,25 @@ impl<P: Clone> Outbox<P> {
         self.held.remove_first(|held| held.ack == Some(number))
     }
 
-    /// Removes the largest tracked entry on the wire (the one a server that
-    /// refused a message as too big most likely refused), oldest among
-    /// equals. Untracked messages on a socket are already forgotten, so
-    /// only POSTed ones could be on the wire untracked: those are taken as
-    /// delivered too (at-most-once), as their POST would be.
+    /// Removes the largest entry on the wire (the one a server that refused
+    /// a message as too big most likely refused), oldest among equals, and
+    /// only it. (Untracked messages on a socket are already forgotten: an
+    /// untracked one on the wire is in a POST.)
     pub fn remove_largest_sent(&mut self) -> Option<Held<P>> {
-        let mut largest: Option<&mut Held<P>> = None;
-        for held in self.held.iter_mut() {
-            let larger = largest
-                .as_deref()
-                .is_none_or(|other| held.bytes > other.bytes);
-            if held.sent && held.ack.is_some() && larger {
+        let mut largest: Option<&Held<P>> = None;
+        let mut at = 0;
+        for (index, held) in self.held.iter().enumerate() {
+            if held.sent && largest.is_none_or(|other| held.bytes > other.bytes) {
                 largest = Some(held);
+                at = index;
             }
         }
-        let largest = largest?;
-        let given_up = largest.clone();
-        // Untracked and on the wire: the sweep of a delivered POST forgets it
-        // (one removal for both, not a second copy of `retain`).
-        largest.ack = None;
-        self.post_finished(true);
+        let given_up = largest?.clone();
+        let mut index = 0;
+        self.held.remove_first(|_| {
+            index += 1;
+            index - 1 == at
+        });
         Some(given_up)
     }
 
@@ -221,10 +229,10 @@ mod tests {
     #[test]
     fn a_post_takes_envelopes_only_and_a_failed_one_puts_them_back() {
         let mut outbox = outbox(&[(1, false, true), (2, false, false), (3, false, true)]);
-        assert_eq!(outbox.take_for_post(u32::MAX), [1, 3]);
-        assert!(outbox.take_for_post(u32::MAX).is_empty());
+        assert_eq!(outbox.take_for_post(u32::MAX, false), [1, 3]);
+        assert!(outbox.take_for_post(u32::MAX, false).is_empty());
         outbox.post_finished(false);
-        assert_eq!(outbox.take_for_post(u32::MAX), [1, 3]);
+        assert_eq!(outbox.take_for_post(u32::MAX, false), [1, 3]);
         outbox.post_finished(true);
         assert_eq!(outbox.iter().copied().collect::<Vec<_>>(), [2]);
     }
@@ -252,20 +260,46 @@ mod tests {
     fn a_post_takes_what_fits_in_the_limit_in_order() {
         // Sizes are the payloads: 5 and 3 make an array of 2 + 5 + 1 + 3 = 11 bytes.
         let mut outbox = outbox(&[(5, false, true), (3, false, true), (2, false, true)]);
-        assert_eq!(outbox.take_for_post(11), [5, 3]);
+        assert_eq!(outbox.take_for_post(11, false), [5, 3]);
         outbox.post_finished(true);
         let mut outbox = super::Outbox::new(10, OverflowPolicy::DropOldest);
         for size in [20, 1] {
             outbox.push(held(size, false, true));
         }
-        assert_eq!(outbox.take_for_post(10), [20], "one too big goes alone");
-        assert_eq!(outbox.take_for_post(10), [1]);
+        assert_eq!(
+            outbox.take_for_post(10, false),
+            [20],
+            "one too big goes alone"
+        );
+        assert_eq!(outbox.take_for_post(10, false), [1]);
+    }
+
+    #[test]
+    fn after_a_413_each_post_carries_one_message_and_the_one_refused_alone_goes() {
+        let mut outbox = outbox(&[(4, false, true), (6, false, true), (5, true, true)]);
+        assert_eq!(outbox.take_for_post(u32::MAX, true), [4]);
+        assert!(outbox.posted_alone());
+        // Refused alone: it is the largest on the wire, untracked or not,
+        // and the others stay as they were.
+        assert_eq!(
+            outbox.remove_largest_sent().map(|held| held.payload),
+            Some(4)
+        );
+        assert_eq!(outbox.iter().copied().collect::<Vec<_>>(), [6, 5]);
+        assert_eq!(outbox.take_for_post(u32::MAX, false), [6, 5]);
+        assert!(!outbox.posted_alone());
+        outbox.post_finished(false);
+        assert_eq!(
+            outbox.iter().copied().collect::<Vec<_>>(),
+            [6, 5],
+            "back to waiting"
+        );
     }
 
     #[test]
     fn tracked_messages_survive_a_successful_post_until_acked() {
         let mut outbox = outbox(&[(1, true, true), (2, false, true)]);
-        assert_eq!(outbox.take_for_post(u32::MAX), [1, 2]);
+        assert_eq!(outbox.take_for_post(u32::MAX, false), [1, 2]);
         outbox.post_finished(true);
         assert!(outbox.awaiting_ack());
         assert_eq!(outbox.tracked(), [1]);

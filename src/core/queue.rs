@@ -95,7 +95,7 @@ impl<P> OfflineQueue<P> {
     }
 
     /// Removes the first message matching `matches`; returns whether one did.
-    pub fn remove_first(&mut self, matches: impl Fn(&P) -> bool) -> bool {
+    pub fn remove_first(&mut self, mut matches: impl FnMut(&P) -> bool) -> bool {
         let mut found = false;
         self.items.retain(|item| {
             let remove = !found && matches(item);

@@ -22,7 +22,7 @@
 
 use crate::prelude::*;
 
-use super::backoff::Backoff;
+use super::backoff::{retry_after_ms, Backoff};
 use super::channel::{Channel, Delivery, Mode, Probe};
 use super::close::{should_reconnect_by_default, validate_close_request, CloseInfo};
 use super::connection::{Connection, Phase};
@@ -467,15 +467,10 @@ impl<P: Clone> Transport<P> {
             Input::SocketClosed { close, verdict } => self.on_socket_closed(now, close, verdict),
             Input::EventsOpened => self.on_events_opened(now),
             Input::EventsFailed => self.on_events_failed(now),
-            Input::PostAnswered { status } => {
-                if (200..300).contains(&status) {
-                    self.post_done(now, None);
-                } else {
-                    let mut why = "HTTP ".to_owned();
-                    push_number(&mut why, u64::from(status), 10);
-                    self.post_done(now, Some(&why));
-                }
-            }
+            Input::PostAnswered {
+                status,
+                retry_after,
+            } => self.on_post_answered(now, status, &retry_after),
             Input::PostFailed { reason } => self.post_done(now, Some(&reason)),
             Input::UrlResolved { attempt, result } => self.on_url_resolved(now, attempt, result),
             Input::Page(event) => {
@@ -941,6 +936,41 @@ impl<P: Clone> Transport<P> {
 
     /// The POST in flight ended: delivered (`failure` is `None`; its replies
     /// and acks were fed in before this), or failed for the reason given.
+    /// The POST in flight was answered with `status` (PROTOCOL.md §6).
+    fn on_post_answered(&mut self, now: Instant, status: u16, retry_after: &str) {
+        if (200..300).contains(&status) {
+            return self.post_done(now, None);
+        }
+        let mut why = "HTTP ".to_owned();
+        push_number(&mut why, u64::from(status), 10);
+        match status {
+            // This client is refused, as a WebSocket's 4401 and 4403 say:
+            // trying again cannot help.
+            401 | 403 if self.mode() == Mode::Http => {
+                let close = CloseInfo {
+                    code: 4000 + status,
+                    reason: join(&why, " from the HTTP fallback"),
+                    was_clean: false,
+                };
+                self.close_current(close.code, &close.reason, false);
+                self.record_close(close);
+                self.go_idle(Some(DisconnectReason::TerminalClose));
+            }
+            // Too big: a message refused alone is given up, as after a
+            // 1009; a batch is sent again one message per POST.
+            413 => {
+                if self.upstream.posted_alone() {
+                    self.refused_as_too_big("answered its POST with 413 (too big)");
+                }
+                self.limits.post_one_by_one();
+            }
+            // 429 and 503 (or any other): the next attempt waits at least
+            // what the server asked.
+            _ => self.connection.retry_floor = retry_after_ms(retry_after),
+        }
+        self.post_done(now, Some(&why));
+    }
+
     fn post_done(&mut self, now: Instant, failure: Option<&str>) {
         if self.post_deadline.take().is_none() {
             return;
@@ -1335,11 +1365,11 @@ impl<P: Clone> Transport<P> {
         if !self.connection.online {
             return; // resumes on the online signal
         }
-        let delay = Duration::from_ms(Backoff::delay(
-            &self.config.backoff,
-            attempt,
-            self.rng.next_unit(),
-        ));
+        // At least what the server asked for, once (`Retry-After`).
+        let delay = Duration::from_ms(
+            Backoff::delay(&self.config.backoff, attempt, self.rng.next_unit())
+                .max(::core::mem::take(&mut self.connection.retry_floor)),
+        );
         self.connection.retry_at = Some((now + delay, delay));
         self.emit(Event::Reconnecting {
             attempt,
@@ -1461,7 +1491,9 @@ impl<P: Clone> Transport<P> {
         else {
             return;
         };
-        let frames = self.upstream.take_for_post(self.limits.max_message_bytes());
+        let frames = self
+            .upstream
+            .take_for_post(self.limits.max_message_bytes(), self.limits.posts_alone());
         if frames.is_empty() {
             return;
         }

@@ -91,8 +91,13 @@ impl<P: Clone> Upstream<P> {
 
     /// Envelopes not on the wire, for the next POST of at most
     /// `max_bytes` (see [`Outbox::take_for_post`]).
-    pub fn take_for_post(&mut self, max_bytes: u32) -> Vec<P> {
-        self.outbox.take_for_post(max_bytes)
+    pub fn take_for_post(&mut self, max_bytes: u32, alone: bool) -> Vec<P> {
+        self.outbox.take_for_post(max_bytes, alone)
+    }
+
+    /// Whether the last POST carried one message.
+    pub fn posted_alone(&self) -> bool {
+        self.outbox.posted_alone()
     }
 
     /// Gives up the largest message on the wire (a server refused one as

@@ -3,7 +3,7 @@
 
 use super::*;
 
-fn fallback_options() -> OptionValues {
+pub fn fallback_options() -> OptionValues {
     OptionValues {
         http_fallback_url: Some("http://h/messages".into()),
         http_events_url: Some("http://h/events".into()),
@@ -48,7 +48,7 @@ fn send(sim: &mut Sim, payload: Payload) -> SendOutcome {
 
 /// Fails `n` WebSocket attempts (each closes before opening, as a refused
 /// upgrade does) and returns the actions of the last.
-fn refuse_attempts(sim: &mut Sim, n: usize) -> Vec<Output<Payload>> {
+pub fn refuse_attempts(sim: &mut Sim, n: usize) -> Vec<Output<Payload>> {
     let mut actions = sim.connect();
     for attempt in 1..=n {
         assert_eq!(opens(&actions), 1, "attempt {attempt} opens a socket");

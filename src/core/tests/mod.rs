@@ -10,6 +10,7 @@ mod heartbeat;
 mod lifecycle;
 mod limits;
 mod order;
+mod post_answers;
 mod properties;
 mod queue_flush;
 mod resume;
@@ -251,7 +252,10 @@ pub trait Inputs {
     }
     fn on_post_done(&mut self, now: f64, delivered: bool, failure: &str) {
         let input = if delivered {
-            Input::PostAnswered { status: 200 }
+            Input::PostAnswered {
+                status: 200,
+                retry_after: String::new(),
+            }
         } else {
             Input::PostFailed {
                 reason: failure.to_owned(),

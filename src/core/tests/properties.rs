@@ -80,7 +80,7 @@ fn step() -> impl Strategy<Value = Step> {
         2 => page_event().prop_map(Step::Page),
         2 => Just(Step::EventsOpen),
         1 => Just(Step::EventsError),
-        2 => prop::sample::select(vec![200u16, 204, 400, 503]).prop_map(Step::PostAnswered),
+        2 => prop::sample::select(vec![200u16, 204, 400, 401, 413, 429, 503]).prop_map(Step::PostAnswered),
         1 => Just(Step::PostFails),
         2 => prop::sample::select(vec![200u16, 404, 503]).prop_map(Step::PollAnswered),
         1 => Just(Step::PollFails),
@@ -291,7 +291,7 @@ proptest! {
                 }
                 Step::PostAnswered(status) if world.post_in_flight => {
                     world.post_in_flight = false;
-                    Some(Input::PostAnswered { status })
+                    Some(Input::PostAnswered { status, retry_after: "1".into() })
                 }
                 Step::PostFails if world.post_in_flight => {
                     world.post_in_flight = false;
