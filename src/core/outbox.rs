@@ -125,24 +125,27 @@ impl<P: Clone> Outbox<P> {
     }
 
     /// Removes the largest entry on the wire (the one a server that refused
-    /// a message as too big most likely refused), oldest among equals, and
-    /// only it. (Untracked messages on a socket are already forgotten: an
-    /// untracked one on the wire is in a POST.)
+    /// a message as too big most likely refused), oldest among equals.
+    /// Untracked messages on a socket are already forgotten, so only POSTed
+    /// ones could be on the wire untracked: those are taken as delivered too
+    /// (at-most-once), as their POST would be. (A 413 refuses a POST of one
+    /// message: then that is the one.)
     pub fn remove_largest_sent(&mut self) -> Option<Held<P>> {
-        let mut largest: Option<&Held<P>> = None;
-        let mut at = 0;
-        for (index, held) in self.held.iter().enumerate() {
-            if held.sent && largest.is_none_or(|other| held.bytes > other.bytes) {
+        let mut largest: Option<&mut Held<P>> = None;
+        for held in self.held.iter_mut() {
+            let larger = largest
+                .as_deref()
+                .is_none_or(|other| held.bytes > other.bytes);
+            if held.sent && larger {
                 largest = Some(held);
-                at = index;
             }
         }
-        let given_up = largest?.clone();
-        let mut index = 0;
-        self.held.remove_first(|_| {
-            index += 1;
-            index - 1 == at
-        });
+        let largest = largest?;
+        let given_up = largest.clone();
+        // Untracked and on the wire: the sweep of a delivered POST forgets it
+        // (one removal for both, not a second copy of `retain`).
+        largest.ack = None;
+        self.post_finished(true);
         Some(given_up)
     }
 
