@@ -172,6 +172,16 @@ impl<P: Clone> Outbox<P> {
         self.held.iter().map(|held| &held.payload)
     }
 
+    /// The held messages after the first `skip`, oldest first.
+    pub fn iter_from(&self, skip: usize) -> impl Iterator<Item = &P> {
+        self.held.iter_from(skip).map(|held| &held.payload)
+    }
+
+    /// See [`OfflineQueue::removals`].
+    pub fn removals(&self) -> u32 {
+        self.held.removals()
+    }
+
     /// How many messages are held.
     pub fn len(&self) -> usize {
         self.held.len()

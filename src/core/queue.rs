@@ -48,6 +48,8 @@ pub struct OfflineQueue<P> {
     items: Vec<P>,
     capacity: usize,
     policy: OverflowPolicy,
+    /// Changes whenever a message may have left (see [`Self::removals`]).
+    removals: u32,
 }
 
 impl<P> OfflineQueue<P> {
@@ -57,6 +59,7 @@ impl<P> OfflineQueue<P> {
             items: Vec::new(),
             capacity,
             policy,
+            removals: 0,
         }
     }
 
@@ -70,6 +73,7 @@ impl<P> OfflineQueue<P> {
             OverflowPolicy::DropOldest if self.capacity > 0 => {
                 // Not `Vec::remove(0)`: its bounds assertion links integer
                 // formatting into wasm. Collecting the rest reuses the buffer.
+                self.removed();
                 let mut rest = ::core::mem::take(&mut self.items).into_iter();
                 let dropped = rest.next();
                 self.items = rest.collect();
@@ -86,16 +90,19 @@ impl<P> OfflineQueue<P> {
 
     /// Removes and returns everything, oldest first.
     pub fn drain(&mut self) -> impl Iterator<Item = P> {
+        self.removed();
         ::core::mem::take(&mut self.items).into_iter()
     }
 
     /// Keeps only the messages `keep` approves (it may change them), in order.
     pub fn retain_mut(&mut self, keep: impl FnMut(&mut P) -> bool) {
+        self.removed();
         self.items.retain_mut(keep);
     }
 
     /// Removes the first message matching `matches`; returns whether one did.
     pub fn remove_first(&mut self, mut matches: impl FnMut(&P) -> bool) -> bool {
+        self.removed();
         let mut found = false;
         self.items.retain(|item| {
             let remove = !found && matches(item);
@@ -112,12 +119,31 @@ impl<P> OfflineQueue<P> {
 
     /// Drops everything queued.
     pub fn clear(&mut self) {
+        self.removed();
         self.items.clear();
     }
 
     /// Queued messages, oldest first.
     pub fn iter(&self) -> impl Iterator<Item = &P> {
         self.items.iter()
+    }
+
+    /// The queued messages after the first `skip`, oldest first, without
+    /// walking those.
+    pub fn iter_from(&self, skip: usize) -> impl Iterator<Item = &P> {
+        self.items.get(skip..).unwrap_or_default().iter()
+    }
+
+    /// A number that changes whenever a message may have left the queue
+    /// (it wraps). While it stays the same, the queue only grew at its
+    /// end: a driver that mirrors it adds what follows what it has, in
+    /// O(1) per message, instead of comparing the whole queue.
+    pub fn removals(&self) -> u32 {
+        self.removals
+    }
+
+    fn removed(&mut self) {
+        self.removals = self.removals.wrapping_add(1);
     }
 
     /// How many messages are queued.

@@ -236,6 +236,19 @@ impl<P: Clone> Transport<P> {
         self.upstream.outbox().iter()
     }
 
+    /// The held messages after the first `skip`, oldest first, in O(1)
+    /// for the skipped ones.
+    pub fn queued_from(&self, skip: usize) -> impl Iterator<Item = &P> {
+        self.upstream.outbox().iter_from(skip)
+    }
+
+    /// A number that changes whenever a held message may have been let go
+    /// of; while it stays the same, messages were only added at the end of
+    /// [`queued`](Self::queued).
+    pub fn queue_removals(&self) -> u32 {
+        self.upstream.outbox().removals()
+    }
+
     /// How many messages are held.
     pub fn queue_length(&self) -> usize {
         self.upstream.outbox().len()
