@@ -5,7 +5,8 @@
 // POST endpoint that answers as a script says.
 // - 401: the transport stops ("disconnected", terminal-close, lastClose
 //   4401) instead of retrying for ever (before: retried like a 500);
-// - 429 with Retry-After: 1: the batch comes again after the wait, once;
+// - 429 with Retry-After: 1 (exposed to the page, as CORS requires): the
+//   batch comes again after the wait, once;
 // - 413 for a batch: nothing is given up, each message comes alone; 413 for
 //   one message: that one is given up ("dropped"), the rest go on.
 // Outcomes are counted, never timed.
@@ -19,7 +20,8 @@ import { launchChromium, startServer } from "./support.mjs";
 function scriptedFallback() {
   const state = { script: [], posts: [], streams: 0 };
   const server = createServer((request, response) => {
-    const cors = { "access-control-allow-origin": "*", "access-control-allow-headers": "content-type" };
+    // Retry-After is not CORS-safelisted: a cross-origin page reads it only exposed.
+    const cors = { "access-control-allow-origin": "*", "access-control-allow-headers": "content-type", "access-control-expose-headers": "retry-after" };
     if (request.method === "OPTIONS") return response.writeHead(204, cors).end();
     if (request.url.startsWith("/events")) {
       state.streams++;
@@ -105,6 +107,12 @@ async function run(script, sizes, done) {
   const stopped = async () => (await page.evaluate(() => globalThis.__report().state)) === "disconnected";
   const deadline = Date.now() + 20_000;
   while (!done(fallback.state.posts) && !(await stopped()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  // The server has seen what it waited for; the page may not have read
+  // the last answer yet.
+  const settled = Date.now() + 5_000;
+  while (Date.now() < settled && !["connected", "disconnected"].includes(await page.evaluate(() => globalThis.__report().state))) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   const seen = await page.evaluate(() => globalThis.__report());
   return { seen, posts: fallback.state.posts.slice(1) };
 }

@@ -115,6 +115,9 @@ impl OriginPolicy {
                 axum::http::header::AUTHORIZATION,
                 axum::http::HeaderName::from_static("last-event-id"),
             ])
+            // A cross-origin page reads a 429's or 503's wait only if it is
+            // exposed: Retry-After is not a CORS-safelisted header.
+            .expose_headers([axum::http::header::RETRY_AFTER])
     }
 }
 
