@@ -1407,11 +1407,7 @@ export class WebSocketTransport {
             t.#stale = true;
           },
           emit: (t, topic, argument) => t.#emit(topic, argument),
-          deliver(t, message) {
-            t.#emit("message", message);
-            const type = /** @type {any} */ (message)?.type;
-            if (typeof type === "string") t.#dispatch(t.#types.get(type), message);
-          },
+          deliver: (t, message) => t.#deliver(message, typeof (/** @type {any} */ (message)?.type) === "string" ? /** @type {Record<string, any>} */ (message) : null),
           show(t, snapshot, notify) {
             t.#snapshot = snapshot;
             t.#stale = false;

@@ -818,9 +818,7 @@ impl<P: Clone> Transport<P> {
             };
             self.emit(event);
         }
-        if self.downstream.is_holding() != self.downstream.hole_deadline().is_some() {
-            self.downstream.time_holes(now);
-        }
+        self.downstream.time_holes(now);
     }
 
     /// The server's stream ends (a reset follows): what it held is
