@@ -9,28 +9,17 @@
 // echo server too: two tabs on one connection, and a takeover.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { WebSocketServer } from "ws";
-
-import { launchChromium, startServer } from "./support.mjs";
+import { launchChromium, startServer, startWsServer } from "./support.mjs";
 
 /** A `ws` server on a free loopback port running `behaviour` per socket. */
-function foreignServer(behaviour) {
-  return new Promise((resolve) => {
-    const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
-    const stats = { connections: 0, received: 0 };
-    server.on("connection", (socket) => {
-      stats.connections++;
-      socket.on("message", () => stats.received++);
-      behaviour(socket);
-    });
-    server.on("listening", () =>
-      resolve({
-        url: `ws://127.0.0.1:${server.address().port}/`,
-        stats,
-        close: () => new Promise((done) => server.close(done)),
-      }),
-    );
+async function foreignServer(behaviour) {
+  const stats = { connections: 0, received: 0 };
+  const server = await startWsServer((socket) => {
+    stats.connections++;
+    socket.on("message", () => stats.received++);
+    behaviour(socket);
   });
+  return { ...server, stats };
 }
 
 const echo = (socket) => socket.on("message", (data, isBinary) => socket.send(data, { binary: isBinary }));

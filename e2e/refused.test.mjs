@@ -15,16 +15,13 @@
 // Outcomes are counted, never timed.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { WebSocketServer } from "ws";
-
-import { launchChromium, startServer } from "./support.mjs";
+import { launchChromium, startServer, startWsServer } from "./support.mjs";
 
 /** A `ws` server that acks every envelope with an id and takes messages up to `maxPayload`. */
-function ackingServer(maxPayload) {
-  return new Promise((resolve) => {
-    const server = new WebSocketServer({ host: "127.0.0.1", port: 0, maxPayload });
-    const stats = { connections: 0, refused: 0 };
-    server.on("connection", (socket) => {
+async function ackingServer(maxPayload) {
+  const stats = { connections: 0, refused: 0 };
+  const server = await startWsServer(
+    (socket) => {
       stats.connections++;
       // `ws` closes with 1009 and reports the message it refused here.
       socket.on("error", () => stats.refused++);
@@ -37,15 +34,10 @@ function ackingServer(maxPayload) {
         }
         if (typeof envelope?.id === "string") socket.send(JSON.stringify({ type: "ack", id: envelope.id }));
       });
-    });
-    server.on("listening", () =>
-      resolve({
-        url: `ws://127.0.0.1:${server.address().port}/`,
-        stats,
-        close: () => new Promise((done) => server.close(done)),
-      }),
-    );
-  });
+    },
+    { maxPayload },
+  );
+  return { ...server, stats };
 }
 
 let browser;

@@ -6,6 +6,7 @@ import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { chromium } from "playwright-core";
+import { WebSocketServer } from "ws";
 
 export const ROOT = new URL("..", import.meta.url).pathname;
 export const ARTIFACTS = `${ROOT}artifacts`;
@@ -31,6 +32,19 @@ export function freePort() {
       const { port } = probe.address();
       probe.close(() => resolve(port));
     });
+  });
+}
+
+// A `ws` server on a free loopback port (`options` go to `ws` too) that
+// hands each socket to `onConnection(socket, request)`: the servers written
+// without knowledge of resocket. Resolves to { url, close }.
+export function startWsServer(onConnection, options = {}) {
+  return new Promise((resolve) => {
+    const server = new WebSocketServer({ host: "127.0.0.1", port: 0, ...options });
+    server.on("connection", onConnection);
+    server.on("listening", () =>
+      resolve({ url: `ws://127.0.0.1:${server.address().port}/`, close: () => new Promise((done) => server.close(done)) }),
+    );
   });
 }
 

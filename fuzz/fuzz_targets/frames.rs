@@ -88,6 +88,7 @@ fn run(u: &mut Unstructured) -> Result<()> {
             } else {
                 None
             },
+            message_rate: wild_number(u)?.unwrap_or(f64::NAN),
         };
         now = Instant::from_ms(now.as_ms() + f64::from(u.int_in_range(0..=2000u16)?));
         let _ = transport.handle_input(now, Input::Frame(frame));

@@ -141,6 +141,7 @@ fn step(u: &mut Unstructured, t: &Transport<u32>, next_payload: &mut u32) -> Res
                     1 => Some(format!("e{}", u.int_in_range(0..=2u8)?)),
                     _ => Some(text(u)?),
                 },
+                message_rate: seq(u)?,
             })
         }
         12 => Input::EventsOpened,

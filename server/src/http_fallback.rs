@@ -16,6 +16,7 @@ use futures_util::stream::{self, Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::config::Limits;
 use crate::engine::redis::EngineError;
 use crate::engine::relay::relay_feed;
 use crate::exchange::{self, Intake, Outgoing};
@@ -25,7 +26,7 @@ use crate::protocol::Inbound;
 use crate::request::{self, rejected, too_many_sessions, unavailable, SessionCheck};
 use crate::session_log::FrameRecord;
 use crate::state::{AppState, SharedState};
-use crate::stream::{ResumeRequest, PROTOCOL_V1_1};
+use crate::stream::{Announced, ResumeRequest, PROTOCOL_V1_1};
 
 /// `?session_id=…&ack=1&last_seq=N&protocol=1.1&epoch=E&poll=MS`
 #[derive(Debug, Deserialize)]
@@ -41,12 +42,12 @@ pub struct HttpQuery {
 }
 
 impl HttpQuery {
-    fn resume_request(&self, last_seq: Option<u64>, max_message_bytes: usize) -> ResumeRequest<'_> {
+    fn resume_request(&self, last_seq: Option<u64>, limits: &Limits) -> ResumeRequest<'_> {
         ResumeRequest {
             v1_1: self.protocol.as_deref() == Some(PROTOCOL_V1_1),
             last_seq,
             epoch: self.epoch.as_deref(),
-            max_message_bytes: Some(max_message_bytes),
+            limits: Some(Announced::of(limits)),
         }
     }
 }
@@ -159,7 +160,7 @@ pub async fn post_messages(
         );
     }
     let acknowledge = request::is_on(query.ack.as_deref());
-    let request = query.resume_request(None, state.limits.max_message_bytes);
+    let request = query.resume_request(None, &state.limits);
     let mut answers = match state.engine.as_redis() {
         None => state
             .sessions
@@ -301,7 +302,7 @@ pub async fn events(
         state.limits.send_queue_frames,
         state.limits.send_queue_bytes,
     );
-    let request = query.resume_request(after, state.limits.max_message_bytes);
+    let request = query.resume_request(after, &state.limits);
     let first = match state.engine.as_redis() {
         None => state
             .sessions

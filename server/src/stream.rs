@@ -85,9 +85,31 @@ pub struct ResumeRequest<'a> {
     pub last_seq: Option<u64>,
     /// `epoch`: the stream that `last_seq` counts in.
     pub epoch: Option<&'a str>,
-    /// The largest message this server takes, announced in the `welcome`
-    /// (protocol 1.2: `data.limits.maxMessageBytes`); `None` announces none.
-    pub max_message_bytes: Option<usize>,
+    /// The limits this server announces in the `welcome` (protocol 1.2:
+    /// `data.limits`); `None` announces none.
+    pub limits: Option<Announced>,
+}
+
+/// What a `welcome` tells the client of the server's limits (protocol 1.2),
+/// so it keeps within them instead of being closed for going over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Announced {
+    /// `maxMessageBytes`: the largest message it takes.
+    pub max_message_bytes: usize,
+    /// `messageRate`: messages per second per connection it takes, with at
+    /// least a second's worth at once (this server takes two); 0, not
+    /// announced, when there is no limit.
+    pub message_rate: u32,
+}
+
+impl Announced {
+    /// What a server with `limits` announces.
+    pub fn of(limits: &crate::config::Limits) -> Self {
+        Self {
+            max_message_bytes: limits.max_message_bytes,
+            message_rate: limits.message_rate,
+        }
+    }
 }
 
 /// The protocol version the query parameter `protocol` must name for the
@@ -155,8 +177,8 @@ impl SessionStream {
     }
 
     /// `{"type":"welcome",…}`: see [`StreamState::welcome`].
-    pub fn welcome(&self, max_message_bytes: Option<usize>) -> Value {
-        self.state().welcome(max_message_bytes)
+    pub fn welcome(&self, limits: Option<Announced>) -> Value {
+        self.state().welcome(limits)
     }
 
     /// See [`StreamState::is_stale`].
@@ -218,14 +240,19 @@ impl StreamState<'_> {
     /// the first frame of every channel a v1.1 client opens. `limits`
     /// (protocol 1.2) tells the client the largest message it may send, so
     /// it refuses a larger one at once instead of having it closed with
-    /// 1009 (clients of 1.1 ignore it).
-    pub fn welcome(&self, max_message_bytes: Option<usize>) -> Value {
+    /// 1009, and the message rate, so it paces its sends instead of being
+    /// closed with 1013 (clients of 1.1 ignore it).
+    pub fn welcome(&self, limits: Option<Announced>) -> Value {
         let mut welcome = json!({
             "type": "welcome",
             "data": { "epoch": self.epoch, "lastSeq": self.last_seq },
         });
-        if let Some(bytes) = max_message_bytes {
-            welcome["data"]["limits"] = json!({ "maxMessageBytes": bytes });
+        if let Some(limits) = limits {
+            let mut announced = json!({ "maxMessageBytes": limits.max_message_bytes });
+            if limits.message_rate > 0 {
+                announced["messageRate"] = json!(limits.message_rate);
+            }
+            welcome["data"]["limits"] = announced;
         }
         welcome
     }
@@ -289,7 +316,7 @@ impl StreamState<'_> {
         let mut opening = Vec::new();
         let reset = request.v1_1 && self.is_stale(request);
         if request.v1_1 {
-            opening.push((None, self.welcome(request.max_message_bytes).to_string()));
+            opening.push((None, self.welcome(request.limits).to_string()));
             if reset {
                 opening.push((None, self.reset(request).to_string()));
             }
@@ -312,7 +339,7 @@ impl StreamState<'_> {
         if !request.v1_1 || request.epoch == Some(self.epoch) {
             return Vec::new();
         }
-        let mut frames = vec![self.welcome(request.max_message_bytes).to_string()];
+        let mut frames = vec![self.welcome(request.limits).to_string()];
         if request.epoch.is_some() {
             frames.push(self.reset(request).to_string());
         }
@@ -534,20 +561,35 @@ mod tests {
             v1_1: true,
             last_seq,
             epoch,
-            max_message_bytes: None,
+            limits: None,
         }
     }
 
     #[test]
     fn a_welcome_announces_the_message_limit_it_is_given() {
         let stream = stream_of(0);
+        let mut limits = Announced {
+            max_message_bytes: 1024,
+            message_rate: 0,
+        };
         let request = ResumeRequest {
-            max_message_bytes: Some(1024),
+            limits: Some(limits),
             ..v1_1(None, None)
         };
         let frames = stream.opening(&request);
         let welcome: Value = serde_json::from_str(&frames[0].1).unwrap();
         assert_eq!(welcome["data"]["limits"], json!({"maxMessageBytes": 1024}));
+        limits.message_rate = 50;
+        let request = ResumeRequest {
+            limits: Some(limits),
+            ..v1_1(None, None)
+        };
+        let frames = stream.opening(&request);
+        let welcome: Value = serde_json::from_str(&frames[0].1).unwrap();
+        assert_eq!(
+            welcome["data"]["limits"],
+            json!({"maxMessageBytes": 1024, "messageRate": 50})
+        );
         let frames = stream.opening(&v1_1(None, None));
         let welcome: Value = serde_json::from_str(&frames[0].1).unwrap();
         assert!(welcome["data"].get("limits").is_none());
@@ -567,7 +609,7 @@ mod tests {
             v1_1: false,
             last_seq: Some(1),
             epoch: Some("elsewhere"),
-            max_message_bytes: None,
+            limits: None,
         };
         assert_eq!(types(&stream.opening(&request)), ["message#2", "message#3"]);
         assert!(stream.post_preamble(&request).is_empty());

@@ -102,7 +102,7 @@ async fn a_session_resumes_on_the_other_node_by_seq_and_epoch() {
     let welcome = next_json(&mut on_b).await;
     assert_eq!(
         welcome["data"],
-        json!({"epoch": epoch, "lastSeq": 2, "limits": {"maxMessageBytes": 1_048_576}}),
+        json!({"epoch": epoch, "lastSeq": 2, "limits": {"maxMessageBytes": 1_048_576, "messageRate": 100}}),
         "the same stream"
     );
     let replayed = next_json(&mut on_b).await;

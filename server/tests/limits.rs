@@ -408,7 +408,10 @@ async fn a_flooding_client_is_closed_with_1013() {
         }
     }
     let end = wait_for_end(&mut client).await;
-    assert_eq!(end, Some((1013, "message rate limit".to_owned())));
+    assert_eq!(
+        end,
+        Some((1013, "message rate limit; retry after 1 s".to_owned()))
+    );
 }
 
 #[tokio::test]

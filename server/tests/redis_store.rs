@@ -37,7 +37,7 @@ fn v1_1(last_seq: Option<u64>, epoch: Option<&str>) -> ResumeRequest<'_> {
         v1_1: true,
         last_seq,
         epoch,
-        max_message_bytes: None,
+        limits: None,
     }
 }
 
@@ -92,7 +92,7 @@ async fn frames_are_numbered_from_one_kept_and_replayed_after_a_position() {
                 v1_1: true,
                 last_seq: None,
                 epoch: None,
-                max_message_bytes: None,
+                limits: None,
             },
         )
         .await
@@ -225,7 +225,7 @@ async fn the_byte_budget_trims_the_oldest_keeps_the_newest_and_shows_a_gap() {
         v1_1: false,
         last_seq: Some(0),
         epoch: None,
-        max_message_bytes: None,
+        limits: None,
     };
     let opening = store.opening("s", &request).await.unwrap();
     assert_eq!(opening.last_seq, 100);
@@ -436,7 +436,7 @@ async fn rooms_reach_every_member_s_log_within_the_limit_and_forget_sessions_tha
                 v1_1: false,
                 last_seq: Some(1),
                 epoch: None,
-                max_message_bytes: None,
+                limits: None,
             },
         )
         .await

@@ -392,9 +392,12 @@ impl Session {
         }
         // The driver passes it for a gap, a reset and a welcome only.
         frame.first_available = number;
-        // A reset is never numbered.
-        if kind != FrameKind::Reset {
-            frame.seq = seq;
+        // Neither a reset nor a welcome is numbered: for a welcome the
+        // driver passes the announced message rate in `seq`'s place.
+        match kind {
+            FrameKind::Reset => {}
+            FrameKind::Welcome => frame.message_rate = seq,
+            _ => frame.seq = seq,
         }
         match self.input(clock, Input::Frame(frame)) {
             Ok(Handled::Frame { deliver: true }) => DELIVER,

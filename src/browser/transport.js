@@ -983,7 +983,9 @@ export class WebSocketTransport {
       // Per kind, the one field the core reads beside the numbers.
       const detail = kind === KIND_WELCOME || kind === KIND_RESET ? inner?.epoch : kind === KIND_PONG || kind === KIND_PING || kind === KIND_ACK ? fields.id : undefined;
       if (typeof detail === "string") text = detail;
-      if (typeof fields.seq === "number") seq = fields.seq;
+      // A welcome is not numbered: its second number is the server's message rate (protocol 1.2).
+      const numbered = kind === KIND_WELCOME ? inner?.limits?.messageRate : fields.seq;
+      if (typeof numbered === "number") seq = numbered;
       // A welcome's is the server's size limit (protocol 1.2).
       const extra = kind === KIND_GAP ? inner?.firstAvailable : kind === KIND_RESET ? inner?.firstSeq : kind === KIND_WELCOME ? inner?.limits?.maxMessageBytes : undefined;
       if (typeof extra === "number") number = extra;

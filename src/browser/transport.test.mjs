@@ -195,6 +195,25 @@ test("a message over maxMessageBytes is dropped at send, counted in UTF-8 bytes;
   });
 });
 
+test("a welcome's message rate paces the sends: a second's worth at once, the rest in order on the core's timer", async () => {
+  const t = new WebSocketTransport({ ...base, messageQueueSize: 100 });
+  last().open();
+  last().receive({ type: "welcome", data: { epoch: "e1", lastSeq: 0, limits: { messageRate: 50 } } });
+  const outcomes = Array.from({ length: 60 }, (_, n) => t.send("chat", n));
+  assert.deepEqual(outcomes, [...Array(50).fill("sent"), ...Array(10).fill("queued")]);
+  assert.equal(last().sent.length, 50);
+  assert.equal(t.queueLength, 10);
+  // One every 20 ms from here: waited for, not timed.
+  for (let waited = 0; last().sent.length < 60 && waited < 5000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.deepEqual(
+    last().sent.map((frame) => JSON.parse(frame).data),
+    [...Array(60).keys()],
+    "all of them, in order",
+  );
+  assert.equal(t.queueLength, 0);
+  t.free();
+});
+
 test("bad arguments are errors that name them", () => {
   const t = new WebSocketTransport(base);
   assert.throws(() => t.send("chat", () => 1), { name: "TypeError", message: "resocket: data must be serialisable as JSON, got a function" });

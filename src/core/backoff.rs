@@ -28,6 +28,42 @@ pub fn retry_after_ms(header: &str) -> f64 {
     (seconds * 1000.0).min(MAX_RETRY_AFTER_MS)
 }
 
+/// The wait a 1013 close (try again later) asks for at the end of its
+/// reason, `… retry after N s` (PROTOCOL.md §7: a close frame has no
+/// headers), in ms, at most [`MAX_RETRY_AFTER_MS`]; 0 when it asks for
+/// none. (Read backwards over the bytes: `str`'s substring search costs
+/// kilobytes of wasm, and slicing a panic path.)
+pub fn close_retry_after_ms(reason: &str) -> f64 {
+    const HINT: &[u8] = b"retry after ";
+    let [rest @ .., b' ', b's'] = reason.as_bytes() else {
+        return 0.0;
+    };
+    let mut rest = rest;
+    // Whole seconds, in integers: a float constant is 9 bytes of wasm.
+    let (mut seconds, mut scale) = (0u64, 1u64);
+    while let [before @ .., digit @ b'0'..=b'9'] = rest {
+        if scale > 1_000_000_000 {
+            return 0.0;
+        }
+        seconds += u64::from(digit - b'0') * scale;
+        scale *= 10;
+        rest = before;
+    }
+    // `ends_with` without the slicing (and its panic path) it is built on.
+    let hinted = scale > 1
+        && rest.len() >= HINT.len()
+        && HINT
+            .iter()
+            .rev()
+            .zip(rest.iter().rev())
+            .all(|(a, b)| a == b);
+    if hinted {
+        (seconds as f64 * 1000.0).min(MAX_RETRY_AFTER_MS)
+    } else {
+        0.0
+    }
+}
+
 /// The reconnect delay policy.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Backoff {
@@ -87,6 +123,28 @@ mod tests {
             "9999999999",
         ] {
             assert_eq!(super::retry_after_ms(not_seconds), 0.0, "{not_seconds:?}");
+        }
+    }
+
+    #[test]
+    fn a_close_reason_may_end_asking_for_a_wait() {
+        assert_eq!(
+            super::close_retry_after_ms("the server is full; retry after 5 s"),
+            5000.0
+        );
+        assert_eq!(
+            super::close_retry_after_ms("retry after 9999 s"),
+            super::MAX_RETRY_AFTER_MS
+        );
+        for no_hint in [
+            "",
+            "message rate limit",
+            "retry after 5",
+            "retry after s s",
+            "retry after -1 s",
+            "retry after 5 s, or not",
+        ] {
+            assert_eq!(super::close_retry_after_ms(no_hint), 0.0, "{no_hint:?}");
         }
     }
 

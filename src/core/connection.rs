@@ -50,6 +50,10 @@ pub struct Connection {
     pub connect_deadline: Option<Instant>,
     /// When the attempt counter resets, once connected.
     pub uptime_deadline: Option<Instant>,
+    /// When held messages that wait for the server's message rate may go
+    /// (`Pacer`); set only while some may wait on an open channel, and while
+    /// it is set nothing overtakes them.
+    pub pace_at: Option<Instant>,
     /// The least the next wait may be, in ms: what a server asked for with
     /// `Retry-After` (taken by the next wait).
     pub retry_floor: f64,
@@ -68,6 +72,7 @@ impl Default for Connection {
             retry_at: None,
             connect_deadline: None,
             uptime_deadline: None,
+            pace_at: None,
             retry_floor: 0.0,
         }
     }
@@ -112,6 +117,7 @@ impl Connection {
     pub fn stop_deadlines(&mut self) {
         self.connect_deadline = None;
         self.uptime_deadline = None;
+        self.pace_at = None;
     }
 }
 

@@ -183,6 +183,9 @@ pub struct InboundFrame {
     pub first_available: f64,
     /// For a welcome or a reset: `data.epoch`, when it is a string.
     pub epoch: Option<String>,
+    /// For a welcome: `data.limits.messageRate` (protocol 1.2, frames per
+    /// second). A number, `NaN` when absent.
+    pub message_rate: f64,
 }
 
 /// What a frame is, as the core's table classifies its `type`.
@@ -249,6 +252,7 @@ impl InboundFrame {
             seq: f64::NAN,
             first_available: f64::NAN,
             epoch: None,
+            message_rate: f64::NAN,
         }
     }
 }

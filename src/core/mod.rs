@@ -21,6 +21,7 @@ mod limits;
 mod options;
 mod outbox;
 mod output;
+mod pace;
 mod queue;
 mod rng;
 mod seqs;
@@ -57,6 +58,7 @@ pub use options::{
 };
 pub use outbox::{Held, Outbox};
 pub use output::{Event, Handled, InputError, Output, SendOutcome};
+pub use pace::Pacer;
 pub use queue::{Enqueued, OfflineQueue, OverflowPolicy};
 pub use rng::Rng;
 pub use seqs::{Arrival, DeliveredSeqs, Step};
@@ -68,7 +70,7 @@ pub use time::{earliest, is_due, Duration, Instant};
 pub use transport::{
     Deadline, Transport, ACK_QUERY_PARAM, ACK_TIMEOUT_CLOSE, ACK_TYPE, DEFAULT_POST_TIMEOUT,
     ENVELOPE_PARTS, GAP_TYPE, HEARTBEAT_TIMEOUT_CLOSE, LAST_SEQ_QUERY_PARAM, MESSAGE_TOO_BIG,
-    SESSION_QUERY_PARAM,
+    SESSION_QUERY_PARAM, TRY_AGAIN_LATER,
 };
 pub use upstream::Upstream;
 pub use url::{set_query_param, validate_socket_url};

@@ -51,12 +51,12 @@ impl<P: Clone> Outbox<P> {
         self.held.push(held)
     }
 
-    /// Every entry not on the wire, oldest first, for a socket that just
-    /// opened: tracked ones are marked sent, the others forgotten.
-    pub fn take_for_socket(&mut self) -> Vec<P> {
+    /// The first `max_count` entries not on the wire, oldest first, for
+    /// the open socket: tracked ones are marked sent, the others forgotten.
+    pub fn take_for_socket(&mut self, max_count: usize) -> Vec<P> {
         let mut out = Vec::new();
         self.held.retain_mut(|held| {
-            if held.sent {
+            if held.sent || out.len() >= max_count {
                 return true;
             }
             out.push(held.payload.clone());
@@ -69,9 +69,9 @@ impl<P: Clone> Outbox<P> {
     /// The entries that may be POSTed and are not on the wire, oldest
     /// first, up to the first that would take the JSON array past
     /// `max_bytes` (a server's body limit is its message limit; the first
-    /// always goes; only it when `alone`), marked sent until
+    /// always goes) and at most `max_count` (at least 1), marked sent until
     /// [`Outbox::post_finished`].
-    pub fn take_for_post(&mut self, max_bytes: u32, alone: bool) -> Vec<P> {
+    pub fn take_for_post(&mut self, max_bytes: u32, max_count: usize) -> Vec<P> {
         let mut batch = Vec::new();
         // The brackets, then each message and its comma.
         let mut room = max_bytes.saturating_sub(1);
@@ -79,7 +79,7 @@ impl<P: Clone> Outbox<P> {
             if held.sent || !held.http {
                 continue;
             }
-            if !batch.is_empty() && (alone || held.bytes >= room) {
+            if !batch.is_empty() && (batch.len() >= max_count || held.bytes >= room) {
                 break;
             }
             room = room.saturating_sub(held.bytes + 1);
@@ -230,22 +230,33 @@ mod tests {
     #[test]
     fn a_socket_takes_everything_and_keeps_only_the_tracked() {
         let mut outbox = outbox(&[(1, true, true), (2, false, false), (3, true, true)]);
-        assert_eq!(outbox.take_for_socket(), [1, 2, 3]);
+        assert_eq!(outbox.take_for_socket(usize::MAX), [1, 2, 3]);
         assert_eq!(outbox.iter().copied().collect::<Vec<_>>(), [1, 3]);
-        assert!(outbox.take_for_socket().is_empty());
+        assert!(outbox.take_for_socket(usize::MAX).is_empty());
         outbox.resend_unacked();
         assert!(outbox.acknowledge(1));
         assert!(!outbox.acknowledge(1));
-        assert_eq!(outbox.take_for_socket(), [3]);
+        assert_eq!(outbox.take_for_socket(usize::MAX), [3]);
+    }
+
+    #[test]
+    fn a_paced_socket_takes_the_oldest_unsent_up_to_its_allowance() {
+        let mut socket = outbox(&[(1, true, true), (2, false, true), (3, true, true)]);
+        assert_eq!(socket.take_for_socket(2), [1, 2]);
+        assert_eq!(socket.iter().copied().collect::<Vec<_>>(), [1, 3]);
+        assert!(socket.take_for_socket(0).is_empty());
+        assert_eq!(socket.take_for_socket(5), [3]);
+        let mut posts = outbox(&[(1, false, true), (2, false, true), (3, false, true)]);
+        assert_eq!(posts.take_for_post(u32::MAX, 2), [1, 2], "a POST too");
     }
 
     #[test]
     fn a_post_takes_envelopes_only_and_a_failed_one_puts_them_back() {
         let mut outbox = outbox(&[(1, false, true), (2, false, false), (3, false, true)]);
-        assert_eq!(outbox.take_for_post(u32::MAX, false), [1, 3]);
-        assert!(outbox.take_for_post(u32::MAX, false).is_empty());
+        assert_eq!(outbox.take_for_post(u32::MAX, usize::MAX), [1, 3]);
+        assert!(outbox.take_for_post(u32::MAX, usize::MAX).is_empty());
         outbox.post_finished(false);
-        assert_eq!(outbox.take_for_post(u32::MAX, false), [1, 3]);
+        assert_eq!(outbox.take_for_post(u32::MAX, usize::MAX), [1, 3]);
         outbox.post_finished(true);
         assert_eq!(outbox.iter().copied().collect::<Vec<_>>(), [2]);
     }
@@ -260,7 +271,7 @@ mod tests {
             (8, false, false),
             (5, true, true),
         ]);
-        outbox.take_for_socket();
+        outbox.take_for_socket(usize::MAX);
         outbox.push(held(9, true, true));
         let given_up = outbox.remove_largest_sent().map(|held| held.payload);
         assert_eq!(given_up, Some(7));
@@ -273,24 +284,24 @@ mod tests {
     fn a_post_takes_what_fits_in_the_limit_in_order() {
         // Sizes are the payloads: 5 and 3 make an array of 2 + 5 + 1 + 3 = 11 bytes.
         let mut outbox = outbox(&[(5, false, true), (3, false, true), (2, false, true)]);
-        assert_eq!(outbox.take_for_post(11, false), [5, 3]);
+        assert_eq!(outbox.take_for_post(11, usize::MAX), [5, 3]);
         outbox.post_finished(true);
         let mut outbox = super::Outbox::new(10, OverflowPolicy::DropOldest);
         for size in [20, 1] {
             outbox.push(held(size, false, true));
         }
         assert_eq!(
-            outbox.take_for_post(10, false),
+            outbox.take_for_post(10, usize::MAX),
             [20],
             "one too big goes alone"
         );
-        assert_eq!(outbox.take_for_post(10, false), [1]);
+        assert_eq!(outbox.take_for_post(10, usize::MAX), [1]);
     }
 
     #[test]
     fn after_a_413_each_post_carries_one_message_and_the_one_refused_alone_goes() {
         let mut outbox = outbox(&[(4, false, true), (6, false, true), (5, true, true)]);
-        assert_eq!(outbox.take_for_post(u32::MAX, true), [4]);
+        assert_eq!(outbox.take_for_post(u32::MAX, 1), [4]);
         assert!(outbox.posted_alone());
         // Refused alone: it is the largest on the wire, untracked or not,
         // and the others stay as they were.
@@ -299,7 +310,7 @@ mod tests {
             Some(4)
         );
         assert_eq!(outbox.iter().copied().collect::<Vec<_>>(), [6, 5]);
-        assert_eq!(outbox.take_for_post(u32::MAX, false), [6, 5]);
+        assert_eq!(outbox.take_for_post(u32::MAX, usize::MAX), [6, 5]);
         assert!(!outbox.posted_alone());
         outbox.post_finished(false);
         assert_eq!(
@@ -312,7 +323,7 @@ mod tests {
     #[test]
     fn tracked_messages_survive_a_successful_post_until_acked() {
         let mut outbox = outbox(&[(1, true, true), (2, false, true)]);
-        assert_eq!(outbox.take_for_post(u32::MAX, false), [1, 2]);
+        assert_eq!(outbox.take_for_post(u32::MAX, usize::MAX), [1, 2]);
         outbox.post_finished(true);
         assert!(outbox.awaiting_ack());
         assert_eq!(outbox.tracked(), [1]);

@@ -22,7 +22,7 @@
 
 use crate::prelude::*;
 
-use super::backoff::{retry_after_ms, Backoff};
+use super::backoff::{close_retry_after_ms, retry_after_ms, Backoff};
 use super::channel::{Channel, Delivery, Mode, Probe};
 use super::close::{should_reconnect_by_default, validate_close_request, CloseInfo};
 use super::connection::{Connection, Phase};
@@ -38,6 +38,7 @@ use super::options::validate_session_id;
 use super::options::Config;
 use super::outbox::Held;
 use super::output::{Event, Handled, InputError, Output, SendOutcome};
+use super::pace::Pacer;
 use super::queue::Enqueued;
 use super::rng::Rng;
 use super::seqs::Step;
@@ -74,6 +75,10 @@ pub const HEARTBEAT_TIMEOUT_CLOSE: (u16, &str) = (4000, "heartbeat timeout");
 pub const ACK_TIMEOUT_CLOSE: (u16, &str) = (4000, "ack timeout");
 /// The close code of a server that refuses a message as too big (RFC 6455).
 pub const MESSAGE_TOO_BIG: u16 = 1009;
+
+/// The close code a server uses to say "try again later" (RFC 6455 §7.4.1):
+/// its reason may say how much later (`close_retry_after_ms`).
+pub const TRY_AGAIN_LATER: u16 = 1013;
 /// The envelope every `send` writes (PROTOCOL.md §2), as the five fixed parts
 /// around its variable ones: `[0] type [1] data [2] id [3] timestamp [4]`,
 /// where `type` and `data` are JSON, the id is `message_id_prefix()` + `-` +
@@ -118,11 +123,13 @@ pub enum Deadline {
     /// Held frames have waited long enough for a missing number: it is
     /// given up on and reported as a gap.
     Hole,
+    /// Held messages that waited for the server's message rate may go.
+    Pace,
 }
 
 impl Deadline {
     /// Every kind.
-    pub const ALL: [Deadline; 9] = [
+    pub const ALL: [Deadline; 10] = [
         Deadline::Connect,
         Deadline::Retry,
         Deadline::MinUptime,
@@ -132,6 +139,7 @@ impl Deadline {
         Deadline::Probe,
         Deadline::Feed,
         Deadline::Hole,
+        Deadline::Pace,
     ];
 }
 
@@ -150,6 +158,8 @@ pub struct Transport<P> {
     feed: Feed,
     /// The largest message the server takes.
     limits: Limits,
+    /// The message rate the server takes.
+    pacer: Pacer,
     /// The deadline of the fallback POST in flight. Kept beside the channel,
     /// not in it: a POST sent just before the session moved back to the
     /// WebSocket still ends (and its replies still arrive) after the move.
@@ -185,6 +195,7 @@ impl<P: Clone> Transport<P> {
             channel: Channel::new(initial_mode(&config)),
             heartbeat: Heartbeat::new(config.heartbeat),
             limits: Limits::new(config.max_message_bytes),
+            pacer: Pacer::default(),
             config,
             rng,
             ids,
@@ -416,6 +427,7 @@ impl<P: Clone> Transport<P> {
                 .downstream
                 .hole_deadline()
                 .filter(|_| matches!(self.connection.phase, Phase::Open)),
+            Deadline::Pace => self.connection.pace_at,
         }
     }
 
@@ -555,14 +567,15 @@ impl<P: Clone> Transport<P> {
             self.give_up(held, reason, true);
             return Ok(SendOutcome::Dropped);
         }
-        let on_socket = self.on_open_socket();
+        let on_socket = self.on_open_socket() && self.paced_one(clock);
         let payload = held.payload.clone();
         if on_socket && ack.is_none() {
             self.transmit(payload);
             return Ok(SendOutcome::Sent);
         }
-        // On an open socket nothing held is unsent (opening flushes it all), so
-        // a tracked message goes straight out, held as sent. (The clone is only used then; a queued message pays one
+        // On an open socket nothing held is unsent unless it waits for the
+        // pace (opening flushes the rest), so a tracked message the pace
+        // allows goes straight out, held as sent. (The clone is only used then; a queued message pays one
         // clone rather than a branch that costs wasm size.)
         let held = Held {
             sent: on_socket,
@@ -702,6 +715,10 @@ impl<P: Clone> Transport<P> {
         if close.code == MESSAGE_TOO_BIG {
             self.refused_as_too_big("closed the socket with 1009 (message too big)");
         }
+        if close.code == TRY_AGAIN_LATER {
+            // As a 503's Retry-After: the least the next wait may be.
+            self.connection.retry_floor = close_retry_after_ms(&close.reason);
+        }
         self.record_close(close);
         if reconnect {
             self.attempt_failed(now);
@@ -758,6 +775,7 @@ impl<P: Clone> Transport<P> {
                 if frame.kind == FrameKind::Welcome {
                     self.downstream.welcome(epoch);
                     self.limits.lower_to(frame.first_available);
+                    self.pacer.announce(frame.message_rate, clock());
                 } else {
                     self.end_stream(clock());
                     if let Some(Numbered::Reset { previous, first }) =
@@ -1126,6 +1144,13 @@ impl<P: Clone> Transport<P> {
             self.downstream.hole_timed_out();
             self.drain_stream(now);
         }
+        if is_due(self.connection.pace_at, now) {
+            self.connection.pace_at = None;
+            match self.mode() {
+                Mode::WebSocket => self.flush_to_socket(now),
+                Mode::Http => self.post_next(now),
+            }
+        }
     }
 
     fn connect_timed_out(&mut self, now: Instant) {
@@ -1151,7 +1176,7 @@ impl<P: Clone> Transport<P> {
     fn on_heartbeat(&mut self, now: Instant) {
         match self.heartbeat.handle_timeout(now) {
             Beat::Nothing => {}
-            Beat::Ping(number) => self.push(Output::SendPing { number }),
+            Beat::Ping(number) => self.ping(now, number),
             Beat::Silent(silence) => {
                 self.report_error(Self::silence_message(silence).to_owned());
                 if silence != Silence::StoppedChecking {
@@ -1309,7 +1334,7 @@ impl<P: Clone> Transport<P> {
                 self.downstream.channel_opened(self.socket_resume);
                 self.flush_to_socket(now);
                 if let Some(number) = self.heartbeat.start(now) {
-                    self.push(Output::SendPing { number });
+                    self.ping(now, number);
                 }
             }
             Mode::Http => self.post_next(now),
@@ -1472,10 +1497,18 @@ impl<P: Clone> Transport<P> {
 
     // ----- internals: sending -----
 
-    /// Puts every held message that is not on the wire onto the open socket.
+    /// Puts the held messages that are not on the wire onto the open
+    /// socket, as many as the pace allows; the rest wait for the Pace
+    /// deadline.
     fn flush_to_socket(&mut self, now: Instant) {
         let before = self.queue_length();
-        let frames = self.upstream.take_for_socket();
+        let allowance = self.pacer.allowance(now);
+        let frames = self.upstream.take_for_socket(allowance);
+        self.pacer.spend(frames.len());
+        if frames.len() == allowance {
+            // Paced, and more may wait (if none does, the deadline finds none).
+            self.connection.pace_at = Some(self.pacer.next_at());
+        }
         if frames.is_empty() {
             return;
         }
@@ -1502,12 +1535,23 @@ impl<P: Clone> Transport<P> {
         else {
             return;
         };
+        let allowance = self.pacer.allowance(now);
+        if allowance == 0 {
+            self.connection.pace_at = Some(self.pacer.next_at());
+            return;
+        }
+        let most = if self.limits.posts_alone() {
+            1
+        } else {
+            allowance
+        };
         let frames = self
             .upstream
-            .take_for_post(self.limits.max_message_bytes(), self.limits.posts_alone());
+            .take_for_post(self.limits.max_message_bytes(), most);
         if frames.is_empty() {
             return;
         }
+        self.pacer.spend(frames.len());
         let mut url = self.with_epoch(set_query_param(
             &post_url,
             SESSION_QUERY_PARAM,
@@ -1566,7 +1610,7 @@ impl<P: Clone> Transport<P> {
     fn probe_link(&mut self, now: Instant) {
         if self.on_open_socket() {
             if let Some(number) = self.heartbeat.probe(now) {
-                self.push(Output::SendPing { number });
+                self.ping(now, number);
             }
         }
     }
@@ -1632,6 +1676,31 @@ impl<P: Clone> Transport<P> {
         self.stop_connection();
         self.connection.retry_at = None;
         self.channel.set_probe_at(None);
+    }
+
+    /// Whether one more message may go on the open socket now: none waits
+    /// for the pace before it, and the server's rate allows it (it is
+    /// counted). When the rate does not, the Pace deadline is set.
+    fn paced_one(&mut self, clock: &mut dyn FnMut() -> Instant) -> bool {
+        if self.connection.pace_at.is_some() {
+            return false;
+        }
+        if !self.pacer.is_on() {
+            return true;
+        }
+        if self.pacer.allowance(clock()) == 0 {
+            self.connection.pace_at = Some(self.pacer.next_at());
+            return false;
+        }
+        self.pacer.spend(1);
+        true
+    }
+
+    /// Sends ping `number`: it counts against the server's rate, and does
+    /// not wait for it (a ping that waited could be taken for a dead link).
+    fn ping(&mut self, now: Instant, number: u64) {
+        self.pacer.charge(now);
+        self.push(Output::SendPing { number });
     }
 
     fn transmit(&mut self, payload: P) {

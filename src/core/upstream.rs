@@ -84,15 +84,15 @@ impl<P: Clone> Upstream<P> {
         enqueued
     }
 
-    /// Every message not on the wire, for a socket that just opened.
-    pub fn take_for_socket(&mut self) -> Vec<P> {
-        self.outbox.take_for_socket()
+    /// The first `max_count` messages not on the wire, for the open socket.
+    pub fn take_for_socket(&mut self, max_count: usize) -> Vec<P> {
+        self.outbox.take_for_socket(max_count)
     }
 
     /// Envelopes not on the wire, for the next POST of at most
-    /// `max_bytes` (see [`Outbox::take_for_post`]).
-    pub fn take_for_post(&mut self, max_bytes: u32, alone: bool) -> Vec<P> {
-        self.outbox.take_for_post(max_bytes, alone)
+    /// `max_bytes` and `max_count` (see [`Outbox::take_for_post`]).
+    pub fn take_for_post(&mut self, max_bytes: u32, max_count: usize) -> Vec<P> {
+        self.outbox.take_for_post(max_bytes, max_count)
     }
 
     /// Whether the last POST carried one message.
@@ -189,7 +189,7 @@ mod tests {
         up.hold(tracked(2));
         up.start_clock(at(0.0));
         assert_eq!(up.poll_timeout(), None, "nothing on the wire yet");
-        assert_eq!(up.take_for_socket(), [1, 2]);
+        assert_eq!(up.take_for_socket(usize::MAX), [1, 2]);
         up.start_clock(at(10.0));
         assert_eq!(up.poll_timeout(), Some(at(1010.0)));
         assert!(up.acknowledge(at(600.0), 1));
@@ -203,7 +203,7 @@ mod tests {
     fn without_an_ack_timeout_there_is_no_deadline() {
         let mut up = Upstream::new(10, OverflowPolicy::DropOldest, Duration::ZERO);
         up.hold(tracked(1));
-        up.take_for_socket();
+        up.take_for_socket(usize::MAX);
         up.start_clock(at(0.0));
         assert_eq!(up.poll_timeout(), None);
     }
@@ -212,10 +212,10 @@ mod tests {
     fn a_lost_channel_stops_the_clock_and_sends_tracked_messages_again() {
         let mut up = Upstream::new(10, OverflowPolicy::DropOldest, Duration::from_ms(50.0));
         up.hold(tracked(1));
-        up.take_for_socket();
+        up.take_for_socket(usize::MAX);
         up.start_clock(at(0.0));
         up.channel_lost();
         assert_eq!(up.poll_timeout(), None);
-        assert_eq!(up.take_for_socket(), [1]);
+        assert_eq!(up.take_for_socket(usize::MAX), [1]);
     }
 }

@@ -137,7 +137,9 @@ pub(super) async fn serve_connection(
         .attach(&session_id, connection, live)
         .is_err()
     {
-        let _ = writer.send(close_message(1013, "the server is full")).await;
+        let _ = writer
+            .send(close_message(1013, "the server is full; retry after 5 s"))
+            .await;
         return;
     }
     state.live_connections.fetch_add(1, Ordering::Relaxed);
@@ -152,7 +154,7 @@ pub(super) async fn serve_connection(
     let mut sequencer = Sequencer::new(0);
     let mut cluster = None;
     if !dead {
-        let request = options.resume_request(state.limits.max_message_bytes);
+        let request = options.resume_request(&state.limits);
         let opened = match state.engine.as_redis() {
             None => Ok(state
                 .sessions

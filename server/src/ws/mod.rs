@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::auth::Rejection;
+use crate::config::Limits;
 use crate::faults::MAX_FAULT_DURATION;
 use crate::handler::{Channel, Context};
 use crate::listener::ConnectionSlot;
@@ -25,7 +26,7 @@ use crate::request::{
 };
 use crate::session_log::{redact_query, ConnectionRecord};
 use crate::state::{iso_now, SharedState};
-use crate::stream::{ResumeRequest, PROTOCOL_V1_1};
+use crate::stream::{Announced, ResumeRequest, PROTOCOL_V1_1};
 
 mod backlog;
 mod connection;
@@ -240,12 +241,12 @@ struct ConnectionOptions {
 }
 
 impl ConnectionOptions {
-    fn resume_request(&self, max_message_bytes: usize) -> ResumeRequest<'_> {
+    fn resume_request(&self, limits: &Limits) -> ResumeRequest<'_> {
         ResumeRequest {
             v1_1: self.v1_1,
             last_seq: self.last_seq,
             epoch: self.epoch.as_deref(),
-            max_message_bytes: Some(max_message_bytes),
+            limits: Some(Announced::of(limits)),
         }
     }
 }

@@ -15,6 +15,10 @@ use super::backlog::Work;
 use super::connection::Ending;
 use super::Out;
 
+/// The close reason past the message rate: its wait is the 429's
+/// Retry-After, in the form clients read from a 1013 (PROTOCOL.md §7).
+pub(crate) const RATE_LIMIT_REASON: &str = "message rate limit; retry after 1 s";
+
 /// What reading a frame needs.
 pub(super) struct Reader<'a> {
     pub(super) state: &'a SharedState,
@@ -60,7 +64,7 @@ impl Reader<'_> {
         };
         let counts = matches!(message, Message::Text(_) | Message::Binary(_));
         if counts && !self.limiter.allow(Instant::now()) {
-            return Read::End(Ending::ServerClose(1013, "message rate limit".to_owned()));
+            return Read::End(Ending::ServerClose(1013, RATE_LIMIT_REASON.to_owned()));
         }
         match message {
             Message::Text(text) => self.read_text(text.as_str()),

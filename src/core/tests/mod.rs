@@ -10,6 +10,7 @@ mod heartbeat;
 mod lifecycle;
 mod limits;
 mod order;
+mod pace;
 mod post_answers;
 mod properties;
 mod queue_flush;

@@ -352,7 +352,7 @@ impl RedisStore {
             v1_1: false,
             last_seq: Some(after),
             epoch: None,
-            max_message_bytes: None,
+            limits: None,
         };
         match self.opening(session, &request).await {
             Ok(stored) if stored.epoch == epoch => Some((stored.frames, stored.first_available)),
