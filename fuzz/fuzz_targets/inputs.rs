@@ -201,9 +201,13 @@ fuzz_target!(|data: &[u8]| {
         // What the input says happened to the browser's side.
         match &input {
             Input::SocketClosed { .. } | Input::SocketUnusable { .. } => socket = false,
-            Input::EventsFailed => events = false,
+            // A failed long-poll is reported as the event stream's failure.
+            Input::EventsFailed => {
+                events = false;
+                poll = false;
+            }
             Input::PostAnswered { .. } | Input::PostFailed { .. } => post = false,
-            Input::EventsOpened | Input::EventsFailed => poll = false,
+            Input::EventsOpened => poll = false,
             _ => {}
         }
         let _ = transport.handle_input(Instant::from_ms(now), input);

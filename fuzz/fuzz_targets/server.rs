@@ -125,7 +125,7 @@ fn run(u: &mut Unstructured) -> Result<()> {
                 let last_seq = u.arbitrary::<Option<u64>>()?;
                 let epoch = u.arbitrary::<bool>()?.then(|| text(u)).transpose()?;
                 let v1_1 = u.arbitrary()?;
-                let request = ResumeRequest { v1_1, last_seq, epoch: epoch.as_deref(), max_message_bytes: None };
+                let request = ResumeRequest { v1_1, last_seq, epoch: epoch.as_deref(), limits: None };
                 let _ = sessions.with("s", |session| {
                     let opening = session.stream.opening(&request);
                     let texts: Vec<String> = opening.into_iter().map(|(_, text)| text).collect();

@@ -75,10 +75,13 @@ impl Pacer {
         self.spend(1);
     }
 
-    /// When the next frame may go, after [`Pacer::allowance`] said none may.
+    /// When the next frame may go, after [`Pacer::allowance`] said none
+    /// may: at least a millisecond later, so the deadline is never the
+    /// instant it was set at (the earned share of a token can round just
+    /// under one, and a tiny wait can vanish in a large clock reading).
     pub fn next_at(&self) -> Instant {
         let missing = 1.0 - self.tokens;
-        self.refilled + Duration::from_ms(missing * 1000.0 / self.rate)
+        self.refilled + Duration::from_ms((missing * 1000.0 / self.rate).max(1.0))
     }
 }
 
@@ -128,6 +131,18 @@ mod tests {
             10,
             "never more than a second's worth"
         );
+    }
+
+    #[test]
+    fn the_next_frame_is_always_later() {
+        let mut pacer = Pacer::default();
+        let late = at(1e15);
+        pacer.announce(5000.0, late);
+        let allowance = pacer.allowance(late);
+        pacer.spend(allowance);
+        assert!(pacer.next_at() > late, "a 0.2 ms wait is lost at 1e15 ms");
+        pacer.charge(late);
+        assert!(pacer.next_at() > late);
     }
 
     #[test]
