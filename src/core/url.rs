@@ -30,10 +30,22 @@ pub fn validate_socket_url(url: &str) -> Result<(), &'static str> {
 }
 
 /// `text.split_once(byte)` for an ASCII byte, without `str` pattern machinery
-/// (whose slicing checks link panic formatting into the wasm build).
+/// (whose slicing checks link panic formatting into the wasm build), and
+/// without the char-boundary checks of `str::get` (330 bytes of wasm).
 pub(crate) fn split_once_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
-    let at = text.bytes().position(|b| b == byte)?;
-    Some((text.get(..at)?, text.get(at + 1..)?))
+    debug_assert!(byte.is_ascii());
+    let bytes = text.as_bytes();
+    let at = bytes.iter().position(|&b| b == byte)?;
+    let (head, rest) = bytes.split_at_checked(at)?;
+    let tail = rest.get(1..)?;
+    // SAFETY: `byte` is ASCII, and an ASCII byte is never inside a UTF-8
+    // sequence: what comes before it and after it are whole sequences.
+    Some(unsafe {
+        (
+            ::core::str::from_utf8_unchecked(head),
+            ::core::str::from_utf8_unchecked(tail),
+        )
+    })
 }
 
 /// `text` after `prefix` when it starts with it, ASCII letters in any case.
