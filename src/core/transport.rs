@@ -1501,6 +1501,11 @@ impl<P: Clone> Transport<P> {
     /// socket, as many as the pace allows; the rest wait for the Pace
     /// deadline.
     fn flush_to_socket(&mut self, now: Instant) {
+        // Not into a socket still opening: its opening flushes (a POST that
+        // ends, or the pace, may come first).
+        if !self.on_open_socket() {
+            return;
+        }
         let before = self.queue_length();
         let allowance = self.pacer.allowance(now);
         let frames = self.upstream.take_for_socket(allowance);

@@ -277,6 +277,32 @@ fn the_probe_moves_the_session_back_and_resends_unacked_in_order() {
 }
 
 #[test]
+fn a_post_that_fails_after_the_move_back_waits_for_an_open_socket() {
+    let mut sim = Sim::new(OptionValues {
+        message_queue_size: Some(100.0),
+        ..fallback_options()
+    });
+    refuse_attempts(&mut sim, 3);
+    sim.transport.on_events_open(sim.now);
+    sim.take();
+    send(&mut sim, 1);
+    assert_eq!(posts(&sim.take())[0].1, [1], "in a POST in flight");
+    sim.fire(Deadline::Probe);
+    sim.open();
+    assert_eq!(sim.transport.mode(), Mode::WebSocket);
+    // The socket drops, and the next one is still opening when the POST fails.
+    sim.close(1006);
+    sim.fire(Deadline::Retry);
+    assert_eq!(sim.state(), ConnectionState::Reconnecting);
+    sim.transport.on_post_done(sim.now, false, "network error");
+    assert!(
+        transmitted(&sim.take()).is_empty(),
+        "not into a socket that is not open, where it would be lost"
+    );
+    assert_eq!(transmitted(&sim.open()), [1], "it goes once that one opens");
+}
+
+#[test]
 fn a_failed_probe_changes_nothing_and_the_next_one_is_scheduled() {
     let mut sim = Sim::new(fallback_options());
     refuse_attempts(&mut sim, 3);
