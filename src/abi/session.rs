@@ -392,12 +392,16 @@ impl Session {
         }
         // The driver passes it for a gap, a reset and a welcome only.
         frame.first_available = number;
-        // Neither a reset nor a welcome is numbered: for a welcome the
-        // driver passes the announced message rate in `seq`'s place.
-        match kind {
-            FrameKind::Reset => {}
-            FrameKind::Welcome => frame.message_rate = seq,
-            _ => frame.seq = seq,
+        // A reset is never numbered. For a welcome naming an epoch (the
+        // protocol's, never numbered) the driver passes the announced
+        // message rate in `seq`'s place; for one without, which is the
+        // application's own envelope, its `seq`: the core reads the one
+        // that fits.
+        if kind != FrameKind::Reset {
+            frame.seq = seq;
+        }
+        if kind == FrameKind::Welcome {
+            frame.message_rate = seq;
         }
         match self.input(clock, Input::Frame(frame)) {
             Ok(Handled::Frame { deliver: true }) => DELIVER,

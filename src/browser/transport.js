@@ -983,8 +983,8 @@ export class WebSocketTransport {
       // Per kind, the one field the core reads beside the numbers.
       const detail = kind === KIND_WELCOME || kind === KIND_RESET ? inner?.epoch : kind === KIND_PONG || kind === KIND_PING || kind === KIND_ACK ? fields.id : undefined;
       if (typeof detail === "string") text = detail;
-      // A welcome is not numbered: its second number is the server's message rate (protocol 1.2).
-      const numbered = kind === KIND_WELCOME ? inner?.limits?.messageRate : fields.seq;
+      // The protocol's welcome (it names an epoch) is not numbered: its second number is the server's message rate (protocol 1.2).
+      const numbered = kind === KIND_WELCOME && typeof detail === "string" ? inner?.limits?.messageRate : fields.seq;
       if (typeof numbered === "number") seq = numbered;
       // A welcome's is the server's size limit (protocol 1.2).
       const extra = kind === KIND_GAP ? inner?.firstAvailable : kind === KIND_RESET ? inner?.firstSeq : kind === KIND_WELCOME ? inner?.limits?.maxMessageBytes : undefined;

@@ -214,6 +214,23 @@ test("a welcome's message rate paces the sends: a second's worth at once, the re
   t.free();
 });
 
+test("an application's own welcome envelope (no epoch) keeps its seq: numbered and resumed like any other", () => {
+  const t = new WebSocketTransport(base);
+  const got = [];
+  t.on("message", (message) => got.push(message));
+  last().open();
+  last().receive({ type: "chat", seq: 1, data: "a" });
+  last().receive({ type: "welcome", seq: 2, data: { text: "hi" } });
+  last().receive({ type: "chat", seq: 3, data: "b" });
+  assert.deepEqual(
+    got.map((message) => message.seq),
+    [1, 2, 3],
+    "delivered at once, not held behind a hole",
+  );
+  assert.equal(t.snapshot().lastSeq, 3);
+  t.free();
+});
+
 test("bad arguments are errors that name them", () => {
   const t = new WebSocketTransport(base);
   assert.throws(() => t.send("chat", () => 1), { name: "TypeError", message: "resocket: data must be serialisable as JSON, got a function" });

@@ -1209,6 +1209,8 @@ impl<P: Clone> Transport<P> {
     /// A fresh start (connect from idle, reconnect): backoff reset, and the
     /// WebSocket first again if it is enabled.
     fn start_over(&mut self) {
+        // A wait a server asked of the last connection is not this one's.
+        self.connection.retry_floor = 0.0;
         self.connection.retry = 0;
         self.connection.recovering = false;
         self.connection.websocket_failures = 0;
@@ -1687,13 +1689,20 @@ impl<P: Clone> Transport<P> {
     /// for the pace before it, and the server's rate allows it (it is
     /// counted). When the rate does not, the Pace deadline is set.
     fn paced_one(&mut self, clock: &mut dyn FnMut() -> Instant) -> bool {
+        if self.connection.pace_at.is_none() && !self.pacer.is_on() {
+            return true;
+        }
+        let now = clock();
+        // A throttled tab's timer may be long late: what waits goes first,
+        // as its deadline would have sent it.
+        if is_due(self.connection.pace_at, now) {
+            self.connection.pace_at = None;
+            self.flush_to_socket(now);
+        }
         if self.connection.pace_at.is_some() {
             return false;
         }
-        if !self.pacer.is_on() {
-            return true;
-        }
-        if self.pacer.allowance(clock()) == 0 {
+        if self.pacer.allowance(now) == 0 {
             self.connection.pace_at = Some(self.pacer.next_at());
             return false;
         }

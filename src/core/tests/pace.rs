@@ -100,6 +100,45 @@ fn a_burst_beyond_a_seconds_worth_waits_its_turn_in_order() {
 }
 
 #[test]
+fn nothing_overtakes_what_waits_even_with_a_token_to_spare() {
+    // At 5000 a second a token comes every 0.2 ms, but the pace's deadline
+    // is at least 1 ms away: at 0.5 ms there are tokens, and one waits.
+    let mut sim = Sim::connected(roomy(quiet_options()));
+    welcome(&mut sim, 5000.0);
+    for payload in 1..=5001 {
+        sim.transport.send(sim.now, payload, None).unwrap();
+    }
+    assert_eq!(transmitted(&sim.take()).len(), 5000);
+    assert_eq!(
+        sim.transport.deadline(Deadline::Pace),
+        Some(Instant::from_ms(1.0))
+    );
+    sim.at(0.5);
+    assert_eq!(
+        sim.transport.send(sim.now, 5002, None),
+        Ok(SendOutcome::Queued)
+    );
+    assert!(transmitted(&sim.take()).is_empty());
+    assert_eq!(transmitted(&sim.fire(Deadline::Pace)), [5001, 5002]);
+}
+
+#[test]
+fn a_send_after_a_late_timer_first_sends_what_waited() {
+    // A throttled tab's timer fires long after the pace's deadline: the
+    // next send does what the timer would have done, then goes itself.
+    let mut sim = Sim::connected(roomy(quiet_options()));
+    welcome(&mut sim, 10.0);
+    for payload in 1..=12 {
+        sim.transport.send(sim.now, payload, None).unwrap();
+    }
+    assert_eq!(transmitted(&sim.take()).len(), 10);
+    sim.at(5000.0);
+    assert_eq!(sim.transport.send(sim.now, 13, None), Ok(SendOutcome::Sent));
+    assert_eq!(transmitted(&sim.take()), [11, 12, 13]);
+    assert_eq!(sim.transport.deadline(Deadline::Pace), None);
+}
+
+#[test]
 fn a_deep_queue_flushed_on_reconnect_stays_under_the_rate() {
     let mut sim = Sim::connected(OptionValues {
         // The acks are not the point here.
