@@ -36,7 +36,7 @@ impl Pacer {
         // 0 for NaN too. Under one a second is taken as one a second: no
         // announcement may hold the queue for longer than that per frame.
         let rate = if rate > 0.0 { rate.max(1.0) } else { 0.0 };
-        if self.rate == 0.0 {
+        if !self.is_on() {
             self.tokens = rate;
             self.refilled = now;
         } else {
@@ -53,7 +53,7 @@ impl Pacer {
 
     /// How many frames may go at `now`: every one when pacing is off.
     pub fn allowance(&mut self, now: Instant) -> usize {
-        if self.rate == 0.0 {
+        if !self.is_on() {
             return usize::MAX;
         }
         let earned = now.since(self.refilled).as_ms() * self.rate / 1000.0;

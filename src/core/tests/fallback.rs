@@ -46,6 +46,16 @@ fn send(sim: &mut Sim, payload: Payload) -> SendOutcome {
         .expect("accepted")
 }
 
+/// A transport with `options` on the HTTP fallback, its event stream open
+/// (after three refused WebSocket attempts), and its outputs taken.
+pub fn on_http(options: OptionValues) -> Sim {
+    let mut sim = Sim::new(options);
+    refuse_attempts(&mut sim, 3);
+    sim.transport.on_events_open(sim.now);
+    sim.take();
+    sim
+}
+
 /// Fails `n` WebSocket attempts (each closes before opening, as a refused
 /// upgrade does) and returns the actions of the last.
 pub fn refuse_attempts(sim: &mut Sim, n: usize) -> Vec<Output<Payload>> {
@@ -159,13 +169,10 @@ fn enable_websocket_false_is_http_from_the_start_and_never_probes() {
 
 #[test]
 fn posts_batch_what_waits_and_one_is_in_flight_at_a_time() {
-    let mut sim = Sim::new(OptionValues {
+    let mut sim = on_http(OptionValues {
         message_queue_size: Some(100.0),
         ..fallback_options()
     });
-    refuse_attempts(&mut sim, 3);
-    sim.transport.on_events_open(sim.now);
-    sim.take();
     assert_eq!(send(&mut sim, 1), SendOutcome::Http);
     assert_eq!(
         posts(&sim.take()),
@@ -278,13 +285,10 @@ fn the_probe_moves_the_session_back_and_resends_unacked_in_order() {
 
 #[test]
 fn a_post_that_fails_after_the_move_back_waits_for_an_open_socket() {
-    let mut sim = Sim::new(OptionValues {
+    let mut sim = on_http(OptionValues {
         message_queue_size: Some(100.0),
         ..fallback_options()
     });
-    refuse_attempts(&mut sim, 3);
-    sim.transport.on_events_open(sim.now);
-    sim.take();
     send(&mut sim, 1);
     assert_eq!(posts(&sim.take())[0].1, [1], "in a POST in flight");
     sim.fire(Deadline::Probe);
@@ -327,10 +331,7 @@ fn a_failed_probe_changes_nothing_and_the_next_one_is_scheduled() {
 
 #[test]
 fn reconnect_and_connect_start_over_on_the_websocket() {
-    let mut sim = Sim::new(fallback_options());
-    refuse_attempts(&mut sim, 3);
-    sim.transport.on_events_open(sim.now);
-    sim.take();
+    let mut sim = on_http(fallback_options());
     sim.transport.reconnect(sim.now);
     let actions = sim.take();
     assert_eq!(mode_changes(&actions), [Mode::WebSocket]);

@@ -4,7 +4,7 @@
 //! closes a faster client (1013) never has to.
 
 use super::delivery::at_least_once;
-use super::fallback::{fallback_options, posts, refuse_attempts};
+use super::fallback::{fallback_options, on_http, posts};
 use super::*;
 
 /// The server's welcome announcing `rate` frames per second (NaN: none).
@@ -247,14 +247,10 @@ fn a_closed_channel_stops_the_pace_and_the_next_one_resumes_it() {
 
 #[test]
 fn the_fallback_posts_no_more_than_the_rate_allows() {
-    let mut sim = Sim::new(OptionValues {
+    let mut sim = on_http(OptionValues {
         message_queue_size: Some(100.0),
         ..fallback_options()
     });
-    sim.transport.send(sim.now, 100, Some(100)).unwrap();
-    refuse_attempts(&mut sim, 3);
-    sim.transport.on_events_open(sim.now);
-    sim.transport.on_post_done(sim.now, true, "");
     let welcome_on_events = InboundFrame {
         epoch: Some("e1".into()),
         message_rate: 4.0,
